@@ -1,0 +1,116 @@
+package ticket
+
+import "time"
+
+// Outgoing is a rendered mail waiting in the outbox. It is written in the same
+// transaction as the change that causes it and holds the final bytes, so a
+// retry sends exactly what was first rendered.
+type Outgoing struct {
+	ID            int64
+	TicketID      int64 // 0 when the mail concerns no ticket (digests)
+	DedupeKey     string
+	From          string
+	To            []string
+	Subject       string
+	MessageID     string // without angle brackets
+	Raw           []byte // the complete RFC 5322 message
+	State         OutboxState
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+	CreatedAt     time.Time
+	SentAt        *time.Time
+}
+
+// OutboxState is where an outbox row stands.
+type OutboxState string
+
+// The outbox states.
+const (
+	OutboxPending OutboxState = "pending"
+	OutboxSent    OutboxState = "sent"
+	OutboxFailed  OutboxState = "failed" // gave up after the last attempt
+)
+
+// RawMessage is an inbound message kept verbatim, with the key that makes
+// processing it idempotent: its Message-ID, or the SHA-256 of its bytes when
+// it has none.
+type RawMessage struct {
+	ID          int64
+	Key         string
+	MessageID   string
+	Mailbox     string
+	UIDValidity uint32
+	UID         uint32
+	From        string
+	Subject     string
+	Raw         []byte
+	ReceivedAt  time.Time
+	TicketID    int64  // 0 when the message caused no ticket change
+	Disposition string // what intake did with it: ticket, reply, command, ignored, quarantined…
+}
+
+// Attachment is a file that came with an inbound message.
+type Attachment struct {
+	ID          int64
+	MessageID   int64
+	TicketID    int64
+	Filename    string
+	ContentType string
+	Size        int64
+	SHA256      string
+	Data        []byte
+}
+
+// Cursor is how far the intake has read a mailbox: the last UID processed
+// under one UIDVALIDITY (RFC 9051 §2.3.1.1).
+type Cursor struct {
+	Mailbox     string
+	UIDValidity uint32
+	LastUID     uint32
+	UpdatedAt   time.Time
+}
+
+// Person is somebody the desk knows: a technician, manager or owner.
+// Requesters need no record; they are known by their address.
+type Person struct {
+	ID     int64
+	Email  string
+	Name   string
+	Role   Role
+	Level  int // 1 or 2 for technicians, 0 otherwise
+	Groups []string
+	Active bool
+}
+
+// Group is a team that owns categories, guide 4.9.
+type Group struct {
+	Key   string
+	Name  string
+	Email string
+}
+
+// Survey is the satisfaction survey sent after a ticket is closed (guide 5).
+type Survey struct {
+	ID         int64
+	TicketID   int64
+	Token      string
+	SentAt     time.Time
+	OpenedAt   *time.Time
+	AnsweredAt *time.Time
+	Rating     int // 1..5, 0 while unanswered
+	Solved     *bool
+	Comment    string
+}
+
+// JobRun records one run of a scheduled job, so that a job scheduled for a
+// given instant runs once even with several instances.
+type JobRun struct {
+	ID           int64
+	Job          string
+	ScheduledFor time.Time
+	StartedAt    time.Time
+	FinishedAt   *time.Time
+	Status       string // running, ok, failed
+	Error        string
+}
