@@ -1,0 +1,186 @@
+// Package config loads mesa's configuration: one YAML file, then MESA_*
+// environment overrides, over documented defaults, and validates the result,
+// reporting every problem at once with the key and, where it came from the
+// file, its line.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole configuration. Every field's yaml name is part of the
+// operators' interface; env overrides are MESA_<SECTION>_<KEY>.
+type Config struct {
+	Database  Database  `yaml:"database"`
+	HTTP      HTTP      `yaml:"http"`
+	Desk      Desk      `yaml:"desk"`
+	IMAP      IMAP      `yaml:"imap"`
+	SMTP      SMTP      `yaml:"smtp"`
+	SLA       SLA       `yaml:"sla"`
+	People    []Person  `yaml:"people"`
+	Groups    []Group   `yaml:"groups"`
+	Jobs      Jobs      `yaml:"jobs"`
+	Templates Templates `yaml:"templates"`
+	Limits    Limits    `yaml:"limits"`
+	Log       Log       `yaml:"log"`
+}
+
+// Database says where tickets are stored.
+type Database struct {
+	// URL is "sqlite:PATH" (embedded, single instance) or
+	// "postgres://user:password@host:port/db?sslmode=…".
+	URL string `yaml:"url" secret:"url"`
+	// AutoMigrate applies pending migrations when serve starts. When false,
+	// serve refuses an outdated schema and `mesa migrate` must be run.
+	AutoMigrate bool `yaml:"auto_migrate"`
+	// MaxOpenConns bounds the connection pool; 0 means the driver default
+	// (PostgreSQL: 10, SQLite: 4).
+	MaxOpenConns int `yaml:"max_open_conns"`
+}
+
+// HTTP configures the status page, survey page, API and metrics.
+type HTTP struct {
+	Listen    string `yaml:"listen"`     // host:port
+	PublicURL string `yaml:"public_url"` // base of links in mail, e.g. https://mesa.entidad.gov.co
+}
+
+// Desk is the identity of the service desk.
+type Desk struct {
+	Name string `yaml:"name"`
+	// Addresses are the desk's own addresses: the first is the From of every
+	// mail mesa sends, the rest are aliases that also reach the mailbox. Mail
+	// from any of them never gets an automatic answer.
+	Addresses    []string `yaml:"addresses"`
+	Language     string   `yaml:"language"`      // es (default) or en
+	Timezone     string   `yaml:"timezone"`      // IANA zone of the desk, America/Bogota
+	TicketPrefix string   `yaml:"ticket_prefix"` // MS → MS-2026-000123
+}
+
+// IMAP is the mailbox the desk reads.
+type IMAP struct {
+	Host string `yaml:"host"` // empty disables intake
+	Port int    `yaml:"port"` // 0 means 993 for implicit TLS, 143 otherwise
+	// TLS is implicit (port 993), starttls, or none; none also needs
+	// insecure_plaintext: true and is meant for loopback tests.
+	TLS               string        `yaml:"tls"`
+	InsecurePlaintext bool          `yaml:"insecure_plaintext"`
+	Username          string        `yaml:"username"`
+	Password          string        `yaml:"password" secret:"true"`
+	PasswordFile      string        `yaml:"password_file"`
+	Mailbox           string        `yaml:"mailbox"`            // INBOX
+	ProcessedMailbox  string        `yaml:"processed_mailbox"`  // Procesados
+	QuarantineMailbox string        `yaml:"quarantine_mailbox"` // Cuarentena
+	PollInterval      time.Duration `yaml:"poll_interval"`      // without IDLE; 30s
+}
+
+// SMTP is the server mesa sends through.
+type SMTP struct {
+	Host         string `yaml:"host"` // empty: the outbox keeps mail pending
+	Port         int    `yaml:"port"` // 0 means 465 for implicit TLS, 587 otherwise
+	TLS          string `yaml:"tls"`  // implicit, starttls or none
+	Username     string `yaml:"username"`
+	Password     string `yaml:"password" secret:"true"`
+	PasswordFile string `yaml:"password_file"`
+	// From is the sender of mesa's mail; empty means the first desk address.
+	From string `yaml:"from"`
+}
+
+// SLA is the business calendar SLA time is counted in (guide 4.1.3).
+type SLA struct {
+	Timezone string   `yaml:"timezone"` // empty means desk.timezone
+	Workdays []string `yaml:"workdays"` // mon tue wed thu fri
+	Start    string   `yaml:"start"`    // 08:00
+	End      string   `yaml:"end"`      // 17:00
+	// ExtraHolidays are YYYY-MM-DD dates closed besides the national
+	// holidays: días cívicos, local holidays.
+	ExtraHolidays []string `yaml:"extra_holidays"`
+	// WarnAt is the elapsed fraction of the SLA at which the assignee is
+	// warned, between 0 and 1; 0.75 by default.
+	WarnAt float64 `yaml:"warn_at"`
+}
+
+// Person is a technician, manager or owner (guide 4.9).
+type Person struct {
+	Email  string   `yaml:"email"`
+	Name   string   `yaml:"name"`
+	Role   string   `yaml:"role"`  // technician, manager, owner
+	Level  int      `yaml:"level"` // 1 or 2 for technicians
+	Groups []string `yaml:"groups"`
+}
+
+// Group owns categories and receives their tickets.
+type Group struct {
+	Key   string `yaml:"key"`
+	Name  string `yaml:"name"`
+	Email string `yaml:"email"` // optional list address of the group
+}
+
+// Jobs are cron schedules, in the 5- or 6-field syntax of robfig/cron with an
+// optional CRON_TZ= prefix; without one they run in the desk's time zone.
+type Jobs struct {
+	SLACheck string `yaml:"sla_check"` // warnings and breaches
+	Digest   string `yaml:"digest"`    // managers' digest
+	Surveys  string `yaml:"surveys"`   // survey reminders
+}
+
+// Templates customise the mail mesa sends.
+type Templates struct {
+	// Dir holds templates that replace the embedded ones, file by file.
+	Dir string `yaml:"dir"`
+}
+
+// Limits protect the desk and its users.
+type Limits struct {
+	MaxMessageBytes int64 `yaml:"max_message_bytes"` // 35 MB (guide 4.2.1.2)
+	// RepliesPerSenderPerHour caps automatic answers to one address.
+	RepliesPerSenderPerHour int `yaml:"replies_per_sender_per_hour"`
+	// MaxAttempts is how often a message or outbox row is retried before it
+	// is quarantined or given up.
+	MaxAttempts int `yaml:"max_attempts"`
+}
+
+// Log configures the daemon's log.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Default returns the configuration mesa runs with when there is no file.
+func Default() *Config {
+	return &Config{
+		Database: Database{URL: "sqlite:mesa.db", AutoMigrate: true},
+		HTTP:     HTTP{Listen: "127.0.0.1:8080", PublicURL: "http://127.0.0.1:8080"},
+		Desk: Desk{
+			Name:         "Mesa de Servicios",
+			Addresses:    []string{"mesadeservicios@localhost"},
+			Language:     "es",
+			Timezone:     "America/Bogota",
+			TicketPrefix: "MS",
+		},
+		IMAP: IMAP{
+			TLS:               "implicit",
+			Mailbox:           "INBOX",
+			ProcessedMailbox:  "Procesados",
+			QuarantineMailbox: "Cuarentena",
+			PollInterval:      30 * time.Second,
+		},
+		SMTP: SMTP{TLS: "starttls"},
+		SLA: SLA{
+			Workdays: []string{"mon", "tue", "wed", "thu", "fri"},
+			Start:    "08:00",
+			End:      "17:00",
+			WarnAt:   0.75,
+		},
+		Jobs: Jobs{
+			SLACheck: "@every 1m",
+			Digest:   "0 7 * * mon-fri",
+			Surveys:  "0 9 * * mon-fri",
+		},
+		Limits: Limits{
+			MaxMessageBytes:         35 << 20,
+			RepliesPerSenderPerHour: 10,
+			MaxAttempts:             5,
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}

@@ -1,0 +1,259 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Validate checks the configuration and returns every problem at once, or
+// nil. Load calls it; call it again after changing a Config in code.
+func (c *Config) Validate() error {
+	if ps := c.validate(); len(ps) > 0 {
+		return ps
+	}
+	return nil
+}
+
+var prefixRE = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,9}$`)
+
+func (c *Config) validate() Problems {
+	var ps Problems
+	bad := func(key, format string, args ...any) {
+		ps = append(ps, Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+
+	if _, _, err := ParseDatabaseURL(c.Database.URL); err != nil {
+		bad("database.url", "%v", err)
+	}
+	if c.Database.MaxOpenConns < 0 {
+		bad("database.max_open_conns", "must be 0 (driver default) or more, got %d", c.Database.MaxOpenConns)
+	}
+
+	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		bad("http.listen", "must be host:port, got %q", c.HTTP.Listen)
+	}
+	if u, err := url.Parse(c.HTTP.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("http.public_url", "must be an absolute http(s) URL, got %q", c.HTTP.PublicURL)
+	}
+
+	if strings.TrimSpace(c.Desk.Name) == "" {
+		bad("desk.name", "is empty")
+	}
+	if len(c.Desk.Addresses) == 0 {
+		bad("desk.addresses", "needs at least the desk's own address")
+	}
+	for i, a := range c.Desk.Addresses {
+		if !validAddress(a) {
+			bad(fmt.Sprintf("desk.addresses[%d]", i), "not an e-mail address: %q", a)
+		}
+	}
+	if c.Desk.Language != "es" && c.Desk.Language != "en" {
+		bad("desk.language", "must be es or en, got %q", c.Desk.Language)
+	}
+	if _, err := time.LoadLocation(c.Desk.Timezone); err != nil || c.Desk.Timezone == "" {
+		bad("desk.timezone", "unknown time zone %q", c.Desk.Timezone)
+	}
+	if !prefixRE.MatchString(c.Desk.TicketPrefix) {
+		bad("desk.ticket_prefix", "must be a capital letter and up to 9 capitals or digits, got %q", c.Desk.TicketPrefix)
+	}
+
+	if c.IMAP.Host != "" {
+		checkTLS(bad, "imap", c.IMAP.TLS, c.IMAP.Port, c.IMAP.InsecurePlaintext)
+		if c.IMAP.Username == "" {
+			bad("imap.username", "is empty but imap.host is set")
+		}
+		if c.IMAP.Mailbox == "" {
+			bad("imap.mailbox", "is empty")
+		}
+		if c.IMAP.ProcessedMailbox == "" || c.IMAP.ProcessedMailbox == c.IMAP.Mailbox {
+			bad("imap.processed_mailbox", "must be set and differ from imap.mailbox, got %q", c.IMAP.ProcessedMailbox)
+		}
+		if c.IMAP.QuarantineMailbox == "" || c.IMAP.QuarantineMailbox == c.IMAP.Mailbox {
+			bad("imap.quarantine_mailbox", "must be set and differ from imap.mailbox, got %q", c.IMAP.QuarantineMailbox)
+		}
+	}
+	if c.IMAP.PollInterval < time.Second {
+		bad("imap.poll_interval", "must be at least 1s, got %s", c.IMAP.PollInterval)
+	}
+
+	if c.SMTP.Host != "" {
+		checkTLS(bad, "smtp", c.SMTP.TLS, c.SMTP.Port, true)
+	}
+	if c.SMTP.From != "" && !validAddress(c.SMTP.From) {
+		bad("smtp.from", "not an e-mail address: %q", c.SMTP.From)
+	}
+
+	if c.SLA.Timezone != "" {
+		if _, err := time.LoadLocation(c.SLA.Timezone); err != nil {
+			bad("sla.timezone", "unknown time zone %q", c.SLA.Timezone)
+		}
+	}
+	if len(c.SLA.Workdays) == 0 {
+		bad("sla.workdays", "needs at least one day")
+	}
+	for i, d := range c.SLA.Workdays {
+		if _, ok := Weekday(d); !ok {
+			bad(fmt.Sprintf("sla.workdays[%d]", i), "must be one of mon tue wed thu fri sat sun, got %q", d)
+		}
+	}
+	start, errS := ClockTime(c.SLA.Start)
+	if errS != nil {
+		bad("sla.start", "%v", errS)
+	}
+	end, errE := ClockTime(c.SLA.End)
+	if errE != nil {
+		bad("sla.end", "%v", errE)
+	}
+	if errS == nil && errE == nil && end <= start {
+		bad("sla.end", "must be after sla.start (%s), got %s", c.SLA.Start, c.SLA.End)
+	}
+	for i, d := range c.SLA.ExtraHolidays {
+		if _, err := time.Parse(time.DateOnly, d); err != nil {
+			bad(fmt.Sprintf("sla.extra_holidays[%d]", i), "must be a date YYYY-MM-DD, got %q", d)
+		}
+	}
+	if c.SLA.WarnAt <= 0 || c.SLA.WarnAt >= 1 {
+		bad("sla.warn_at", "must be between 0 and 1 (a fraction of the SLA), got %v", c.SLA.WarnAt)
+	}
+
+	groups := map[string]bool{}
+	for i, g := range c.Groups {
+		key := fmt.Sprintf("groups[%d]", i)
+		switch {
+		case g.Key == "":
+			bad(key+".key", "is empty")
+		case groups[g.Key]:
+			bad(key+".key", "duplicate group %q", g.Key)
+		}
+		groups[g.Key] = true
+		if g.Email != "" && !validAddress(g.Email) {
+			bad(key+".email", "not an e-mail address: %q", g.Email)
+		}
+	}
+	people := map[string]bool{}
+	for i, p := range c.People {
+		key := fmt.Sprintf("people[%d]", i)
+		email := strings.ToLower(p.Email)
+		switch {
+		case !validAddress(p.Email):
+			bad(key+".email", "not an e-mail address: %q", p.Email)
+		case people[email]:
+			bad(key+".email", "duplicate person %q", p.Email)
+		}
+		people[email] = true
+		switch p.Role {
+		case "technician":
+			if p.Level != 1 && p.Level != 2 {
+				bad(key+".level", "a technician has level 1 or 2, got %d", p.Level)
+			}
+		case "manager", "owner":
+		default:
+			bad(key+".role", "must be technician, manager or owner, got %q", p.Role)
+		}
+		for j, g := range p.Groups {
+			if !groups[g] {
+				bad(fmt.Sprintf("%s.groups[%d]", key, j), "unknown group %q (not in groups)", g)
+			}
+		}
+	}
+
+	parser := CronParser()
+	for key, spec := range map[string]string{"jobs.sla_check": c.Jobs.SLACheck, "jobs.digest": c.Jobs.Digest, "jobs.surveys": c.Jobs.Surveys} {
+		if spec == "" {
+			continue // disabled
+		}
+		if _, err := parser.Parse(spec); err != nil {
+			bad(key, "invalid schedule %q: %v", spec, err)
+		}
+	}
+
+	if c.Limits.MaxMessageBytes < 1024 {
+		bad("limits.max_message_bytes", "must be at least 1024, got %d", c.Limits.MaxMessageBytes)
+	}
+	if c.Limits.RepliesPerSenderPerHour < 1 {
+		bad("limits.replies_per_sender_per_hour", "must be at least 1, got %d", c.Limits.RepliesPerSenderPerHour)
+	}
+	if c.Limits.MaxAttempts < 1 {
+		bad("limits.max_attempts", "must be at least 1, got %d", c.Limits.MaxAttempts)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+	return ps
+}
+
+func checkTLS(bad func(string, string, ...any), sec, mode string, port int, insecureOK bool) {
+	switch mode {
+	case "implicit", "starttls":
+	case "none":
+		if !insecureOK {
+			bad(sec+".tls", "none sends the password in clear text; set %s.insecure_plaintext: true to allow it (loopback tests only)", sec)
+		}
+	default:
+		bad(sec+".tls", "must be implicit, starttls or none, got %q", mode)
+	}
+	if port < 0 || port > 65535 {
+		bad(sec+".port", "must be a TCP port (1-65535), got %d", port)
+	}
+}
+
+func validAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s
+}
+
+// CronParser is the schedule syntax of the jobs section: 5 fields, or 6 with
+// seconds first, descriptors such as @every 1m, and an optional CRON_TZ=.
+func CronParser() cron.Parser {
+	return cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+}
+
+// ParseDatabaseURL returns the driver ("sqlite" or "postgres") and the
+// driver's data source for a database.url.
+func ParseDatabaseURL(s string) (driver, dsn string, err error) {
+	switch {
+	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
+		if _, err := url.Parse(s); err != nil {
+			return "", "", fmt.Errorf("invalid PostgreSQL URL: %v", err)
+		}
+		return "postgres", s, nil
+	case strings.HasPrefix(s, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(s, "sqlite:"), "//")
+		if path == "" {
+			return "", "", fmt.Errorf("sqlite: needs a file path, as in sqlite:mesa.db")
+		}
+		return "sqlite", path, nil
+	}
+	return "", "", fmt.Errorf("must start with sqlite: or postgres://, got %q", redactURL(s))
+}
+
+// Weekday parses a three-letter English day name.
+func Weekday(s string) (time.Weekday, bool) {
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if strings.EqualFold(s, d.String()[:3]) {
+			return d, true
+		}
+	}
+	return 0, false
+}
+
+// ClockTime parses HH:MM into the duration since midnight.
+func ClockTime(s string) (time.Duration, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, fmt.Errorf("must be a time HH:MM, got %q", s)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
