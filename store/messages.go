@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// StoreMessage keeps an inbound message verbatim and sets its ID. When a
+// message with the same key is already stored it returns
+// ticket.ErrAlreadyStored and changes nothing — not even inside a
+// PostgreSQL transaction, which an ordinary unique violation would abort.
+func (db *DB) StoreMessage(ctx context.Context, m *ticket.RawMessage) error {
+	if m.Key == "" {
+		return fmt.Errorf("%w: message without dedupe key", ticket.ErrInvalid)
+	}
+	err := db.get(ctx, &m.ID, `INSERT INTO messages (dedupe_key, message_id, mailbox, uidvalidity,
+		uid, from_addr, subject, raw, received_at, ticket_id, disposition)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+		clean(m.Key), clean(m.MessageID), clean(m.Mailbox), int64(m.UIDValidity), int64(m.UID),
+		clean(m.From), clean(m.Subject), nonNil(m.Raw), m.ReceivedAt.UTC(), nullID(m.TicketID), clean(m.Disposition))
+	if errors.Is(err, ticket.ErrNotFound) {
+		return fmt.Errorf("storing message %s: %w", m.Key, ticket.ErrAlreadyStored)
+	}
+	if err != nil {
+		return fmt.Errorf("storing message %s: %w", m.Key, err)
+	}
+	return nil
+}
+
+// SetMessageOutcome records which ticket a stored message went to and what
+// intake did with it.
+func (db *DB) SetMessageOutcome(ctx context.Context, id, ticketID int64, disposition string) error {
+	_, err := db.exec(ctx, `UPDATE messages SET ticket_id = ?, disposition = ? WHERE id = ?`,
+		nullID(ticketID), clean(disposition), id)
+	if err != nil {
+		return fmt.Errorf("recording outcome of message %d: %w", id, err)
+	}
+	return nil
+}
+
+const messageCols = `id, dedupe_key, message_id, mailbox, uidvalidity, uid, from_addr, subject,
+	raw, received_at, COALESCE(ticket_id, 0), disposition`
+
+func scanMessage(r scanner) (*ticket.RawMessage, error) {
+	var m ticket.RawMessage
+	var uidv, uid int64
+	if err := r.Scan(&m.ID, &m.Key, &m.MessageID, &m.Mailbox, &uidv, &uid, &m.From, &m.Subject,
+		&m.Raw, &m.ReceivedAt, &m.TicketID, &m.Disposition); err != nil {
+		return nil, err
+	}
+	m.UIDValidity, m.UID, m.ReceivedAt = uint32(uidv), uint32(uid), m.ReceivedAt.UTC()
+	return &m, nil
+}
+
+// MessageByKey returns the stored message with that dedupe key.
+func (db *DB) MessageByKey(ctx context.Context, key string) (*ticket.RawMessage, error) {
+	m, err := scanMessage(db.queryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE dedupe_key = ?`, key))
+	if err != nil {
+		return nil, fmt.Errorf("reading message %s: %w", key, db.translate(err))
+	}
+	return m, nil
+}
+
+// TicketIDByMessageID finds the ticket a Message-ID belongs to: an inbound
+// message we stored, or an outbox mail we sent. Used to thread replies by
+// In-Reply-To and References (RFC 5322 §3.6.4).
+func (db *DB) TicketIDByMessageID(ctx context.Context, messageID string) (int64, error) {
+	var id int64
+	err := db.get(ctx, &id, `SELECT ticket_id FROM (
+		SELECT ticket_id FROM outbox WHERE message_id = ? AND ticket_id IS NOT NULL
+		UNION ALL
+		SELECT ticket_id FROM messages WHERE message_id = ? AND ticket_id IS NOT NULL) AS t LIMIT 1`,
+		messageID, messageID)
+	if err != nil {
+		return 0, fmt.Errorf("looking up message-id %s: %w", messageID, err)
+	}
+	return id, nil
+}
+
+// AddAttachment stores a file of a stored message and sets its ID.
+func (db *DB) AddAttachment(ctx context.Context, a *ticket.Attachment) error {
+	err := db.get(ctx, &a.ID, `INSERT INTO attachments (message_id, ticket_id, filename, content_type, size, sha256, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		a.MessageID, nullID(a.TicketID), clean(a.Filename), clean(a.ContentType), a.Size, a.SHA256, nonNil(a.Data))
+	if err != nil {
+		return fmt.Errorf("storing attachment %q: %w", a.Filename, err)
+	}
+	return nil
+}
+
+// Attachments returns the files of a ticket, in arrival order.
+func (db *DB) Attachments(ctx context.Context, ticketID int64) ([]ticket.Attachment, error) {
+	rows, err := db.query(ctx, `SELECT id, message_id, COALESCE(ticket_id, 0), filename, content_type, size, sha256, data
+		FROM attachments WHERE ticket_id = ? ORDER BY id`, ticketID)
+	if err != nil {
+		return nil, fmt.Errorf("reading attachments of ticket %d: %w", ticketID, err)
+	}
+	defer rows.Close()
+	var out []ticket.Attachment
+	for rows.Next() {
+		var a ticket.Attachment
+		if err := rows.Scan(&a.ID, &a.MessageID, &a.TicketID, &a.Filename, &a.ContentType, &a.Size, &a.SHA256, &a.Data); err != nil {
+			return nil, fmt.Errorf("reading attachments of ticket %d: %w", ticketID, err)
+		}
+		out = append(out, a)
+	}
+	return out, db.translate(rows.Err())
+}
+
+// Cursor returns how far a mailbox has been read under uidValidity; LastUID
+// is 0 when it has not been read under that UIDVALIDITY.
+func (db *DB) Cursor(ctx context.Context, mailbox string, uidValidity uint32) (ticket.Cursor, error) {
+	c := ticket.Cursor{Mailbox: mailbox, UIDValidity: uidValidity}
+	var last int64
+	err := db.queryRow(ctx, `SELECT last_uid, updated_at FROM mailbox_cursors WHERE mailbox = ? AND uidvalidity = ?`,
+		mailbox, int64(uidValidity)).Scan(&last, &c.UpdatedAt)
+	if err = db.translate(err); errors.Is(err, ticket.ErrNotFound) {
+		return c, nil
+	}
+	if err != nil {
+		return c, fmt.Errorf("reading cursor of %s: %w", mailbox, err)
+	}
+	c.LastUID, c.UpdatedAt = uint32(last), c.UpdatedAt.UTC()
+	return c, nil
+}
+
+// SaveCursor records c; a cursor never moves backwards.
+func (db *DB) SaveCursor(ctx context.Context, c ticket.Cursor) error {
+	_, err := db.exec(ctx, `INSERT INTO mailbox_cursors (mailbox, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (mailbox, uidvalidity) DO UPDATE SET
+		last_uid = CASE WHEN excluded.last_uid > mailbox_cursors.last_uid THEN excluded.last_uid ELSE mailbox_cursors.last_uid END,
+		updated_at = excluded.updated_at`,
+		clean(c.Mailbox), int64(c.UIDValidity), int64(c.LastUID), c.UpdatedAt.UTC())
+	if err != nil {
+		return fmt.Errorf("saving cursor of %s: %w", c.Mailbox, err)
+	}
+	return nil
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// nonNil keeps NOT NULL blob columns from receiving a nil slice (stored as
+// NULL by both drivers).
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// EnqueueMail writes a rendered mail to the outbox, pending, and sets its ID.
+// A row with the same dedupe key already stored gives
+// ticket.ErrAlreadyStored and changes nothing.
+func (db *DB) EnqueueMail(ctx context.Context, m *ticket.Outgoing) error {
+	if m.DedupeKey == "" || len(m.To) == 0 {
+		return fmt.Errorf("%w: outbox row needs a dedupe key and a recipient", ticket.ErrInvalid)
+	}
+	if m.State == "" {
+		m.State = ticket.OutboxPending
+	}
+	err := db.get(ctx, &m.ID, `INSERT INTO outbox (ticket_id, dedupe_key, from_addr, to_addrs, subject,
+		message_id, raw, state, attempts, next_attempt_at, last_error, created_at, sent_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+		nullID(m.TicketID), clean(m.DedupeKey), clean(m.From), clean(strings.Join(m.To, "\n")),
+		clean(m.Subject), clean(m.MessageID), nonNil(m.Raw), m.State, m.Attempts,
+		m.NextAttemptAt.UTC(), clean(m.LastError), m.CreatedAt.UTC(), utcp(m.SentAt))
+	if errors.Is(err, ticket.ErrNotFound) {
+		return fmt.Errorf("queueing mail %s: %w", m.DedupeKey, ticket.ErrAlreadyStored)
+	}
+	if err != nil {
+		return fmt.Errorf("queueing mail %s: %w", m.DedupeKey, err)
+	}
+	return nil
+}
+
+const outboxCols = `id, COALESCE(ticket_id, 0), dedupe_key, from_addr, to_addrs, subject, message_id,
+	raw, state, attempts, next_attempt_at, last_error, created_at, sent_at`
+
+func scanOutgoing(r scanner) (*ticket.Outgoing, error) {
+	var m ticket.Outgoing
+	var to string
+	if err := r.Scan(&m.ID, &m.TicketID, &m.DedupeKey, &m.From, &to, &m.Subject, &m.MessageID,
+		&m.Raw, &m.State, &m.Attempts, &m.NextAttemptAt, &m.LastError, &m.CreatedAt, &m.SentAt); err != nil {
+		return nil, err
+	}
+	m.To = strings.Split(to, "\n")
+	m.NextAttemptAt, m.CreatedAt, m.SentAt = m.NextAttemptAt.UTC(), m.CreatedAt.UTC(), utcp(m.SentAt)
+	return &m, nil
+}
+
+// MailByDedupeKey returns the outbox row with that key.
+func (db *DB) MailByDedupeKey(ctx context.Context, key string) (*ticket.Outgoing, error) {
+	m, err := scanOutgoing(db.queryRow(ctx, `SELECT `+outboxCols+` FROM outbox WHERE dedupe_key = ?`, key))
+	if err != nil {
+		return nil, fmt.Errorf("reading outbox row %s: %w", key, db.translate(err))
+	}
+	return m, nil
+}
+
+// DueMail returns up to limit pending rows whose next attempt is due at now,
+// oldest first. Inside a transaction on PostgreSQL the rows are locked with
+// SKIP LOCKED, so several instances never send the same row at once.
+func (db *DB) DueMail(ctx context.Context, now time.Time, limit int) ([]*ticket.Outgoing, error) {
+	q := `SELECT ` + outboxCols + ` FROM outbox WHERE state = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?`
+	if db.driver == "postgres" && db.inTx(ctx) {
+		q += ` FOR UPDATE SKIP LOCKED`
+	}
+	rows, err := db.query(ctx, q, ticket.OutboxPending, now.UTC(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading due mail: %w", err)
+	}
+	defer rows.Close()
+	var out []*ticket.Outgoing
+	for rows.Next() {
+		m, err := scanOutgoing(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading due mail: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, db.translate(rows.Err())
+}
+
+// UpdateMail records the outcome of a send attempt: state, attempts, next
+// attempt, last error and sent time.
+func (db *DB) UpdateMail(ctx context.Context, m *ticket.Outgoing) error {
+	_, err := db.exec(ctx, `UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ?
+		WHERE id = ?`, m.State, m.Attempts, m.NextAttemptAt.UTC(), clean(m.LastError), utcp(m.SentAt), m.ID)
+	if err != nil {
+		return fmt.Errorf("updating outbox row %d: %w", m.ID, err)
+	}
+	return nil
+}

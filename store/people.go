@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// SaveGroup inserts or updates a group by key.
+func (db *DB) SaveGroup(ctx context.Context, g ticket.Group) error {
+	_, err := db.exec(ctx, `INSERT INTO desk_groups (key, name, email) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET name = excluded.name, email = excluded.email`,
+		clean(g.Key), clean(g.Name), clean(g.Email))
+	if err != nil {
+		return fmt.Errorf("saving group %s: %w", g.Key, err)
+	}
+	return nil
+}
+
+// Groups returns every group, by key.
+func (db *DB) Groups(ctx context.Context) ([]ticket.Group, error) {
+	rows, err := db.query(ctx, `SELECT key, name, email FROM desk_groups ORDER BY key`)
+	if err != nil {
+		return nil, fmt.Errorf("reading groups: %w", err)
+	}
+	defer rows.Close()
+	var out []ticket.Group
+	for rows.Next() {
+		var g ticket.Group
+		if err := rows.Scan(&g.Key, &g.Name, &g.Email); err != nil {
+			return nil, fmt.Errorf("reading groups: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, db.translate(rows.Err())
+}
+
+// SavePerson inserts or updates a person by e-mail address (lower-cased),
+// replaces their group memberships, and sets p.ID.
+func (db *DB) SavePerson(ctx context.Context, p *ticket.Person) error {
+	return db.InTx(ctx, func(ctx context.Context) error {
+		err := db.get(ctx, &p.ID, `INSERT INTO people (email, name, role, level, active) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (email) DO UPDATE SET name = excluded.name, role = excluded.role,
+			level = excluded.level, active = excluded.active RETURNING id`,
+			strings.ToLower(clean(p.Email)), clean(p.Name), p.Role, p.Level, p.Active)
+		if err != nil {
+			return fmt.Errorf("saving person %s: %w", p.Email, err)
+		}
+		if _, err := db.exec(ctx, `DELETE FROM person_groups WHERE person_id = ?`, p.ID); err != nil {
+			return fmt.Errorf("saving groups of %s: %w", p.Email, err)
+		}
+		for _, g := range p.Groups {
+			if _, err := db.exec(ctx, `INSERT INTO person_groups (person_id, group_key) VALUES (?, ?)`, p.ID, g); err != nil {
+				return fmt.Errorf("adding %s to group %s: %w", p.Email, g, err)
+			}
+		}
+		return nil
+	})
+}
+
+// PersonByEmail returns the person with that address, case-insensitively.
+func (db *DB) PersonByEmail(ctx context.Context, email string) (*ticket.Person, error) {
+	var p ticket.Person
+	err := db.queryRow(ctx, `SELECT id, email, name, role, level, active FROM people WHERE email = ?`,
+		strings.ToLower(email)).Scan(&p.ID, &p.Email, &p.Name, &p.Role, &p.Level, &p.Active)
+	if err != nil {
+		return nil, fmt.Errorf("reading person %s: %w", email, db.translate(err))
+	}
+	rows, err := db.query(ctx, `SELECT group_key FROM person_groups WHERE person_id = ? ORDER BY group_key`, p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("reading groups of %s: %w", email, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g string
+		if err := rows.Scan(&g); err != nil {
+			return nil, fmt.Errorf("reading groups of %s: %w", email, err)
+		}
+		p.Groups = append(p.Groups, g)
+	}
+	return &p, db.translate(rows.Err())
+}

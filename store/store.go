@@ -1,0 +1,190 @@
+// Package store keeps tickets, their audit trail, inbound mail, the outbox and
+// the daemon's bookkeeping in SQL: PostgreSQL (github.com/lib/pq) for
+// production and several instances, or embedded SQLite (modernc.org/sqlite,
+// pure Go) for a single instance and the demo. One schema and one set of
+// queries serve both; placeholders are written as ? and rebound per driver.
+//
+// Transactions travel in the context: InTx hands its function a context that
+// carries the transaction, and every method called with that context runs
+// inside it. The use cases in package desk can then compose several store
+// calls into one atomic change without importing this package.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// DB is the store. It is safe for concurrent use.
+type DB struct {
+	x      *sqlx.DB
+	driver string
+}
+
+// Options tune Open; a nil *Options means the defaults.
+type Options struct {
+	// MaxOpenConns bounds the pool; 0 means 10 for PostgreSQL, 4 for SQLite.
+	MaxOpenConns int
+}
+
+func init() {
+	// sqlx knows "sqlite3" but not modernc's driver name. Registering a bind
+	// type is idempotent bookkeeping, not work.
+	sqlx.BindDriver("sqlite", sqlx.QUESTION)
+}
+
+// Open connects to the database named by driver ("postgres" or "sqlite") and
+// dsn (a PostgreSQL URL, or a SQLite file path). It does not migrate.
+func Open(ctx context.Context, driver, dsn string, opts *Options) (*DB, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	n := opts.MaxOpenConns
+	switch driver {
+	case "postgres":
+		if n == 0 {
+			n = 10
+		}
+	case "sqlite":
+		// WAL lets readers run beside the writer; busy_timeout waits for the
+		// write lock instead of failing; immediate transactions take it at
+		// BEGIN, so read-then-write transactions never deadlock on upgrade.
+		dsn = "file:" + dsn + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)" +
+			"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_time_format=sqlite&_txlock=immediate"
+		if n == 0 {
+			n = 4
+		}
+	default:
+		return nil, fmt.Errorf("opening store: unknown driver %q", driver)
+	}
+	x, err := sqlx.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s store: %w", driver, err)
+	}
+	x.SetMaxOpenConns(n)
+	x.SetMaxIdleConns(n)
+	if err := x.PingContext(ctx); err != nil {
+		x.Close()
+		return nil, fmt.Errorf("connecting to %s store: %w", driver, err)
+	}
+	return &DB{x: x, driver: driver}, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.x.Close() }
+
+// Driver returns "postgres" or "sqlite".
+func (db *DB) Driver() string { return db.driver }
+
+// Ping checks that the database answers, for /healthz.
+func (db *DB) Ping(ctx context.Context) error { return db.x.PingContext(ctx) }
+
+type txKey struct{}
+
+// InTx runs fn in a transaction carried by the context it receives. When fn
+// returns an error or panics, everything it did is rolled back. Called inside
+// another InTx, it joins the outer transaction.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	if _, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
+		return fn(ctx)
+	}
+	tx, err := db.x.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning transaction: %w", db.translate(err))
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("committing: %w", db.translate(err))
+	}
+	return nil
+}
+
+// q returns the transaction in ctx, or the pool.
+func (db *DB) q(ctx context.Context) sqlx.ExtContext {
+	if tx, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
+		return tx
+	}
+	return db.x
+}
+
+func (db *DB) inTx(ctx context.Context) bool {
+	_, ok := ctx.Value(txKey{}).(*sqlx.Tx)
+	return ok
+}
+
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := db.q(ctx).ExecContext(ctx, db.x.Rebind(query), args...)
+	return res, db.translate(err)
+}
+
+func (db *DB) get(ctx context.Context, dest any, query string, args ...any) error {
+	return db.translate(sqlx.GetContext(ctx, db.q(ctx), dest, db.x.Rebind(query), args...))
+}
+
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sqlx.Row {
+	return db.q(ctx).QueryRowxContext(ctx, db.x.Rebind(query), args...)
+}
+
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	rows, err := db.q(ctx).QueryxContext(ctx, db.x.Rebind(query), args...)
+	return rows, db.translate(err)
+}
+
+// ErrConflict is returned when a write breaks a uniqueness rule other than a
+// dedupe key (which gives ticket.ErrAlreadyStored).
+var ErrConflict = errors.New("conflicting row already exists")
+
+// translate maps driver errors to domain errors, in one place.
+func (db *DB) translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return ticket.ErrNotFound
+	}
+	var pe *pq.Error
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return fmt.Errorf("%w: %s", ErrConflict, pe.Message)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return fmt.Errorf("%w: %s", ErrConflict, se.Error())
+	}
+	return err
+}
+
+// clean makes a string storable in both dialects: PostgreSQL rejects NUL
+// bytes and invalid UTF-8 that SQLite would store silently. NUL bytes are
+// dropped and invalid sequences become U+FFFD, so both dialects keep the same
+// text. (Inbound mail is decoded properly in mailin; this is the last guard.)
+func clean(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return s
+}

@@ -1,0 +1,545 @@
+// Package storetest is the conformance suite of package store: the same tests
+// run against every dialect, so PostgreSQL and SQLite behave alike.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mesadeservicios/mesa/store"
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// Opener returns a new, empty, unmigrated store for one test.
+type Opener func(t *testing.T) *store.DB
+
+// Run runs the suite. Each subtest gets its own database.
+func Run(t *testing.T, open Opener) {
+	migrated := func(t *testing.T) *store.DB {
+		t.Helper()
+		db := open(t)
+		if _, err := db.Migrate(context.Background()); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		return db
+	}
+	t.Run("MigrateTwice", func(t *testing.T) { testMigrateTwice(t, open(t)) })
+	t.Run("ConcurrentNumbers", func(t *testing.T) { testConcurrentNumbers(t, migrated(t)) })
+	t.Run("MessageDedupe", func(t *testing.T) { testMessageDedupe(t, migrated(t)) })
+	t.Run("FailedTxLeavesNothing", func(t *testing.T) { testFailedTx(t, migrated(t)) })
+	t.Run("TicketRoundTrip", func(t *testing.T) { testTicketRoundTrip(t, migrated(t)) })
+	t.Run("TextSanitised", func(t *testing.T) { testTextSanitised(t, migrated(t)) })
+	t.Run("EventsAndMessagesRoundTrip", func(t *testing.T) { testEventsMessages(t, migrated(t)) })
+	t.Run("Outbox", func(t *testing.T) { testOutbox(t, migrated(t)) })
+	t.Run("Cursor", func(t *testing.T) { testCursor(t, migrated(t)) })
+	t.Run("PeopleAndGroups", func(t *testing.T) { testPeople(t, migrated(t)) })
+	t.Run("SurveysAndJobRuns", func(t *testing.T) { testSurveysJobs(t, migrated(t)) })
+	t.Run("NotFound", func(t *testing.T) { testNotFound(t, migrated(t)) })
+}
+
+// at is a fixed instant with microsecond precision, the finest PostgreSQL keeps.
+var at = time.Date(2026, 3, 20, 21, 0, 0, 123456000, time.UTC)
+
+func newTicket(t *testing.T, ctx context.Context, db *store.DB, year int) *ticket.Ticket {
+	t.Helper()
+	var tk *ticket.Ticket
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		seq, err := db.NextTicketSeq(ctx, year)
+		if err != nil {
+			return err
+		}
+		tk = &ticket.Ticket{
+			Number: ticket.Number{Prefix: "MS", Year: year, Seq: seq}.String(), Year: year, Seq: seq,
+			Subject: "No funciona la impresora", Requester: "ana@entidad.gov.co", State: ticket.Abierto,
+			Type: ticket.Incidente, Criticality: ticket.Media, Category: ticket.Unclassified,
+			AccessKey: fmt.Sprintf("k%d", seq), CreatedAt: at, UpdatedAt: at,
+		}
+		return db.CreateTicket(ctx, tk)
+	})
+	if err != nil {
+		t.Fatalf("creating ticket: %v", err)
+	}
+	return tk
+}
+
+func testMigrateTwice(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	if err := db.CheckSchema(ctx); !errors.Is(err, store.ErrSchemaOutdated) {
+		t.Fatalf("empty database: got %v, want ErrSchemaOutdated", err)
+	}
+	n, err := db.Migrate(ctx)
+	if err != nil || n != store.LatestVersion() || n == 0 {
+		t.Fatalf("first migrate: got %d, %v; want %d applied", n, err, store.LatestVersion())
+	}
+	n, err = db.Migrate(ctx)
+	if err != nil || n != 0 {
+		t.Fatalf("second migrate: got %d, %v; want 0 applied", n, err)
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		t.Fatalf("after migrate: %v", err)
+	}
+	if v, err := db.SchemaVersion(ctx); err != nil || v != store.LatestVersion() {
+		t.Fatalf("version: got %d, %v", v, err)
+	}
+}
+
+func testConcurrentNumbers(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	const workers, each = 8, 200
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				var num string
+				err := db.InTx(ctx, func(ctx context.Context) error {
+					seq, err := db.NextTicketSeq(ctx, 2026)
+					if err != nil {
+						return err
+					}
+					num = ticket.Number{Prefix: "MS", Year: 2026, Seq: seq}.String()
+					return db.CreateTicket(ctx, &ticket.Ticket{Number: num, Year: 2026, Seq: seq,
+						Subject: "x", Requester: "a@b.co", State: ticket.Abierto, Type: ticket.Incidente,
+						Criticality: ticket.Media, Category: ticket.Unclassified, AccessKey: num,
+						CreatedAt: at, UpdatedAt: at})
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				if seen[num] {
+					errs <- fmt.Errorf("number %s allocated twice", num)
+				}
+				seen[num] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(seen) != workers*each {
+		t.Fatalf("got %d distinct numbers, want %d", len(seen), workers*each)
+	}
+	if !seen["MS-2026-000001"] || !seen[fmt.Sprintf("MS-2026-%06d", workers*each)] {
+		t.Errorf("numbers are not 1..%d without gaps", workers*each)
+	}
+	if seq, err := db.NextTicketSeq(ctx, 2027); err != nil || seq != 1 {
+		t.Errorf("a new year starts at 1: got %d, %v", seq, err)
+	}
+}
+
+func testMessageDedupe(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	first := &ticket.RawMessage{Key: "<abc@cliente.co>", MessageID: "abc@cliente.co", Mailbox: "INBOX",
+		UIDValidity: 7, UID: 1, Raw: []byte("Subject: uno\r\n\r\nprimero\r\n"), ReceivedAt: at}
+	if err := db.StoreMessage(ctx, first); err != nil || first.ID == 0 {
+		t.Fatalf("first store: %v (id %d)", err, first.ID)
+	}
+	// Inside a transaction the duplicate must not abort it: the rest of the
+	// transaction still commits.
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		dup := &ticket.RawMessage{Key: "<abc@cliente.co>", Mailbox: "INBOX", UIDValidity: 8, UID: 5,
+			Raw: []byte("otra cosa"), ReceivedAt: at.Add(time.Hour)}
+		if err := db.StoreMessage(ctx, dup); !errors.Is(err, ticket.ErrAlreadyStored) {
+			return fmt.Errorf("duplicate: got %v, want ErrAlreadyStored", err)
+		}
+		return db.StoreMessage(ctx, &ticket.RawMessage{Key: "sha256:00", Raw: []byte("x"), ReceivedAt: at})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.MessageByKey(ctx, "<abc@cliente.co>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Raw, first.Raw) || got.UID != 1 || got.UIDValidity != 7 {
+		t.Errorf("duplicate changed the stored message: got uid %d/%d raw %q", got.UIDValidity, got.UID, got.Raw)
+	}
+	if _, err := db.MessageByKey(ctx, "sha256:00"); err != nil {
+		t.Errorf("the transaction with the duplicate did not commit its other work: %v", err)
+	}
+}
+
+func testFailedTx(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	boom := errors.New("boom")
+	work := func(ctx context.Context) error {
+		seq, err := db.NextTicketSeq(ctx, 2026)
+		if err != nil {
+			return err
+		}
+		tk := &ticket.Ticket{Number: "MS-2026-000001", Year: 2026, Seq: seq, Subject: "x", Requester: "a@b.co",
+			State: ticket.Abierto, Type: ticket.Incidente, Criticality: ticket.Media, Category: "ti.vpn",
+			AccessKey: "k", CreatedAt: at, UpdatedAt: at}
+		if err := db.CreateTicket(ctx, tk); err != nil {
+			return err
+		}
+		if err := db.AddEvent(ctx, &ticket.Event{TicketID: tk.ID, Kind: ticket.EventCreated, Actor: "a@b.co", At: at}); err != nil {
+			return err
+		}
+		if err := db.StoreMessage(ctx, &ticket.RawMessage{Key: "m1", Raw: []byte("x"), ReceivedAt: at, TicketID: tk.ID}); err != nil {
+			return err
+		}
+		if err := db.EnqueueMail(ctx, &ticket.Outgoing{TicketID: tk.ID, DedupeKey: "ack-1", From: "mesa@x.co",
+			To: []string{"a@b.co"}, Raw: []byte("x"), NextAttemptAt: at, CreatedAt: at}); err != nil {
+			return err
+		}
+		if err := db.SaveCursor(ctx, ticket.Cursor{Mailbox: "INBOX", UIDValidity: 1, LastUID: 9, UpdatedAt: at}); err != nil {
+			return err
+		}
+		return boom
+	}
+	if err := db.InTx(ctx, work); !errors.Is(err, boom) {
+		t.Fatalf("got %v, want boom", err)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("panic inside InTx was swallowed")
+			}
+		}()
+		db.InTx(ctx, func(ctx context.Context) error {
+			if err := work(ctx); err != boom {
+				t.Errorf("work before panic: %v", err)
+			}
+			panic("handler bug")
+		})
+	}()
+	if _, err := db.TicketByNumber(ctx, "MS-2026-000001"); !errors.Is(err, ticket.ErrNotFound) {
+		t.Errorf("ticket: got %v, want ErrNotFound", err)
+	}
+	if _, err := db.MessageByKey(ctx, "m1"); !errors.Is(err, ticket.ErrNotFound) {
+		t.Errorf("message: got %v, want ErrNotFound", err)
+	}
+	if _, err := db.MailByDedupeKey(ctx, "ack-1"); !errors.Is(err, ticket.ErrNotFound) {
+		t.Errorf("outbox: got %v, want ErrNotFound", err)
+	}
+	if c, err := db.Cursor(ctx, "INBOX", 1); err != nil || c.LastUID != 0 {
+		t.Errorf("cursor: got %d, %v; want 0", c.LastUID, err)
+	}
+	if seq, err := db.NextTicketSeq(ctx, 2026); err != nil || seq != 1 {
+		t.Errorf("sequence after rollback: got %d, %v; want 1", seq, err)
+	}
+}
+
+func testTicketRoundTrip(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	due, paused, closed := at.Add(26*time.Hour), at.Add(time.Hour), at.Add(48*time.Hour)
+	in := &ticket.Ticket{
+		Number: "MS-2026-000042", Year: 2026, Seq: 42,
+		Subject:       "Goteras 🌧️ en la sede Chapinero — 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ñandú",
+		Requester:     "josé.pérez@entidad.gov.co",
+		RequesterName: "José Pérez 👷",
+		State:         ticket.Retenido, Type: ticket.Requerimiento, Criticality: ticket.Alta,
+		Category: "adm.inmuebles.cubierta", Group: "operaciones", Assignee: "carlos@entidad.gov.co",
+		AccessKey: "Zk3-9x", Solution: "Se cambió la teja 🧰",
+		CreatedAt: at, UpdatedAt: at.Add(time.Minute), DueAt: &due, PausedAt: &paused, ClosedAt: &closed,
+	}
+	if err := db.CreateTicket(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	for _, get := range []func() (*ticket.Ticket, error){
+		func() (*ticket.Ticket, error) { return db.TicketByID(ctx, in.ID) },
+		func() (*ticket.Ticket, error) { return db.TicketByNumber(ctx, in.Number) },
+	} {
+		got, err := get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !equalTicket(got, in) {
+			t.Errorf("round trip:\n got %+v\nwant %+v", got, in)
+		}
+	}
+	in.State, in.PausedAt, in.DueAt = ticket.EnProceso, nil, nil
+	in.Assignee = ""
+	if err := db.UpdateTicket(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.TicketByID(ctx, in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalTicket(got, in) {
+		t.Errorf("after update:\n got %+v\nwant %+v", got, in)
+	}
+	list, err := db.ListTickets(ctx, store.TicketFilter{States: []ticket.State{ticket.EnProceso, ticket.Abierto}})
+	if err != nil || len(list) != 1 || list[0].ID != in.ID {
+		t.Errorf("list en_proceso: got %d tickets, %v", len(list), err)
+	}
+	list, err = db.ListTickets(ctx, store.TicketFilter{States: []ticket.State{ticket.Cerrado}})
+	if err != nil || len(list) != 0 {
+		t.Errorf("list cerrado: got %d tickets, %v", len(list), err)
+	}
+	dup := *in
+	dup.ID = 0
+	if err := db.CreateTicket(ctx, &dup); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("same number twice: got %v, want ErrConflict", err)
+	}
+	bad := *in
+	bad.State = "resuelto"
+	if err := db.CreateTicket(ctx, &bad); !errors.Is(err, ticket.ErrInvalid) {
+		t.Errorf("invalid state: got %v, want ErrInvalid", err)
+	}
+}
+
+func equalTicket(a, b *ticket.Ticket) bool {
+	eqp := func(x, y *time.Time) bool { return (x == nil) == (y == nil) && (x == nil || x.Equal(*y)) }
+	return a.ID == b.ID && a.Number == b.Number && a.Year == b.Year && a.Seq == b.Seq &&
+		a.Subject == b.Subject && a.Requester == b.Requester && a.RequesterName == b.RequesterName &&
+		a.State == b.State && a.Type == b.Type && a.Criticality == b.Criticality &&
+		a.Category == b.Category && a.Group == b.Group && a.Assignee == b.Assignee &&
+		a.AccessKey == b.AccessKey && a.Solution == b.Solution && a.CreatedAt.Equal(b.CreatedAt) &&
+		a.UpdatedAt.Equal(b.UpdatedAt) && eqp(a.DueAt, b.DueAt) && eqp(a.PausedAt, b.PausedAt) &&
+		eqp(a.ClosedAt, b.ClosedAt) && a.CreatedAt.Location() == time.UTC
+}
+
+func testTextSanitised(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tk := newTicket(t, ctx, db, 2026)
+	tk.Subject = "Petici\xf3n con\x00 NUL y 😀"
+	if err := db.UpdateTicket(ctx, tk); err != nil {
+		t.Fatalf("invalid UTF-8 and NUL must be stored, not rejected: %v", err)
+	}
+	got, err := db.TicketByID(ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Petici\uFFFDn con NUL y 😀"; got.Subject != want {
+		t.Errorf("got %q, want %q", got.Subject, want)
+	}
+}
+
+func testEventsMessages(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tk := newTicket(t, ctx, db, 2026)
+	events := []ticket.Event{
+		{TicketID: tk.ID, Kind: ticket.EventCreated, Actor: "ana@entidad.gov.co", At: at, Data: `{"rules":["vpn"]}`},
+		{TicketID: tk.ID, Kind: ticket.EventStateChanged, Actor: "carlos@entidad.gov.co", At: at.Add(time.Second),
+			From: "abierto", To: "en_proceso", Body: "Tomo el caso 👍"},
+	}
+	for i := range events {
+		if err := db.AddEvent(ctx, &events[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.AddEvent(ctx, &ticket.Event{TicketID: tk.ID, Kind: "borrado", At: at}); !errors.Is(err, ticket.ErrInvalid) {
+		t.Errorf("unknown kind: got %v, want ErrInvalid", err)
+	}
+	got, err := db.Events(ctx, tk.ID)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("events: got %d, %v", len(got), err)
+	}
+	for i := range got {
+		if got[i] != events[i] && !(got[i].At.Equal(events[i].At) && eventsEqualButTime(got[i], events[i])) {
+			t.Errorf("event %d: got %+v, want %+v", i, got[i], events[i])
+		}
+	}
+	// Raw bytes are kept verbatim: CRLF, 8-bit, NUL and invalid UTF-8 included.
+	raw := []byte("Subject: =?iso-8859-1?q?Petici=F3n?=\r\nX: \xf3\x00\r\n\r\ncuerpo \xff\xfe\r\n")
+	m := &ticket.RawMessage{Key: "<k@x>", MessageID: "k@x", Mailbox: "INBOX", UIDValidity: 4294967295,
+		UID: 4294967294, From: "ana@entidad.gov.co", Subject: "Petición", Raw: raw, ReceivedAt: at,
+		TicketID: tk.ID, Disposition: "ticket"}
+	if err := db.StoreMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	gm, err := db.MessageByKey(ctx, "<k@x>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(gm.Raw, raw) || gm.UIDValidity != m.UIDValidity || gm.UID != m.UID || gm.TicketID != tk.ID ||
+		gm.Subject != m.Subject || gm.From != m.From || !gm.ReceivedAt.Equal(at) || gm.Disposition != "ticket" {
+		t.Errorf("message round trip: got %+v", gm)
+	}
+	if err := db.SetMessageOutcome(ctx, m.ID, tk.ID, "reply"); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := db.TicketIDByMessageID(ctx, "k@x"); err != nil || id != tk.ID {
+		t.Errorf("thread lookup: got %d, %v; want %d", id, err, tk.ID)
+	}
+	a := &ticket.Attachment{MessageID: m.ID, TicketID: tk.ID, Filename: "F-DE-10 diligenciado ñ.pdf",
+		ContentType: "application/pdf", Size: 4, SHA256: "abcd", Data: []byte{0, 1, 2, 255}}
+	if err := db.AddAttachment(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	as, err := db.Attachments(ctx, tk.ID)
+	if err != nil || len(as) != 1 || !bytes.Equal(as[0].Data, a.Data) || as[0].Filename != a.Filename || as[0].Size != 4 {
+		t.Errorf("attachments: got %+v, %v", as, err)
+	}
+}
+
+func eventsEqualButTime(a, b ticket.Event) bool {
+	a.At, b.At = time.Time{}, time.Time{}
+	return a == b
+}
+
+func testOutbox(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tk := newTicket(t, ctx, db, 2026)
+	mk := func(key string, next time.Time) *ticket.Outgoing {
+		return &ticket.Outgoing{TicketID: tk.ID, DedupeKey: key, From: "mesa@entidad.gov.co",
+			To: []string{"ana@entidad.gov.co", "jefe@entidad.gov.co"}, Subject: "[MS-2026-000001] Recibido ✅",
+			MessageID: key + "@mesa", Raw: []byte("From: mesa\r\n\r\nhola\r\n"), NextAttemptAt: next, CreatedAt: at}
+	}
+	a, b, c := mk("ack:1", at), mk("ack:2", at.Add(time.Hour)), mk("ack:3", at.Add(-time.Minute))
+	for _, m := range []*ticket.Outgoing{a, b, c} {
+		if err := db.EnqueueMail(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.EnqueueMail(ctx, mk("ack:1", at)); !errors.Is(err, ticket.ErrAlreadyStored) {
+		t.Errorf("same dedupe key: got %v, want ErrAlreadyStored", err)
+	}
+	if err := db.EnqueueMail(ctx, &ticket.Outgoing{DedupeKey: "x"}); !errors.Is(err, ticket.ErrInvalid) {
+		t.Errorf("no recipient: got %v, want ErrInvalid", err)
+	}
+	due, err := db.DueMail(ctx, at, 10)
+	if err != nil || len(due) != 2 || due[0].ID != a.ID || due[1].ID != c.ID {
+		t.Fatalf("due at %v: got %d rows, %v", at, len(due), err)
+	}
+	got := due[0]
+	if got.State != ticket.OutboxPending || len(got.To) != 2 || got.To[1] != "jefe@entidad.gov.co" ||
+		got.Subject != a.Subject || !bytes.Equal(got.Raw, a.Raw) || got.MessageID != "ack:1@mesa" || got.TicketID != tk.ID {
+		t.Errorf("outbox round trip: got %+v", got)
+	}
+	if id, err := db.TicketIDByMessageID(ctx, "ack:1@mesa"); err != nil || id != tk.ID {
+		t.Errorf("thread by our Message-ID: got %d, %v", id, err)
+	}
+	sent := at.Add(time.Second)
+	got.State, got.Attempts, got.SentAt = ticket.OutboxSent, 1, &sent
+	if err := db.UpdateMail(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	c.Attempts, c.LastError, c.NextAttemptAt = 1, "451 4.3.0 try later", at.Add(10*time.Minute)
+	if err := db.UpdateMail(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	due, err = db.DueMail(ctx, at.Add(5*time.Minute), 10)
+	if err != nil || len(due) != 0 {
+		t.Errorf("nothing is due after sending and deferring: got %d, %v", len(due), err)
+	}
+	back, err := db.MailByDedupeKey(ctx, "ack:3")
+	if err != nil || back.LastError != "451 4.3.0 try later" || back.Attempts != 1 {
+		t.Errorf("retry bookkeeping: got %+v, %v", back, err)
+	}
+	back, err = db.MailByDedupeKey(ctx, "ack:1")
+	if err != nil || back.State != ticket.OutboxSent || back.SentAt == nil || !back.SentAt.Equal(sent) {
+		t.Errorf("sent bookkeeping: got %+v, %v", back, err)
+	}
+}
+
+func testCursor(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	for _, uid := range []uint32{5, 9, 7} {
+		if err := db.SaveCursor(ctx, ticket.Cursor{Mailbox: "INBOX", UIDValidity: 100, LastUID: uid, UpdatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := db.Cursor(ctx, "INBOX", 100)
+	if err != nil || c.LastUID != 9 {
+		t.Errorf("cursor never moves back: got %d, %v; want 9", c.LastUID, err)
+	}
+	c, err = db.Cursor(ctx, "INBOX", 101)
+	if err != nil || c.LastUID != 0 {
+		t.Errorf("new UIDVALIDITY starts at 0: got %d, %v", c.LastUID, err)
+	}
+}
+
+func testPeople(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	for _, g := range []ticket.Group{{Key: "soporte", Name: "Soporte TI"}, {Key: "redes", Name: "Redes", Email: "redes@x.co"}} {
+		if err := db.SaveGroup(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &ticket.Person{Email: "Carlos.Mejia@Entidad.gov.co", Name: "Carlos Mejía", Role: ticket.RoleTechnician,
+		Level: 2, Groups: []string{"redes", "soporte"}, Active: true}
+	if err := db.SavePerson(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.PersonByEmail(ctx, "carlos.mejia@entidad.gov.co")
+	if err != nil || got.Name != "Carlos Mejía" || got.Level != 2 || !got.Active || len(got.Groups) != 2 || got.Groups[0] != "redes" {
+		t.Fatalf("person: got %+v, %v", got, err)
+	}
+	p.Groups, p.Active = []string{"soporte"}, false
+	if err := db.SavePerson(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	got, err = db.PersonByEmail(ctx, "CARLOS.MEJIA@entidad.gov.co")
+	if err != nil || got.Active || len(got.Groups) != 1 || got.ID != p.ID {
+		t.Errorf("person update: got %+v, %v", got, err)
+	}
+	if err := db.SavePerson(ctx, &ticket.Person{Email: "x@y.co", Role: ticket.RoleManager, Groups: []string{"nope"}}); err == nil {
+		t.Error("unknown group: got nil error")
+	}
+	if _, err := db.PersonByEmail(ctx, "x@y.co"); !errors.Is(err, ticket.ErrNotFound) {
+		t.Errorf("failed SavePerson left a row: %v", err)
+	}
+	gs, err := db.Groups(ctx)
+	if err != nil || len(gs) != 2 || gs[0].Key != "redes" || gs[0].Email != "redes@x.co" {
+		t.Errorf("groups: got %+v, %v", gs, err)
+	}
+}
+
+func testSurveysJobs(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tk := newTicket(t, ctx, db, 2026)
+	s := &ticket.Survey{TicketID: tk.ID, Token: "tok-ñ", SentAt: at}
+	if err := db.CreateSurvey(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	opened, answered, solved := at.Add(time.Hour), at.Add(2*time.Hour), false
+	s.OpenedAt, s.AnsweredAt, s.Rating, s.Solved, s.Comment = &opened, &answered, 2, &solved, "Sigue fallando 😞"
+	if err := db.UpdateSurvey(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.SurveyByToken(ctx, "tok-ñ")
+	if err != nil || got.Rating != 2 || got.Solved == nil || *got.Solved || got.Comment != s.Comment ||
+		!got.OpenedAt.Equal(opened) || !got.AnsweredAt.Equal(answered) || !got.SentAt.Equal(at) {
+		t.Errorf("survey: got %+v, %v", got, err)
+	}
+	id, err := db.StartJobRun(ctx, "digest", at, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.StartJobRun(ctx, "digest", at, at.Add(time.Second)); !errors.Is(err, ticket.ErrAlreadyStored) {
+		t.Errorf("second claim of the same run: got %v, want ErrAlreadyStored", err)
+	}
+	if err := db.FinishJobRun(ctx, id, at.Add(time.Minute), errors.New("smtp caído")); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := db.JobRuns(ctx, "digest", 5)
+	if err != nil || len(runs) != 1 || runs[0].Status != "failed" || runs[0].Error != "smtp caído" || runs[0].FinishedAt == nil {
+		t.Errorf("job runs: got %+v, %v", runs, err)
+	}
+}
+
+func testNotFound(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	for name, err := range map[string]error{
+		"ticket by id":     second(db.TicketByID(ctx, 999)),
+		"ticket by number": second(db.TicketByNumber(ctx, "MS-2026-999999")),
+		"message":          second(db.MessageByKey(ctx, "nope")),
+		"survey":           second(db.SurveyByToken(ctx, "nope")),
+		"thread":           second(db.TicketIDByMessageID(ctx, "nope@x")),
+		"update":           db.UpdateTicket(ctx, &ticket.Ticket{ID: 999, Number: "MS-2026-000999", State: ticket.Abierto, Type: ticket.Incidente, Criticality: ticket.Baja, Category: "x", Requester: "a@b.co"}),
+	} {
+		if !errors.Is(err, ticket.ErrNotFound) {
+			t.Errorf("%s: got %v, want ErrNotFound", name, err)
+		}
+	}
+}
+
+func second[T any](_ T, err error) error { return err }

@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// NextTicketSeq allocates the next ticket sequence number of year. Inside a
+// transaction the allocation is rolled back with it, so numbers have no gaps
+// from failed intakes; concurrent allocations serialise on the year's row.
+func (db *DB) NextTicketSeq(ctx context.Context, year int) (int64, error) {
+	var seq int64
+	err := db.get(ctx, &seq, `INSERT INTO ticket_sequences (year, last_seq) VALUES (?, 1)
+		ON CONFLICT (year) DO UPDATE SET last_seq = ticket_sequences.last_seq + 1
+		RETURNING last_seq`, year)
+	if err != nil {
+		return 0, fmt.Errorf("allocating ticket number for %d: %w", year, err)
+	}
+	return seq, nil
+}
+
+const ticketCols = `id, number, year, seq, subject, requester, requester_name, state, type,
+	criticality, category, group_key, assignee, access_key, solution, created_at, updated_at,
+	due_at, paused_at, closed_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanTicket(r scanner) (*ticket.Ticket, error) {
+	var t ticket.Ticket
+	err := r.Scan(&t.ID, &t.Number, &t.Year, &t.Seq, &t.Subject, &t.Requester, &t.RequesterName,
+		&t.State, &t.Type, &t.Criticality, &t.Category, &t.Group, &t.Assignee, &t.AccessKey,
+		&t.Solution, &t.CreatedAt, &t.UpdatedAt, &t.DueAt, &t.PausedAt, &t.ClosedAt)
+	if err != nil {
+		return nil, err
+	}
+	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
+	t.DueAt, t.PausedAt, t.ClosedAt = utcp(t.DueAt), utcp(t.PausedAt), utcp(t.ClosedAt)
+	return &t, nil
+}
+
+func utcp(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// CreateTicket inserts t, which must be valid, and sets its ID.
+func (db *DB) CreateTicket(ctx context.Context, t *ticket.Ticket) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	err := db.get(ctx, &t.ID, `INSERT INTO tickets (number, year, seq, subject, requester,
+		requester_name, state, type, criticality, category, group_key, assignee, access_key,
+		solution, created_at, updated_at, due_at, paused_at, closed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		clean(t.Number), t.Year, t.Seq, clean(t.Subject), clean(t.Requester), clean(t.RequesterName),
+		t.State, t.Type, t.Criticality, clean(t.Category), clean(t.Group), clean(t.Assignee),
+		t.AccessKey, clean(t.Solution), t.CreatedAt.UTC(), t.UpdatedAt.UTC(),
+		utcp(t.DueAt), utcp(t.PausedAt), utcp(t.ClosedAt))
+	if err != nil {
+		return fmt.Errorf("creating ticket %s: %w", t.Number, err)
+	}
+	return nil
+}
+
+// UpdateTicket writes every mutable field of t.
+func (db *DB) UpdateTicket(ctx context.Context, t *ticket.Ticket) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	res, err := db.exec(ctx, `UPDATE tickets SET subject = ?, requester = ?, requester_name = ?,
+		state = ?, type = ?, criticality = ?, category = ?, group_key = ?, assignee = ?, solution = ?,
+		updated_at = ?, due_at = ?, paused_at = ?, closed_at = ? WHERE id = ?`,
+		clean(t.Subject), clean(t.Requester), clean(t.RequesterName), t.State, t.Type, t.Criticality,
+		clean(t.Category), clean(t.Group), clean(t.Assignee), clean(t.Solution), t.UpdatedAt.UTC(),
+		utcp(t.DueAt), utcp(t.PausedAt), utcp(t.ClosedAt), t.ID)
+	if err != nil {
+		return fmt.Errorf("updating ticket %s: %w", t.Number, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("updating ticket %s: %w", t.Number, ticket.ErrNotFound)
+	}
+	return nil
+}
+
+// TicketByID returns the ticket with that id. Inside a transaction on
+// PostgreSQL the row is locked until the transaction ends (SQLite's
+// immediate transactions already hold the database's write lock).
+func (db *DB) TicketByID(ctx context.Context, id int64) (*ticket.Ticket, error) {
+	t, err := scanTicket(db.queryRow(ctx, `SELECT `+ticketCols+` FROM tickets WHERE id = ?`+db.forUpdate(ctx), id))
+	if err != nil {
+		return nil, fmt.Errorf("reading ticket %d: %w", id, db.translate(err))
+	}
+	return t, nil
+}
+
+// TicketByNumber returns the ticket with that number, locked like TicketByID.
+func (db *DB) TicketByNumber(ctx context.Context, number string) (*ticket.Ticket, error) {
+	t, err := scanTicket(db.queryRow(ctx, `SELECT `+ticketCols+` FROM tickets WHERE number = ?`+db.forUpdate(ctx), number))
+	if err != nil {
+		return nil, fmt.Errorf("reading ticket %s: %w", number, db.translate(err))
+	}
+	return t, nil
+}
+
+func (db *DB) forUpdate(ctx context.Context) string {
+	if db.driver == "postgres" && db.inTx(ctx) {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// TicketFilter selects tickets for ListTickets; zero fields select all.
+type TicketFilter struct {
+	States    []ticket.State
+	Requester string
+	Limit     int // 0 means 100
+}
+
+// ListTickets returns tickets matching f, newest first.
+func (db *DB) ListTickets(ctx context.Context, f TicketFilter) ([]*ticket.Ticket, error) {
+	q := `SELECT ` + ticketCols + ` FROM tickets WHERE 1 = 1`
+	var args []any
+	if len(f.States) > 0 {
+		q += ` AND state IN (?` + strings.Repeat(", ?", len(f.States)-1) + `)`
+		for _, s := range f.States {
+			args = append(args, s)
+		}
+	}
+	if f.Requester != "" {
+		q += ` AND requester = ?`
+		args = append(args, f.Requester)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := db.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing tickets: %w", err)
+	}
+	defer rows.Close()
+	var out []*ticket.Ticket
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing tickets: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, db.translate(rows.Err())
+}
+
+// AddEvent appends e to its ticket's audit trail and sets its ID.
+func (db *DB) AddEvent(ctx context.Context, e *ticket.Event) error {
+	if !e.Kind.Valid() {
+		return fmt.Errorf("%w: event kind %q", ticket.ErrInvalid, e.Kind)
+	}
+	err := db.get(ctx, &e.ID, `INSERT INTO events (ticket_id, kind, actor, at, body, from_value, to_value, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		e.TicketID, e.Kind, clean(e.Actor), e.At.UTC(), clean(e.Body), clean(e.From), clean(e.To), clean(e.Data))
+	if err != nil {
+		return fmt.Errorf("adding %s event to ticket %d: %w", e.Kind, e.TicketID, err)
+	}
+	return nil
+}
+
+// Events returns the audit trail of a ticket, oldest first.
+func (db *DB) Events(ctx context.Context, ticketID int64) ([]ticket.Event, error) {
+	rows, err := db.query(ctx, `SELECT id, ticket_id, kind, actor, at, body, from_value, to_value, data
+		FROM events WHERE ticket_id = ? ORDER BY id`, ticketID)
+	if err != nil {
+		return nil, fmt.Errorf("reading events of ticket %d: %w", ticketID, err)
+	}
+	defer rows.Close()
+	var out []ticket.Event
+	for rows.Next() {
+		var e ticket.Event
+		if err := rows.Scan(&e.ID, &e.TicketID, &e.Kind, &e.Actor, &e.At, &e.Body, &e.From, &e.To, &e.Data); err != nil {
+			return nil, fmt.Errorf("reading events of ticket %d: %w", ticketID, err)
+		}
+		e.At = e.At.UTC()
+		out = append(out, e)
+	}
+	return out, db.translate(rows.Err())
+}
