@@ -1,0 +1,316 @@
+// Package desk holds the use cases of the service desk: open a ticket, add a
+// comment or note, move a ticket through its life cycle. It is where the
+// domain meets the adapters, through the small interfaces declared here;
+// every change, its audit events and the mail it causes are written in one
+// transaction.
+package desk
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// Store is what the desk needs from storage. Methods called with the context
+// InTx passes to its function run inside that transaction.
+type Store interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+	NextTicketSeq(ctx context.Context, year int) (int64, error)
+	CreateTicket(ctx context.Context, t *ticket.Ticket) error
+	UpdateTicket(ctx context.Context, t *ticket.Ticket) error
+	TicketByNumber(ctx context.Context, number string) (*ticket.Ticket, error)
+	AddEvent(ctx context.Context, e *ticket.Event) error
+	EnqueueMail(ctx context.Context, m *ticket.Outgoing) error
+}
+
+// Notifier renders the mail an event causes (acknowledgement, notices to the
+// assignee…). It runs inside the event's transaction, so the mail is queued
+// if and only if the change commits. A nil Notifier sends nothing.
+type Notifier interface {
+	Notify(ctx context.Context, t *ticket.Ticket, e *ticket.Event) ([]*ticket.Outgoing, error)
+}
+
+// Calendar moves SLA due times across pauses. Extend returns due pushed by
+// the business time between from and to. A nil Calendar pushes by wall-clock
+// time.
+type Calendar interface {
+	Extend(due, from, to time.Time) time.Time
+}
+
+// Options configure a Desk; zero fields take the documented defaults.
+type Options struct {
+	Notifier Notifier
+	Calendar Calendar
+	Now      func() time.Time // time.Now
+	Location *time.Location   // America/Bogota: the year in ticket numbers
+	Prefix   string           // ticket.DefaultPrefix
+	Logger   *slog.Logger     // slog.Default()
+}
+
+// Desk runs the use cases.
+type Desk struct {
+	store    Store
+	notifier Notifier
+	calendar Calendar
+	now      func() time.Time
+	loc      *time.Location
+	prefix   string
+	log      *slog.Logger
+}
+
+// New returns a Desk over s. opts may be nil.
+func New(s Store, opts *Options) (*Desk, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	d := &Desk{store: s, notifier: opts.Notifier, calendar: opts.Calendar, now: opts.Now,
+		loc: opts.Location, prefix: opts.Prefix, log: opts.Logger}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.loc == nil {
+		loc, err := time.LoadLocation("America/Bogota")
+		if err != nil {
+			return nil, fmt.Errorf("loading America/Bogota: %w", err)
+		}
+		d.loc = loc
+	}
+	if d.prefix == "" {
+		d.prefix = ticket.DefaultPrefix
+	}
+	if !ticket.ValidPrefix(d.prefix) {
+		return nil, fmt.Errorf("%w: ticket prefix %q", ticket.ErrInvalid, d.prefix)
+	}
+	if d.log == nil {
+		d.log = slog.Default()
+	}
+	return d, nil
+}
+
+// NewTicket is what Create needs to open a ticket.
+type NewTicket struct {
+	Subject       string
+	Body          string // first message, recorded in the created event
+	Requester     string // e-mail address
+	RequesterName string
+	Type          ticket.Type        // incidente when empty
+	Criticality   ticket.Criticality // media when empty
+	Category      string             // ticket.Unclassified when empty
+	Group         string
+	DueAt         *time.Time // nil: no resolution time
+	Data          string     // JSON details for the created event (matched rules, message key)
+}
+
+// Create opens a ticket in abierto with the next number of the current year,
+// records its created event and queues the mail it causes, atomically. Called
+// inside an outer transaction (intake storing the message), it joins it.
+func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error) {
+	requester := strings.ToLower(strings.TrimSpace(nt.Requester))
+	if requester == "" {
+		return nil, fmt.Errorf("%w: a ticket needs a requester", ticket.ErrInvalid)
+	}
+	now := d.now().UTC()
+	t := &ticket.Ticket{
+		Year: ticket.YearOf(now, d.loc), Subject: strings.TrimSpace(nt.Subject), Requester: requester,
+		RequesterName: nt.RequesterName, State: ticket.Abierto, Type: nt.Type, Criticality: nt.Criticality,
+		Category: nt.Category, Group: nt.Group, DueAt: nt.DueAt, CreatedAt: now, UpdatedAt: now,
+	}
+	if t.Type == "" {
+		t.Type = ticket.Incidente
+	}
+	if t.Criticality == "" {
+		t.Criticality = ticket.Media
+	}
+	if t.Category == "" {
+		t.Category = ticket.Unclassified
+	}
+	key, err := newAccessKey()
+	if err != nil {
+		return nil, err
+	}
+	t.AccessKey = key
+	err = d.store.InTx(ctx, func(ctx context.Context) error {
+		seq, err := d.store.NextTicketSeq(ctx, t.Year)
+		if err != nil {
+			return err
+		}
+		t.Seq = seq
+		t.Number = ticket.Number{Prefix: d.prefix, Year: t.Year, Seq: seq}.String()
+		if err := d.store.CreateTicket(ctx, t); err != nil {
+			return err
+		}
+		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventCreated, Actor: requester, At: now,
+			Body: nt.Body, To: string(t.State), Data: nt.Data})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating ticket: %w", err)
+	}
+	d.log.Info("ticket created", "ticket", t.Number, "category", t.Category, "criticality", t.Criticality)
+	return t, nil
+}
+
+// Comment adds a comment (visible to the requester) or, when internal, a
+// note for technicians only.
+func (d *Desk) Comment(ctx context.Context, number, actor, body string, internal bool) (*ticket.Ticket, error) {
+	if strings.TrimSpace(body) == "" {
+		return nil, fmt.Errorf("%w: empty comment", ticket.ErrInvalid)
+	}
+	kind := ticket.EventComment
+	if internal {
+		kind = ticket.EventNote
+	}
+	return d.change(ctx, number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		return d.record(ctx, t, &ticket.Event{Kind: kind, Actor: actor, At: now, Body: body})
+	})
+}
+
+// Transition moves a ticket to the state to, directly or through en_proceso
+// (closing or holding an abierto ticket passes through it), one state_changed
+// event per step. Closing needs a solution note or an
+// out-of-scope orientation (guide 4.1.8) in note. Holding (retenido) stops
+// the SLA clock; leaving it pushes the due time by the paused business time.
+func (d *Desk) Transition(ctx context.Context, number string, to ticket.State, actor, note string) (*ticket.Ticket, error) {
+	if !to.Valid() {
+		return nil, fmt.Errorf("%w: unknown state %q", ticket.ErrInvalidTransition, to)
+	}
+	return d.change(ctx, number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		if t.State == to {
+			return fmt.Errorf("%w: ticket %s is already %s", ticket.ErrInvalidTransition, t.Number, to)
+		}
+		// Only en_proceso is walked through implicitly: a ticket is never
+		// closed on the way to somewhere else.
+		path := t.State.PathTo(to)
+		for _, via := range path[:max(len(path)-1, 0)] {
+			if via != ticket.EnProceso {
+				path = nil
+			}
+		}
+		if path == nil {
+			return ticket.ValidateTransition(t.State, to)
+		}
+		if to == ticket.Cerrado && strings.TrimSpace(note) == "" {
+			return fmt.Errorf("%w: ticket %s", ticket.ErrSolutionRequired, t.Number)
+		}
+		for _, next := range path {
+			if err := d.step(ctx, t, next, actor, note, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// step makes one validated transition with its side effects and events.
+func (d *Desk) step(ctx context.Context, t *ticket.Ticket, to ticket.State, actor, note string, now time.Time) error {
+	from := t.State
+	if err := ticket.ValidateTransition(from, to); err != nil {
+		return err
+	}
+	t.State = to
+	var body string
+	switch {
+	case to == ticket.Retenido:
+		t.PausedAt = &now
+		body = note
+	case from == ticket.Retenido:
+		if t.DueAt != nil && t.PausedAt != nil {
+			due := d.extend(*t.DueAt, *t.PausedAt, now)
+			t.DueAt = &due
+		}
+		t.PausedAt = nil
+	case to == ticket.Cerrado:
+		t.Solution, t.ClosedAt, body = note, &now, note
+	case from == ticket.AbiertoPorEncuesta && to == ticket.EnProceso:
+		t.ClosedAt, body = nil, note // the requester says it is not solved
+	}
+	if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventStateChanged, Actor: actor, At: now,
+		From: string(from), To: string(to), Body: body}); err != nil {
+		return err
+	}
+	switch {
+	case to == ticket.Retenido:
+		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventSLAPaused, Actor: actor, At: now})
+	case from == ticket.Retenido:
+		due := ""
+		if t.DueAt != nil {
+			due = t.DueAt.UTC().Format(time.RFC3339)
+		}
+		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventSLAResumed, Actor: actor, At: now, To: due})
+	}
+	return nil
+}
+
+func (d *Desk) extend(due, from, to time.Time) time.Time {
+	if d.calendar != nil {
+		return d.calendar.Extend(due, from, to)
+	}
+	return due.Add(to.Sub(from))
+}
+
+// change loads a ticket inside a transaction, lets fn change it, and writes
+// it back with a new updated_at.
+func (d *Desk) change(ctx context.Context, number string, fn func(ctx context.Context, t *ticket.Ticket, now time.Time) error) (*ticket.Ticket, error) {
+	var t *ticket.Ticket
+	err := d.store.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if t, err = d.store.TicketByNumber(ctx, number); err != nil {
+			return err
+		}
+		now := d.now().UTC()
+		if err := fn(ctx, t, now); err != nil {
+			return err
+		}
+		t.UpdatedAt = now
+		return d.store.UpdateTicket(ctx, t)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("changing ticket %s: %w", number, err)
+	}
+	return t, nil
+}
+
+// record appends an event to t and queues the mail it causes.
+func (d *Desk) record(ctx context.Context, t *ticket.Ticket, e *ticket.Event) error {
+	e.TicketID = t.ID
+	if err := d.store.AddEvent(ctx, e); err != nil {
+		return err
+	}
+	if d.notifier == nil {
+		return nil
+	}
+	mails, err := d.notifier.Notify(ctx, t, e)
+	if err != nil {
+		return fmt.Errorf("rendering mail for %s event: %w", e.Kind, err)
+	}
+	for _, m := range mails {
+		if m.TicketID == 0 {
+			m.TicketID = t.ID
+		}
+		if m.CreatedAt.IsZero() {
+			m.CreatedAt = e.At
+		}
+		if m.NextAttemptAt.IsZero() {
+			m.NextAttemptAt = e.At
+		}
+		err := d.store.EnqueueMail(ctx, m)
+		if errors.Is(err, ticket.ErrAlreadyStored) {
+			continue // the same notice was already queued: never send it twice
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newAccessKey returns 16 random base32 characters (80 bits): with the
+// ticket number it opens the status page.
+func newAccessKey() (string, error) {
+	return strings.ToLower(rand.Text()[:16]), nil
+}
