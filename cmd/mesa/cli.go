@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+
+	"github.com/mesadeservicios/mesa/config"
+	"github.com/mesadeservicios/mesa/store"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFail   = 1 // the command ran and failed
+	exitConfig = 2 // bad usage or configuration
+)
+
+const usage = `mesa — Mesa de Servicios: the service desk run from its mailbox
+
+Usage:
+  mesa serve   [--config FILE]   run the daemon (migrates first unless database.auto_migrate: false)
+  mesa migrate [--config FILE]   apply pending database migrations
+  mesa check   [--config FILE]   print the effective configuration (secrets redacted), or every error
+  mesa version                   print the version
+
+FILE defaults to $MESA_CONFIG; with neither, mesa runs on its defaults.
+Every key can be overridden as MESA_<SECTION>_<KEY>; see mesa.example.yaml.
+`
+
+// run is the whole command line, in-process for tests.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, env []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitConfig
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "version", "--version":
+		fmt.Fprintln(stdout, "mesa", version())
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "check", "migrate", "serve":
+	default:
+		fmt.Fprintf(stderr, "mesa: unknown command %q\n\n%s", cmd, usage)
+		return exitConfig
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", getenv(env, "MESA_CONFIG"), "configuration file (YAML)")
+	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "mesa %s: unexpected argument %q\n", cmd, fs.Arg(0))
+		return exitConfig
+	}
+	cfg, err := config.Load(*path, env)
+	if err != nil {
+		var ps config.Problems
+		if errors.As(err, &ps) {
+			fmt.Fprintf(stderr, "mesa: %d configuration error(s)%s:\n", len(ps), inFile(*path))
+			for _, p := range ps {
+				fmt.Fprintln(stderr, "  "+p.Error())
+			}
+		} else {
+			fmt.Fprintln(stderr, "mesa:", err)
+		}
+		return exitConfig
+	}
+	switch cmd {
+	case "check":
+		out, err := cfg.YAML()
+		if err != nil {
+			fmt.Fprintln(stderr, "mesa check:", err)
+			return exitFail
+		}
+		fmt.Fprintf(stdout, "# effective configuration%s, secrets redacted\n%s", inFile(*path), out)
+		return exitOK
+	case "migrate":
+		return migrate(ctx, cfg, stdout, stderr)
+	default:
+		return serve(ctx, cfg, stderr)
+	}
+}
+
+func migrate(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) int {
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "mesa migrate:", err)
+		return exitFail
+	}
+	defer db.Close()
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "mesa migrate:", err)
+		return exitFail
+	}
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "mesa migrate:", err)
+		return exitFail
+	}
+	fmt.Fprintf(stdout, "applied %d migration(s); %s schema at version %d\n", n, db.Driver(), v)
+	return exitOK
+}
+
+func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
+	log := newLogger(cfg.Log, stderr)
+	app, err := Open(ctx, cfg, log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return exitFail
+	}
+	defer app.Close()
+	if err := app.Run(ctx); err != nil {
+		log.Error("stopped with error", "err", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+func openStore(ctx context.Context, cfg *config.Config) (*store.DB, error) {
+	driver, dsn, err := config.ParseDatabaseURL(cfg.Database.URL)
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, driver, dsn, &store.Options{MaxOpenConns: cfg.Database.MaxOpenConns})
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(c.Level)) // validated by config
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func inFile(path string) string {
+	if path == "" {
+		return " (no file: defaults and environment)"
+	}
+	return " in " + path
+}
+
+func getenv(env []string, key string) string {
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		v := bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+		return v
+	}
+	return "devel"
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Makes sure the servers the tests talk to are installed: PostgreSQL's server
+# binaries. As root on Debian, missing packages are installed with apt-get;
+# otherwise a missing piece is reported with the command that installs it.
+# The tests themselves start throwaway instances on loopback ports.
+set -euo pipefail
+
+missing=()
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  # Package scripts must not start system daemons on 0.0.0.0: keep (or add) a
+  # policy-rc.d that forbids it while installing.
+  added_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && added_policy=1
+  fi
+  echo "test-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  [ -n "$added_policy" ] && rm -f /usr/sbin/policy-rc.d
+  exit 0
+fi
+
+echo "test-deps: missing ${missing[*]}; install with: sudo apt-get install ${missing[*]}" >&2
+exit 1
