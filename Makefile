@@ -19,7 +19,7 @@ deps:
 	./scripts/test-deps.sh
 
 test: deps
-	$(GO) test -count=1 -timeout 20m $(PKGS)
+	./scripts/gotest.sh -timeout 20m $(PKGS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
