@@ -1,0 +1,47 @@
+package ticket
+
+import "time"
+
+// Address is a mailbox: display name and address (lower-cased domain).
+type Address struct {
+	Name  string
+	Email string
+}
+
+// Inbound is an inbound mail as the desk sees it, whatever its MIME shape:
+// decoded headers, the readable text, attachments and the keys that thread it
+// to a ticket. Package mailin produces it; the desk never sees MIME.
+type Inbound struct {
+	MessageID   string   // without angle brackets; empty when missing
+	InReplyTo   []string // RFC 5322 §3.6.4
+	References  []string
+	From        Address
+	ReplyTo     []Address
+	To          []Address
+	Cc          []Address
+	Subject     string
+	Date        time.Time // zero when missing or unparsable
+	Text        string    // text/plain, or the HTML part turned into text
+	HTML        string    // the HTML part as received, when there is one
+	Attachments []InboundAttachment
+	// AutoSubmitted is set for auto-replies, bulk and list mail (RFC 3834,
+	// RFC 2076 Precedence, X-Autoreply…): never answered automatically.
+	AutoSubmitted bool
+	// Bounce is set for delivery status notifications (RFC 3464).
+	Bounce bool
+	// AuthResults is the Authentication-Results header (RFC 8601) added by
+	// the organisation's mail server, used to trust technician commands.
+	AuthResults []string
+	// Problems lists what could not be decoded (unknown charset, broken
+	// MIME); the message is still usable.
+	Problems []string
+}
+
+// InboundAttachment is one file of an inbound mail.
+type InboundAttachment struct {
+	Filename    string
+	ContentType string
+	ContentID   string // for inline images, without angle brackets
+	Inline      bool
+	Data        []byte
+}
