@@ -1,0 +1,435 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// Engine is a compiled rule file. It is immutable and safe for concurrent use.
+type Engine struct {
+	cats      []*Category
+	byKey     map[string]*Category
+	buckets   []bucket
+	phrases   []phrase
+	index     map[string][]int // first stem → phrases
+	seen      map[string]int   // folded phrase → index, while compiling
+	prefixed  []int            // phrases whose first word is a prefix ("imprim*")
+	negations [][]string
+	failureW  float64
+	failureX  map[string]bool // words after "no" that are not a failing verb
+	threshold float64
+	subjectW  float64
+	priority  []PriorityRule
+}
+
+type bucketKind int
+
+const (
+	kindCategory bucketKind = iota
+	kindType
+	kindCrit
+)
+
+type bucket struct {
+	kind  bucketKind
+	value string // category key, type or criticality
+}
+
+type phrase struct {
+	text   string
+	words  []string // stems; or folded prefixes where prefix[i]
+	prefix []bool
+	weight float64
+	bucket int
+}
+
+var fillers = map[string]bool{"el": true, "la": true, "los": true, "las": true, "lo": true, "un": true,
+	"una": true, "mi": true, "mis": true, "su": true, "sus": true, "del": true, "de": true, "al": true,
+	"este": true, "esta": true, "ese": true, "esa": true, "tan": true, "muy": true}
+
+func compile(f *File, where func(string) string) (*Engine, error) {
+	e := &Engine{byKey: map[string]*Category{}, index: map[string][]int{}, seen: map[string]int{},
+		threshold: f.Threshold, subjectW: f.SubjectWeight}
+	if e.subjectW == 0 {
+		e.subjectW = 2
+	}
+	if e.threshold <= 0 {
+		return nil, fmt.Errorf("%s: threshold must be positive", where("threshold"))
+	}
+	var errs []error
+	for i := range f.Categories {
+		c := &f.Categories[i]
+		at := where(fmt.Sprintf("categories[%d]", i))
+		switch {
+		case c.Key == "" || c.Key == ticket.Unclassified:
+			errs = append(errs, fmt.Errorf("%s: category needs a key other than %s", at, ticket.Unclassified))
+		case e.byKey[c.Key] != nil:
+			errs = append(errs, fmt.Errorf("%s: duplicate category %q", at, c.Key))
+		}
+		if c.Name == "" || (c.Area != "ti" && c.Area != "adm") {
+			errs = append(errs, fmt.Errorf("%s: category %q needs a name and area ti or adm", at, c.Key))
+		}
+		if c.DefaultType != "" && !ticket.Type(c.DefaultType).Valid() {
+			errs = append(errs, fmt.Errorf("%s: category %q: default_type %q", at, c.Key, c.DefaultType))
+		}
+		c.resolution = map[ticket.Criticality]time.Duration{}
+		if c.Resolution != "" {
+			d, err := ParseDuration(c.Resolution)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: category %q: %w", at, c.Key, err))
+			}
+			c.resolution[""] = d
+		}
+		for crit, s := range c.ByCriticality {
+			d, err := ParseDuration(s)
+			if err != nil || !ticket.Criticality(crit).Valid() {
+				errs = append(errs, fmt.Errorf("%s: category %q: by_criticality %s: %q", at, c.Key, crit, s))
+			}
+			c.resolution[ticket.Criticality(crit)] = d
+		}
+		e.byKey[c.Key] = c
+		e.cats = append(e.cats, c)
+		e.buckets = append(e.buckets, bucket{kindCategory, c.Key})
+		errs = append(errs, e.addKeywords(c.Keywords, len(e.buckets)-1, at)...)
+	}
+	for _, kind := range []struct {
+		k       bucketKind
+		sig     Signals
+		section string
+		valid   func(string) bool
+	}{
+		{kindType, f.Types, "types", func(s string) bool { return ticket.Type(s).Valid() }},
+		{kindCrit, f.Criticity, "criticidad", func(s string) bool { return s == "alta" || s == "baja" }},
+	} {
+		vals := make([]string, 0, len(kind.sig))
+		for v := range kind.sig {
+			vals = append(vals, v)
+		}
+		sort.Strings(vals)
+		for _, v := range vals {
+			if !kind.valid(v) {
+				errs = append(errs, fmt.Errorf("%s: unknown value %q", where(kind.section), v))
+				continue
+			}
+			e.buckets = append(e.buckets, bucket{kind.k, v})
+			errs = append(errs, e.addKeywords(kind.sig[v], len(e.buckets)-1, where(kind.section))...)
+		}
+	}
+	e.failureW, e.failureX = f.Failure.Weight, map[string]bool{}
+	for _, w := range f.Failure.Except {
+		for _, t := range tokenize(w, nil) {
+			e.failureX[t.word] = true
+		}
+	}
+	for _, n := range f.Negations {
+		toks := tokenize(n, nil)
+		var stems []string
+		for _, t := range toks {
+			stems = append(stems, t.stem)
+		}
+		if len(stems) > 0 {
+			e.negations = append(e.negations, stems)
+		}
+	}
+	for i, r := range f.Priority {
+		at := where(fmt.Sprintf("priority[%d]", i))
+		var err error
+		compileRE := func(s string) *regexp.Regexp {
+			if s == "" || err != nil {
+				return nil
+			}
+			var re *regexp.Regexp
+			re, err = regexp.Compile("(?i)" + s)
+			return re
+		}
+		r.from, r.subject, r.body = compileRE(r.From), compileRE(r.Subject), compileRE(r.Body)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: rule %q: %w", at, r.Name, err))
+		}
+		if r.Category != "" && e.byKey[r.Category] == nil && r.Category != ticket.Unclassified {
+			errs = append(errs, fmt.Errorf("%s: rule %q: unknown category %q", at, r.Name, r.Category))
+		}
+		if r.Type != "" && !ticket.Type(r.Type).Valid() || r.Criticidad != "" && !ticket.Criticality(r.Criticidad).Valid() {
+			errs = append(errs, fmt.Errorf("%s: rule %q: invalid type or criticidad", at, r.Name))
+		}
+		if r.From == "" && r.Domain == "" && r.Subject == "" && r.Body == "" {
+			errs = append(errs, fmt.Errorf("%s: rule %q has no condition", at, r.Name))
+		}
+		e.priority = append(e.priority, r)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	e.seen = nil
+	return e, nil
+}
+
+func (e *Engine) addKeywords(kw Keywords, b int, at string) []error {
+	var errs []error
+	for w, list := range kw {
+		if w <= 0 {
+			errs = append(errs, fmt.Errorf("%s: keyword weight must be positive, got %v", at, w))
+		}
+		for _, text := range list {
+			p := phrase{text: text, weight: w, bucket: b}
+			for _, part := range strings.Fields(text) {
+				isPrefix := strings.HasSuffix(part, "*")
+				toks := tokenize(strings.TrimSuffix(part, "*"), nil)
+				for j, t := range toks {
+					pre := isPrefix && j == len(toks)-1
+					if pre {
+						p.words = append(p.words, t.word)
+					} else {
+						p.words = append(p.words, t.stem)
+					}
+					p.prefix = append(p.prefix, pre)
+				}
+			}
+			if len(p.words) == 0 {
+				errs = append(errs, fmt.Errorf("%s: empty keyword %q", at, text))
+				continue
+			}
+			// Spellings that fold to the same words ("aromática",
+			// "aromatica", "aromáticas") are one keyword, counted once.
+			key := fmt.Sprint(b, p.words, p.prefix)
+			if j, dup := e.seen[key]; dup {
+				e.phrases[j].weight = max(e.phrases[j].weight, w)
+				continue
+			}
+			e.seen[key] = len(e.phrases)
+			e.phrases = append(e.phrases, p)
+			i := len(e.phrases) - 1
+			if p.prefix[0] {
+				e.prefixed = append(e.prefixed, i)
+			} else {
+				e.index[p.words[0]] = append(e.index[p.words[0]], i)
+			}
+		}
+	}
+	return errs
+}
+
+// Message is what the engine reads of a mail.
+type Message struct {
+	From    string // sender address
+	Subject string
+	Body    string // text; quoted history and signature are removed here
+}
+
+// Result is a classification and its reasons.
+type Result struct {
+	Category    string             `json:"category"`
+	Name        string             `json:"name"`
+	Type        ticket.Type        `json:"type"`
+	Criticality ticket.Criticality `json:"criticidad"`
+	Group       string             `json:"group"`
+	Score       float64            `json:"score"`
+	// Matched lists the rules that fired: "ti.vpn: vpn (+6)", "priority: …".
+	Matched []string `json:"matched"`
+	// Resolution is the business time to solve it; HasSLA is false when the
+	// category has none ("depende").
+	Resolution  time.Duration `json:"-"`
+	HasSLA      bool         `json:"-"`
+	Restricted  []string     `json:"requested_by,omitempty"`
+	Attachments []string     `json:"attachments,omitempty"`
+}
+
+// Classify classifies m.
+func (e *Engine) Classify(m Message) Result {
+	var buf [128]token
+	subj := tokenize(m.Subject, buf[:0])
+	nsubj := len(subj)
+	all := tokenize(Clean(m.Body), subj)
+	hits := map[int]float64{} // phrase → multiplier of its best occurrence
+	e.scan(all[:nsubj], e.subjectW, hits)
+	e.scan(all[nsubj:], 1, hits)
+	failures := e.failures(all[:nsubj])*e.subjectW + e.failures(all[nsubj:])
+
+	scores := make([]float64, len(e.buckets))
+	why := make([][]string, len(e.buckets))
+	for pi, mult := range hits {
+		p := &e.phrases[pi]
+		scores[p.bucket] += p.weight * mult
+		why[p.bucket] = append(why[p.bucket], fmt.Sprintf("%s (+%g)", p.text, p.weight*mult))
+	}
+	var r Result
+	rule := e.matchPriority(m)
+	if rule != nil {
+		r.Matched = append(r.Matched, "priority: "+rule.Name)
+	}
+	// Category: best score above the threshold.
+	best, bestScore := -1, 0.0
+	for i, b := range e.buckets {
+		if b.kind == kindCategory && scores[i] > bestScore {
+			best, bestScore = i, scores[i]
+		}
+	}
+	r.Category, r.Score = ticket.Unclassified, bestScore
+	if rule != nil && rule.Category != "" {
+		r.Category = rule.Category
+	} else if best >= 0 && bestScore >= e.threshold {
+		r.Category = e.buckets[best].value
+	}
+	for i, b := range e.buckets {
+		if len(why[i]) == 0 || b.kind == kindCategory && b.value != r.Category {
+			continue
+		}
+		sort.Strings(why[i])
+		r.Matched = append(r.Matched, b.value+": "+strings.Join(why[i], ", "))
+	}
+	cat := e.byKey[r.Category]
+	// Type: failure signals against request signals; the category's usual
+	// type breaks ties.
+	inc, req := e.score(scores, kindType, "incidente"), e.score(scores, kindType, "requerimiento")
+	if failures > 0 {
+		inc += failures * e.failureW
+		r.Matched = append(r.Matched, fmt.Sprintf("incidente: no + verbo (+%g)", failures*e.failureW))
+	}
+	if cat != nil && cat.DefaultType == "requerimiento" {
+		req += 0.5
+	} else {
+		inc += 0.5
+	}
+	r.Type = ticket.Incidente
+	if req > inc {
+		r.Type = ticket.Requerimiento
+	}
+	// Criticality: interruption of the operation is alta, no impact is baja.
+	switch alta, baja := e.score(scores, kindCrit, "alta"), e.score(scores, kindCrit, "baja"); {
+	case alta >= 3 && alta >= baja:
+		r.Criticality = ticket.Alta
+	case baja >= 2:
+		r.Criticality = ticket.Baja
+	default:
+		r.Criticality = ticket.Media
+	}
+	if rule != nil {
+		if rule.Type != "" {
+			r.Type = ticket.Type(rule.Type)
+		}
+		if rule.Criticidad != "" {
+			r.Criticality = ticket.Criticality(rule.Criticidad)
+		}
+	}
+	if cat != nil {
+		r.Name, r.Group = cat.Name, cat.Group
+		r.Resolution, r.HasSLA = cat.ResolutionFor(r.Criticality)
+		r.Restricted, r.Attachments = cat.RequestedBy, cat.Attachments
+	}
+	sort.Strings(r.Matched)
+	return r
+}
+
+func (e *Engine) score(scores []float64, k bucketKind, v string) float64 {
+	for i, b := range e.buckets {
+		if b.kind == k && b.value == v {
+			return scores[i]
+		}
+	}
+	return 0
+}
+
+// scan records every phrase found in toks with multiplier mult.
+func (e *Engine) scan(toks []token, mult float64, hits map[int]float64) {
+	for i := range toks {
+		for _, pi := range e.index[toks[i].stem] {
+			e.try(toks, i, pi, mult, hits)
+		}
+		for _, pi := range e.prefixed {
+			e.try(toks, i, pi, mult, hits)
+		}
+	}
+}
+
+func (e *Engine) try(toks []token, i, pi int, mult float64, hits map[int]float64) {
+	p := &e.phrases[pi]
+	if i+len(p.words) > len(toks) {
+		return
+	}
+	for j, w := range p.words {
+		t := toks[i+j]
+		if p.prefix[j] && !strings.HasPrefix(t.word, w) || !p.prefix[j] && t.stem != w {
+			return
+		}
+	}
+	if hits[pi] >= mult || e.negated(toks, i) {
+		return
+	}
+	hits[pi] = mult
+}
+
+// clitics may sit between "no" and its verb: "no me carga", "no les llegan".
+var clitics = map[string]bool{"me": true, "te": true, "le": true, "les": true, "nos": true, "se": true,
+	"lo": true, "la": true, "los": true, "las": true}
+
+// failures counts "no" + verb occurrences: "no" followed, after clitics, by
+// a word that is not in the exceptions and looks like a verb (ends in a
+// vowel or n, as Spanish present and past forms do).
+func (e *Engine) failures(toks []token) float64 {
+	n := 0.0
+	for i := 0; i < len(toks); i++ {
+		if toks[i].word != "no" {
+			continue
+		}
+		j := i + 1
+		for j < len(toks) && clitics[toks[j].word] {
+			j++
+		}
+		if j == len(toks) {
+			continue
+		}
+		w := toks[j].word
+		if e.failureX[w] || fillers[w] || len(w) < 3 || !strings.ContainsRune("aeioun", rune(w[len(w)-1])) {
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+// negated reports whether a negation phrase ends right before position i,
+// allowing filler words (articles, possessives) in between.
+func (e *Engine) negated(toks []token, i int) bool {
+	for end := i - 1; end >= 0 && end >= i-3; end-- {
+		for _, n := range e.negations {
+			start := end - len(n) + 1
+			if start < 0 {
+				continue
+			}
+			ok := true
+			for k, w := range n {
+				if toks[start+k].stem != w {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				return true
+			}
+		}
+		if !fillers[toks[end].word] {
+			return false
+		}
+	}
+	return false
+}
+
+func (e *Engine) matchPriority(m Message) *PriorityRule {
+	from := strings.ToLower(m.From)
+	_, domain, _ := strings.Cut(from, "@")
+	for i := range e.priority {
+		r := &e.priority[i]
+		if r.from != nil && !r.from.MatchString(from) || r.Domain != "" && !strings.EqualFold(r.Domain, domain) ||
+			r.subject != nil && !r.subject.MatchString(m.Subject) || r.body != nil && !r.body.MatchString(m.Body) {
+			continue
+		}
+		return r
+	}
+	return nil
+}

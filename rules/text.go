@@ -1,0 +1,137 @@
+package rules
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// fold lower-cases r and strips Spanish (and other Latin) diacritics: people
+// write "contrasena", "electrico", "SILLA" for "contraseña", "eléctrico",
+// "silla".
+func fold(r rune) rune {
+	switch r {
+	case 'á', 'à', 'â', 'ä', 'ã', 'Á', 'À', 'Â', 'Ä', 'Ã':
+		return 'a'
+	case 'é', 'è', 'ê', 'ë', 'É', 'È', 'Ê', 'Ë':
+		return 'e'
+	case 'í', 'ì', 'î', 'ï', 'Í', 'Ì', 'Î', 'Ï':
+		return 'i'
+	case 'ó', 'ò', 'ô', 'ö', 'õ', 'Ó', 'Ò', 'Ô', 'Ö', 'Õ':
+		return 'o'
+	case 'ú', 'ù', 'û', 'ü', 'Ú', 'Ù', 'Û', 'Ü':
+		return 'u'
+	case 'ñ', 'Ñ':
+		return 'n'
+	case 'ç', 'Ç':
+		return 'c'
+	}
+	if r < utf8.RuneSelf {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}
+	return unicode.ToLower(r)
+}
+
+func isWordRune(r rune) bool {
+	return r < utf8.RuneSelf && ('a' <= r && r <= 'z' || '0' <= r && r <= '9') || r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+// token is a folded word and its stem.
+type token struct {
+	word string // folded
+	stem string
+}
+
+// tokenize splits s into folded, stemmed words. "wi-fi" and "F-DE-10" keep
+// their parts as separate words, which phrases match in sequence.
+func tokenize(s string, out []token) []token {
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			w := b.String()
+			out = append(out, token{word: w, stem: stem(w)})
+			b.Reset()
+		}
+	}
+	for _, r := range s {
+		r = fold(r)
+		if isWordRune(r) {
+			b.WriteRune(r)
+		} else {
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+// stem folds Spanish plural and gender endings so that "impresoras",
+// "impresora" and "impresor", or "caído", "caída" and "caídos", meet:
+// -ces → -z, -es after a consonant, -s, then a final -a, -o or -e.
+func stem(w string) string {
+	n := len(w)
+	if n <= 3 || !isASCIIWord(w) {
+		return w
+	}
+	switch {
+	case strings.HasSuffix(w, "ces") && n > 4:
+		w = w[:n-3] + "z"
+	case strings.HasSuffix(w, "es") && n > 4 && strings.IndexByte("aeiou", w[n-3]) < 0:
+		w = w[:n-2]
+	case w[n-1] == 's' && strings.IndexByte("aeiou", w[n-2]) >= 0:
+		w = w[:n-1]
+	}
+	if n := len(w); n > 3 && strings.IndexByte("aoe", w[n-1]) >= 0 {
+		w = w[:n-1]
+	}
+	return w
+}
+
+func isASCIIWord(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf || '0' <= w[i] && w[i] <= '9' {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	// Lines that start quoted history: "El lun, 2 mar 2026 escribió:",
+	// "On … wrote:", Outlook's "De: …" block, "-----Mensaje original-----".
+	quoteStartRE = regexp.MustCompile(`(?i)^\s*(((el|on)\s.{0,200}(escribi[oó]|wrote)\s*:)|(-{2,}\s*(mensaje original|original message|mensaje reenviado|forwarded message)\s*-*)|((de|from)\s*:\s*.+@.+)|_{10,})\s*$`)
+	// A line that closes the message: what follows is the signature.
+	closingRE = regexp.MustCompile(`(?i)^\s*(cordialmente|atentamente|saludos( cordiales)?|un saludo|muchas gracias|mil gracias|gracias( de antemano| por (su|la) (atenci[oó]n|colaboraci[oó]n|ayuda))?|quedo atent[oa]( a sus comentarios)?|feliz d[ií]a|agradezco (su|la) (atenci[oó]n|colaboraci[oó]n|ayuda|gesti[oó]n)|--|—)\s*[.,!]*\s*$`)
+)
+
+// Clean returns the part of a mail body that the sender wrote now: quoted
+// history (">" lines and the quoted block after "El … escribió:" or an
+// Outlook header) and the signature after a closing formula ("Cordialmente",
+// "Atentamente", "--") are removed, because the cargo, dependencia and
+// extensión in a signature would otherwise look like a request.
+func Clean(body string) string {
+	lines := strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n")
+	var keep []string
+	content := 0
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, ">") {
+			continue
+		}
+		if quoteStartRE.MatchString(t) {
+			break
+		}
+		if content > 0 && closingRE.MatchString(t) {
+			break
+		}
+		if t != "" {
+			content++
+		}
+		keep = append(keep, l)
+	}
+	return strings.TrimSpace(strings.Join(keep, "\n"))
+}
