@@ -8,12 +8,14 @@ package desk
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -36,17 +38,26 @@ type Notifier interface {
 	Notify(ctx context.Context, t *ticket.Ticket, e *ticket.Event) ([]*ticket.Outgoing, error)
 }
 
-// Calendar moves SLA due times across pauses. Extend returns due pushed by
-// the business time between from and to. A nil Calendar pushes by wall-clock
-// time.
+// Calendar counts SLA time in business hours (package sla). Due returns the
+// instant d of business time after start; Extend pushes due by the business
+// time between from and to. A nil Calendar counts wall-clock time.
 type Calendar interface {
+	Due(start time.Time, d time.Duration) (time.Time, error)
 	Extend(due, from, to time.Time) time.Time
+}
+
+// Classifier assigns category, type, criticality and group (package rules)
+// and knows the catalogue.
+type Classifier interface {
+	Classify(m rules.Message) rules.Result
+	Category(key string) (*rules.Category, bool)
 }
 
 // Options configure a Desk; zero fields take the documented defaults.
 type Options struct {
-	Notifier Notifier
-	Calendar Calendar
+	Notifier   Notifier
+	Calendar   Calendar
+	Classifier Classifier // nil: tickets are created sin_clasificar
 	Now      func() time.Time // time.Now
 	Location *time.Location   // America/Bogota: the year in ticket numbers
 	Prefix   string           // ticket.DefaultPrefix
@@ -58,6 +69,7 @@ type Desk struct {
 	store    Store
 	notifier Notifier
 	calendar Calendar
+	classify Classifier
 	now      func() time.Time
 	loc      *time.Location
 	prefix   string
@@ -69,7 +81,7 @@ func New(s Store, opts *Options) (*Desk, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	d := &Desk{store: s, notifier: opts.Notifier, calendar: opts.Calendar, now: opts.Now,
+	d := &Desk{store: s, notifier: opts.Notifier, calendar: opts.Calendar, classify: opts.Classifier, now: opts.Now,
 		loc: opts.Location, prefix: opts.Prefix, log: opts.Logger}
 	if d.now == nil {
 		d.now = time.Now
@@ -99,12 +111,34 @@ type NewTicket struct {
 	Body          string // first message, recorded in the created event
 	Requester     string // e-mail address
 	RequesterName string
-	Type          ticket.Type        // incidente when empty
-	Criticality   ticket.Criticality // media when empty
-	Category      string             // ticket.Unclassified when empty
-	Group         string
-	DueAt         *time.Time // nil: no resolution time
-	Data          string     // JSON details for the created event (matched rules, message key)
+	// Category, Type, Criticality and Group are set by the classifier when
+	// Category is empty; without a classifier the ticket is sin_clasificar,
+	// incidente, media.
+	Type        ticket.Type
+	Criticality ticket.Criticality
+	Category    string
+	Group       string
+	// DueAt, when nil, is computed from the category's resolution time.
+	DueAt *time.Time
+	// Details are recorded, as JSON, in the created event beside the
+	// classification (message key, flags from intake).
+	Details map[string]any
+}
+
+// classification is what the created event records of how a ticket was
+// classified.
+type classification struct {
+	Category    string   `json:"category"`
+	Type        string   `json:"type"`
+	Criticality string   `json:"criticidad"`
+	Group       string   `json:"group,omitempty"`
+	Score       float64  `json:"score"`
+	Matched     []string `json:"matched,omitempty"`
+	Resolution  string   `json:"resolution,omitempty"`
+	// RequestedBy lists who may request the category (guide 4.2.1.x): the
+	// desk flags the ticket for a technician to check, and never rejects it.
+	RequestedBy []string `json:"requested_by,omitempty"`
+	Attachments []string `json:"attachments_required,omitempty"`
 }
 
 // Create opens a ticket in abierto with the next number of the current year,
@@ -121,6 +155,30 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 		RequesterName: nt.RequesterName, State: ticket.Abierto, Type: nt.Type, Criticality: nt.Criticality,
 		Category: nt.Category, Group: nt.Group, DueAt: nt.DueAt, CreatedAt: now, UpdatedAt: now,
 	}
+	details := map[string]any{}
+	for k, v := range nt.Details {
+		details[k] = v
+	}
+	if t.Category == "" && d.classify != nil {
+		r := d.classify.Classify(rules.Message{From: requester, Subject: nt.Subject, Body: nt.Body})
+		t.Category, t.Group = r.Category, r.Group
+		if t.Type == "" {
+			t.Type = r.Type
+		}
+		if t.Criticality == "" {
+			t.Criticality = r.Criticality
+		}
+		c := classification{Category: r.Category, Type: string(t.Type), Criticality: string(t.Criticality),
+			Group: r.Group, Score: r.Score, Matched: r.Matched, RequestedBy: r.Restricted, Attachments: r.Attachments}
+		if r.HasSLA && t.DueAt == nil {
+			due, err := d.due(now, r.Resolution)
+			if err != nil {
+				return nil, err
+			}
+			t.DueAt, c.Resolution = &due, r.Resolution.String()
+		}
+		details["classification"] = c
+	}
 	if t.Type == "" {
 		t.Type = ticket.Incidente
 	}
@@ -135,6 +193,14 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 		return nil, err
 	}
 	t.AccessKey = key
+	data := ""
+	if len(details) > 0 {
+		b, err := json.Marshal(details)
+		if err != nil {
+			return nil, fmt.Errorf("encoding event details: %w", err)
+		}
+		data = string(b)
+	}
 	err = d.store.InTx(ctx, func(ctx context.Context) error {
 		seq, err := d.store.NextTicketSeq(ctx, t.Year)
 		if err != nil {
@@ -146,7 +212,7 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 			return err
 		}
 		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventCreated, Actor: requester, At: now,
-			Body: nt.Body, To: string(t.State), Data: nt.Data})
+			Body: nt.Body, To: string(t.State), Data: data})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating ticket: %w", err)
@@ -167,6 +233,65 @@ func (d *Desk) Comment(ctx context.Context, number, actor, body string, internal
 	}
 	return d.change(ctx, number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
 		return d.record(ctx, t, &ticket.Event{Kind: kind, Actor: actor, At: now, Body: body})
+	})
+}
+
+// Recategorize moves a ticket to another category of the catalogue: its
+// group and due time follow the new category (the due time is counted again
+// from creation). The category_changed event is what `mesa rules suggest`
+// learns from.
+func (d *Desk) Recategorize(ctx context.Context, number, actor, category string) (*ticket.Ticket, error) {
+	if d.classify == nil {
+		return nil, fmt.Errorf("%w: no catalogue configured", ticket.ErrInvalid)
+	}
+	cat, ok := d.classify.Category(category)
+	if !ok && category != ticket.Unclassified {
+		return nil, fmt.Errorf("%w: unknown category %q", ticket.ErrInvalid, category)
+	}
+	return d.change(ctx, number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		if t.Category == category {
+			return nil
+		}
+		from := t.Category
+		t.Category, t.Group, t.DueAt = category, "", nil
+		if cat != nil {
+			t.Group = cat.Group
+			if res, ok := cat.ResolutionFor(t.Criticality); ok && t.State.Open() {
+				due, err := d.due(t.CreatedAt, res)
+				if err != nil {
+					return err
+				}
+				t.DueAt = &due
+			}
+		}
+		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventCategoryChanged, Actor: actor, At: now, From: from, To: category})
+	})
+}
+
+// SetCriticality changes a ticket's criticality; the due time follows the
+// category's resolution time for the new criticality.
+func (d *Desk) SetCriticality(ctx context.Context, number, actor string, c ticket.Criticality) (*ticket.Ticket, error) {
+	if !c.Valid() {
+		return nil, fmt.Errorf("%w: criticidad %q (alta, media o baja)", ticket.ErrInvalid, c)
+	}
+	return d.change(ctx, number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		if t.Criticality == c {
+			return nil
+		}
+		from := t.Criticality
+		t.Criticality = c
+		if d.classify != nil && t.State.Open() {
+			if cat, ok := d.classify.Category(t.Category); ok {
+				if res, ok := cat.ResolutionFor(c); ok {
+					due, err := d.due(t.CreatedAt, res)
+					if err != nil {
+						return err
+					}
+					t.DueAt = &due
+				}
+			}
+		}
+		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventCriticalityChanged, Actor: actor, At: now, From: string(from), To: string(c)})
 	})
 }
 
@@ -244,6 +369,13 @@ func (d *Desk) step(ctx context.Context, t *ticket.Ticket, to ticket.State, acto
 		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventSLAResumed, Actor: actor, At: now, To: due})
 	}
 	return nil
+}
+
+func (d *Desk) due(start time.Time, dur time.Duration) (time.Time, error) {
+	if d.calendar != nil {
+		return d.calendar.Due(start, dur)
+	}
+	return start.Add(dur), nil
 }
 
 func (d *Desk) extend(due, from, to time.Time) time.Time {
