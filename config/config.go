@@ -19,6 +19,7 @@ type Config struct {
 	SLA       SLA       `yaml:"sla"`
 	People    []Person  `yaml:"people"`
 	Groups    []Group   `yaml:"groups"`
+	Rules     Rules     `yaml:"rules"`
 	Jobs      Jobs      `yaml:"jobs"`
 	Templates Templates `yaml:"templates"`
 	Limits    Limits    `yaml:"limits"`
@@ -113,6 +114,13 @@ type Group struct {
 	Key   string `yaml:"key"`
 	Name  string `yaml:"name"`
 	Email string `yaml:"email"` // optional list address of the group
+}
+
+// Rules select the classification catalogue.
+type Rules struct {
+	// File replaces the embedded catalogue (rules/catalogo.yaml); empty
+	// means the embedded one.
+	File string `yaml:"file"`
 }
 
 // Jobs are cron schedules, in the 5- or 6-field syntax of robfig/cron with an

@@ -235,9 +235,9 @@ type Result struct {
 	// Resolution is the business time to solve it; HasSLA is false when the
 	// category has none ("depende").
 	Resolution  time.Duration `json:"-"`
-	HasSLA      bool         `json:"-"`
-	Restricted  []string     `json:"requested_by,omitempty"`
-	Attachments []string     `json:"attachments,omitempty"`
+	HasSLA      bool          `json:"-"`
+	Restricted  []string      `json:"requested_by,omitempty"`
+	Attachments []string      `json:"attachments,omitempty"`
 }
 
 // Classify classifies m.

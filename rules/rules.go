@@ -42,14 +42,14 @@ type File struct {
 	// most one article or possessive between ("no es la impresora").
 	Negations []string `yaml:"negations"`
 	// Priority rules are tried in order before scoring; the first match wins.
-	Priority   []PriorityRule `yaml:"priority"`
+	Priority []PriorityRule `yaml:"priority"`
 	// Failure describes the "no" + verb pattern ("no sincroniza", "no me
 	// carga", "no reciben"): each occurrence adds Weight to incidente, unless
 	// the word after "no" is one of Except ("no es urgente", "no hay prisa").
-	Failure    Failure        `yaml:"failure"`
-	Types      Signals        `yaml:"types"`
-	Criticity  Signals        `yaml:"criticidad"`
-	Categories []Category     `yaml:"categories"`
+	Failure    Failure    `yaml:"failure"`
+	Types      Signals    `yaml:"types"`
+	Criticity  Signals    `yaml:"criticidad"`
+	Categories []Category `yaml:"categories"`
 }
 
 // Failure is the "no" + verb signal of incidents.
@@ -67,18 +67,18 @@ type Keywords map[float64][]string
 
 // PriorityRule sets fields outright when its conditions all match.
 type PriorityRule struct {
-	Name        string `yaml:"name"`
-	From        string `yaml:"from"`    // regular expression on the sender address
-	Domain      string `yaml:"domain"`  // sender domain, exact
-	Subject     string `yaml:"subject"` // regular expression on the subject
-	Body        string `yaml:"body"`    // regular expression on the body
-	Category    string `yaml:"category"`
-	Type        string `yaml:"type"`
-	Criticidad  string `yaml:"criticidad"`
-	from        *regexp.Regexp
-	subject     *regexp.Regexp
-	body        *regexp.Regexp
-	line        int
+	Name       string `yaml:"name"`
+	From       string `yaml:"from"`    // regular expression on the sender address
+	Domain     string `yaml:"domain"`  // sender domain, exact
+	Subject    string `yaml:"subject"` // regular expression on the subject
+	Body       string `yaml:"body"`    // regular expression on the body
+	Category   string `yaml:"category"`
+	Type       string `yaml:"type"`
+	Criticidad string `yaml:"criticidad"`
+	from       *regexp.Regexp
+	subject    *regexp.Regexp
+	body       *regexp.Regexp
+	line       int
 }
 
 // Category is one entry of the service catalogue.

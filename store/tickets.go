@@ -191,3 +191,26 @@ func (db *DB) Events(ctx context.Context, ticketID int64) ([]ticket.Event, error
 	}
 	return out, db.translate(rows.Err())
 }
+
+// Recategorizations returns, for every category change technicians made,
+// the category the ticket was moved to with the ticket's subject and first
+// message: what `mesa rules suggest` learns from.
+func (db *DB) Recategorizations(ctx context.Context) ([]ticket.Recategorization, error) {
+	rows, err := db.query(ctx, `SELECT e.to_value, t.subject, COALESCE(c.body, '')
+		FROM events e JOIN tickets t ON t.id = e.ticket_id
+		LEFT JOIN events c ON c.ticket_id = t.id AND c.kind = 'created'
+		WHERE e.kind = 'category_changed' ORDER BY e.id`)
+	if err != nil {
+		return nil, fmt.Errorf("reading recategorizations: %w", err)
+	}
+	defer rows.Close()
+	var out []ticket.Recategorization
+	for rows.Next() {
+		var ex ticket.Recategorization
+		if err := rows.Scan(&ex.Category, &ex.Subject, &ex.Body); err != nil {
+			return nil, fmt.Errorf("reading recategorizations: %w", err)
+		}
+		out = append(out, ex)
+	}
+	return out, db.translate(rows.Err())
+}

@@ -61,3 +61,12 @@ type Event struct {
 	To       string // new value
 	Data     string // JSON object with details (matched rules, message key), or empty
 }
+
+// Recategorization is a ticket a technician moved to another category, with
+// the text that was misread: what the classifier learns candidate keywords
+// from.
+type Recategorization struct {
+	Category string // the category it was moved to
+	Subject  string
+	Body     string // the first message
+}

@@ -58,8 +58,19 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		a.Close()
 		return nil, err
 	}
+	eng, err := loadRules(cfg)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	cal, err := loadCalendar(cfg)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	loc, _ := time.LoadLocation(cfg.Desk.Timezone) // validated by config
-	a.desk, err = desk.New(db, &desk.Options{Location: loc, Prefix: cfg.Desk.TicketPrefix, Logger: log})
+	a.desk, err = desk.New(db, &desk.Options{Location: loc, Prefix: cfg.Desk.TicketPrefix, Logger: log,
+		Classifier: eng, Calendar: cal})
 	if err != nil {
 		a.Close()
 		return nil, err

@@ -27,6 +27,12 @@ Usage:
   mesa serve   [--config FILE]   run the daemon (migrates first unless database.auto_migrate: false)
   mesa migrate [--config FILE]   apply pending database migrations
   mesa check   [--config FILE]   print the effective configuration (secrets redacted), or every error
+  mesa rules test [--json] [--labels FILE] FILE.eml…
+                                 classify mail: category, type, criticidad, score, matched rules
+  mesa rules suggest [--top N]   words that recur in mail technicians recategorised, per category
+  mesa sla due --from RFC3339 (--hours H | --category KEY [--criticidad C])
+                                 the due instant, counted in business hours
+  mesa sla holidays YEAR         the closed days of YEAR, one ISO date per line
   mesa version                   print the version
 
 FILE defaults to $MESA_CONFIG; with neither, mesa runs on its defaults.
@@ -34,7 +40,7 @@ Every key can be overridden as MESA_<SECTION>_<KEY>; see mesa.example.yaml.
 `
 
 // run is the whole command line, in-process for tests.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, env []string) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitConfig
@@ -47,22 +53,47 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env []str
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
-	case "check", "migrate", "serve":
+	case "rules", "sla":
+		if len(args) == 0 {
+			fmt.Fprintf(stderr, "mesa %s: missing subcommand\n\n%s", cmd, usage)
+			return exitConfig
+		}
+		cmd, args = cmd+" "+args[0], args[1:]
+	}
+	var c command
+	switch cmd {
+	case "check":
+		c = command{run: runCheck}
+	case "migrate":
+		c = command{run: migrate}
+	case "serve":
+		c = command{run: func(ctx context.Context, e *env) int { return serve(ctx, e.cfg, e.stderr) }}
+	case "rules test":
+		c = rulesTest()
+	case "rules suggest":
+		c = rulesSuggest()
+	case "sla due":
+		c = slaDue()
+	case "sla holidays":
+		c = slaHolidays()
 	default:
 		fmt.Fprintf(stderr, "mesa: unknown command %q\n\n%s", cmd, usage)
 		return exitConfig
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", getenv(env, "MESA_CONFIG"), "configuration file (YAML)")
+	path := fs.String("config", getenv(environ, "MESA_CONFIG"), "configuration file (YAML)")
+	if c.flags != nil {
+		c.flags(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
-	if fs.NArg() > 0 {
+	if fs.NArg() > 0 && !c.args {
 		fmt.Fprintf(stderr, "mesa %s: unexpected argument %q\n", cmd, fs.Arg(0))
 		return exitConfig
 	}
-	cfg, err := config.Load(*path, env)
+	cfg, err := config.Load(*path, environ)
 	if err != nil {
 		var ps config.Problems
 		if errors.As(err, &ps) {
@@ -75,23 +106,52 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env []str
 		}
 		return exitConfig
 	}
-	switch cmd {
-	case "check":
-		out, err := cfg.YAML()
-		if err != nil {
-			fmt.Fprintln(stderr, "mesa check:", err)
-			return exitFail
-		}
-		fmt.Fprintf(stdout, "# effective configuration%s, secrets redacted\n%s", inFile(*path), out)
-		return exitOK
-	case "migrate":
-		return migrate(ctx, cfg, stdout, stderr)
-	default:
-		return serve(ctx, cfg, stderr)
-	}
+	return c.run(ctx, &env{cfg: cfg, path: *path, args: fs.Args(), stdout: stdout, stderr: stderr})
 }
 
-func migrate(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) int {
+// command is one subcommand: its own flags, and whether it takes arguments.
+type command struct {
+	flags func(fs *flag.FlagSet)
+	args  bool
+	run   func(ctx context.Context, e *env) int
+}
+
+// env is what a subcommand runs with.
+type env struct {
+	cfg            *config.Config
+	path           string
+	args           []string
+	stdout, stderr io.Writer
+}
+
+func runCheck(_ context.Context, e *env) int {
+	// The catalogue and the calendar are part of the configuration: check
+	// them too, so that a broken rules.file fails here and not at start.
+	var problems []string
+	if _, err := loadRules(e.cfg); err != nil {
+		problems = append(problems, "rules.file: "+err.Error())
+	}
+	if _, err := loadCalendar(e.cfg); err != nil {
+		problems = append(problems, "sla: "+err.Error())
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(e.stderr, "mesa: %d configuration error(s)%s:\n", len(problems), inFile(e.path))
+		for _, p := range problems {
+			fmt.Fprintln(e.stderr, "  "+p)
+		}
+		return exitConfig
+	}
+	out, err := e.cfg.YAML()
+	if err != nil {
+		fmt.Fprintln(e.stderr, "mesa check:", err)
+		return exitFail
+	}
+	fmt.Fprintf(e.stdout, "# effective configuration%s, secrets redacted\n%s", inFile(e.path), out)
+	return exitOK
+}
+
+func migrate(ctx context.Context, e *env) int {
+	cfg, stdout, stderr := e.cfg, e.stdout, e.stderr
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "mesa migrate:", err)
