@@ -49,7 +49,7 @@ func TestCreateClassifiesAndSetsDue(t *testing.T) {
 	now := time.Date(2026, 3, 20, 21, 0, 0, 0, time.UTC)
 	d, db, _ := setupClassified(t, now)
 	tk, err := d.Create(ctx, desk.NewTicket{Subject: "No conecta la VPN", Requester: "ana@entidad.gov.co",
-		Body: "Desde la casa el FortiClient no conecta, dice credenciales inválidas.",
+		Body:    "Desde la casa el FortiClient no conecta, dice credenciales inválidas.",
 		Details: map[string]any{"message_key": "<m1@x>"}})
 	if err != nil {
 		t.Fatal(err)

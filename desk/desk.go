@@ -57,11 +57,11 @@ type Classifier interface {
 type Options struct {
 	Notifier   Notifier
 	Calendar   Calendar
-	Classifier Classifier // nil: tickets are created sin_clasificar
-	Now      func() time.Time // time.Now
-	Location *time.Location   // America/Bogota: the year in ticket numbers
-	Prefix   string           // ticket.DefaultPrefix
-	Logger   *slog.Logger     // slog.Default()
+	Classifier Classifier       // nil: tickets are created sin_clasificar
+	Now        func() time.Time // time.Now
+	Location   *time.Location   // America/Bogota: the year in ticket numbers
+	Prefix     string           // ticket.DefaultPrefix
+	Logger     *slog.Logger     // slog.Default()
 }
 
 // Desk runs the use cases.

@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-
 func load(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))

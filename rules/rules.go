@@ -105,7 +105,6 @@ type Category struct {
 	RequestedBy []string `yaml:"requested_by"`
 	Keywords    Keywords `yaml:"keywords"`
 	resolution  map[ticket.Criticality]time.Duration
-	hasSLA      bool
 }
 
 // BusinessDay is how long "1 día" of resolution time is: 08:00–17:00.

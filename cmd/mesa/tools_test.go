@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -115,5 +116,16 @@ func TestRulesSuggest(t *testing.T) {
 	}
 	if !strings.Contains(out, "ti.soporte (3 tickets") || !strings.Contains(out, "kiosko") || !strings.Contains(out, "digital") {
 		t.Errorf("got:\n%s", out)
+	}
+}
+
+func TestCheckReportsBrokenRulesFile(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "reglas.yaml")
+	if err := os.WriteFile(bad, []byte("threshold: 2\ncategories:\n  - key: ti.vpn\n    name: VPN\n    area: tic\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCLI(t, []string{"MESA_RULES_FILE=" + bad}, "check")
+	if code != 2 || !strings.Contains(errs, "reglas.yaml:3") || !strings.Contains(errs, "area") {
+		t.Errorf("exit %d, want 2 naming the file and line:\n%s", code, errs)
 	}
 }
