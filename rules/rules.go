@@ -78,7 +78,6 @@ type PriorityRule struct {
 	from       *regexp.Regexp
 	subject    *regexp.Regexp
 	body       *regexp.Regexp
-	line       int
 }
 
 // Category is one entry of the service catalogue.
