@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/mesadeservicios/mesa/ticket"
 )
@@ -17,11 +19,12 @@ func (db *DB) StoreMessage(ctx context.Context, m *ticket.RawMessage) error {
 		return fmt.Errorf("%w: message without dedupe key", ticket.ErrInvalid)
 	}
 	err := db.get(ctx, &m.ID, `INSERT INTO messages (dedupe_key, message_id, mailbox, uidvalidity,
-		uid, from_addr, subject, raw, received_at, ticket_id, disposition)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		uid, from_addr, subject, raw, received_at, ticket_id, disposition, reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
 		clean(m.Key), clean(m.MessageID), clean(m.Mailbox), int64(m.UIDValidity), int64(m.UID),
-		clean(m.From), clean(m.Subject), nonNil(m.Raw), m.ReceivedAt.UTC(), nullID(m.TicketID), clean(m.Disposition))
+		clean(m.From), clean(m.Subject), nonNil(m.Raw), m.ReceivedAt.UTC(), nullID(m.TicketID), clean(m.Disposition),
+		clean(m.Reason))
 	if errors.Is(err, ticket.ErrNotFound) {
 		return fmt.Errorf("storing message %s: %w", m.Key, ticket.ErrAlreadyStored)
 	}
@@ -31,11 +34,11 @@ func (db *DB) StoreMessage(ctx context.Context, m *ticket.RawMessage) error {
 	return nil
 }
 
-// SetMessageOutcome records which ticket a stored message went to and what
-// intake did with it.
-func (db *DB) SetMessageOutcome(ctx context.Context, id, ticketID int64, disposition string) error {
-	_, err := db.exec(ctx, `UPDATE messages SET ticket_id = ?, disposition = ? WHERE id = ?`,
-		nullID(ticketID), clean(disposition), id)
+// SetMessageOutcome records which ticket a stored message went to, what
+// intake did with it and why.
+func (db *DB) SetMessageOutcome(ctx context.Context, id, ticketID int64, disposition, reason string) error {
+	_, err := db.exec(ctx, `UPDATE messages SET ticket_id = ?, disposition = ?, reason = ? WHERE id = ?`,
+		nullID(ticketID), clean(disposition), clean(reason), id)
 	if err != nil {
 		return fmt.Errorf("recording outcome of message %d: %w", id, err)
 	}
@@ -43,13 +46,13 @@ func (db *DB) SetMessageOutcome(ctx context.Context, id, ticketID int64, disposi
 }
 
 const messageCols = `id, dedupe_key, message_id, mailbox, uidvalidity, uid, from_addr, subject,
-	raw, received_at, COALESCE(ticket_id, 0), disposition`
+	raw, received_at, COALESCE(ticket_id, 0), disposition, reason`
 
 func scanMessage(r scanner) (*ticket.RawMessage, error) {
 	var m ticket.RawMessage
 	var uidv, uid int64
 	if err := r.Scan(&m.ID, &m.Key, &m.MessageID, &m.Mailbox, &uidv, &uid, &m.From, &m.Subject,
-		&m.Raw, &m.ReceivedAt, &m.TicketID, &m.Disposition); err != nil {
+		&m.Raw, &m.ReceivedAt, &m.TicketID, &m.Disposition, &m.Reason); err != nil {
 		return nil, err
 	}
 	m.UIDValidity, m.UID, m.ReceivedAt = uint32(uidv), uint32(uid), m.ReceivedAt.UTC()
@@ -155,4 +158,41 @@ func nonNil(b []byte) []byte {
 		return []byte{}
 	}
 	return b
+}
+
+// AddParticipant records that email takes part in a ticket.
+func (db *DB) AddParticipant(ctx context.Context, ticketID int64, email string) error {
+	_, err := db.exec(ctx, `INSERT INTO ticket_participants (ticket_id, email) VALUES (?, ?)
+		ON CONFLICT (ticket_id, email) DO NOTHING`, ticketID, strings.ToLower(clean(email)))
+	if err != nil {
+		return fmt.Errorf("adding participant to ticket %d: %w", ticketID, err)
+	}
+	return nil
+}
+
+// IsParticipant reports whether email takes part in a ticket.
+func (db *DB) IsParticipant(ctx context.Context, ticketID int64, email string) (bool, error) {
+	var n int
+	err := db.get(ctx, &n, `SELECT COUNT(*) FROM ticket_participants WHERE ticket_id = ? AND email = ?`,
+		ticketID, strings.ToLower(email))
+	if err != nil {
+		return false, fmt.Errorf("checking participant of ticket %d: %w", ticketID, err)
+	}
+	return n > 0, nil
+}
+
+// RecordFailure counts a failed attempt to process a mailbox message and
+// returns how many there have been. It runs in its own transaction (or the
+// caller's), never in the one that failed.
+func (db *DB) RecordFailure(ctx context.Context, mailbox string, uidValidity, uid uint32, reason string, now time.Time) (int, error) {
+	var n int
+	err := db.get(ctx, &n, `INSERT INTO intake_failures (mailbox, uidvalidity, uid, attempts, last_error, updated_at)
+		VALUES (?, ?, ?, 1, ?, ?)
+		ON CONFLICT (mailbox, uidvalidity, uid) DO UPDATE SET attempts = intake_failures.attempts + 1,
+		last_error = excluded.last_error, updated_at = excluded.updated_at
+		RETURNING attempts`, clean(mailbox), int64(uidValidity), int64(uid), clean(reason), now.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("recording failure of %s/%d: %w", mailbox, uid, err)
+	}
+	return n, nil
 }

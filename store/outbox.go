@@ -94,3 +94,24 @@ func (db *DB) UpdateMail(ctx context.Context, m *ticket.Outgoing) error {
 	}
 	return nil
 }
+
+// MailByMessageID returns the outbox row whose Message-ID is id (without
+// angle brackets): what a bounce refers to.
+func (db *DB) MailByMessageID(ctx context.Context, id string) (*ticket.Outgoing, error) {
+	m, err := scanOutgoing(db.queryRow(ctx, `SELECT `+outboxCols+` FROM outbox WHERE message_id = ? ORDER BY id LIMIT 1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("reading outbox row <%s>: %w", id, db.translate(err))
+	}
+	return m, nil
+}
+
+// CountMailTo counts the outbox rows addressed to exactly addr and created
+// at or after since: the per-sender limit of automatic answers.
+func (db *DB) CountMailTo(ctx context.Context, addr string, since time.Time) (int, error) {
+	var n int
+	err := db.get(ctx, &n, `SELECT COUNT(*) FROM outbox WHERE to_addrs = ? AND created_at >= ?`, strings.ToLower(addr), since.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("counting mail to %s: %w", addr, err)
+	}
+	return n, nil
+}

@@ -45,3 +45,15 @@ type InboundAttachment struct {
 	Inline      bool
 	Data        []byte
 }
+
+// Source says where an inbound message came from.
+type Source struct {
+	Mailbox     string // IMAP mailbox, or "file" for `mesa ingest`
+	UIDValidity uint32
+	UID         uint32
+	ReceivedAt  time.Time // IMAP INTERNALDATE or the time it was read
+	Size        int64     // RFC822.SIZE
+	// Truncated is set when only the header was fetched because the
+	// message exceeds the size limit; the original stays on the server.
+	Truncated bool
+}

@@ -47,7 +47,8 @@ type RawMessage struct {
 	Raw         []byte
 	ReceivedAt  time.Time
 	TicketID    int64  // 0 when the message caused no ticket change
-	Disposition string // what intake did with it: ticket, reply, command, ignored, quarantined…
+	Disposition string // what intake did with it: ticket, reply, autoreply, bounce, quarantined
+	Reason      string // why it was quarantined, or a note about it
 }
 
 // Attachment is a file that came with an inbound message.

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("PeopleAndGroups", func(t *testing.T) { testPeople(t, migrated(t)) })
 	t.Run("SurveysAndJobRuns", func(t *testing.T) { testSurveysJobs(t, migrated(t)) })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, migrated(t)) })
+	t.Run("IntakeBookkeeping", func(t *testing.T) { testIntakeBookkeeping(t, migrated(t)) })
 }
 
 // at is a fixed instant with microsecond precision, the finest PostgreSQL keeps.
@@ -363,8 +364,11 @@ func testEventsMessages(t *testing.T, db *store.DB) {
 		gm.Subject != m.Subject || gm.From != m.From || !gm.ReceivedAt.Equal(at) || gm.Disposition != "ticket" {
 		t.Errorf("message round trip: got %+v", gm)
 	}
-	if err := db.SetMessageOutcome(ctx, m.ID, tk.ID, "reply"); err != nil {
+	if err := db.SetMessageOutcome(ctx, m.ID, tk.ID, "reply", "by header"); err != nil {
 		t.Fatal(err)
+	}
+	if back, _ := db.MessageByKey(ctx, "<k@x>"); back == nil || back.Disposition != "reply" || back.Reason != "by header" {
+		t.Errorf("outcome: got %+v", back)
 	}
 	if id, err := db.TicketIDByMessageID(ctx, "k@x"); err != nil || id != tk.ID {
 		t.Errorf("thread lookup: got %d, %v; want %d", id, err, tk.ID)
@@ -543,3 +547,41 @@ func testNotFound(t *testing.T, db *store.DB) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+func testIntakeBookkeeping(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tk := newTicket(t, ctx, db, 2026)
+	for _, e := range []string{"Ana@Entidad.gov.co", "ana@entidad.gov.co", "jefe@entidad.gov.co"} {
+		if err := db.AddParticipant(ctx, tk.ID, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for email, want := range map[string]bool{"ANA@entidad.gov.co": true, "jefe@entidad.gov.co": true, "otro@x.co": false} {
+		if got, err := db.IsParticipant(ctx, tk.ID, email); err != nil || got != want {
+			t.Errorf("IsParticipant(%s): got %v %v, want %v", email, got, err, want)
+		}
+	}
+	for i := 1; i <= 3; i++ {
+		n, err := db.RecordFailure(ctx, "INBOX", 7, 42, fmt.Sprintf("fallo %d", i), at)
+		if err != nil || n != i {
+			t.Fatalf("attempt %d: got %d %v", i, n, err)
+		}
+	}
+	if n, _ := db.RecordFailure(ctx, "INBOX", 8, 42, "otra uidvalidity", at); n != 1 {
+		t.Errorf("failures are per UIDVALIDITY: got %d", n)
+	}
+	m := &ticket.Outgoing{TicketID: tk.ID, DedupeKey: "ack", From: "mesa@x.co", To: []string{"ana@entidad.gov.co"},
+		MessageID: "ack.1@mesa", Raw: []byte("x"), NextAttemptAt: at, CreatedAt: at}
+	if err := db.EnqueueMail(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.MailByMessageID(ctx, "ack.1@mesa"); err != nil || got.ID != m.ID {
+		t.Errorf("MailByMessageID: got %+v %v", got, err)
+	}
+	if n, err := db.CountMailTo(ctx, "ana@entidad.gov.co", at.Add(-time.Hour)); err != nil || n != 1 {
+		t.Errorf("CountMailTo: got %d %v, want 1", n, err)
+	}
+	if n, _ := db.CountMailTo(ctx, "ana@entidad.gov.co", at.Add(time.Second)); n != 0 {
+		t.Errorf("CountMailTo after the mail: got %d, want 0", n)
+	}
+}
