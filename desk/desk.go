@@ -62,18 +62,33 @@ type Options struct {
 	Location   *time.Location   // America/Bogota: the year in ticket numbers
 	Prefix     string           // ticket.DefaultPrefix
 	Logger     *slog.Logger     // slog.Default()
+	// Addresses are the desk's own addresses and aliases: mail from them is
+	// quarantined, and mesa never writes to them.
+	Addresses []string
+	// RepliesPerHour caps the automatic mails to one address per hour,
+	// against loops with other automatic responders; 0 means no cap.
+	RepliesPerHour int
+}
+
+// MailCounter counts recent mail to an address, for RepliesPerHour.
+type MailCounter interface {
+	CountMailTo(ctx context.Context, addr string, since time.Time) (int, error)
 }
 
 // Desk runs the use cases.
 type Desk struct {
-	store    Store
-	notifier Notifier
-	calendar Calendar
-	classify Classifier
-	now      func() time.Time
-	loc      *time.Location
-	prefix   string
-	log      *slog.Logger
+	store     Store
+	notifier  Notifier
+	calendar  Calendar
+	classify  Classifier
+	now       func() time.Time
+	loc       *time.Location
+	prefix    string
+	log       *slog.Logger
+	istore    IntakeStore // nil when the store cannot do intake
+	counter   MailCounter
+	addresses []string
+	perHour   int
 }
 
 // New returns a Desk over s. opts may be nil.
@@ -102,6 +117,9 @@ func New(s Store, opts *Options) (*Desk, error) {
 	if d.log == nil {
 		d.log = slog.Default()
 	}
+	d.istore, _ = s.(IntakeStore)
+	d.counter, _ = s.(MailCounter)
+	d.addresses, d.perHour = opts.Addresses, opts.RepliesPerHour
 	return d, nil
 }
 
@@ -371,6 +389,16 @@ func (d *Desk) step(ctx context.Context, t *ticket.Ticket, to ticket.State, acto
 	return nil
 }
 
+// underCap reports whether one more automatic mail to a single recipient
+// stays within RepliesPerHour.
+func (d *Desk) underCap(ctx context.Context, to []string, now time.Time) (bool, error) {
+	if d.perHour <= 0 || d.counter == nil || len(to) != 1 {
+		return true, nil
+	}
+	n, err := d.counter.CountMailTo(ctx, to[0], now.Add(-time.Hour))
+	return n < d.perHour, err
+}
+
 func (d *Desk) due(start time.Time, dur time.Duration) (time.Time, error) {
 	if d.calendar != nil {
 		return d.calendar.Due(start, dur)
@@ -421,6 +449,23 @@ func (d *Desk) record(ctx context.Context, t *ticket.Ticket, e *ticket.Event) er
 		return fmt.Errorf("rendering mail for %s event: %w", e.Kind, err)
 	}
 	for _, m := range mails {
+		// Never write to the desk itself (pain point A3).
+		to := m.To[:0:0]
+		for _, a := range m.To {
+			if !d.isOwn(a) {
+				to = append(to, strings.ToLower(a))
+			}
+		}
+		if m.To = to; len(m.To) == 0 {
+			continue
+		}
+		if ok, err := d.underCap(ctx, m.To, e.At); err != nil {
+			return err
+		} else if !ok {
+			d.log.Warn("automatic mail suppressed: too many to this address in the last hour",
+				"ticket", t.Number, "to", strings.Join(m.To, ","), "limit", d.perHour)
+			continue
+		}
 		if m.TicketID == 0 {
 			m.TicketID = t.ID
 		}

@@ -207,3 +207,15 @@ func (e *Engine) Category(key string) (*Category, bool) {
 	c, ok := e.byKey[key]
 	return c, ok
 }
+
+// DisplayName returns the Spanish name of a category for people, or the key
+// itself when it is not in the catalogue.
+func (e *Engine) DisplayName(key string) string {
+	if c, ok := e.byKey[key]; ok {
+		return c.Name
+	}
+	if key == ticket.Unclassified {
+		return "Sin clasificar (en revisión por la mesa)"
+	}
+	return key
+}

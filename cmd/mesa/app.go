@@ -58,19 +58,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		a.Close()
 		return nil, err
 	}
-	eng, err := loadRules(cfg)
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	cal, err := loadCalendar(cfg)
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	loc, _ := time.LoadLocation(cfg.Desk.Timezone) // validated by config
-	a.desk, err = desk.New(db, &desk.Options{Location: loc, Prefix: cfg.Desk.TicketPrefix, Logger: log,
-		Classifier: eng, Calendar: cal})
+	a.desk, err = buildDesk(cfg, db, log)
 	if err != nil {
 		a.Close()
 		return nil, err

@@ -27,6 +27,8 @@ Usage:
   mesa serve   [--config FILE]   run the daemon (migrates first unless database.auto_migrate: false)
   mesa migrate [--config FILE]   apply pending database migrations
   mesa check   [--config FILE]   print the effective configuration (secrets redacted), or every error
+  mesa ingest  [--config FILE] [--json] FILE.eml…
+                                 run intake on mail files (migration, replaying quarantine)
   mesa rules test [--json] [--labels FILE] FILE.eml…
                                  classify mail: category, type, criticidad, score, matched rules
   mesa rules suggest [--top N]   words that recur in mail technicians recategorised, per category
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		c = command{run: migrate}
 	case "serve":
 		c = command{run: func(ctx context.Context, e *env) int { return serve(ctx, e.cfg, e.stderr) }}
+	case "ingest":
+		c = ingest()
 	case "rules test":
 		c = rulesTest()
 	case "rules suggest":

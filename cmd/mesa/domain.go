@@ -2,12 +2,42 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/mesadeservicios/mesa/config"
+	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/mailout"
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/sla"
+	"github.com/mesadeservicios/mesa/store"
 )
+
+// buildDesk wires the use cases: catalogue, business calendar, the renderer
+// of outgoing mail, and the store.
+func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, error) {
+	eng, err := loadRules(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := loadCalendar(cfg)
+	if err != nil {
+		return nil, err
+	}
+	loc, _ := time.LoadLocation(cfg.Desk.Timezone) // validated by config
+	from := cfg.SMTP.From
+	if from == "" {
+		from = cfg.Desk.Addresses[0]
+	}
+	r, err := mailout.New(mailout.Options{DeskName: cfg.Desk.Name, From: from, PublicURL: cfg.HTTP.PublicURL,
+		Language: cfg.Desk.Language, Location: loc, Catalogue: eng})
+	if err != nil {
+		return nil, err
+	}
+	return desk.New(db, &desk.Options{Location: loc, Prefix: cfg.Desk.TicketPrefix, Logger: log,
+		Classifier: eng, Calendar: cal, Notifier: r, Addresses: append(cfg.Desk.Addresses, from),
+		RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour})
+}
 
 // loadRules returns the catalogue named by rules.file, or the embedded one.
 func loadRules(cfg *config.Config) (*rules.Engine, error) {

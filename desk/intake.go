@@ -1,0 +1,370 @@
+package desk
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/mesadeservicios/mesa/rules"
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// IntakeStore is what intake needs from storage beyond Store.
+type IntakeStore interface {
+	StoreMessage(ctx context.Context, m *ticket.RawMessage) error
+	SetMessageOutcome(ctx context.Context, id, ticketID int64, disposition, reason string) error
+	AddAttachment(ctx context.Context, a *ticket.Attachment) error
+	TicketIDByMessageID(ctx context.Context, messageID string) (int64, error)
+	TicketByID(ctx context.Context, id int64) (*ticket.Ticket, error)
+	AddParticipant(ctx context.Context, ticketID int64, email string) error
+	IsParticipant(ctx context.Context, ticketID int64, email string) (bool, error)
+	PersonByEmail(ctx context.Context, email string) (*ticket.Person, error)
+	MailByMessageID(ctx context.Context, id string) (*ticket.Outgoing, error)
+	UpdateMail(ctx context.Context, m *ticket.Outgoing) error
+	SaveCursor(ctx context.Context, c ticket.Cursor) error
+}
+
+// Disposition is what intake did with a message.
+type Disposition string
+
+// The dispositions; their names are part of `mesa ingest --json`.
+const (
+	DispTicket      Disposition = "ticket"      // a new ticket
+	DispReply       Disposition = "reply"       // added to an existing ticket
+	DispAutoreply   Disposition = "autoreply"   // automatic mail: stored, never answered
+	DispBounce      Disposition = "bounce"      // delivery failure of one of our mails
+	DispQuarantined Disposition = "quarantined" // kept for a person to review
+	DispDuplicate   Disposition = "duplicate"   // already processed: nothing changed
+)
+
+// IntakeResult says what intake did with a message.
+type IntakeResult struct {
+	Disposition Disposition
+	Ticket      string // number of the ticket it created or went to
+	Reason      string
+}
+
+// MessageKey is the dedupe key of a message: its Message-ID in angle
+// brackets, or the SHA-256 of its raw bytes when it has none (two different
+// messages without Message-ID never collide; the same one read twice does).
+func MessageKey(messageID string, raw []byte) string {
+	if id := strings.Trim(strings.TrimSpace(messageID), "<>"); id != "" {
+		return "<" + id + ">"
+	}
+	sum := sha256.Sum256(raw)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+var (
+	// Subjects of automatic replies that carry no RFC 3834 header (Outlook
+	// rules, vacation messages).
+	autoSubjectRE = regexp.MustCompile(`(?i)^\s*(respuesta autom[aá]tica|automatic reply|auto(matic)?[ -]?reply|autorespuesta|fuera de la oficina|out of (the )?office|ausencia|vacaciones)\b`)
+	// Subjects of delivery failure reports.
+	bounceSubjectRE = regexp.MustCompile(`(?i)^\s*(undeliverable|undelivered mail|mail delivery (failed|failure)|delivery status notification \((failure|delay)\)|returned mail|no se puede entregar|no se pudo entregar|entrega fallida|error de entrega)`)
+	statusRE        = regexp.MustCompile(`(?im)^\s*(status|diagnostic-code)\s*:\s*(.+)$`)
+	messageIDRE     = regexp.MustCompile(`(?im)^message-id\s*:\s*<([^>\s]+)>`)
+)
+
+// Intake turns one inbound message into what it means for the desk: a new
+// ticket, a reply to one, an automatic reply, a bounce, or a message to
+// quarantine, all in one transaction with the raw bytes and the cursor of
+// src's mailbox. A message already stored changes nothing (duplicate).
+func (d *Desk) Intake(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source) (IntakeResult, error) {
+	var res IntakeResult
+	err := d.store.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		res, err = d.intake(ctx, raw, in, src)
+		if err != nil {
+			return err
+		}
+		if src.UIDValidity != 0 && src.UID != 0 {
+			return d.istore.SaveCursor(ctx, ticket.Cursor{Mailbox: src.Mailbox, UIDValidity: src.UIDValidity,
+				LastUID: src.UID, UpdatedAt: d.now().UTC()})
+		}
+		return nil
+	})
+	if err != nil {
+		return IntakeResult{}, fmt.Errorf("intake of %s: %w", MessageKey(in.MessageID, raw), err)
+	}
+	d.log.Info("message processed", "disposition", res.Disposition, "ticket", res.Ticket, "reason", res.Reason,
+		"message_id", in.MessageID, "imap_uid", src.UID)
+	return res, nil
+}
+
+func (d *Desk) intake(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source) (IntakeResult, error) {
+	if d.istore == nil {
+		return IntakeResult{}, errors.New("desk has no intake store")
+	}
+	received := src.ReceivedAt
+	if received.IsZero() {
+		received = d.now()
+	}
+	msg := &ticket.RawMessage{Key: MessageKey(in.MessageID, raw), MessageID: in.MessageID, Mailbox: src.Mailbox,
+		UIDValidity: src.UIDValidity, UID: src.UID, From: in.From.Email, Subject: in.Subject, Raw: raw,
+		ReceivedAt: received.UTC()}
+	if err := d.istore.StoreMessage(ctx, msg); errors.Is(err, ticket.ErrAlreadyStored) {
+		return IntakeResult{Disposition: DispDuplicate, Reason: "already processed"}, nil
+	} else if err != nil {
+		return IntakeResult{}, err
+	}
+	res, ticketID, err := d.decide(ctx, msg, in, src)
+	if err != nil {
+		return IntakeResult{}, err
+	}
+	if ticketID != 0 {
+		for _, a := range in.Attachments {
+			if err := d.istore.AddAttachment(ctx, &ticket.Attachment{MessageID: msg.ID, TicketID: ticketID,
+				Filename: SafeFilename(a.Filename), ContentType: a.ContentType, Size: int64(len(a.Data)),
+				SHA256: sha(a.Data), Data: a.Data}); err != nil {
+				return IntakeResult{}, err
+			}
+		}
+	}
+	return res, d.istore.SetMessageOutcome(ctx, msg.ID, ticketID, string(res.Disposition), res.Reason)
+}
+
+func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.Inbound, src ticket.Source) (IntakeResult, int64, error) {
+	sender := strings.ToLower(in.From.Email)
+	quarantine := func(reason string) (IntakeResult, int64, error) {
+		return IntakeResult{Disposition: DispQuarantined, Reason: reason}, 0, nil
+	}
+	if isBounce(in, sender) {
+		return d.bounce(ctx, in)
+	}
+	if d.isOwn(sender) {
+		return quarantine("from self: the sender is one of the desk's own addresses")
+	}
+	if sender == "" {
+		return quarantine("no sender address")
+	}
+	thread, how, err := d.thread(ctx, in, sender)
+	if err != nil {
+		return IntakeResult{}, 0, err
+	}
+	if in.AutoSubmitted || autoSubjectRE.MatchString(in.Subject) {
+		if thread == nil {
+			return IntakeResult{Disposition: DispAutoreply, Reason: "automatic reply, no ticket"}, 0, nil
+		}
+		// Recorded for the technicians; never reopens, never answered.
+		_, err := d.change(ctx, thread.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+			return d.record(ctx, t, &ticket.Event{Kind: ticket.EventNote, Actor: sender, At: now,
+				Body: "Respuesta automática recibida: " + in.Subject})
+		})
+		return IntakeResult{Disposition: DispAutoreply, Ticket: thread.Number, Reason: "automatic reply " + how}, thread.ID, err
+	}
+	body := in.Text
+	if src.Truncated {
+		body = fmt.Sprintf("[Mensaje de %.1f MB: supera el límite de tamaño; el original queda en el buzón %q.]\n\n%s",
+			float64(src.Size)/(1<<20), src.Mailbox, body)
+	}
+	details := map[string]any{"message_key": msg.Key}
+	if thread != nil && thread.State == ticket.Cerrado {
+		// A reply to a closed ticket opens a new one that links it (guide 4.6
+		// allows no way back from cerrado but the survey).
+		details["related"] = thread.Number
+		how = "reply to closed " + thread.Number
+		thread = nil
+	}
+	if thread == nil {
+		if n, ok := ticket.FindNumber(in.Subject, d.prefix); ok && how == "" {
+			details["mentions"] = n.String()
+		}
+		t, err := d.Create(ctx, NewTicket{Subject: stripTag(in.Subject, d.prefix), Body: body, Requester: sender,
+			RequesterName: in.From.Name, Details: details})
+		if err != nil {
+			return IntakeResult{}, 0, err
+		}
+		for _, a := range append(append([]ticket.Address{in.From}, in.Cc...), in.To...) {
+			if e := strings.ToLower(a.Email); e != "" && !d.isOwn(e) {
+				if err := d.istore.AddParticipant(ctx, t.ID, e); err != nil {
+					return IntakeResult{}, 0, err
+				}
+			}
+		}
+		return IntakeResult{Disposition: DispTicket, Ticket: t.Number, Reason: how}, t.ID, nil
+	}
+	comment := rules.Clean(body)
+	if strings.TrimSpace(comment) == "" {
+		comment = body
+	}
+	if strings.TrimSpace(comment) == "" {
+		comment = "(mensaje sin texto)"
+	}
+	_, err = d.change(ctx, thread.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventComment, Actor: sender, At: now, Body: comment}); err != nil {
+			return err
+		}
+		if t.State == ticket.Retenido && sender == t.Requester {
+			// The requester answered what the desk was waiting for.
+			return d.step(ctx, t, ticket.EnProceso, sender, "", now)
+		}
+		return nil
+	})
+	if err != nil {
+		return IntakeResult{}, 0, err
+	}
+	if err := d.istore.AddParticipant(ctx, thread.ID, sender); err != nil {
+		return IntakeResult{}, 0, err
+	}
+	return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how}, thread.ID, nil
+}
+
+// thread finds the ticket a message continues: first by In-Reply-To and
+// References against every Message-ID of a ticket (ours and the
+// participants'), then by the subject tag when the sender takes part in that
+// ticket or is desk staff. how says which matched.
+func (d *Desk) thread(ctx context.Context, in *ticket.Inbound, sender string) (*ticket.Ticket, string, error) {
+	ids := append(append([]string(nil), in.InReplyTo...), in.References...)
+	for i := len(ids) - 1; i >= 0; i-- { // the most recent reference first
+		id, err := d.istore.TicketIDByMessageID(ctx, strings.Trim(ids[i], "<> "))
+		if errors.Is(err, ticket.ErrNotFound) || id == 0 {
+			continue
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		t, err := d.istore.TicketByID(ctx, id)
+		if err != nil {
+			return nil, "", err
+		}
+		return t, "by header", nil
+	}
+	n, ok := ticket.FindNumber(in.Subject, d.prefix)
+	if !ok {
+		return nil, "", nil
+	}
+	t, err := d.store.TicketByNumber(ctx, n.String())
+	if errors.Is(err, ticket.ErrNotFound) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	member, err := d.istore.IsParticipant(ctx, t.ID, sender)
+	if err != nil {
+		return nil, "", err
+	}
+	if !member {
+		p, err := d.istore.PersonByEmail(ctx, sender)
+		if err != nil && !errors.Is(err, ticket.ErrNotFound) {
+			return nil, "", err
+		}
+		member = p != nil && p.Active
+	}
+	if !member {
+		// A stranger quoting a number never writes into someone else's
+		// ticket (pain point F4); the new ticket mentions it.
+		return nil, "", nil
+	}
+	return t, "by subject tag", nil
+}
+
+// bounce links a delivery failure report to the mail it bounces, marks that
+// mail failed and records it on its ticket. An unmatched report is
+// quarantined, never ticketed.
+func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, int64, error) {
+	ids := append(append([]string(nil), in.InReplyTo...), in.References...)
+	status := ""
+	for _, a := range in.Attachments {
+		for _, m := range messageIDRE.FindAllStringSubmatch(string(a.Data), -1) {
+			ids = append(ids, m[1])
+		}
+		if s := statusRE.FindAllStringSubmatch(string(a.Data), -1); len(s) > 0 && status == "" {
+			var parts []string
+			for _, x := range s {
+				parts = append(parts, strings.TrimSpace(x[2]))
+			}
+			status = strings.Join(parts, "; ")
+		}
+	}
+	for _, m := range messageIDRE.FindAllStringSubmatch(in.Text, -1) {
+		ids = append(ids, m[1])
+	}
+	if status == "" {
+		status = in.Subject
+	}
+	for _, id := range ids {
+		out, err := d.istore.MailByMessageID(ctx, strings.Trim(id, "<> "))
+		if errors.Is(err, ticket.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return IntakeResult{}, 0, err
+		}
+		out.State, out.LastError = ticket.OutboxFailed, "bounce: "+status
+		if err := d.istore.UpdateMail(ctx, out); err != nil {
+			return IntakeResult{}, 0, err
+		}
+		if out.TicketID == 0 {
+			return IntakeResult{Disposition: DispBounce, Reason: status}, 0, nil
+		}
+		t, err := d.istore.TicketByID(ctx, out.TicketID)
+		if err != nil {
+			return IntakeResult{}, 0, err
+		}
+		_, err = d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+			return d.record(ctx, t, &ticket.Event{Kind: ticket.EventMailFailed, Actor: ticket.SystemActor, At: now,
+				To: strings.Join(out.To, ", "), Body: fmt.Sprintf("No se pudo entregar a %s: %s", strings.Join(out.To, ", "), status)})
+		})
+		return IntakeResult{Disposition: DispBounce, Ticket: t.Number, Reason: status}, t.ID, err
+	}
+	return IntakeResult{Disposition: DispQuarantined, Reason: "delivery report for no mail of ours"}, 0, nil
+}
+
+func isBounce(in *ticket.Inbound, sender string) bool {
+	local, _, _ := strings.Cut(sender, "@")
+	return in.Bounce || local == "mailer-daemon" || local == "postmaster" || bounceSubjectRE.MatchString(in.Subject)
+}
+
+func (d *Desk) isOwn(addr string) bool {
+	for _, a := range d.addresses {
+		if strings.EqualFold(a, addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// stripTag removes our tag from a subject used as a new ticket's title: the
+// ticket gets its own number, never two.
+func stripTag(subject, prefix string) string {
+	if n, ok := ticket.FindNumber(subject, prefix); ok {
+		s := strings.NewReplacer("["+n.String()+"]", "", n.String(), "").Replace(subject)
+		if strings.TrimSpace(s) != "" {
+			return strings.Join(strings.Fields(s), " ")
+		}
+	}
+	return subject
+}
+
+// SafeFilename keeps an attachment name displayable and harmless: no
+// directories, no control characters, never empty.
+func SafeFilename(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(strings.TrimLeft(name, "."))
+	if name == "" {
+		return "adjunto"
+	}
+	if len(name) > 200 {
+		name = name[:200]
+	}
+	return name
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}

@@ -1,0 +1,61 @@
+package mailout
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mesadeservicios/mesa/mailin"
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+type names map[string]string
+
+func (n names) DisplayName(k string) string { return n[k] }
+
+func TestAcknowledgement(t *testing.T) {
+	r, err := New(Options{DeskName: "Mesa de Servicios", From: "mesa@entidad.gov.co", PublicURL: "https://mesa.entidad.gov.co/",
+		Catalogue: names{"ti.vpn": "Acceso Remoto"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := time.Date(2026, 3, 24, 20, 0, 0, 0, time.UTC)
+	tk := &ticket.Ticket{ID: 7, Number: "MS-2026-000007", Subject: "VPN caída 🚀 <b>A&B</b>", Requester: "ana@entidad.gov.co",
+		RequesterName: "Ana Pérez", Category: "ti.vpn", Criticality: ticket.Media, AccessKey: "k3y", DueAt: &due}
+	ev := &ticket.Event{ID: 3, Kind: ticket.EventCreated, At: due.Add(-8 * time.Hour),
+		Data: `{"message_key":"<orig@entidad.gov.co>","classification":{"attachments_required":["F-DE-10"]}}`}
+	mails, err := r.Notify(context.Background(), tk, ev)
+	if err != nil || len(mails) != 1 {
+		t.Fatalf("got %d mails, %v", len(mails), err)
+	}
+	m := mails[0]
+	if m.DedupeKey != "ack:MS-2026-000007" || m.To[0] != "ana@entidad.gov.co" || m.MessageID != "ms-2026-000007.ack.3@entidad.gov.co" {
+		t.Errorf("row: %+v", m)
+	}
+	in, err := mailin.Parse(m.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Subject != "[MS-2026-000007] Recibido: VPN caída 🚀 <b>A&B</b>" || !in.AutoSubmitted ||
+		len(in.InReplyTo) != 1 || in.InReplyTo[0] != "orig@entidad.gov.co" || in.MessageID != m.MessageID {
+		t.Errorf("headers: subject %q auto %v irt %v id %q", in.Subject, in.AutoSubmitted, in.InReplyTo, in.MessageID)
+	}
+	for _, want := range []string{"Hola Ana Pérez:", "número MS-2026-000007", "Acceso Remoto", "martes 24 de marzo de 2026, 3:00 p.m.",
+		"F-DE-10", "https://mesa.entidad.gov.co/estado?numero=MS-2026-000007&clave=k3y", "lunes a viernes"} {
+		if !strings.Contains(in.Text, want) {
+			t.Errorf("body lacks %q:\n%s", want, in.Text)
+		}
+	}
+	if got, _ := r.Notify(context.Background(), tk, &ticket.Event{Kind: ticket.EventNote}); len(got) != 0 {
+		t.Errorf("a note causes no mail, got %d", len(got))
+	}
+	en, _ := New(Options{DeskName: "Service Desk", From: "desk@x.co", PublicURL: "http://x", Language: "en"})
+	mails, _ = en.Notify(context.Background(), tk, ev)
+	if !strings.Contains(string(mails[0].Raw), "Received:") || !strings.Contains(string(mails[0].Raw), "3:00 PM") {
+		t.Errorf("english: %s", mails[0].Raw)
+	}
+	if _, err := New(Options{From: "sin-dominio"}); err == nil {
+		t.Error("from without domain: got nil error")
+	}
+}
