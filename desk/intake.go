@@ -368,3 +368,32 @@ func sha(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+// HandleMail is Intake shaped as the mailbox poller's handler.
+func (d *Desk) HandleMail(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source) error {
+	_, err := d.Intake(ctx, raw, in, src)
+	return err
+}
+
+// QuarantineMail keeps a message that could not be processed, with the
+// reason, and moves the mailbox cursor past it. A message already stored
+// keeps its first record.
+func (d *Desk) QuarantineMail(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source, reason string) error {
+	return d.store.InTx(ctx, func(ctx context.Context) error {
+		received := src.ReceivedAt
+		if received.IsZero() {
+			received = d.now()
+		}
+		err := d.istore.StoreMessage(ctx, &ticket.RawMessage{Key: MessageKey(in.MessageID, raw), MessageID: in.MessageID,
+			Mailbox: src.Mailbox, UIDValidity: src.UIDValidity, UID: src.UID, From: in.From.Email, Subject: in.Subject,
+			Raw: raw, ReceivedAt: received.UTC(), Disposition: string(DispQuarantined), Reason: reason})
+		if err != nil && !errors.Is(err, ticket.ErrAlreadyStored) {
+			return err
+		}
+		if src.UIDValidity != 0 && src.UID != 0 {
+			return d.istore.SaveCursor(ctx, ticket.Cursor{Mailbox: src.Mailbox, UIDValidity: src.UIDValidity,
+				LastUID: src.UID, UpdatedAt: d.now().UTC()})
+		}
+		return nil
+	})
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the servers the tests talk to are installed: PostgreSQL's server
-# binaries. As root on Debian, missing packages are installed with apt-get;
+# binaries and Dovecot's IMAP server. As root on Debian, missing packages are installed with apt-get;
 # otherwise a missing piece is reported with the command that installs it.
 # The tests themselves start throwaway instances on loopback ports.
 set -euo pipefail
@@ -8,6 +8,10 @@ set -euo pipefail
 missing=()
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
+fi
+
+if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then
+  missing+=(dovecot-imapd)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

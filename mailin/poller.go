@@ -1,0 +1,477 @@
+package mailin
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"mime"
+	"net"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-message/charset"
+
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// State is the intake's bookkeeping in the store.
+type State interface {
+	// Cursor returns how far mailbox was read under uidValidity.
+	Cursor(ctx context.Context, mailbox string, uidValidity uint32) (ticket.Cursor, error)
+	// RecordFailure counts a failed attempt and returns the count so far.
+	RecordFailure(ctx context.Context, mailbox string, uidValidity, uid uint32, reason string, now time.Time) (int, error)
+}
+
+// Handler processes one message. It must commit everything the message
+// causes, the cursor included, before it returns nil: only then is the
+// message moved out of the mailbox. Processing a message that was already
+// processed must change nothing and return nil.
+type Handler func(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source) error
+
+// Quarantiner keeps a message that failed too often, with the reason, so a
+// person can review it; it should store the raw bytes and the cursor.
+type Quarantiner func(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source, reason string) error
+
+// Options configure a Poller; zero fields take the defaults in brackets.
+type Options struct {
+	Addr      string      // host:port
+	TLS       string      // implicit, starttls or none
+	TLSConfig *tls.Config // nil: system roots, ServerName from Addr
+	Username  string
+	Password  string
+
+	Mailbox           string // [INBOX]
+	ProcessedMailbox  string // [Procesados] created if missing
+	QuarantineMailbox string // [Cuarentena] created if missing
+
+	PollInterval time.Duration // without IDLE [30s]
+	// ReadTimeout is the longest silence from the server before the
+	// connection is declared dead [30s, go-imap's own response timeout].
+	ReadTimeout time.Duration
+	// IdleRestart is how often IDLE is re-issued; it must be shorter than
+	// ReadTimeout so that a healthy idle connection is never silent that
+	// long [25s; always below ReadTimeout].
+	IdleRestart   time.Duration
+	SweepInterval time.Duration // full reconcile of the mailbox [5m]
+	DialTimeout   time.Duration // connect and greeting [30s]
+	MaxBackoff    time.Duration // reconnect delay cap [5m]
+	MaxSize       int64         // larger messages: header only, ticket stub [35 MiB]
+	MaxAttempts   int           // failures before quarantine [5]
+
+	State      State
+	Handle     Handler
+	Quarantine Quarantiner
+	Logger     *slog.Logger     // [slog.Default()]
+	Now        func() time.Time // [time.Now]
+}
+
+// Poller reads a mailbox: IDLE when the server has it, polling otherwise,
+// a full reconcile sweep every SweepInterval, reconnecting with exponential
+// backoff and jitter. Every message is handled exactly once: a message is
+// moved to the processed folder only after the handler committed it, and a
+// message seen again (a failed move, a crash, a UIDVALIDITY change) is
+// recognised by its dedupe key.
+type Poller struct {
+	o   Options
+	log *slog.Logger
+
+	mu       sync.Mutex
+	alerted  map[imap.UID]bool // moves already reported as failing
+	lastOK   time.Time
+	stats    Stats
+	uidvalid uint32
+}
+
+// Stats counts what a poller did since it started.
+type Stats struct {
+	Handled, Failed, Quarantined, MoveFailures, Reconnects int
+	LastSuccess                                            time.Time
+}
+
+// NewPoller checks opts and fills in defaults.
+func NewPoller(o Options) (*Poller, error) {
+	if o.Addr == "" || o.Handle == nil || o.State == nil {
+		return nil, errors.New("mailin: poller needs Addr, Handle and State")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if o.Mailbox == "" {
+		o.Mailbox = "INBOX"
+	}
+	if o.ProcessedMailbox == "" {
+		o.ProcessedMailbox = "Procesados"
+	}
+	if o.QuarantineMailbox == "" {
+		o.QuarantineMailbox = "Cuarentena"
+	}
+	def(&o.PollInterval, 30*time.Second)
+	def(&o.ReadTimeout, 30*time.Second)
+	def(&o.IdleRestart, 25*time.Second)
+	if o.IdleRestart >= o.ReadTimeout {
+		o.IdleRestart = o.ReadTimeout - o.ReadTimeout/6
+	}
+	def(&o.SweepInterval, 5*time.Minute)
+	def(&o.DialTimeout, 30*time.Second)
+	def(&o.MaxBackoff, 5*time.Minute)
+	if o.MaxSize <= 0 {
+		o.MaxSize = 35 << 20
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	switch o.TLS {
+	case "implicit", "starttls", "none":
+	default:
+		return nil, fmt.Errorf("mailin: tls must be implicit, starttls or none, got %q", o.TLS)
+	}
+	return &Poller{o: o, log: o.Logger.With("mailbox", o.Mailbox), alerted: map[imap.UID]bool{}}, nil
+}
+
+// Stats returns a copy of the counters.
+func (p *Poller) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats
+}
+
+func (p *Poller) count(f func(s *Stats)) {
+	p.mu.Lock()
+	f(&p.stats)
+	p.mu.Unlock()
+}
+
+// Run reads the mailbox until ctx is done, reconnecting after any error.
+func (p *Poller) Run(ctx context.Context) error {
+	backoff := time.Second
+	for {
+		started := p.o.Now()
+		err := p.session(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if p.o.Now().Sub(started) > time.Minute {
+			backoff = time.Second // the session worked for a while: start over
+		}
+		p.count(func(s *Stats) { s.Reconnects++ })
+		wait := backoff/2 + rand.N(backoff/2+1) // jitter: [backoff/2, backoff]
+		p.log.Warn("imap session ended; reconnecting", "err", err, "in", wait.Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		backoff = min(backoff*2, p.o.MaxBackoff)
+	}
+}
+
+// deadlineConn bounds the silence the IMAP client waits through. go-imap
+// sets no deadline between responses and a 30 s one while it waits for a
+// response; both become ReadTimeout, so that a connection that went silent
+// without closing (a NAT or firewall drop during IDLE) is noticed. Longer
+// deadlines, for large literals, are left alone.
+type deadlineConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c deadlineConn) SetReadDeadline(t time.Time) error {
+	now := time.Now()
+	if t.IsZero() || t.Sub(now) <= 31*time.Second && t.Sub(now) > c.idle {
+		t = now.Add(c.idle)
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (p *Poller) dial(ctx context.Context, wake chan<- struct{}) (*imapclient.Client, error) {
+	d := &net.Dialer{Timeout: p.o.DialTimeout, KeepAlive: 30 * time.Second}
+	raw, err := d.DialContext(ctx, "tcp", p.o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", p.o.Addr, err)
+	}
+	conn := net.Conn(deadlineConn{raw, p.o.ReadTimeout})
+	conn.SetReadDeadline(time.Now().Add(p.o.DialTimeout))
+	opts := &imapclient.Options{
+		WordDecoder: &mime.WordDecoder{CharsetReader: charset.Reader},
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+				if d.NumMessages != nil {
+					select {
+					case wake <- struct{}{}:
+					default:
+					}
+				}
+			},
+		},
+	}
+	tlsConf := p.o.TLSConfig
+	if tlsConf == nil {
+		host, _, _ := net.SplitHostPort(p.o.Addr)
+		tlsConf = &tls.Config{ServerName: host}
+	}
+	opts.TLSConfig = tlsConf
+	var c *imapclient.Client
+	switch p.o.TLS {
+	case "implicit":
+		tc := tls.Client(conn, tlsConf)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, fmt.Errorf("tls handshake with %s: %w", p.o.Addr, err)
+		}
+		c = imapclient.New(tc, opts)
+	case "starttls":
+		c, err = imapclient.NewStartTLS(conn, opts)
+		if err != nil {
+			raw.Close()
+			return nil, fmt.Errorf("starttls with %s: %w", p.o.Addr, err)
+		}
+	default:
+		c = imapclient.New(conn, opts)
+	}
+	if err := c.WaitGreeting(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("greeting from %s: %w", p.o.Addr, err)
+	}
+	if err := c.Login(p.o.Username, p.o.Password).Wait(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("login as %s: %w", p.o.Username, err)
+	}
+	return c, nil
+}
+
+// session is one connection: select, catch up, then wait for mail.
+func (p *Poller) session(ctx context.Context) error {
+	wake := make(chan struct{}, 1)
+	c, err := p.dial(ctx, wake)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	for _, mb := range []string{p.o.ProcessedMailbox, p.o.QuarantineMailbox} {
+		if err := ensureMailbox(c, mb); err != nil {
+			return err
+		}
+	}
+	sel, err := c.Select(p.o.Mailbox, nil).Wait()
+	if err != nil {
+		return fmt.Errorf("selecting %s: %w", p.o.Mailbox, err)
+	}
+	if p.uidvalid != 0 && p.uidvalid != sel.UIDValidity {
+		p.log.Warn("uidvalidity changed: rescanning the mailbox", "old", p.uidvalid, "new", sel.UIDValidity)
+	}
+	p.uidvalid = sel.UIDValidity
+	idle := c.Caps().Has(imap.CapIdle)
+	var lastSweep time.Time
+	for {
+		full := p.o.Now().Sub(lastSweep) >= p.o.SweepInterval
+		if err := p.catchUp(ctx, c, sel.UIDValidity, full); err != nil {
+			return err
+		}
+		if full {
+			lastSweep = p.o.Now()
+		}
+		p.mu.Lock()
+		p.lastOK = p.o.Now()
+		p.stats.LastSuccess = p.lastOK
+		p.mu.Unlock()
+		wait := min(p.o.SweepInterval-p.o.Now().Sub(lastSweep), p.o.IdleRestart)
+		if !idle {
+			wait = min(wait, p.o.PollInterval)
+		}
+		if err := p.wait(ctx, c, idle, wake, max(wait, 10*time.Millisecond)); err != nil {
+			return err
+		}
+	}
+}
+
+// wait returns when new mail may have arrived, when d has passed, or with
+// the error that ended the connection.
+func (p *Poller) wait(ctx context.Context, c *imapclient.Client, idle bool, wake <-chan struct{}, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	if !idle {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.Closed():
+			return errors.New("connection closed")
+		case <-wake:
+		case <-timer.C:
+		}
+		return c.Noop().Wait()
+	}
+	cmd, err := c.Idle()
+	if err != nil {
+		return fmt.Errorf("idle: %w", err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-c.Closed():
+	case <-wake:
+	case <-timer.C:
+	}
+	if err := cmd.Close(); err != nil {
+		return fmt.Errorf("ending idle: %w", err)
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("idle: %w", err)
+	}
+	return ctx.Err()
+}
+
+func ensureMailbox(c *imapclient.Client, name string) error {
+	if _, err := c.Status(name, &imap.StatusOptions{NumMessages: true}).Wait(); err == nil {
+		return nil
+	}
+	if err := c.Create(name, nil).Wait(); err != nil {
+		// Another client may have created it in between.
+		if _, err2 := c.Status(name, &imap.StatusOptions{NumMessages: true}).Wait(); err2 != nil {
+			return fmt.Errorf("creating mailbox %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// catchUp handles the messages after the cursor, or every message of the
+// mailbox when full is set (the reconcile sweep: messages whose move failed,
+// messages waiting for another attempt, and a reset UIDVALIDITY).
+func (p *Poller) catchUp(ctx context.Context, c *imapclient.Client, uidValidity uint32, full bool) error {
+	from := imap.UID(1)
+	if !full {
+		cur, err := p.o.State.Cursor(ctx, p.o.Mailbox, uidValidity)
+		if err != nil {
+			return fmt.Errorf("reading cursor: %w", err)
+		}
+		from = imap.UID(cur.LastUID + 1)
+	}
+	var set imap.UIDSet
+	set.AddRange(from, 0)
+	sd, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{set}, NotFlag: []imap.Flag{imap.FlagDeleted}}, nil).Wait()
+	if err != nil {
+		return fmt.Errorf("searching %s: %w", p.o.Mailbox, err)
+	}
+	uids := sd.AllUIDs()
+	uids = slices.DeleteFunc(uids, func(u imap.UID) bool { return u < from }) // "n:*" matches the last UID (RFC 9051 §6.4.4)
+	slices.Sort(uids)
+	if len(uids) == 0 {
+		return nil
+	}
+	metas, err := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, InternalDate: true}).Collect()
+	if err != nil {
+		return fmt.Errorf("fetching sizes: %w", err)
+	}
+	slices.SortFunc(metas, func(a, b *imapclient.FetchMessageBuffer) int { return int(a.UID) - int(b.UID) })
+	for _, m := range metas {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if slices.Contains(m.Flags, imap.FlagDeleted) {
+			continue // another client is deleting it
+		}
+		if err := p.one(ctx, c, uidValidity, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// one fetches and handles a message. Only connection errors are returned;
+// a message that cannot be handled is counted, retried in later sweeps and
+// quarantined after MaxAttempts, never blocking the ones after it.
+func (p *Poller) one(ctx context.Context, c *imapclient.Client, uidValidity uint32, meta *imapclient.FetchMessageBuffer) error {
+	section := &imap.FetchItemBodySection{Peek: true} // BODY.PEEK[]: reading does not set \Seen
+	truncated := meta.RFC822Size > p.o.MaxSize
+	if truncated {
+		section = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
+	}
+	bufs, err := c.Fetch(imap.UIDSetNum(meta.UID), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
+	if err != nil {
+		return fmt.Errorf("fetching uid %d: %w", meta.UID, err)
+	}
+	if len(bufs) == 0 {
+		return nil // expunged meanwhile
+	}
+	raw := bufs[0].FindBodySection(section)
+	src := ticket.Source{Mailbox: p.o.Mailbox, UIDValidity: uidValidity, UID: uint32(meta.UID),
+		ReceivedAt: meta.InternalDate, Size: meta.RFC822Size, Truncated: truncated}
+	in, _ := Parse(raw) // never fails on content
+	log := p.log.With("imap_uid", uint32(meta.UID), "message_id", in.MessageID)
+	if err := p.handle(ctx, raw, in, src); err != nil {
+		p.count(func(s *Stats) { s.Failed++ })
+		n, rerr := p.o.State.RecordFailure(ctx, p.o.Mailbox, uidValidity, uint32(meta.UID), err.Error(), p.o.Now())
+		if rerr != nil {
+			log.Error("cannot record failure", "err", rerr)
+		}
+		log.Error("message failed", "err", err, "attempt", n, "max_attempts", p.o.MaxAttempts)
+		if n < p.o.MaxAttempts {
+			return nil
+		}
+		reason := fmt.Sprintf("failed %d times: %v", n, err)
+		if p.o.Quarantine != nil {
+			if qerr := p.quarantine(ctx, raw, in, src, reason); qerr != nil {
+				log.Error("cannot record quarantine; the message is still moved to the quarantine folder", "err", qerr)
+			}
+		}
+		if _, err := c.Move(imap.UIDSetNum(meta.UID), p.o.QuarantineMailbox).Wait(); err != nil {
+			log.Error("cannot move message to quarantine", "err", err, "folder", p.o.QuarantineMailbox)
+			return nil
+		}
+		p.count(func(s *Stats) { s.Quarantined++ })
+		log.Error("message quarantined", "reason", reason, "folder", p.o.QuarantineMailbox)
+		return nil
+	}
+	p.count(func(s *Stats) { s.Handled++ })
+	// Committed: now, and only now, the mailbox may change.
+	if _, err := c.Move(imap.UIDSetNum(meta.UID), p.o.ProcessedMailbox).Wait(); err != nil {
+		p.count(func(s *Stats) { s.MoveFailures++ })
+		p.mu.Lock()
+		first := !p.alerted[meta.UID]
+		p.alerted[meta.UID] = true
+		p.mu.Unlock()
+		if first {
+			log.Error("processed message cannot be moved; it stays in the mailbox and is skipped as a duplicate",
+				"err", err, "folder", p.o.ProcessedMailbox)
+		}
+		// Fall back to marking it, for people reading the mailbox.
+		c.Store(imap.UIDSetNum(meta.UID), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true,
+			Flags: []imap.Flag{imap.FlagSeen, "$MesaProcesado"}}, nil).Close()
+	}
+	return nil
+}
+
+// handle runs the handler, turning a panic into an error: one bad message
+// never takes the daemon down.
+func (p *Poller) handle(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+			p.log.Error("panic while handling a message", "imap_uid", src.UID, "panic", r, "stack", strings.TrimSpace(string(debug.Stack())))
+		}
+	}()
+	return p.o.Handle(ctx, raw, in, src)
+}
+
+func (p *Poller) quarantine(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source, reason string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return p.o.Quarantine(ctx, raw, in, src, reason)
+}
