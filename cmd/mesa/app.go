@@ -7,11 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/ticket"
 	"github.com/mesadeservicios/mesa/web"
@@ -28,6 +31,7 @@ type App struct {
 	desk *desk.Desk
 	ln   net.Listener
 	http *http.Server
+	poll *mailin.Poller // nil when imap.host is empty
 }
 
 // Open connects the store, brings the schema up to date (or refuses an
@@ -62,6 +66,26 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	if err != nil {
 		a.Close()
 		return nil, err
+	}
+	if cfg.IMAP.Host != "" {
+		port := cfg.IMAP.Port
+		if port == 0 {
+			port = 143
+			if cfg.IMAP.TLS == "implicit" {
+				port = 993
+			}
+		}
+		a.poll, err = mailin.NewPoller(mailin.Options{
+			Addr: net.JoinHostPort(cfg.IMAP.Host, strconv.Itoa(port)), TLS: cfg.IMAP.TLS,
+			Username: cfg.IMAP.Username, Password: cfg.IMAP.Password, Mailbox: cfg.IMAP.Mailbox,
+			ProcessedMailbox: cfg.IMAP.ProcessedMailbox, QuarantineMailbox: cfg.IMAP.QuarantineMailbox,
+			PollInterval: cfg.IMAP.PollInterval, MaxSize: cfg.Limits.MaxMessageBytes, MaxAttempts: cfg.Limits.MaxAttempts,
+			State: db, Handle: a.desk.HandleMail, Quarantine: a.desk.QuarantineMail, Logger: log,
+		})
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
 	}
 	a.ln, err = net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
@@ -100,6 +124,12 @@ func (a *App) Run(ctx context.Context) error {
 	a.log.Info("mesa started", "http", "http://"+a.Addr(), "driver", a.db.Driver(), "version", version())
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
+	var wg sync.WaitGroup
+	if a.poll != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.readMailbox(ctx) }()
+	}
+	defer wg.Wait()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
@@ -113,6 +143,35 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.log.Info("mesa stopped")
 	return err
+}
+
+// readMailbox runs the mailbox poller while this instance holds the
+// mailbox's lease: with several instances on one PostgreSQL database, one
+// reads and the others stand by, taking over when it dies.
+func (a *App) readMailbox(ctx context.Context) {
+	for ctx.Err() == nil {
+		lease, err := a.db.AcquireLease(ctx, "imap:"+a.cfg.IMAP.Username+"/"+a.cfg.IMAP.Mailbox, 5*time.Second)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.log.Error("cannot take the mailbox lease", "err", err)
+				time.Sleep(5 * time.Second)
+			}
+			continue
+		}
+		a.log.Info("reading the mailbox", "mailbox", a.cfg.IMAP.Mailbox, "imap", a.cfg.IMAP.Host)
+		pctx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-lease.Lost:
+				a.log.Error("mailbox lease lost: stopping intake on this instance")
+				cancel()
+			case <-pctx.Done():
+			}
+		}()
+		a.poll.Run(pctx)
+		cancel()
+		lease.Release()
+	}
 }
 
 // Close releases what Open acquired.

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/mesadeservicios/mesa/config"
+	"github.com/mesadeservicios/mesa/internal/testimap"
+	"github.com/mesadeservicios/mesa/internal/testpg"
+	"github.com/mesadeservicios/mesa/mailin"
+	"github.com/mesadeservicios/mesa/store"
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// TestServeReadsMailbox runs the whole daemon against a real Dovecot and
+// PostgreSQL: a mail becomes a classified ticket with its acknowledgement
+// queued, threaded to the original.
+func TestServeReadsMailbox(t *testing.T) {
+	srv := testimap.Start(t, "mesa")
+	host, port, _ := net.SplitHostPort(srv.Addr)
+	cfg, err := config.Load("", []string{"MESA_DATABASE_URL=" + testpg.NewDatabase(t), "MESA_HTTP_LISTEN=127.0.0.1:0",
+		"MESA_IMAP_HOST=" + host, "MESA_IMAP_PORT=" + port, "MESA_IMAP_TLS=none", "MESA_IMAP_INSECURE_PLAINTEXT=true",
+		"MESA_IMAP_USERNAME=mesa", "MESA_IMAP_PASSWORD=mesapw", "MESA_DESK_ADDRESSES=mesa@entidad.gov.co"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	app, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+
+	c, err := imapclient.DialInsecure(srv.Addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login("mesa", "mesapw").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	raw := "From: Ana Rojas <ana@entidad.gov.co>\r\nTo: mesa@entidad.gov.co\r\nSubject: No conecta la VPN\r\n" +
+		"Message-ID: <vpn-1@entidad.gov.co>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+		"Desde la casa el FortiClient no conecta.\r\n"
+	cmd := c.Append("INBOX", int64(len(raw)), nil)
+	cmd.Write([]byte(raw))
+	cmd.Close()
+	if _, err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	var list []*ticket.Ticket
+	deadline := time.Now().Add(20 * time.Second)
+	for len(list) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		tks, _ := app.db.ListTickets(ctx, store.TicketFilter{})
+		list = tks
+	}
+	if len(list) != 1 {
+		t.Fatalf("got %d tickets, want 1", len(list))
+	}
+	tk := list[0]
+	if tk.Category != "ti.vpn" || tk.Requester != "ana@entidad.gov.co" || tk.DueAt == nil {
+		t.Errorf("ticket: %+v", tk)
+	}
+	ack, err := app.db.MailByDedupeKey(ctx, "ack:"+tk.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := mailin.Parse(ack.Raw)
+	if len(in.InReplyTo) != 1 || in.InReplyTo[0] != "vpn-1@entidad.gov.co" || !strings.Contains(in.Subject, tk.Number) ||
+		!strings.Contains(in.Text, "F-DE-10") {
+		t.Errorf("acknowledgement: subject %q in-reply-to %v\n%s", in.Subject, in.InReplyTo, in.Text)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the daemon did not stop within 15 s")
+	}
+}
