@@ -25,6 +25,7 @@ type IntakeStore interface {
 	IsParticipant(ctx context.Context, ticketID int64, email string) (bool, error)
 	PersonByEmail(ctx context.Context, email string) (*ticket.Person, error)
 	MailByMessageID(ctx context.Context, id string) (*ticket.Outgoing, error)
+	LatestMail(ctx context.Context, ticketID int64) (*ticket.Outgoing, error)
 	UpdateMail(ctx context.Context, m *ticket.Outgoing) error
 	SaveCursor(ctx context.Context, c ticket.Cursor) error
 }
@@ -68,6 +69,13 @@ var (
 	bounceSubjectRE = regexp.MustCompile(`(?i)^\s*(undeliverable|undelivered mail|mail delivery (failed|failure)|delivery status notification \((failure|delay)\)|returned mail|no se puede entregar|no se pudo entregar|entrega fallida|error de entrega)`)
 	statusRE        = regexp.MustCompile(`(?im)^\s*(status|diagnostic-code)\s*:\s*(.+)$`)
 	messageIDRE     = regexp.MustCompile(`(?im)^message-id\s*:\s*<([^>\s]+)>`)
+	// In-Reply-To and References of the bounced message, in a DSN's
+	// embedded headers: they lead to the ticket when the Message-ID does not.
+	threadIDsRE = regexp.MustCompile(`(?im)^(in-reply-to|references)\s*:\s*((?:\s*<[^>\s]+>)+)`)
+	angleIDRE   = regexp.MustCompile(`<([^>\s]+)>`)
+	// Reply and forward prefixes of many languages, stacked (pain point F1);
+	// a bare "XX:" is never taken for one.
+	replyPrefixRE = regexp.MustCompile(`(?i)^\s*((re|rv|fw|fwd|aw|wg|sv|vs|antw|r|tr|rif|res|enc)(\[\d+\])?\s*:\s*)+`)
 )
 
 // Intake turns one inbound message into what it means for the desk: a new
@@ -119,7 +127,7 @@ func (d *Desk) intake(ctx context.Context, raw []byte, in *ticket.Inbound, src t
 	if ticketID != 0 {
 		for _, a := range in.Attachments {
 			if err := d.istore.AddAttachment(ctx, &ticket.Attachment{MessageID: msg.ID, TicketID: ticketID,
-				Filename: SafeFilename(a.Filename), ContentType: a.ContentType, Size: int64(len(a.Data)),
+				Filename: ticket.SafeFilename(a.Filename), ContentType: a.ContentType, Size: int64(len(a.Data)),
 				SHA256: sha(a.Data), Data: a.Data}); err != nil {
 				return IntakeResult{}, err
 			}
@@ -137,7 +145,17 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 		return d.bounce(ctx, in)
 	}
 	if d.isOwn(sender) {
-		return quarantine("from self: the sender is one of the desk's own addresses")
+		// A list or Google Group that rewrote From to the desk's address
+		// (DMARC) names the real sender in X-Original-From or Reply-To.
+		for _, a := range append([]ticket.Address{in.OriginalFrom}, in.ReplyTo...) {
+			if e := strings.ToLower(a.Email); e != "" && !d.isOwn(e) {
+				sender, in.From = e, ticket.Address{Name: a.Name, Email: e}
+				break
+			}
+		}
+		if d.isOwn(sender) {
+			return quarantine("from self: the sender is one of the desk's own addresses")
+		}
 	}
 	if sender == "" {
 		return quarantine("no sender address")
@@ -174,7 +192,7 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 		if n, ok := ticket.FindNumber(in.Subject, d.prefix); ok && how == "" {
 			details["mentions"] = n.String()
 		}
-		t, err := d.Create(ctx, NewTicket{Subject: stripTag(in.Subject, d.prefix), Body: body, Requester: sender,
+		t, err := d.Create(ctx, NewTicket{Subject: title(in.Subject, d.prefix), Body: body, Requester: sender,
 			RequesterName: in.From.Name, Details: details})
 		if err != nil {
 			return IntakeResult{}, 0, err
@@ -285,6 +303,14 @@ func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, in
 	for _, m := range messageIDRE.FindAllStringSubmatch(in.Text, -1) {
 		ids = append(ids, m[1])
 	}
+	var threadIDs []string
+	for _, a := range append([]ticket.InboundAttachment{{Data: []byte(in.Text)}}, in.Attachments...) {
+		for _, m := range threadIDsRE.FindAllStringSubmatch(string(a.Data), -1) {
+			for _, id := range angleIDRE.FindAllStringSubmatch(m[2], -1) {
+				threadIDs = append(threadIDs, id[1])
+			}
+		}
+	}
 	if status == "" {
 		status = in.Subject
 	}
@@ -296,24 +322,48 @@ func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, in
 		if err != nil {
 			return IntakeResult{}, 0, err
 		}
-		out.State, out.LastError = ticket.OutboxFailed, "bounce: "+status
-		if err := d.istore.UpdateMail(ctx, out); err != nil {
-			return IntakeResult{}, 0, err
+		return d.bounced(ctx, out, status)
+	}
+	// The report quotes only the headers of our mail: its In-Reply-To
+	// leads to the ticket, whose latest mail is the one that bounced.
+	for _, id := range threadIDs {
+		tid, err := d.istore.TicketIDByMessageID(ctx, id)
+		if errors.Is(err, ticket.ErrNotFound) {
+			continue
 		}
-		if out.TicketID == 0 {
-			return IntakeResult{Disposition: DispBounce, Reason: status}, 0, nil
-		}
-		t, err := d.istore.TicketByID(ctx, out.TicketID)
 		if err != nil {
 			return IntakeResult{}, 0, err
 		}
-		_, err = d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
-			return d.record(ctx, t, &ticket.Event{Kind: ticket.EventMailFailed, Actor: ticket.SystemActor, At: now,
-				To: strings.Join(out.To, ", "), Body: fmt.Sprintf("No se pudo entregar a %s: %s", strings.Join(out.To, ", "), status)})
-		})
-		return IntakeResult{Disposition: DispBounce, Ticket: t.Number, Reason: status}, t.ID, err
+		out, err := d.istore.LatestMail(ctx, tid)
+		if errors.Is(err, ticket.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return IntakeResult{}, 0, err
+		}
+		return d.bounced(ctx, out, status)
 	}
 	return IntakeResult{Disposition: DispQuarantined, Reason: "delivery report for no mail of ours"}, 0, nil
+}
+
+// bounced marks an outbox mail failed and records it on its ticket.
+func (d *Desk) bounced(ctx context.Context, out *ticket.Outgoing, status string) (IntakeResult, int64, error) {
+	out.State, out.LastError = ticket.OutboxFailed, "bounce: "+status
+	if err := d.istore.UpdateMail(ctx, out); err != nil {
+		return IntakeResult{}, 0, err
+	}
+	if out.TicketID == 0 {
+		return IntakeResult{Disposition: DispBounce, Reason: status}, 0, nil
+	}
+	t, err := d.istore.TicketByID(ctx, out.TicketID)
+	if err != nil {
+		return IntakeResult{}, 0, err
+	}
+	_, err = d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventMailFailed, Actor: ticket.SystemActor, At: now,
+			To: strings.Join(out.To, ", "), Body: fmt.Sprintf("No se pudo entregar a %s: %s", strings.Join(out.To, ", "), status)})
+	})
+	return IntakeResult{Disposition: DispBounce, Ticket: t.Number, Reason: status}, t.ID, err
 }
 
 func isBounce(in *ticket.Inbound, sender string) bool {
@@ -330,38 +380,20 @@ func (d *Desk) isOwn(addr string) bool {
 	return false
 }
 
-// stripTag removes our tag from a subject used as a new ticket's title: the
-// ticket gets its own number, never two.
-func stripTag(subject, prefix string) string {
-	if n, ok := ticket.FindNumber(subject, prefix); ok {
-		s := strings.NewReplacer("["+n.String()+"]", "", n.String(), "").Replace(subject)
-		if strings.TrimSpace(s) != "" {
-			return strings.Join(strings.Fields(s), " ")
-		}
+// title makes a new ticket's title from a subject: without reply and
+// forward prefixes, and without a tag of ours (the ticket gets its own
+// number, never two).
+func title(subject, prefix string) string {
+	s := subject
+	if n, ok := ticket.FindNumber(s, prefix); ok {
+		s = strings.NewReplacer("["+n.String()+"]", " ", n.String(), " ").Replace(s)
 	}
-	return subject
-}
-
-// SafeFilename keeps an attachment name displayable and harmless: no
-// directories, no control characters, never empty.
-func SafeFilename(name string) string {
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
+	s = replyPrefixRE.ReplaceAllString(s, "")
+	s = strings.Join(strings.Fields(s), " ")
+	if s == "" {
+		return strings.TrimSpace(subject)
 	}
-	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, name)
-	name = strings.TrimSpace(strings.TrimLeft(name, "."))
-	if name == "" {
-		return "adjunto"
-	}
-	if len(name) > 200 {
-		name = name[:200]
-	}
-	return name
+	return s
 }
 
 func sha(b []byte) string {

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"regexp"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/emersion/go-message"
@@ -24,13 +26,33 @@ const MaxPartBytes = 64 << 20
 
 var registerCharsets sync.Once
 
-// setupCharsets maps ISO-8859-1 to windows-1252, as browsers do: Windows
-// mailers label mail ISO-8859-1 and use 0x80–0x9F for €, curly quotes and
-// dashes, which true ISO-8859-1 would turn into control characters.
+// setupCharsets installs the charset decoder go-message uses for bodies.
 func setupCharsets() {
-	for _, l := range []string{"iso-8859-1", "iso_8859-1", "latin1", "l1", "iso8859-1"} {
-		charset.RegisterEncoding(l, charmap.Windows1252)
+	message.CharsetReader = charsetReader
+}
+
+// latin1Labels are decoded as windows-1252, as browsers do (WHATWG
+// Encoding): Windows mailers label mail ISO-8859-1 and use 0x80–0x9F for €,
+// curly quotes and dashes, which true ISO-8859-1 turns into control
+// characters.
+var latin1Labels = map[string]bool{"iso-8859-1": true, "iso_8859-1": true, "iso8859-1": true, "latin1": true,
+	"l1": true, "cp1252": true, "windows-1252": true, "cp819": true, "ibm819": true, "iso-ir-100": true, "us-ascii": true}
+
+// charsetReader decodes a body. For the Latin-1 family it first checks
+// whether the bytes are in fact valid UTF-8 with non-ASCII characters (a
+// mislabelled UTF-8 body, "Dzień"), and keeps them as they are if so.
+func charsetReader(label string, input io.Reader) (io.Reader, error) {
+	if !latin1Labels[strings.ToLower(strings.TrimSpace(label))] {
+		return charset.Reader(label, input)
 	}
+	b, err := io.ReadAll(io.LimitReader(input, MaxPartBytes))
+	if err != nil {
+		return nil, err
+	}
+	if utf8.Valid(b) {
+		return bytes.NewReader(b), nil // ASCII, or mislabelled UTF-8
+	}
+	return charmap.Windows1252.NewDecoder().Reader(bytes.NewReader(b)), nil
 }
 
 // Parse decodes a raw message. It never fails on content: broken MIME,
@@ -83,14 +105,17 @@ func readHeader(in *ticket.Inbound, h *mail.Header) {
 	} else if v := strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>"); v != "" {
 		in.MessageID = Clean(v)
 	}
-	in.InReplyTo, _ = h.MsgIDList("In-Reply-To")
-	in.References, _ = h.MsgIDList("References")
+	in.InReplyTo = msgIDs(h, "In-Reply-To")
+	in.References = msgIDs(h, "References")
 	in.From = first(addresses(h, "From"))
 	in.ReplyTo = addresses(h, "Reply-To")
 	in.To = addresses(h, "To")
 	in.Cc = addresses(h, "Cc")
-	if d, err := h.Date(); err == nil {
-		in.Date = d.UTC()
+	if d, err := h.Date(); err == nil && d.Year() >= 1990 && d.Before(time.Now().Add(48*time.Hour)) {
+		in.Date = d.UTC() // a missing or absurd date stays zero: intake uses the arrival time
+	}
+	if of := addresses(h, "X-Original-From"); len(of) > 0 {
+		in.OriginalFrom = of[0]
 	}
 	in.AuthResults = h.Values("Authentication-Results")
 	in.AutoSubmitted = isAutomatic(h)
@@ -109,7 +134,9 @@ func isAutomatic(h *mail.Header) bool {
 	case "bulk", "junk", "list", "auto_reply":
 		return true
 	}
-	for _, k := range []string{"X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress", "List-Id", "List-Unsubscribe"} {
+	// List-Id alone does not make mail automatic: a person writing through
+	// a list or Google Group still needs a ticket (pain point G3).
+	for _, k := range []string{"X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"} {
 		if h.Has(k) {
 			if k == "X-Auto-Response-Suppress" && !strings.Contains(strings.ToLower(h.Get(k)), "all") {
 				continue
@@ -118,6 +145,22 @@ func isAutomatic(h *mail.Header) bool {
 		}
 	}
 	return false
+}
+
+var angleIDRE = regexp.MustCompile(`<([^<>\s]+)>`)
+
+// msgIDs reads a list of message identifiers; when the strict parser fails
+// (a truncated or malformed id, pain point F3) it keeps every well-formed
+// <id> it finds.
+func msgIDs(h *mail.Header, key string) []string {
+	if ids, err := h.MsgIDList(key); err == nil {
+		return ids
+	}
+	var out []string
+	for _, m := range angleIDRE.FindAllStringSubmatch(h.Get(key), -1) {
+		out = append(out, Clean(m[1]))
+	}
+	return out
 }
 
 func addresses(h *mail.Header, key string) []ticket.Address {
@@ -186,7 +229,7 @@ func readPart(in *ticket.Inbound, p *mail.Part) {
 		}
 		cid := strings.Trim(h.Get("Content-Id"), "<> ")
 		in.Attachments = append(in.Attachments, ticket.InboundAttachment{
-			Filename: partName(&h.Header), ContentType: ct, ContentID: cid, Inline: true, Data: body})
+			Filename: ticket.SafeFilename(partName(&h.Header)), ContentType: ct, ContentID: cid, Inline: true, Data: body})
 	case *mail.AttachmentHeader:
 		name, err := h.Filename()
 		if err != nil || name == "" {
@@ -194,7 +237,7 @@ func readPart(in *ticket.Inbound, p *mail.Part) {
 		}
 		ct, _, _ := h.ContentType()
 		in.Attachments = append(in.Attachments, ticket.InboundAttachment{
-			Filename: Clean(name), ContentType: ct, ContentID: strings.Trim(h.Get("Content-Id"), "<> "), Data: body})
+			Filename: ticket.SafeFilename(Clean(name)), ContentType: ct, ContentID: strings.Trim(h.Get("Content-Id"), "<> "), Data: body})
 	}
 }
 

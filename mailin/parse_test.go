@@ -10,7 +10,7 @@ import (
 
 func load(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := os.ReadFile(filepath.Join("testdata", "corpus", "p-"+name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestParseAutomatic(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.eml")
+	files, _ := filepath.Glob("testdata/corpus/*.eml")
 	for _, p := range files {
 		b, _ := os.ReadFile(p)
 		f.Add(b)

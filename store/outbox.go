@@ -115,3 +115,12 @@ func (db *DB) CountMailTo(ctx context.Context, addr string, since time.Time) (in
 	}
 	return n, nil
 }
+
+// LatestMail returns the most recent outbox row of a ticket.
+func (db *DB) LatestMail(ctx context.Context, ticketID int64) (*ticket.Outgoing, error) {
+	m, err := scanOutgoing(db.queryRow(ctx, `SELECT `+outboxCols+` FROM outbox WHERE ticket_id = ? ORDER BY id DESC LIMIT 1`, ticketID))
+	if err != nil {
+		return nil, fmt.Errorf("reading latest mail of ticket %d: %w", ticketID, db.translate(err))
+	}
+	return m, nil
+}

@@ -1,6 +1,9 @@
 package ticket
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Address is a mailbox: display name and address (lower-cased domain).
 type Address struct {
@@ -12,18 +15,21 @@ type Address struct {
 // decoded headers, the readable text, attachments and the keys that thread it
 // to a ticket. Package mailin produces it; the desk never sees MIME.
 type Inbound struct {
-	MessageID   string   // without angle brackets; empty when missing
-	InReplyTo   []string // RFC 5322 §3.6.4
-	References  []string
-	From        Address
-	ReplyTo     []Address
-	To          []Address
-	Cc          []Address
-	Subject     string
-	Date        time.Time // zero when missing or unparsable
-	Text        string    // text/plain, or the HTML part turned into text
-	HTML        string    // the HTML part as received, when there is one
-	Attachments []InboundAttachment
+	MessageID  string   // without angle brackets; empty when missing
+	InReplyTo  []string // RFC 5322 §3.6.4
+	References []string
+	From       Address
+	ReplyTo    []Address
+	// OriginalFrom is X-Original-From, set by mailing lists and Google
+	// Groups that rewrite From (DMARC).
+	OriginalFrom Address
+	To           []Address
+	Cc           []Address
+	Subject      string
+	Date         time.Time // zero when missing or unparsable
+	Text         string    // text/plain, or the HTML part turned into text
+	HTML         string    // the HTML part as received, when there is one
+	Attachments  []InboundAttachment
 	// AutoSubmitted is set for auto-replies, bulk and list mail (RFC 3834,
 	// RFC 2076 Precedence, X-Autoreply…): never answered automatically.
 	AutoSubmitted bool
@@ -56,4 +62,26 @@ type Source struct {
 	// Truncated is set when only the header was fetched because the
 	// message exceeds the size limit; the original stays on the server.
 	Truncated bool
+}
+
+// SafeFilename keeps an attachment name displayable and harmless: no
+// directories, no control characters, never empty.
+func SafeFilename(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(strings.TrimLeft(name, "."))
+	if name == "" {
+		return "adjunto"
+	}
+	if len(name) > 200 {
+		name = name[:200]
+	}
+	return name
 }
