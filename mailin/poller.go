@@ -377,42 +377,82 @@ func (p *Poller) catchUp(ctx context.Context, c *imapclient.Client, uidValidity 
 		return fmt.Errorf("fetching sizes: %w", err)
 	}
 	slices.SortFunc(metas, func(a, b *imapclient.FetchMessageBuffer) int { return int(a.UID) - int(b.UID) })
-	for _, m := range metas {
+	metas = slices.DeleteFunc(metas, func(m *imapclient.FetchMessageBuffer) bool {
+		return slices.Contains(m.Flags, imap.FlagDeleted) // another client is deleting it
+	})
+	// Bodies are fetched in batches of up to batchMessages messages or
+	// batchBytes bytes (a large message comes alone), and the batch's
+	// committed messages are moved with one command: two round trips per
+	// batch instead of two per message.
+	for len(metas) > 0 {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if slices.Contains(m.Flags, imap.FlagDeleted) {
-			continue // another client is deleting it
+		n, bytes := 0, int64(0)
+		for n < len(metas) && n < batchMessages && (n == 0 || bytes+metas[n].RFC822Size <= batchBytes) {
+			bytes += metas[n].RFC822Size
+			n++
 		}
-		if err := p.one(ctx, c, uidValidity, m); err != nil {
+		if err := p.batch(ctx, c, uidValidity, metas[:n]); err != nil {
 			return err
 		}
+		metas = metas[n:]
 	}
 	return nil
 }
 
-// one fetches and handles a message. Only connection errors are returned;
-// a message that cannot be handled is counted, retried in later sweeps and
-// quarantined after MaxAttempts, never blocking the ones after it.
-func (p *Poller) one(ctx context.Context, c *imapclient.Client, uidValidity uint32, meta *imapclient.FetchMessageBuffer) error {
-	section := &imap.FetchItemBodySection{Peek: true} // BODY.PEEK[]: reading does not set \Seen
-	truncated := meta.RFC822Size > p.o.MaxSize
-	if truncated {
-		section = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
+const (
+	batchMessages = 100
+	batchBytes    = 16 << 20
+)
+
+// batch fetches and handles some messages. Only connection errors are
+// returned; a message that cannot be handled is counted, retried in later
+// sweeps and quarantined after MaxAttempts, never blocking the ones after it.
+func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity uint32, metas []*imapclient.FetchMessageBuffer) error {
+	whole := &imap.FetchItemBodySection{Peek: true} // BODY.PEEK[]: reading does not set \Seen
+	header := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
+	var small, large imap.UIDSet
+	for _, m := range metas {
+		if m.RFC822Size > p.o.MaxSize {
+			large.AddNum(m.UID)
+		} else {
+			small.AddNum(m.UID)
+		}
 	}
-	bufs, err := c.Fetch(imap.UIDSetNum(meta.UID), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
-	if err != nil {
-		return fmt.Errorf("fetching uid %d: %w", meta.UID, err)
+	bodies := map[imap.UID][]byte{}
+	for _, f := range []struct {
+		set     imap.UIDSet
+		section *imap.FetchItemBodySection
+	}{{small, whole}, {large, header}} {
+		if len(f.set) == 0 {
+			continue
+		}
+		bufs, err := c.Fetch(f.set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{f.section}}).Collect()
+		if err != nil {
+			return fmt.Errorf("fetching %d messages: %w", len(metas), err)
+		}
+		for _, b := range bufs {
+			bodies[b.UID] = b.FindBodySection(f.section)
+		}
 	}
-	if len(bufs) == 0 {
-		return nil // expunged meanwhile
-	}
-	raw := bufs[0].FindBodySection(section)
-	src := ticket.Source{Mailbox: p.o.Mailbox, UIDValidity: uidValidity, UID: uint32(meta.UID),
-		ReceivedAt: meta.InternalDate, Size: meta.RFC822Size, Truncated: truncated}
-	in, _ := Parse(raw) // never fails on content
-	log := p.log.With("imap_uid", uint32(meta.UID), "message_id", in.MessageID)
-	if err := p.handle(ctx, raw, in, src); err != nil {
+	var done, quarantined imap.UIDSet
+	for _, meta := range metas {
+		raw, ok := bodies[meta.UID]
+		if !ok {
+			continue // expunged meanwhile
+		}
+		delete(bodies, meta.UID) // let a large body go as soon as it is handled
+		src := ticket.Source{Mailbox: p.o.Mailbox, UIDValidity: uidValidity, UID: uint32(meta.UID),
+			ReceivedAt: meta.InternalDate, Size: meta.RFC822Size, Truncated: meta.RFC822Size > p.o.MaxSize}
+		in, _ := Parse(raw) // never fails on content
+		log := p.log.With("imap_uid", uint32(meta.UID), "message_id", in.MessageID)
+		err := p.handle(ctx, raw, in, src)
+		if err == nil {
+			p.count(func(s *Stats) { s.Handled++ })
+			done.AddNum(meta.UID)
+			continue
+		}
 		p.count(func(s *Stats) { s.Failed++ })
 		n, rerr := p.o.State.RecordFailure(ctx, p.o.Mailbox, uidValidity, uint32(meta.UID), err.Error(), p.o.Now())
 		if rerr != nil {
@@ -420,7 +460,7 @@ func (p *Poller) one(ctx context.Context, c *imapclient.Client, uidValidity uint
 		}
 		log.Error("message failed", "err", err, "attempt", n, "max_attempts", p.o.MaxAttempts)
 		if n < p.o.MaxAttempts {
-			return nil
+			continue
 		}
 		reason := fmt.Sprintf("failed %d times: %v", n, err)
 		if p.o.Quarantine != nil {
@@ -428,31 +468,51 @@ func (p *Poller) one(ctx context.Context, c *imapclient.Client, uidValidity uint
 				log.Error("cannot record quarantine; the message is still moved to the quarantine folder", "err", qerr)
 			}
 		}
-		if _, err := c.Move(imap.UIDSetNum(meta.UID), p.o.QuarantineMailbox).Wait(); err != nil {
-			log.Error("cannot move message to quarantine", "err", err, "folder", p.o.QuarantineMailbox)
-			return nil
-		}
-		p.count(func(s *Stats) { s.Quarantined++ })
 		log.Error("message quarantined", "reason", reason, "folder", p.o.QuarantineMailbox)
+		quarantined.AddNum(meta.UID)
+	}
+	if len(quarantined) > 0 {
+		if _, err := c.Move(quarantined, p.o.QuarantineMailbox).Wait(); err != nil {
+			p.log.Error("cannot move messages to quarantine", "err", err, "folder", p.o.QuarantineMailbox, "uids", quarantined.String())
+		} else {
+			p.count(func(s *Stats) { s.Quarantined += len(uidsOf(quarantined)) })
+		}
+	}
+	if len(done) == 0 {
 		return nil
 	}
-	p.count(func(s *Stats) { s.Handled++ })
 	// Committed: now, and only now, the mailbox may change.
-	if _, err := c.Move(imap.UIDSetNum(meta.UID), p.o.ProcessedMailbox).Wait(); err != nil {
-		p.count(func(s *Stats) { s.MoveFailures++ })
+	if _, err := c.Move(done, p.o.ProcessedMailbox).Wait(); err != nil {
+		uids := uidsOf(done)
+		p.count(func(s *Stats) { s.MoveFailures += len(uids) })
 		p.mu.Lock()
-		first := !p.alerted[meta.UID]
-		p.alerted[meta.UID] = true
-		p.mu.Unlock()
-		if first {
-			log.Error("processed message cannot be moved; it stays in the mailbox and is skipped as a duplicate",
-				"err", err, "folder", p.o.ProcessedMailbox)
+		var fresh []imap.UID
+		for _, u := range uids {
+			if !p.alerted[u] {
+				fresh = append(fresh, u)
+				p.alerted[u] = true
+			}
 		}
-		// Fall back to marking it, for people reading the mailbox.
-		c.Store(imap.UIDSetNum(meta.UID), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true,
+		p.mu.Unlock()
+		if len(fresh) > 0 {
+			p.log.Error("processed message cannot be moved; it stays in the mailbox and is skipped as a duplicate",
+				"err", err, "folder", p.o.ProcessedMailbox, "uids", imap.UIDSetNum(fresh...).String())
+		}
+		// Fall back to marking them, for people reading the mailbox.
+		c.Store(done, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true,
 			Flags: []imap.Flag{imap.FlagSeen, "$MesaProcesado"}}, nil).Close()
 	}
 	return nil
+}
+
+func uidsOf(set imap.UIDSet) []imap.UID {
+	var out []imap.UID
+	for _, r := range set {
+		for u := r.Start; u <= r.Stop && u != 0; u++ {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // handle runs the handler, turning a panic into an error: one bad message

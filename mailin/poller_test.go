@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -426,5 +427,68 @@ func TestPoisonMessage(t *testing.T) {
 	}
 	if e.logs.count("message quarantined") != 1 {
 		t.Errorf("want one quarantine alert, got %d", e.logs.count("message quarantined"))
+	}
+}
+
+// TestOversizedMessageStub: a message above the size limit becomes a ticket
+// stub with a notice, from its header only; the original is kept.
+func TestOversizedMessageStub(t *testing.T) {
+	u := newUser(t, "INBOX")
+	big := message(1, "Video del daño en la sala", "Adjunto video.\r\n"+strings.Repeat("x", 200<<10))
+	put(t, u, big)
+	srv := startMem(t, "", u, nil)
+	e := newEnv(t, "sqlite")
+	e.poller(t, srv.addr, func(o *mailin.Options) { o.MaxSize = 100 << 10 })
+	waitFor(t, 10*time.Second, "the stub ticket", func() bool { return len(e.tickets(t)) == 1 })
+	tk := e.tickets(t)[0]
+	evs, _ := e.db.Events(context.Background(), tk.ID)
+	if tk.Subject != "Video del daño en la sala" || len(evs) == 0 || !strings.Contains(evs[0].Body, "supera el límite de tamaño") {
+		t.Errorf("stub: %q %+v", tk.Subject, evs)
+	}
+	waitFor(t, 10*time.Second, "the original kept in Procesados", func() bool { return srv.count(t, "Procesados") == 1 })
+}
+
+// TestServerWithoutMove: a server without MOVE and UIDPLUS still works.
+func TestServerWithoutMove(t *testing.T) {
+	u := newUser(t, "INBOX")
+	put(t, u, message(1, "Silla rota", "La silla está rota."))
+	srv := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return imapmemserver.NewUserSession(u), nil, nil
+		},
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
+		InsecureAuth: true,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	e := newEnv(t, "sqlite")
+	e.poller(t, ln.Addr().String(), nil)
+	m := &memServer{user: u}
+	waitFor(t, 10*time.Second, "the message moved by COPY + STORE + EXPUNGE", func() bool { return m.count(t, "Procesados") == 1 && m.count(t, "INBOX") == 0 })
+	if n := len(e.tickets(t)); n != 1 {
+		t.Errorf("got %d tickets, want 1", n)
+	}
+}
+
+// TestTwoPollersOneMailbox: two pollers on one mailbox and one database
+// (a lease that failed, a manual fetch during a run) never make a ticket
+// twice.
+func TestTwoPollersOneMailbox(t *testing.T) {
+	srv := testimap.Start(t, "mesa")
+	e := newEnv(t, "postgres")
+	e.poller(t, srv.Addr, nil)
+	e.poller(t, srv.Addr, nil)
+	c := dialClient(t, srv.Addr)
+	const n = 50
+	for i := 0; i < n; i++ {
+		appendTo(t, c, "INBOX", message(i, fmt.Sprintf("Impresora %d", i), "No imprime."))
+	}
+	waitFor(t, 30*time.Second, "the INBOX to empty", func() bool { return count(t, c, "INBOX") == 0 })
+	if got := len(e.tickets(t)); got != n {
+		t.Fatalf("got %d tickets, want %d", got, n)
 	}
 }

@@ -56,6 +56,15 @@ func Open(ctx context.Context, driver, dsn string, opts *Options) (*DB, error) {
 		if n == 0 {
 			n = 10
 		}
+		// Send []byte as binary, not as hex text: raw mail of 35 MB would
+		// otherwise take 70 MB more on the way to the server.
+		if !strings.Contains(dsn, "binary_parameters") {
+			sep := "?"
+			if strings.Contains(dsn, "?") {
+				sep = "&"
+			}
+			dsn += sep + "binary_parameters=yes"
+		}
 	case "sqlite":
 		// WAL lets readers run beside the writer; busy_timeout waits for the
 		// write lock instead of failing; immediate transactions take it at

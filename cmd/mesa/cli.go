@@ -35,6 +35,8 @@ Usage:
   mesa sla due --from RFC3339 (--hours H | --category KEY [--criticidad C])
                                  the due instant, counted in business hours
   mesa sla holidays YEAR         the closed days of YEAR, one ISO date per line
+  mesa bench intake [--messages N] [--latency K] [--size BYTES] [--large-mb MB]
+                                 append mail to a throwaway Dovecot and measure intake into PostgreSQL
   mesa version                   print the version
 
 FILE defaults to $MESA_CONFIG; with neither, mesa runs on its defaults.
@@ -55,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
-	case "rules", "sla":
+	case "rules", "sla", "bench":
 		if len(args) == 0 {
 			fmt.Fprintf(stderr, "mesa %s: missing subcommand\n\n%s", cmd, usage)
 			return exitConfig
@@ -72,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		c = command{run: func(ctx context.Context, e *env) int { return serve(ctx, e.cfg, e.stderr) }}
 	case "ingest":
 		c = ingest()
+	case "bench intake":
+		c = bench()
 	case "rules test":
 		c = rulesTest()
 	case "rules suggest":

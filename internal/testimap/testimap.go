@@ -16,9 +16,16 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"testing"
 	"time"
 )
+
+// T is what the helpers need of a test; testing.TB satisfies it, and so
+// does the runner of `mesa bench`.
+type T interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
 
 // Dovecot is a running server.
 type Dovecot struct {
@@ -67,7 +74,7 @@ service anvil {
 
 // Start runs Dovecot with the given users; each user's password is the user
 // name followed by "pw". It is stopped when t ends.
-func Start(t testing.TB, users ...string) *Dovecot {
+func Start(t T, users ...string) *Dovecot {
 	t.Helper()
 	bin, err := exec.LookPath("dovecot")
 	if err != nil {
@@ -85,7 +92,7 @@ func Start(t testing.TB, users ...string) *Dovecot {
 	}
 	dir, err := os.MkdirTemp("", "mesa-dovecot-")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	os.Chmod(dir, 0o711)
 	for _, d := range []string{"mail", "home"} {
@@ -100,7 +107,7 @@ func Start(t testing.TB, users ...string) *Dovecot {
 		lines = append(lines, u+":{PLAIN}"+u+"pw::::::")
 	}
 	if err := os.WriteFile(filepath.Join(dir, "users"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	d := &Dovecot{dir: dir, bin: bin}
 	d.port = freePort(t)
@@ -112,11 +119,11 @@ func Start(t testing.TB, users ...string) *Dovecot {
 	return d
 }
 
-func (d *Dovecot) start(t testing.TB) {
+func (d *Dovecot) start(t T) {
 	t.Helper()
 	conf := strings.NewReplacer("@DIR@", d.dir, "@PORT@", strconv.Itoa(d.port)).Replace(config)
 	if err := os.WriteFile(filepath.Join(d.dir, "dovecot.conf"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	d.cmd = exec.Command(d.bin, "-F", "-c", filepath.Join(d.dir, "dovecot.conf"))
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -161,17 +168,17 @@ func (d *Dovecot) Stop() {
 }
 
 // Restart stops and starts the server on the same port and maildir.
-func (d *Dovecot) Restart(t testing.TB) {
+func (d *Dovecot) Restart(t T) {
 	t.Helper()
 	d.Stop()
 	d.start(t)
 }
 
-func freePort(t testing.TB) int {
+func freePort(t T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
@@ -194,11 +201,11 @@ type link struct {
 }
 
 // NewProxy listens on a free loopback port; it is closed when t ends.
-func NewProxy(t testing.TB, target string) *Proxy {
+func NewProxy(t T, target string) *Proxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	p := &Proxy{Addr: ln.Addr().String(), target: target, ln: ln}
 	go p.serve()

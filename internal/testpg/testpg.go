@@ -22,7 +22,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"testing"
 	"time"
 
 	_ "github.com/lib/pq" // the "postgres" driver
@@ -31,6 +30,14 @@ import (
 // EnvURL names the variable that points tests at an existing server. The
 // role must be allowed to create databases.
 const EnvURL = "MESA_TEST_DATABASE_URL"
+
+// T is what the helpers need of a test; testing.TB satisfies it, and so
+// does the runner of `mesa bench`.
+type T interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
 
 var (
 	once    sync.Once
@@ -47,7 +54,7 @@ type server struct {
 
 // NewDatabase creates an empty database for t, dropped when t ends, and
 // returns its URL.
-func NewDatabase(t testing.TB) string {
+func NewDatabase(t T) string {
 	t.Helper()
 	once.Do(boot)
 	if bootErr != nil {
@@ -57,7 +64,7 @@ func NewDatabase(t testing.TB) string {
 	}
 	admin, err := sql.Open("postgres", baseURL)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	defer admin.Close()
 	name := fmt.Sprintf("mesa_test_%d_%d", os.Getpid(), counter.Add(1))
