@@ -63,15 +63,29 @@ type IMAP struct {
 	Port int    `yaml:"port"` // 0 means 993 for implicit TLS, 143 otherwise
 	// TLS is implicit (port 993), starttls, or none; none also needs
 	// insecure_plaintext: true and is meant for loopback tests.
-	TLS               string        `yaml:"tls"`
-	InsecurePlaintext bool          `yaml:"insecure_plaintext"`
-	Username          string        `yaml:"username"`
-	Password          string        `yaml:"password" secret:"true"`
-	PasswordFile      string        `yaml:"password_file"`
-	Mailbox           string        `yaml:"mailbox"`            // INBOX
-	ProcessedMailbox  string        `yaml:"processed_mailbox"`  // Procesados
-	QuarantineMailbox string        `yaml:"quarantine_mailbox"` // Cuarentena
-	PollInterval      time.Duration `yaml:"poll_interval"`      // without IDLE; 30s
+	TLS               string `yaml:"tls"`
+	InsecurePlaintext bool   `yaml:"insecure_plaintext"`
+	Username          string `yaml:"username"`
+	Password          string `yaml:"password" secret:"true"`
+	PasswordFile      string `yaml:"password_file"`
+	// Auth is password (LOGIN) or xoauth2 (Microsoft 365, Google: basic
+	// authentication is disabled there).
+	Auth string `yaml:"auth"`
+	// OAuth2 for auth: xoauth2. With oauth2_tenant (Microsoft 365) the
+	// token URL and scope default to Microsoft's. Without a refresh token
+	// file the client-credentials (app-only) grant is used; with one, the
+	// delegated refresh token in it, rewritten whenever it rotates.
+	OAuth2Tenant           string        `yaml:"oauth2_tenant"`
+	OAuth2TokenURL         string        `yaml:"oauth2_token_url"`
+	OAuth2ClientID         string        `yaml:"oauth2_client_id"`
+	OAuth2ClientSecret     string        `yaml:"oauth2_client_secret" secret:"true"`
+	OAuth2ClientSecretFile string        `yaml:"oauth2_client_secret_file"`
+	OAuth2Scopes           []string      `yaml:"oauth2_scopes"`
+	OAuth2RefreshTokenFile string        `yaml:"oauth2_refresh_token_file"`
+	Mailbox                string        `yaml:"mailbox"`            // INBOX
+	ProcessedMailbox       string        `yaml:"processed_mailbox"`  // Procesados
+	QuarantineMailbox      string        `yaml:"quarantine_mailbox"` // Cuarentena
+	PollInterval           time.Duration `yaml:"poll_interval"`      // without IDLE; 30s
 }
 
 // SMTP is the server mesa sends through.
@@ -167,6 +181,7 @@ func Default() *Config {
 		},
 		IMAP: IMAP{
 			TLS:               "implicit",
+			Auth:              "password",
 			Mailbox:           "INBOX",
 			ProcessedMailbox:  "Procesados",
 			QuarantineMailbox: "Cuarentena",

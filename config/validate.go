@@ -69,6 +69,18 @@ func (c *Config) validate() Problems {
 		if c.IMAP.Username == "" {
 			bad("imap.username", "is empty but imap.host is set")
 		}
+		switch c.IMAP.Auth {
+		case "password":
+		case "xoauth2":
+			if c.IMAP.OAuth2TokenURL == "" && c.IMAP.OAuth2Tenant == "" {
+				bad("imap.oauth2_token_url", "xoauth2 needs oauth2_token_url, or oauth2_tenant for Microsoft 365")
+			}
+			if c.IMAP.OAuth2ClientID == "" {
+				bad("imap.oauth2_client_id", "xoauth2 needs the application's client id")
+			}
+		default:
+			bad("imap.auth", "must be password or xoauth2, got %q", c.IMAP.Auth)
+		}
 		if c.IMAP.Mailbox == "" {
 			bad("imap.mailbox", "is empty")
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message/charset"
+	"golang.org/x/oauth2"
 
 	"github.com/mesadeservicios/mesa/ticket"
 )
@@ -47,6 +48,9 @@ type Options struct {
 	TLSConfig *tls.Config // nil: system roots, ServerName from Addr
 	Username  string
 	Password  string
+	// Tokens, when set, authenticates with XOAUTH2 using its access tokens
+	// instead of LOGIN with Password.
+	Tokens oauth2.TokenSource
 
 	Mailbox           string // [INBOX]
 	ProcessedMailbox  string // [Procesados] created if missing
@@ -94,6 +98,11 @@ type Poller struct {
 type Stats struct {
 	Handled, Failed, Quarantined, MoveFailures, Reconnects int
 	LastSuccess                                            time.Time
+	LastError                                              string
+	// NeedsReauthorization is set when the identity provider refused the
+	// OAuth2 grant; the poller keeps trying slowly, and the rest of the
+	// daemon runs on.
+	NeedsReauthorization bool
 }
 
 // NewPoller checks opts and fills in defaults.
@@ -165,6 +174,13 @@ func (p *Poller) Run(ctx context.Context) error {
 		err := p.session(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		reauth := errors.Is(err, ErrNeedsReauthorization)
+		p.count(func(s *Stats) { s.LastError, s.NeedsReauthorization = err.Error(), reauth })
+		if reauth {
+			p.log.Error("ALERT: the mailbox needs re-authorisation; intake is stopped until an operator renews the OAuth2 grant",
+				"err", err)
+			backoff = p.o.MaxBackoff
 		}
 		if p.o.Now().Sub(started) > time.Minute {
 			backoff = time.Second // the session worked for a while: start over
@@ -248,6 +264,21 @@ func (p *Poller) dial(ctx context.Context, wake chan<- struct{}) (*imapclient.Cl
 		c.Close()
 		return nil, fmt.Errorf("greeting from %s: %w", p.o.Addr, err)
 	}
+	if p.o.Tokens != nil {
+		tok, err := p.o.Tokens.Token()
+		if err != nil {
+			c.Close()
+			if isInvalidGrant(err) {
+				return nil, fmt.Errorf("%w: %v", ErrNeedsReauthorization, err)
+			}
+			return nil, fmt.Errorf("getting an OAuth2 token: %w", err)
+		}
+		if err := c.Authenticate(&xoauth2{user: p.o.Username, token: tok.AccessToken}); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("XOAUTH2 as %s: %w", p.o.Username, err)
+		}
+		return c, nil
+	}
 	if err := c.Login(p.o.Username, p.o.Password).Wait(); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("login as %s: %w", p.o.Username, err)
@@ -288,7 +319,7 @@ func (p *Poller) session(ctx context.Context) error {
 		}
 		p.mu.Lock()
 		p.lastOK = p.o.Now()
-		p.stats.LastSuccess = p.lastOK
+		p.stats.LastSuccess, p.stats.LastError, p.stats.NeedsReauthorization = p.lastOK, "", false
 		p.mu.Unlock()
 		wait := min(p.o.SweepInterval-p.o.Now().Sub(lastSweep), p.o.IdleRestart)
 		if !idle {

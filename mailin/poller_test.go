@@ -492,3 +492,25 @@ func TestTwoPollersOneMailbox(t *testing.T) {
 		t.Fatalf("got %d tickets, want %d", got, n)
 	}
 }
+
+// TestDovecotRestart: the server restarts mid-run; the poller reconnects
+// and carries on, without duplicates.
+func TestDovecotRestart(t *testing.T) {
+	srv := testimap.Start(t, "mesa")
+	e := newEnv(t, "sqlite")
+	p, _ := e.poller(t, srv.Addr, nil)
+	c := dialClient(t, srv.Addr)
+	appendTo(t, c, "INBOX", message(1, "Antes del reinicio", "La impresora no imprime."))
+	waitFor(t, 10*time.Second, "the first ticket", func() bool { return len(e.tickets(t)) == 1 })
+	srv.Restart(t)
+	c = dialClient(t, srv.Addr)
+	appendTo(t, c, "INBOX", message(2, "Después del reinicio", "El wifi no funciona."))
+	waitFor(t, 20*time.Second, "the second ticket", func() bool { return len(e.tickets(t)) == 2 })
+	if p.Stats().Reconnects < 1 {
+		t.Errorf("no reconnect recorded")
+	}
+	waitFor(t, 10*time.Second, "an empty INBOX", func() bool { return count(t, c, "INBOX") == 0 })
+	if n := len(e.tickets(t)); n != 2 {
+		t.Errorf("got %d tickets, want 2", n)
+	}
+}

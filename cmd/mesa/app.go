@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/desk"
@@ -75,7 +78,24 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 				port = 993
 			}
 		}
-		a.poll, err = mailin.NewPoller(mailin.Options{
+		var tokens oauth2.TokenSource
+		if cfg.IMAP.Auth == "xoauth2" {
+			o := mailin.OAuth2{TokenURL: cfg.IMAP.OAuth2TokenURL, ClientID: cfg.IMAP.OAuth2ClientID,
+				ClientSecret: cfg.IMAP.OAuth2ClientSecret, Scopes: cfg.IMAP.OAuth2Scopes, RefreshTokenFile: cfg.IMAP.OAuth2RefreshTokenFile}
+			if cfg.IMAP.OAuth2Tenant != "" {
+				if o.TokenURL == "" {
+					o.TokenURL = "https://login.microsoftonline.com/" + url.PathEscape(cfg.IMAP.OAuth2Tenant) + "/oauth2/v2.0/token"
+				}
+				if len(o.Scopes) == 0 {
+					o.Scopes = []string{"https://outlook.office365.com/.default"}
+				}
+			}
+			if tokens, err = o.TokenSource(context.WithoutCancel(ctx)); err != nil {
+				a.Close()
+				return nil, fmt.Errorf("imap oauth2: %w", err)
+			}
+		}
+		a.poll, err = mailin.NewPoller(mailin.Options{Tokens: tokens,
 			Addr: net.JoinHostPort(cfg.IMAP.Host, strconv.Itoa(port)), TLS: cfg.IMAP.TLS,
 			Username: cfg.IMAP.Username, Password: cfg.IMAP.Password, Mailbox: cfg.IMAP.Mailbox,
 			ProcessedMailbox: cfg.IMAP.ProcessedMailbox, QuarantineMailbox: cfg.IMAP.QuarantineMailbox,

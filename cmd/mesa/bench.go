@@ -243,4 +243,3 @@ func rss(field string) int64 {
 	}
 	return 0
 }
-

@@ -1,0 +1,126 @@
+package mailin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/emersion/go-sasl"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// xoauth2 is the SASL XOAUTH2 mechanism of Microsoft 365 and Google
+// ("user=" user ^A "auth=Bearer " token ^A ^A). go-sasl has none: it has
+// OAUTHBEARER, which Exchange Online does not offer.
+type xoauth2 struct{ user, token string }
+
+func (c *xoauth2) Start() (string, []byte, error) {
+	return "XOAUTH2", []byte("user=" + c.user + "\x01auth=Bearer " + c.token + "\x01\x01"), nil
+}
+
+// Next answers the server's error challenge (a base64 JSON) with an empty
+// response, as the mechanism requires; the server then fails the command.
+func (c *xoauth2) Next([]byte) ([]byte, error) { return []byte{}, nil }
+
+var _ sasl.Client = (*xoauth2)(nil)
+
+// ErrNeedsReauthorization is returned when the identity provider refused
+// the grant (invalid_grant: revoked, expired or rotated-away refresh token):
+// no retry helps until an operator authorises mesa again.
+var ErrNeedsReauthorization = errors.New("mailbox needs re-authorisation")
+
+// OAuth2 configures XOAUTH2 tokens: client credentials (app-only, Microsoft
+// 365) when RefreshTokenFile is empty, otherwise a delegated refresh token
+// kept in that file, rewritten whenever the provider rotates it.
+type OAuth2 struct {
+	TokenURL         string
+	ClientID         string
+	ClientSecret     string
+	Scopes           []string
+	RefreshTokenFile string
+}
+
+// TokenSource returns the source of access tokens described by o.
+func (o OAuth2) TokenSource(ctx context.Context) (oauth2.TokenSource, error) {
+	if o.TokenURL == "" || o.ClientID == "" {
+		return nil, errors.New("oauth2 needs token_url and client_id")
+	}
+	if o.RefreshTokenFile == "" {
+		cc := &clientcredentials.Config{ClientID: o.ClientID, ClientSecret: o.ClientSecret, TokenURL: o.TokenURL,
+			Scopes: o.Scopes, AuthStyle: oauth2.AuthStyleInParams}
+		return cc.TokenSource(ctx), nil
+	}
+	b, err := os.ReadFile(o.RefreshTokenFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading refresh token: %w", err)
+	}
+	refresh := strings.TrimSpace(string(b))
+	if refresh == "" {
+		return nil, fmt.Errorf("refresh token file %s is empty", o.RefreshTokenFile)
+	}
+	cfg := &oauth2.Config{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Scopes: o.Scopes,
+		Endpoint: oauth2.Endpoint{TokenURL: o.TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
+	src := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refresh})
+	return &persistingSource{src: src, path: o.RefreshTokenFile, last: refresh}, nil
+}
+
+// persistingSource writes a rotated refresh token to its file before the
+// access token that came with it is used: a crash right after the rotation
+// must not leave only the old, now invalid, refresh token on disk.
+type persistingSource struct {
+	mu   sync.Mutex
+	src  oauth2.TokenSource
+	path string
+	last string
+}
+
+func (p *persistingSource) Token() (*oauth2.Token, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	tok, err := p.src.Token()
+	if err != nil {
+		return nil, err
+	}
+	if tok.RefreshToken != "" && tok.RefreshToken != p.last {
+		if err := writeAtomic(p.path, tok.RefreshToken+"\n"); err != nil {
+			return nil, fmt.Errorf("persisting the rotated refresh token: %w", err)
+		}
+		p.last = tok.RefreshToken
+	}
+	return tok, nil
+}
+
+func writeAtomic(path, content string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".refresh-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.WriteString(content); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// isInvalidGrant tells a refused grant from a passing failure.
+func isInvalidGrant(err error) bool {
+	var re *oauth2.RetrieveError
+	return errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || re.ErrorCode == "unauthorized_client" || re.ErrorCode == "invalid_client")
+}
