@@ -121,4 +121,3 @@ func TestXOAUTH2InvalidGrant(t *testing.T) {
 		t.Error("no alert logged")
 	}
 }
-
