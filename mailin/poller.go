@@ -513,26 +513,43 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 		return nil
 	}
 	// Committed: now, and only now, the mailbox may change.
-	if _, err := c.Move(done, p.o.ProcessedMailbox).Wait(); err != nil {
-		uids := uidsOf(done)
-		p.count(func(s *Stats) { s.MoveFailures += len(uids) })
-		p.mu.Lock()
-		var fresh []imap.UID
-		for _, u := range uids {
-			if !p.alerted[u] {
-				fresh = append(fresh, u)
-				p.alerted[u] = true
-			}
-		}
-		p.mu.Unlock()
-		if len(fresh) > 0 {
-			p.log.Error("processed message cannot be moved; it stays in the mailbox and is skipped as a duplicate",
-				"err", err, "folder", p.o.ProcessedMailbox, "uids", imap.UIDSetNum(fresh...).String())
-		}
-		// Fall back to marking them, for people reading the mailbox.
-		c.Store(done, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true,
-			Flags: []imap.Flag{imap.FlagSeen, "$MesaProcesado"}}, nil).Close()
+	if _, err := c.Move(done, p.o.ProcessedMailbox).Wait(); err == nil {
+		return nil
 	}
+	// One MOVE for the batch failed: another client (a second instance, a
+	// person) may have expunged some of them, which fails the whole command
+	// on some servers (NO [EXPUNGEISSUED]). Move them one by one.
+	var failed []imap.UID
+	var lastErr error
+	for _, u := range uidsOf(done) {
+		if _, err := c.Move(imap.UIDSetNum(u), p.o.ProcessedMailbox).Wait(); err != nil {
+			var ierr *imap.Error
+			if errors.As(err, &ierr) && ierr.Code == "EXPUNGEISSUED" { // RFC 5530 §3
+				continue // gone already: nothing left to move
+			}
+			failed, lastErr = append(failed, u), err
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	p.count(func(s *Stats) { s.MoveFailures += len(failed) })
+	p.mu.Lock()
+	var fresh []imap.UID
+	for _, u := range failed {
+		if !p.alerted[u] {
+			fresh = append(fresh, u)
+			p.alerted[u] = true
+		}
+	}
+	p.mu.Unlock()
+	if len(fresh) > 0 {
+		p.log.Error("processed message cannot be moved; it stays in the mailbox and is skipped as a duplicate",
+			"err", lastErr, "folder", p.o.ProcessedMailbox, "uids", imap.UIDSetNum(fresh...).String())
+	}
+	// Fall back to marking them, for people reading the mailbox.
+	c.Store(imap.UIDSetNum(failed...), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true,
+		Flags: []imap.Flag{imap.FlagSeen, "$MesaProcesado"}}, nil).Close()
 	return nil
 }
 

@@ -38,16 +38,35 @@ func TestMain(m *testing.M) {
 // logCounter counts log records by message, to check that an alert fires
 // once.
 type logCounter struct {
-	mu sync.Mutex
-	n  map[string]int
+	mu   sync.Mutex
+	n    map[string]int
+	errs []string
 }
 
 func (l *logCounter) Enabled(context.Context, slog.Level) bool { return true }
 func (l *logCounter) Handle(_ context.Context, r slog.Record) error {
 	l.mu.Lock()
 	l.n[r.Message]++
+	if r.Level >= slog.LevelWarn && len(l.errs) < 20 {
+		var b strings.Builder
+		b.WriteString(r.Message)
+		r.Attrs(func(a slog.Attr) bool { b.WriteString(" " + a.String()); return true })
+		l.errs = append(l.errs, b.String())
+	}
 	l.mu.Unlock()
 	return nil
+}
+
+// dump logs the first warnings and errors when a test fails.
+func (l *logCounter) dump(t *testing.T) {
+	if !t.Failed() {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range l.errs {
+		t.Log(e)
+	}
 }
 func (l *logCounter) WithAttrs([]slog.Attr) slog.Handler { return l }
 func (l *logCounter) WithGroup(string) slog.Handler      { return l }
@@ -86,6 +105,7 @@ func newEnv(t *testing.T, driver string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { logs.dump(t) })
 	return &env{db: db, desk: d, logs: logs}
 }
 
