@@ -90,9 +90,14 @@ type IMAP struct {
 
 // SMTP is the server mesa sends through.
 type SMTP struct {
-	Host         string `yaml:"host"` // empty: the outbox keeps mail pending
-	Port         int    `yaml:"port"` // 0 means 465 for implicit TLS, 587 otherwise
-	TLS          string `yaml:"tls"`  // implicit, starttls or none
+	Host              string `yaml:"host"` // empty: the outbox keeps mail pending
+	Port              int    `yaml:"port"` // 0 means 465 for implicit TLS, 587 otherwise
+	TLS               string `yaml:"tls"`  // implicit, starttls or none
+	InsecurePlaintext bool   `yaml:"insecure_plaintext"`
+	// Auth is password (AUTH PLAIN) or xoauth2, which uses the token
+	// source configured in the imap section.
+	Auth         string `yaml:"auth"`
+	HELO         string `yaml:"helo"` // name given in EHLO; empty: the desk address's domain
 	Username     string `yaml:"username"`
 	Password     string `yaml:"password" secret:"true"`
 	PasswordFile string `yaml:"password_file"`
@@ -187,7 +192,7 @@ func Default() *Config {
 			QuarantineMailbox: "Cuarentena",
 			PollInterval:      30 * time.Second,
 		},
-		SMTP: SMTP{TLS: "starttls"},
+		SMTP: SMTP{TLS: "starttls", Auth: "password"},
 		SLA: SLA{
 			Workdays: []string{"mon", "tue", "wed", "thu", "fri"},
 			Start:    "08:00",

@@ -124,3 +124,28 @@ func (db *DB) LatestMail(ctx context.Context, ticketID int64) (*ticket.Outgoing,
 	}
 	return m, nil
 }
+
+// ClaimMail takes up to limit due pending rows for sending and pushes their
+// next attempt lease into the future, so that no other worker (another
+// instance, or this one after a crash) sends them meanwhile. The claim is a
+// short transaction (FOR UPDATE SKIP LOCKED on PostgreSQL); the sending
+// happens outside it. A worker that dies mid-send leaves the row to be
+// retried when the lease ends: mail is sent at least once, and its
+// Message-ID lets receivers recognise a repeat.
+func (db *DB) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*ticket.Outgoing, error) {
+	var out []*ticket.Outgoing
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		rows, err := db.DueMail(ctx, now, limit)
+		if err != nil {
+			return err
+		}
+		for _, m := range rows {
+			if _, err := db.exec(ctx, `UPDATE outbox SET next_attempt_at = ? WHERE id = ?`, now.Add(lease).UTC(), m.ID); err != nil {
+				return fmt.Errorf("claiming outbox row %d: %w", m.ID, err)
+			}
+		}
+		out = rows
+		return nil
+	})
+	return out, err
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/desk"
 	"github.com/mesadeservicios/mesa/mailin"
+	"github.com/mesadeservicios/mesa/mailout"
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/ticket"
 	"github.com/mesadeservicios/mesa/web"
@@ -34,7 +35,8 @@ type App struct {
 	desk *desk.Desk
 	ln   net.Listener
 	http *http.Server
-	poll *mailin.Poller // nil when imap.host is empty
+	poll *mailin.Poller  // nil when imap.host is empty
+	out  *mailout.Worker // nil when smtp.host is empty
 }
 
 // Open connects the store, brings the schema up to date (or refuses an
@@ -70,29 +72,29 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		a.Close()
 		return nil, err
 	}
+	var tokens oauth2.TokenSource
+	if cfg.IMAP.Auth == "xoauth2" {
+		o := mailin.OAuth2{TokenURL: cfg.IMAP.OAuth2TokenURL, ClientID: cfg.IMAP.OAuth2ClientID,
+			ClientSecret: cfg.IMAP.OAuth2ClientSecret, Scopes: cfg.IMAP.OAuth2Scopes, RefreshTokenFile: cfg.IMAP.OAuth2RefreshTokenFile}
+		if cfg.IMAP.OAuth2Tenant != "" {
+			if o.TokenURL == "" {
+				o.TokenURL = "https://login.microsoftonline.com/" + url.PathEscape(cfg.IMAP.OAuth2Tenant) + "/oauth2/v2.0/token"
+			}
+			if len(o.Scopes) == 0 {
+				o.Scopes = []string{"https://outlook.office365.com/.default"}
+			}
+		}
+		if tokens, err = o.TokenSource(context.WithoutCancel(ctx)); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("imap oauth2: %w", err)
+		}
+	}
 	if cfg.IMAP.Host != "" {
 		port := cfg.IMAP.Port
 		if port == 0 {
 			port = 143
 			if cfg.IMAP.TLS == "implicit" {
 				port = 993
-			}
-		}
-		var tokens oauth2.TokenSource
-		if cfg.IMAP.Auth == "xoauth2" {
-			o := mailin.OAuth2{TokenURL: cfg.IMAP.OAuth2TokenURL, ClientID: cfg.IMAP.OAuth2ClientID,
-				ClientSecret: cfg.IMAP.OAuth2ClientSecret, Scopes: cfg.IMAP.OAuth2Scopes, RefreshTokenFile: cfg.IMAP.OAuth2RefreshTokenFile}
-			if cfg.IMAP.OAuth2Tenant != "" {
-				if o.TokenURL == "" {
-					o.TokenURL = "https://login.microsoftonline.com/" + url.PathEscape(cfg.IMAP.OAuth2Tenant) + "/oauth2/v2.0/token"
-				}
-				if len(o.Scopes) == 0 {
-					o.Scopes = []string{"https://outlook.office365.com/.default"}
-				}
-			}
-			if tokens, err = o.TokenSource(context.WithoutCancel(ctx)); err != nil {
-				a.Close()
-				return nil, fmt.Errorf("imap oauth2: %w", err)
 			}
 		}
 		a.poll, err = mailin.NewPoller(mailin.Options{Tokens: tokens,
@@ -106,6 +108,36 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 			a.Close()
 			return nil, err
 		}
+	}
+	if cfg.SMTP.Host != "" {
+		port := cfg.SMTP.Port
+		if port == 0 {
+			port = 587
+			if cfg.SMTP.TLS == "implicit" {
+				port = 465
+			}
+		}
+		from := cfg.SMTP.From
+		if from == "" {
+			from = cfg.Desk.Addresses[0]
+		}
+		helo := cfg.SMTP.HELO
+		if helo == "" {
+			_, helo, _ = strings.Cut(from, "@")
+		}
+		so := mailout.SMTPOptions{Addr: net.JoinHostPort(cfg.SMTP.Host, strconv.Itoa(port)), TLS: cfg.SMTP.TLS,
+			Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, HELO: helo}
+		if cfg.SMTP.Auth == "xoauth2" {
+			so.Tokens = tokens
+		}
+		sender, err := mailout.NewSMTP(so)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.out = mailout.NewWorker(db, sender, mailout.WorkerOptions{Logger: log})
+	} else {
+		log.Warn("smtp.host is empty: outgoing mail stays in the outbox until it is set")
 	}
 	a.ln, err = net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
@@ -148,6 +180,10 @@ func (a *App) Run(ctx context.Context) error {
 	if a.poll != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.readMailbox(ctx) }()
+	}
+	if a.out != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.out.Run(ctx) }()
 	}
 	defer wg.Wait()
 	select {

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
+	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/internal/testimap"
@@ -25,9 +27,12 @@ import (
 func TestServeReadsMailbox(t *testing.T) {
 	srv := testimap.Start(t, "mesa")
 	host, port, _ := net.SplitHostPort(srv.Addr)
+	sink := startSMTPSink(t)
+	shost, sport, _ := net.SplitHostPort(sink.addr)
 	cfg, err := config.Load("", []string{"MESA_DATABASE_URL=" + testpg.NewDatabase(t), "MESA_HTTP_LISTEN=127.0.0.1:0",
 		"MESA_IMAP_HOST=" + host, "MESA_IMAP_PORT=" + port, "MESA_IMAP_TLS=none", "MESA_IMAP_INSECURE_PLAINTEXT=true",
-		"MESA_IMAP_USERNAME=mesa", "MESA_IMAP_PASSWORD=mesapw", "MESA_DESK_ADDRESSES=mesa@entidad.gov.co"})
+		"MESA_IMAP_USERNAME=mesa", "MESA_IMAP_PASSWORD=mesapw", "MESA_DESK_ADDRESSES=mesa@entidad.gov.co",
+		"MESA_SMTP_HOST=" + shost, "MESA_SMTP_PORT=" + sport, "MESA_SMTP_TLS=none", "MESA_SMTP_INSECURE_PLAINTEXT=true"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +86,42 @@ func TestServeReadsMailbox(t *testing.T) {
 		!strings.Contains(in.Text, "F-DE-10") {
 		t.Errorf("acknowledgement: subject %q in-reply-to %v\n%s", in.Subject, in.InReplyTo, in.Text)
 	}
+	// The acknowledgement is sent, and the requester's reply to it lands on
+	// the same ticket.
+	var sent []byte
+	for deadline := time.Now().Add(20 * time.Second); sent == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if got := sink.messages(); len(got) > 0 {
+			sent = got[0]
+		}
+	}
+	if sent == nil {
+		t.Fatal("no acknowledgement reached the SMTP server")
+	}
+	back, _ := mailin.Parse(sent)
+	if !strings.Contains(back.Subject, "["+tk.Number+"]") || len(back.To) != 1 || back.To[0].Email != "ana@entidad.gov.co" {
+		t.Errorf("sent acknowledgement: %q to %v", back.Subject, back.To)
+	}
+	reply := "From: Ana Rojas <ana@entidad.gov.co>\r\nTo: mesa@entidad.gov.co\r\nSubject: RE: " + back.Subject + "\r\n" +
+		"Message-ID: <vpn-2@entidad.gov.co>\r\nIn-Reply-To: <" + back.MessageID + ">\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n\r\nYa diligencié el F-DE-10.\r\n"
+	cmd = c.Append("INBOX", int64(len(reply)), nil)
+	cmd.Write([]byte(reply))
+	cmd.Close()
+	if _, err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	var comments int
+	for deadline := time.Now().Add(20 * time.Second); comments == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		evs, _ := app.db.Events(ctx, tk.ID)
+		for _, e := range evs {
+			if e.Kind == ticket.EventComment && strings.Contains(e.Body, "F-DE-10") {
+				comments++
+			}
+		}
+	}
+	if comments != 1 {
+		t.Errorf("the reply did not land on %s", tk.Number)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -90,4 +131,47 @@ func TestServeReadsMailbox(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("the daemon did not stop within 15 s")
 	}
+}
+
+type smtpSink struct {
+	mu   sync.Mutex
+	got  [][]byte
+	addr string
+}
+
+func (s *smtpSink) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return &smtpSession{s: s}, nil }
+
+type smtpSession struct{ s *smtpSink }
+
+func (ss *smtpSession) Reset()                                 {}
+func (ss *smtpSession) Logout() error                          { return nil }
+func (ss *smtpSession) Mail(string, *gosmtp.MailOptions) error { return nil }
+func (ss *smtpSession) Rcpt(string, *gosmtp.RcptOptions) error { return nil }
+func (ss *smtpSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	ss.s.mu.Lock()
+	ss.s.got = append(ss.s.got, b)
+	ss.s.mu.Unlock()
+	return err
+}
+
+func (s *smtpSink) messages() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]byte(nil), s.got...)
+}
+
+func startSMTPSink(t *testing.T) *smtpSink {
+	t.Helper()
+	s := &smtpSink{}
+	srv := gosmtp.NewServer(s)
+	srv.Domain, srv.AllowInsecureAuth = "localhost", true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = ln.Addr().String()
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return s
 }

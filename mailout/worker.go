@@ -1,0 +1,188 @@
+package mailout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// Store is what the outbox worker needs from storage.
+type Store interface {
+	ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*ticket.Outgoing, error)
+	UpdateMail(ctx context.Context, m *ticket.Outgoing) error
+	AddEvent(ctx context.Context, e *ticket.Event) error
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// Sender delivers one rendered mail. Its errors say whether a retry can
+// help: a *SendError with Temporary set, or any other error (network,
+// timeouts), are retried; a *SendError without it is final.
+type Sender interface {
+	Send(ctx context.Context, from string, to []string, raw []byte) error
+}
+
+// SendError is a server's answer to a mail (RFC 5321 §4.2): 4xx temporary,
+// 5xx permanent.
+type SendError struct {
+	Code      int
+	Msg       string
+	Temporary bool
+}
+
+func (e *SendError) Error() string { return fmt.Sprintf("smtp %d: %s", e.Code, e.Msg) }
+
+// WorkerOptions configure the outbox worker; zero fields take the defaults
+// in brackets.
+type WorkerOptions struct {
+	Interval    time.Duration    // how often to look for due mail [1s]
+	Batch       int              // rows claimed at once [20]
+	Lease       time.Duration    // a claimed row is left alone this long [10m]
+	BaseBackoff time.Duration    // first retry delay, doubled each attempt [1m]
+	MaxBackoff  time.Duration    // [1h]
+	GiveUpAfter time.Duration    // a mail still failing this long after it was queued fails [24h]
+	Logger      *slog.Logger     // [slog.Default()]
+	Now         func() time.Time // [time.Now]
+}
+
+// Worker sends the outbox.
+type Worker struct {
+	store  Store
+	sender Sender
+	o      WorkerOptions
+	wake   chan struct{}
+
+	mu    sync.Mutex
+	stats WorkerStats
+}
+
+// WorkerStats counts what the worker did.
+type WorkerStats struct{ Sent, Retried, Failed int }
+
+// NewWorker returns a worker; o may be zero.
+func NewWorker(s Store, sender Sender, o WorkerOptions) *Worker {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.Interval, time.Second)
+	def(&o.Lease, 10*time.Minute)
+	def(&o.BaseBackoff, time.Minute)
+	def(&o.MaxBackoff, time.Hour)
+	def(&o.GiveUpAfter, 24*time.Hour)
+	if o.Batch <= 0 {
+		o.Batch = 20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Worker{store: s, sender: sender, o: o, wake: make(chan struct{}, 1)}
+}
+
+// Wake asks the worker to look for due mail now.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stats returns a copy of the counters.
+func (w *Worker) Stats() WorkerStats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stats
+}
+
+// Run sends due mail until ctx is done.
+func (w *Worker) Run(ctx context.Context) error {
+	t := time.NewTicker(w.o.Interval)
+	defer t.Stop()
+	for {
+		for {
+			n, err := w.Once(ctx)
+			if err != nil {
+				w.o.Logger.Error("outbox: cannot read due mail", "err", err)
+				break
+			}
+			if n < w.o.Batch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		case <-w.wake:
+		}
+	}
+}
+
+// Once sends one batch of due mail and returns how many rows it handled.
+func (w *Worker) Once(ctx context.Context) (int, error) {
+	rows, err := w.store.ClaimMail(ctx, w.o.Now(), w.o.Lease, w.o.Batch)
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range rows {
+		w.send(ctx, m)
+	}
+	return len(rows), nil
+}
+
+func (w *Worker) send(ctx context.Context, m *ticket.Outgoing) {
+	log := w.o.Logger.With("outbox_id", m.ID, "ticket_id", m.TicketID, "to", strings.Join(m.To, ","))
+	err := w.sender.Send(ctx, m.From, m.To, m.Raw)
+	now := w.o.Now().UTC()
+	m.Attempts++
+	var ev *ticket.Event
+	var se *SendError
+	switch {
+	case err == nil:
+		m.State, m.SentAt, m.LastError = ticket.OutboxSent, &now, ""
+		ev = &ticket.Event{Kind: ticket.EventMailSent, Actor: ticket.SystemActor, At: now, To: strings.Join(m.To, ", "), Body: m.Subject}
+		w.count(func(s *WorkerStats) { s.Sent++ })
+		log.Info("mail sent", "attempts", m.Attempts)
+	case errors.As(err, &se) && !se.Temporary, now.Sub(m.CreatedAt) >= w.o.GiveUpAfter:
+		m.State, m.LastError = ticket.OutboxFailed, err.Error()
+		ev = &ticket.Event{Kind: ticket.EventMailFailed, Actor: ticket.SystemActor, At: now, To: strings.Join(m.To, ", "),
+			Body: fmt.Sprintf("No se pudo enviar «%s» a %s: %v", m.Subject, strings.Join(m.To, ", "), err)}
+		w.count(func(s *WorkerStats) { s.Failed++ })
+		log.Error("ALERT: mail failed for good; recorded on the ticket", "err", err, "attempts", m.Attempts)
+	default:
+		delay := w.o.BaseBackoff << min(m.Attempts-1, 20)
+		m.NextAttemptAt, m.LastError = now.Add(min(delay, w.o.MaxBackoff)), err.Error()
+		w.count(func(s *WorkerStats) { s.Retried++ })
+		log.Warn("mail deferred", "err", err, "attempts", m.Attempts, "next_attempt", m.NextAttemptAt)
+	}
+	err = w.store.InTx(ctx, func(ctx context.Context) error {
+		if err := w.store.UpdateMail(ctx, m); err != nil {
+			return err
+		}
+		if ev != nil && m.TicketID != 0 {
+			ev.TicketID = m.TicketID
+			return w.store.AddEvent(ctx, ev)
+		}
+		return nil
+	})
+	if err != nil {
+		// The lease keeps the row from being sent again before it is
+		// reconciled; a sent mail may be sent once more after it ends.
+		log.Error("outbox: cannot record the outcome of a send", "err", err)
+	}
+}
+
+func (w *Worker) count(f func(s *WorkerStats)) {
+	w.mu.Lock()
+	f(&w.stats)
+	w.mu.Unlock()
+}

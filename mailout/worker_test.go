@@ -1,0 +1,290 @@
+package mailout
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/mesadeservicios/mesa/store"
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// sink is an in-process SMTP server that records what it accepts and can
+// answer with faults.
+type sink struct {
+	mu       sync.Mutex
+	got      [][]byte
+	rcpts    [][]string
+	fail     []error // answers to DATA, in order; nil means accept
+	maxBytes int64
+	srv      *gosmtp.Server
+	addr     string
+}
+
+type sinkSession struct {
+	s  *sink
+	to []string
+}
+
+func (s *sink) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return &sinkSession{s: s}, nil }
+func (ss *sinkSession) Reset()                                  { ss.to = nil }
+func (ss *sinkSession) Logout() error                           { return nil }
+func (ss *sinkSession) Mail(string, *gosmtp.MailOptions) error  { return nil }
+func (ss *sinkSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+	ss.to = append(ss.to, to)
+	return nil
+}
+func (ss *sinkSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	ss.s.mu.Lock()
+	defer ss.s.mu.Unlock()
+	if len(ss.s.fail) > 0 {
+		f := ss.s.fail[0]
+		ss.s.fail = ss.s.fail[1:]
+		if f != nil {
+			return f
+		}
+	}
+	ss.s.got = append(ss.s.got, b)
+	ss.s.rcpts = append(ss.s.rcpts, ss.to)
+	return nil
+}
+
+func startSink(t *testing.T, addr string, fail ...error) *sink {
+	t.Helper()
+	s := &sink{fail: fail}
+	s.srv = gosmtp.NewServer(s)
+	s.srv.Domain, s.srv.AllowInsecureAuth = "localhost", true
+	s.srv.MaxMessageBytes = 1 << 20
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = ln.Addr().String()
+	go s.srv.Serve(ln)
+	t.Cleanup(func() { s.srv.Close() })
+	return s
+}
+
+func (s *sink) messages() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]byte(nil), s.got...)
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func setupOutbox(t *testing.T, n int) (*store.DB, *clock, int64) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "m.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC)}
+	tk := &ticket.Ticket{Number: "MS-2026-000001", Year: 2026, Seq: 1, Subject: "x", Requester: "ana@entidad.gov.co",
+		State: ticket.Abierto, Type: ticket.Incidente, Criticality: ticket.Media, Category: "ti.vpn", AccessKey: "k",
+		CreatedAt: c.t, UpdatedAt: c.t}
+	if err := db.CreateTicket(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		raw := []byte("From: mesa@entidad.gov.co\r\nTo: ana@entidad.gov.co\r\nSubject: aviso " + string(rune('a'+i)) + "\r\n\r\nhola\r\n")
+		if err := db.EnqueueMail(ctx, &ticket.Outgoing{TicketID: tk.ID, DedupeKey: "k" + string(rune('a'+i)), From: "mesa@entidad.gov.co",
+			To: []string{"ana@entidad.gov.co"}, Subject: "aviso", MessageID: "m" + string(rune('a'+i)) + "@x", Raw: raw,
+			NextAttemptAt: c.t, CreatedAt: c.t}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db, c, tk.ID
+}
+
+func worker(t *testing.T, db *store.DB, c *clock, addr string) *Worker {
+	t.Helper()
+	s, err := NewSMTP(SMTPOptions{Addr: addr, TLS: "none", Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewWorker(db, s, WorkerOptions{Now: c.now, Logger: slog.New(slog.DiscardHandler)})
+}
+
+func kinds(t *testing.T, db *store.DB, id int64) map[ticket.EventKind]int {
+	evs, err := db.Events(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[ticket.EventKind]int{}
+	for _, e := range evs {
+		out[e.Kind]++
+	}
+	return out
+}
+
+func TestWorkerSendsExactBytes(t *testing.T) {
+	ctx := context.Background()
+	db, c, tid := setupOutbox(t, 3)
+	s := startSink(t, "")
+	w := worker(t, db, c, s.addr)
+	if n, err := w.Once(ctx); err != nil || n != 3 {
+		t.Fatalf("once: %d %v", n, err)
+	}
+	got := s.messages()
+	if len(got) != 3 {
+		t.Fatalf("sink got %d mails, want 3", len(got))
+	}
+	m, _ := db.MailByDedupeKey(ctx, "ka")
+	if !bytes.Equal(bytes.TrimRight(got[0], "\r\n"), bytes.TrimRight(m.Raw, "\r\n")) {
+		t.Errorf("sent bytes differ from the outbox:\n%q\n%q", got[0], m.Raw)
+	}
+	if m.State != ticket.OutboxSent || m.SentAt == nil || m.Attempts != 1 {
+		t.Errorf("row: %+v", m)
+	}
+	if k := kinds(t, db, tid); k[ticket.EventMailSent] != 3 {
+		t.Errorf("events: %v", k)
+	}
+	if n, _ := w.Once(ctx); n != 0 {
+		t.Errorf("sent mail claimed again: %d", n)
+	}
+}
+
+func TestWorkerRetriesTemporaryFailures(t *testing.T) {
+	ctx := context.Background()
+	db, c, _ := setupOutbox(t, 1)
+	s := startSink(t, "", &gosmtp.SMTPError{Code: 451, Message: "try later"}, &gosmtp.SMTPError{Code: 421, Message: "busy"})
+	w := worker(t, db, c, s.addr)
+	w.Once(ctx)
+	m, _ := db.MailByDedupeKey(ctx, "ka")
+	if m.State != ticket.OutboxPending || m.Attempts != 1 || !m.NextAttemptAt.Equal(c.now().Add(time.Minute)) {
+		t.Fatalf("after 451: %+v", m)
+	}
+	if n, _ := w.Once(ctx); n != 0 {
+		t.Fatalf("retried before its backoff: %d", n)
+	}
+	c.add(time.Minute)
+	w.Once(ctx)
+	m, _ = db.MailByDedupeKey(ctx, "ka")
+	if m.Attempts != 2 || !m.NextAttemptAt.Equal(c.now().Add(2*time.Minute)) {
+		t.Fatalf("backoff doubles: %+v", m)
+	}
+	c.add(2 * time.Minute)
+	w.Once(ctx)
+	m, _ = db.MailByDedupeKey(ctx, "ka")
+	if m.State != ticket.OutboxSent || len(s.messages()) != 1 {
+		t.Errorf("after recovery: %+v, sink %d", m, len(s.messages()))
+	}
+}
+
+func TestWorkerPermanentFailure(t *testing.T) {
+	ctx := context.Background()
+	db, c, tid := setupOutbox(t, 1)
+	s := startSink(t, "", &gosmtp.SMTPError{Code: 550, Message: "no such user"})
+	w := worker(t, db, c, s.addr)
+	w.Once(ctx)
+	m, _ := db.MailByDedupeKey(ctx, "ka")
+	if m.State != ticket.OutboxFailed || m.SentAt != nil {
+		t.Fatalf("after 550: %+v", m)
+	}
+	if k := kinds(t, db, tid); k[ticket.EventMailFailed] != 1 || k[ticket.EventMailSent] != 0 {
+		t.Errorf("events: %v", k)
+	}
+	c.add(48 * time.Hour)
+	if n, _ := w.Once(ctx); n != 0 {
+		t.Errorf("a failed mail was retried")
+	}
+}
+
+func TestWorkerGivesUpAfterADay(t *testing.T) {
+	ctx := context.Background()
+	db, c, _ := setupOutbox(t, 1)
+	w := worker(t, db, c, "127.0.0.1:1") // nothing listens: a network error, retried
+	w.Once(ctx)
+	m, _ := db.MailByDedupeKey(ctx, "ka")
+	if m.State != ticket.OutboxPending || m.LastError == "" {
+		t.Fatalf("network error: %+v", m)
+	}
+	c.add(25 * time.Hour)
+	w.Once(ctx)
+	m, _ = db.MailByDedupeKey(ctx, "ka")
+	if m.State != ticket.OutboxFailed {
+		t.Errorf("after 25 h: %+v", m)
+	}
+}
+
+// TestSMTPDownThenUp: mail queued while the server is down is delivered,
+// each exactly once, when it comes back.
+func TestSMTPDownThenUp(t *testing.T) {
+	ctx := context.Background()
+	db, c, _ := setupOutbox(t, 5)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	w := worker(t, db, c, addr)
+	for i := 0; i < 3; i++ {
+		w.Once(ctx)
+		c.add(10 * time.Minute)
+	}
+	s := startSink(t, addr)
+	for i := 0; i < 5; i++ {
+		c.add(time.Hour)
+		w.Once(ctx)
+	}
+	if got := len(s.messages()); got != 5 {
+		t.Fatalf("delivered %d, want 5", got)
+	}
+	if st := w.Stats(); st.Sent != 5 || st.Failed != 0 {
+		t.Errorf("stats: %+v", st)
+	}
+}
+
+func TestSMTPTooLargeForServer(t *testing.T) {
+	ctx := context.Background()
+	db, c, _ := setupOutbox(t, 1)
+	s := startSink(t, "")
+	s.srv.MaxMessageBytes = 10 // advertised as SIZE 10
+	w := worker(t, db, c, s.addr)
+	w.Once(ctx)
+	m, _ := db.MailByDedupeKey(ctx, "ka")
+	if m.State != ticket.OutboxFailed || len(s.messages()) != 0 || !strings.Contains(m.LastError, "SIZE 10") {
+		t.Errorf("oversized mail: %+v", m)
+	}
+}
+
+func TestStartTLSRequired(t *testing.T) {
+	s := startSink(t, "") // no TLS configured: no STARTTLS offered
+	sm, _ := NewSMTP(SMTPOptions{Addr: s.addr, TLS: "starttls", Timeout: time.Second})
+	err := sm.Send(context.Background(), "a@x.co", []string{"b@x.co"}, []byte("Subject: x\r\n\r\nx\r\n"))
+	var se *SendError
+	if !errors.As(err, &se) || se.Temporary || len(s.messages()) != 0 {
+		t.Errorf("got %v, want a permanent refusal to send in clear text", err)
+	}
+}
