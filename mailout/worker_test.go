@@ -63,7 +63,7 @@ func (ss *sinkSession) Data(r io.Reader) error {
 	return nil
 }
 
-func startSink(t *testing.T, addr string, fail ...error) *sink {
+func startSink(t testing.TB, addr string, fail ...error) *sink {
 	t.Helper()
 	s := &sink{fail: fail}
 	s.srv = gosmtp.NewServer(s)
