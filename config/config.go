@@ -16,6 +16,7 @@ type Config struct {
 	Desk      Desk      `yaml:"desk"`
 	IMAP      IMAP      `yaml:"imap"`
 	SMTP      SMTP      `yaml:"smtp"`
+	Auth      Auth      `yaml:"auth"`
 	SLA       SLA       `yaml:"sla"`
 	People    []Person  `yaml:"people"`
 	Groups    []Group   `yaml:"groups"`
@@ -103,6 +104,18 @@ type SMTP struct {
 	PasswordFile string `yaml:"password_file"`
 	// From is the sender of mesa's mail; empty means the first desk address.
 	From string `yaml:"from"`
+}
+
+// Auth decides when a technician's mail commands are trusted.
+type Auth struct {
+	// TrustedAuthServID is the authserv-id your mail server writes in
+	// Authentication-Results (RFC 8601), e.g. mx.entidad.gov.co; the server
+	// must strip headers claiming it from incoming mail. Commands apply only
+	// with dmarc=pass, or dkim=pass aligned with the From domain, from it.
+	TrustedAuthServID string `yaml:"trusted_authserv_id"`
+	// Require turns the check on (default). Turning it off lets anyone who
+	// forges a technician's From change tickets; mesa warns at every start.
+	Require bool `yaml:"require"`
 }
 
 // SLA is the business calendar SLA time is counted in (guide 4.1.3).
@@ -193,6 +206,7 @@ func Default() *Config {
 			PollInterval:      30 * time.Second,
 		},
 		SMTP: SMTP{TLS: "starttls", Auth: "password"},
+		Auth: Auth{Require: true},
 		SLA: SLA{
 			Workdays: []string{"mon", "tue", "wed", "thu", "fri"},
 			Start:    "08:00",

@@ -68,6 +68,21 @@ type Options struct {
 	// RepliesPerHour caps the automatic mails to one address per hour,
 	// against loops with other automatic responders; 0 means no cap.
 	RepliesPerHour int
+	// Replier renders the answers to technicians' commands.
+	Replier Replier
+	// TrustedAuthServID is the authserv-id of the organisation's mail
+	// server in Authentication-Results: only its verdicts authenticate a
+	// technician's commands.
+	TrustedAuthServID string
+	// AllowUnauthenticatedCommands turns the check off (a warning is
+	// logged at every start).
+	AllowUnauthenticatedCommands bool
+}
+
+// Replier renders the mail that answers a technician's commands: kind
+// "commands" (the result of each) or "rejected" (not authenticated).
+type Replier interface {
+	Reply(kind string, t *ticket.Ticket, to string, lines []string, inReplyTo string, at time.Time) (*ticket.Outgoing, error)
 }
 
 // MailCounter counts recent mail to an address, for RepliesPerHour.
@@ -86,6 +101,10 @@ type Desk struct {
 	prefix    string
 	log       *slog.Logger
 	istore    IntakeStore // nil when the store cannot do intake
+	dir       Directory   // nil: no automatic assignment
+	replier   Replier     // nil: command results are not mailed
+	authID    string      // trusted authserv-id for technician commands
+	noAuth    bool        // commands accepted without the authentication check
 	counter   MailCounter
 	addresses []string
 	perHour   int
@@ -118,6 +137,16 @@ func New(s Store, opts *Options) (*Desk, error) {
 		d.log = slog.Default()
 	}
 	d.istore, _ = s.(IntakeStore)
+	d.dir, _ = s.(Directory)
+	d.replier, d.authID, d.noAuth = opts.Replier, opts.TrustedAuthServID, opts.AllowUnauthenticatedCommands
+	if d.noAuth {
+		d.log.Warn("technician commands are accepted WITHOUT checking that the mail is authentic (auth.require: false); anyone who forges a technician's From can change tickets")
+	}
+	d.dir, _ = s.(Directory)
+	d.replier, d.authID, d.noAuth = opts.Replier, opts.TrustedAuthServID, opts.AllowUnauthenticatedCommands
+	if d.noAuth {
+		d.log.Warn("technician commands are accepted WITHOUT checking that the mail is authentic (auth.require: false); anyone who forges a technician's From can change tickets")
+	}
 	d.counter, _ = s.(MailCounter)
 	d.addresses, d.perHour = opts.Addresses, opts.RepliesPerHour
 	return d, nil
@@ -229,8 +258,20 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 		if err := d.store.CreateTicket(ctx, t); err != nil {
 			return err
 		}
-		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventCreated, Actor: requester, At: now,
-			Body: nt.Body, To: string(t.State), Data: data})
+		if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventCreated, Actor: requester, At: now,
+			Body: nt.Body, To: string(t.State), Data: data}); err != nil {
+			return err
+		}
+		// The least loaded technician of the owning group takes it.
+		who, err := d.pick(ctx, t.Group, 0)
+		if err != nil || who == "" {
+			return err
+		}
+		t.Assignee = who
+		if err := d.store.UpdateTicket(ctx, t); err != nil {
+			return err
+		}
+		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventAssigned, Actor: ticket.SystemActor, At: now, To: who, Body: nt.Body})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating ticket: %w", err)
@@ -242,15 +283,28 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 // Comment adds a comment (visible to the requester) or, when internal, a
 // note for technicians only.
 func (d *Desk) Comment(ctx context.Context, number, actor, body string, internal bool) (*ticket.Ticket, error) {
-	if strings.TrimSpace(body) == "" {
-		return nil, fmt.Errorf("%w: empty comment", ticket.ErrInvalid)
-	}
 	kind := ticket.EventComment
 	if internal {
 		kind = ticket.EventNote
 	}
+	return d.comment(ctx, number, actor, body, kind, "")
+}
+
+// StaffAnswer is a technician's answer to the requester: a comment that is
+// mailed to the requester. It counts as the first response.
+const StaffAnswer = `{"staff":true}`
+
+// Answer records a technician's answer, which is sent to the requester.
+func (d *Desk) Answer(ctx context.Context, number, actor, body string) (*ticket.Ticket, error) {
+	return d.comment(ctx, number, actor, body, ticket.EventComment, StaffAnswer)
+}
+
+func (d *Desk) comment(ctx context.Context, number, actor, body string, kind ticket.EventKind, data string) (*ticket.Ticket, error) {
+	if strings.TrimSpace(body) == "" {
+		return nil, fmt.Errorf("%w: empty comment", ticket.ErrInvalid)
+	}
 	return d.change(ctx, number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
-		return d.record(ctx, t, &ticket.Event{Kind: kind, Actor: actor, At: now, Body: body})
+		return d.record(ctx, t, &ticket.Event{Kind: kind, Actor: actor, At: now, Body: body, Data: data})
 	})
 }
 

@@ -25,7 +25,7 @@ type IntakeStore interface {
 	IsParticipant(ctx context.Context, ticketID int64, email string) (bool, error)
 	PersonByEmail(ctx context.Context, email string) (*ticket.Person, error)
 	MailByMessageID(ctx context.Context, id string) (*ticket.Outgoing, error)
-	LatestMail(ctx context.Context, ticketID int64) (*ticket.Outgoing, error)
+	LatestMail(ctx context.Context, ticketID int64, to string) (*ticket.Outgoing, error)
 	UpdateMail(ctx context.Context, m *ticket.Outgoing) error
 	SaveCursor(ctx context.Context, c ticket.Cursor) error
 }
@@ -73,6 +73,7 @@ var (
 	// embedded headers: they lead to the ticket when the Message-ID does not.
 	threadIDsRE = regexp.MustCompile(`(?im)^(in-reply-to|references)\s*:\s*((?:\s*<[^>\s]+>)+)`)
 	angleIDRE   = regexp.MustCompile(`<([^>\s]+)>`)
+	finalRcptRE = regexp.MustCompile(`(?im)^final-recipient\s*:\s*rfc822\s*;\s*<?([^>\s]+)>?`)
 	// Reply and forward prefixes of many languages, stacked (pain point F1);
 	// a bare "XX:" is never taken for one.
 	replyPrefixRE = regexp.MustCompile(`(?i)^\s*((re|rv|fw|fwd|aw|wg|sv|vs|antw|r|tr|rif|res|enc)(\[\d+\])?\s*:\s*)+`)
@@ -213,6 +214,17 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 	if strings.TrimSpace(comment) == "" {
 		comment = "(mensaje sin texto)"
 	}
+	if sender != thread.Requester {
+		if p, err := d.istore.PersonByEmail(ctx, sender); err == nil && p.Active && p.Role != ticket.RoleRequester {
+			// Desk staff: commands and an answer for the requester.
+			if err := d.technicianReply(ctx, thread, in, sender, comment, msg.Key); err != nil {
+				return IntakeResult{}, 0, err
+			}
+			return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how + ", from staff"}, thread.ID, nil
+		} else if err != nil && !errors.Is(err, ticket.ErrNotFound) {
+			return IntakeResult{}, 0, err
+		}
+	}
 	_, err = d.change(ctx, thread.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
 		if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventComment, Actor: sender, At: now, Body: comment}); err != nil {
 			return err
@@ -304,7 +316,11 @@ func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, in
 		ids = append(ids, m[1])
 	}
 	var threadIDs []string
+	rcpt := ""
 	for _, a := range append([]ticket.InboundAttachment{{Data: []byte(in.Text)}}, in.Attachments...) {
+		if m := finalRcptRE.FindStringSubmatch(string(a.Data)); m != nil && rcpt == "" {
+			rcpt = strings.ToLower(m[1])
+		}
 		for _, m := range threadIDsRE.FindAllStringSubmatch(string(a.Data), -1) {
 			for _, id := range angleIDRE.FindAllStringSubmatch(m[2], -1) {
 				threadIDs = append(threadIDs, id[1])
@@ -325,7 +341,8 @@ func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, in
 		return d.bounced(ctx, out, status)
 	}
 	// The report quotes only the headers of our mail: its In-Reply-To
-	// leads to the ticket, whose latest mail is the one that bounced.
+	// leads to the ticket, whose latest mail to the failed recipient is the
+	// one that bounced.
 	for _, id := range threadIDs {
 		tid, err := d.istore.TicketIDByMessageID(ctx, id)
 		if errors.Is(err, ticket.ErrNotFound) {
@@ -334,7 +351,7 @@ func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, in
 		if err != nil {
 			return IntakeResult{}, 0, err
 		}
-		out, err := d.istore.LatestMail(ctx, tid)
+		out, err := d.istore.LatestMail(ctx, tid, rcpt)
 		if errors.Is(err, ticket.ErrNotFound) {
 			continue
 		}

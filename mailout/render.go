@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 
@@ -35,6 +36,9 @@ type Options struct {
 	Language  string         // es (default) or en
 	Location  *time.Location // zone dates are shown in; America/Bogota
 	Catalogue Catalogue      // nil: category keys are shown as they are
+	// CommandHelp lists the technicians' mail commands, for the assignment
+	// notice.
+	CommandHelp []string
 }
 
 // Renderer turns ticket events into outbox mail. It implements
@@ -43,6 +47,9 @@ type Renderer struct {
 	opts   Options
 	domain string
 	tmpl   *template.Template
+
+	mu  sync.Mutex
+	seq int64 // makes Message-IDs unique within an instant
 }
 
 // New parses the templates of opts.Language.
@@ -68,51 +75,111 @@ func New(opts Options) (*Renderer, error) {
 	return &Renderer{opts: opts, domain: domain, tmpl: t}, nil
 }
 
-type ackData struct {
+// data is what every template can use.
+type data struct {
 	Name, Desk, Number, Subject, Category, Criticality, Due, StatusURL, Attachments string
+	Actor, Requester, Body                                                          string
+	OutOfScope                                                                      bool
+	Lines, Help                                                                     []string
 }
 
 var subjects = map[string]map[string]string{
-	"ack": {"es": "Recibido: %s", "en": "Received: %s"},
+	"ack":       {"es": "Recibido: %s", "en": "Received: %s"},
+	"answer":    {"es": "RE: %s", "en": "RE: %s"},
+	"closed":    {"es": "Caso cerrado: %s", "en": "Ticket closed: %s"},
+	"assigned":  {"es": "Asignado: %s", "en": "Assigned: %s"},
+	"requester": {"es": "Nuevo mensaje del solicitante: %s", "en": "New message from the requester: %s"},
+	"commands":  {"es": "Resultado de comandos: %s", "en": "Command results: %s"},
+	"rejected":  {"es": "Comandos no aplicados: %s", "en": "Commands not applied: %s"},
 }
 
-// Notify renders the mail an event causes: for now, the acknowledgement of a
-// new ticket to its requester.
-func (r *Renderer) Notify(_ context.Context, t *ticket.Ticket, e *ticket.Event) ([]*ticket.Outgoing, error) {
-	if e.Kind != ticket.EventCreated {
-		return nil, nil
-	}
-	var details struct {
-		MessageKey     string `json:"message_key"`
-		Classification struct {
-			Attachments []string `json:"attachments_required"`
-		} `json:"classification"`
-	}
-	if e.Data != "" {
-		json.Unmarshal([]byte(e.Data), &details) // best effort: only threading and hints
-	}
-	d := ackData{Name: t.RequesterName, Desk: r.opts.DeskName, Number: t.Number, Subject: t.Subject,
-		Category: t.Category, Criticality: string(t.Criticality),
-		StatusURL:   strings.TrimRight(r.opts.PublicURL, "/") + "/estado?numero=" + url.QueryEscape(t.Number) + "&clave=" + url.QueryEscape(t.AccessKey),
-		Attachments: strings.Join(details.Classification.Attachments, "; ")}
+// OutOfScopePrefix marks the solution of a ticket closed as out of scope;
+// it must match desk.OutOfScopePrefix.
+const OutOfScopePrefix = "Fuera del alcance de la Mesa de Servicios. Orientación: "
+
+func (r *Renderer) base(t *ticket.Ticket) data {
+	d := data{Name: t.RequesterName, Desk: r.opts.DeskName, Number: t.Number, Subject: t.Subject,
+		Category: t.Category, Criticality: string(t.Criticality), Requester: t.Requester,
+		StatusURL: strings.TrimRight(r.opts.PublicURL, "/") + "/estado?numero=" + url.QueryEscape(t.Number) + "&clave=" + url.QueryEscape(t.AccessKey),
+		Help:      r.opts.CommandHelp}
 	if r.opts.Catalogue != nil {
 		d.Category = r.opts.Catalogue.DisplayName(t.Category)
 	}
 	if t.DueAt != nil {
 		d.Due = formatDate(t.DueAt.In(r.opts.Location), r.opts.Language)
 	}
-	var body bytes.Buffer
-	if err := r.tmpl.ExecuteTemplate(&body, "ack."+r.opts.Language+".txt", d); err != nil {
-		return nil, fmt.Errorf("rendering acknowledgement: %w", err)
+	return d
+}
+
+// Notify renders the mail an event causes: the acknowledgement of a new
+// ticket, a technician's answer and the closure to the requester, the
+// requester's messages and assignments to the technician.
+func (r *Renderer) Notify(_ context.Context, t *ticket.Ticket, e *ticket.Event) ([]*ticket.Outgoing, error) {
+	d := r.base(t)
+	var kind, to, toName, inReplyTo, auto = "", "", "", "", "auto-generated"
+	switch {
+	case e.Kind == ticket.EventCreated:
+		var details struct {
+			MessageKey     string `json:"message_key"`
+			Classification struct {
+				Attachments []string `json:"attachments_required"`
+			} `json:"classification"`
+		}
+		if e.Data != "" {
+			json.Unmarshal([]byte(e.Data), &details) // best effort: only threading and hints
+		}
+		kind, to, toName, inReplyTo, auto = "ack", t.Requester, t.RequesterName, details.MessageKey, "auto-replied"
+		d.Attachments = strings.Join(details.Classification.Attachments, "; ")
+	case e.Kind == ticket.EventComment && strings.Contains(e.Data, `"staff":true`):
+		kind, to, toName, d.Actor, d.Body = "answer", t.Requester, t.RequesterName, e.Actor, e.Body
+	case e.Kind == ticket.EventComment && t.Assignee != "" && e.Actor != t.Assignee:
+		kind, to, d.Body = "requester", t.Assignee, e.Body
+		d.Requester = e.Actor // the requester or a participant in copy
+	case e.Kind == ticket.EventStateChanged && e.To == string(ticket.Cerrado):
+		kind, to, toName, d.Body = "closed", t.Requester, t.RequesterName, e.Body
+		if rest, ok := strings.CutPrefix(e.Body, OutOfScopePrefix); ok {
+			d.OutOfScope, d.Body = true, rest
+		}
+	case e.Kind == ticket.EventAssigned && e.To != "":
+		kind, to, d.Body = "assigned", e.To, e.Body
+	default:
+		return nil, nil
 	}
-	subject := fmt.Sprintf("[%s] %s", t.Number, fmt.Sprintf(subjects["ack"][r.opts.Language], t.Subject))
-	id := fmt.Sprintf("%s.ack.%d@%s", strings.ToLower(t.Number), e.ID, r.domain)
-	raw, err := r.build(t.Requester, t.RequesterName, subject, id, details.MessageKey, body.String(), e.At, "auto-replied")
+	m, err := r.render(kind, t, d, to, toName, inReplyTo, auto, e.At)
 	if err != nil {
 		return nil, err
 	}
-	return []*ticket.Outgoing{{TicketID: t.ID, DedupeKey: "ack:" + t.Number, From: r.opts.From, To: []string{t.Requester},
-		Subject: subject, MessageID: id, Raw: raw, State: ticket.OutboxPending}}, nil
+	m.DedupeKey = fmt.Sprintf("%s:%s:%d", kind, t.Number, e.ID)
+	if kind == "ack" {
+		m.DedupeKey = "ack:" + t.Number
+	}
+	return []*ticket.Outgoing{m}, nil
+}
+
+// Reply renders the answer to a technician's commands ("commands") or the
+// refusal of unauthenticated ones ("rejected"). It implements desk.Replier.
+func (r *Renderer) Reply(kind string, t *ticket.Ticket, to string, lines []string, inReplyTo string, at time.Time) (*ticket.Outgoing, error) {
+	d := r.base(t)
+	d.Lines = lines
+	return r.render(kind, t, d, to, "", inReplyTo, "auto-replied", at)
+}
+
+func (r *Renderer) render(kind string, t *ticket.Ticket, d data, to, toName, inReplyTo, auto string, at time.Time) (*ticket.Outgoing, error) {
+	var body bytes.Buffer
+	if err := r.tmpl.ExecuteTemplate(&body, kind+"."+r.opts.Language+".txt", d); err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", kind, err)
+	}
+	subject := fmt.Sprintf("[%s] %s", t.Number, fmt.Sprintf(subjects[kind][r.opts.Language], t.Subject))
+	r.mu.Lock()
+	r.seq++
+	id := fmt.Sprintf("%s.%s.%d.%d@%s", strings.ToLower(t.Number), kind, at.UnixNano(), r.seq, r.domain)
+	r.mu.Unlock()
+	raw, err := r.build(to, toName, subject, id, inReplyTo, body.String(), at, auto)
+	if err != nil {
+		return nil, err
+	}
+	return &ticket.Outgoing{TicketID: t.ID, From: r.opts.From, To: []string{to}, Subject: subject, MessageID: id,
+		Raw: raw, State: ticket.OutboxPending}, nil
 }
 
 // build writes a complete message. inReplyTo is a dedupe key "<id>" or
@@ -135,6 +202,9 @@ func (r *Renderer) build(to, toName, subject, messageID, inReplyTo, body string,
 		m.SetGenHeaderPreformatted(gomail.HeaderReferences, inReplyTo)
 	}
 	m.SetGenHeader("Auto-Submitted", auto)
+	if err := m.ReplyTo(r.opts.From); err != nil {
+		return nil, fmt.Errorf("reply-to: %w", err)
+	}
 	m.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")
 	m.SetBodyString(gomail.TypeTextPlain, body)
 	var buf bytes.Buffer

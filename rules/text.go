@@ -135,3 +135,13 @@ func Clean(body string) string {
 	}
 	return strings.TrimSpace(strings.Join(keep, "\n"))
 }
+
+// Fold lower-cases s and strips its diacritics ("Categoría" → "categoria"),
+// the way keywords are compared.
+func Fold(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteRune(fold(r))
+	}
+	return b.String()
+}

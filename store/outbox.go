@@ -116,9 +116,11 @@ func (db *DB) CountMailTo(ctx context.Context, addr string, since time.Time) (in
 	return n, nil
 }
 
-// LatestMail returns the most recent outbox row of a ticket.
-func (db *DB) LatestMail(ctx context.Context, ticketID int64) (*ticket.Outgoing, error) {
-	m, err := scanOutgoing(db.queryRow(ctx, `SELECT `+outboxCols+` FROM outbox WHERE ticket_id = ? ORDER BY id DESC LIMIT 1`, ticketID))
+// LatestMail returns the most recent outbox row of a ticket, addressed to
+// exactly to when it is not empty.
+func (db *DB) LatestMail(ctx context.Context, ticketID int64, to string) (*ticket.Outgoing, error) {
+	m, err := scanOutgoing(db.queryRow(ctx, `SELECT `+outboxCols+` FROM outbox WHERE ticket_id = ? AND (? = '' OR to_addrs = ?)
+		ORDER BY id DESC LIMIT 1`, ticketID, strings.ToLower(to), strings.ToLower(to)))
 	if err != nil {
 		return nil, fmt.Errorf("reading latest mail of ticket %d: %w", ticketID, db.translate(err))
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/mesadeservicios/mesa/ticket"
@@ -81,4 +82,37 @@ func (db *DB) PersonByEmail(ctx context.Context, email string) (*ticket.Person, 
 		p.Groups = append(p.Groups, g)
 	}
 	return &p, db.translate(rows.Err())
+}
+
+// GroupLoad returns the active technicians of a group with their load,
+// least loaded first, then least recently assigned, then by address.
+func (db *DB) GroupLoad(ctx context.Context, group string) ([]ticket.Load, error) {
+	rows, err := db.query(ctx, `SELECT p.email, p.level,
+		(SELECT COUNT(*) FROM tickets t WHERE t.assignee = p.email AND t.state IN ('abierto', 'en_proceso', 'retenido')),
+		COALESCE((SELECT MAX(e.id) FROM events e WHERE e.kind = 'assigned' AND e.to_value = p.email), 0)
+		FROM people p JOIN person_groups g ON g.person_id = p.id
+		WHERE g.group_key = ? AND p.active AND p.role = 'technician'`, group)
+	if err != nil {
+		return nil, fmt.Errorf("reading load of group %s: %w", group, err)
+	}
+	defer rows.Close()
+	var out []ticket.Load
+	for rows.Next() {
+		var l ticket.Load
+		if err := rows.Scan(&l.Email, &l.Level, &l.Open, &l.LastAssigned); err != nil {
+			return nil, fmt.Errorf("reading load of group %s: %w", group, err)
+		}
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Open != b.Open {
+			return a.Open < b.Open
+		}
+		if a.LastAssigned != b.LastAssigned {
+			return a.LastAssigned < b.LastAssigned
+		}
+		return a.Email < b.Email
+	})
+	return out, db.translate(rows.Err())
 }

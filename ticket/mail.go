@@ -84,6 +84,14 @@ type Person struct {
 	Active bool
 }
 
+// Load is a technician's current load, for assignment.
+type Load struct {
+	Email        string
+	Level        int
+	Open         int   // tickets assigned and still open
+	LastAssigned int64 // order of the latest assignment, 0 if never: ties go to the longest idle
+}
+
 // Group is a team that owns categories, guide 4.9.
 type Group struct {
 	Key   string

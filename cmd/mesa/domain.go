@@ -30,13 +30,14 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, 
 		from = cfg.Desk.Addresses[0]
 	}
 	r, err := mailout.New(mailout.Options{DeskName: cfg.Desk.Name, From: from, PublicURL: cfg.HTTP.PublicURL,
-		Language: cfg.Desk.Language, Location: loc, Catalogue: eng})
+		Language: cfg.Desk.Language, Location: loc, Catalogue: eng, CommandHelp: desk.CommandHelp})
 	if err != nil {
 		return nil, err
 	}
 	return desk.New(db, &desk.Options{Location: loc, Prefix: cfg.Desk.TicketPrefix, Logger: log,
 		Classifier: eng, Calendar: cal, Notifier: r, Addresses: append(cfg.Desk.Addresses, from),
-		RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour})
+		RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, Replier: r, TrustedAuthServID: cfg.Auth.TrustedAuthServID,
+		AllowUnauthenticatedCommands: !cfg.Auth.Require})
 }
 
 // loadRules returns the catalogue named by rules.file, or the embedded one.

@@ -1,0 +1,93 @@
+package desk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// Directory knows the desk's technicians and their load.
+type Directory interface {
+	GroupLoad(ctx context.Context, group string) ([]ticket.Load, error)
+	PersonByEmail(ctx context.Context, email string) (*ticket.Person, error)
+}
+
+// pick chooses who in group takes a ticket: the technician of the wanted
+// level (0: any) with the fewest open tickets, the longest idle on ties.
+func (d *Desk) pick(ctx context.Context, group string, level int) (string, error) {
+	if d.dir == nil || group == "" {
+		return "", nil
+	}
+	load, err := d.dir.GroupLoad(ctx, group)
+	if err != nil {
+		return "", err
+	}
+	for _, l := range load {
+		if level == 0 || l.Level == level {
+			return l.Email, nil
+		}
+	}
+	return "", nil
+}
+
+// Assign gives a ticket to a technician (an address) or to the least loaded
+// technician of a group (a group key). It records an assigned event, which
+// notifies the technician.
+func (d *Desk) Assign(ctx context.Context, number, actor, target string) (*ticket.Ticket, error) {
+	return d.change(ctx, number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		return d.assign(ctx, t, actor, target, now)
+	})
+}
+
+func (d *Desk) assign(ctx context.Context, t *ticket.Ticket, actor, target string, now time.Time) error {
+	target = strings.ToLower(strings.TrimSpace(target))
+	if target == "" {
+		return fmt.Errorf("%w: #asignar needs a technician's address or a group", ticket.ErrInvalid)
+	}
+	who, group := target, t.Group
+	if !strings.Contains(target, "@") {
+		group = target
+		var err error
+		if who, err = d.pick(ctx, group, 0); err != nil {
+			return err
+		}
+		if who == "" {
+			return fmt.Errorf("%w: group %q has no active technician", ticket.ErrInvalid, group)
+		}
+	} else if d.dir != nil {
+		p, err := d.dir.PersonByEmail(ctx, who)
+		if errors.Is(err, ticket.ErrNotFound) || err == nil && (!p.Active || p.Role != ticket.RoleTechnician) {
+			return fmt.Errorf("%w: %s is not an active technician of the desk", ticket.ErrInvalid, who)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if who == t.Assignee {
+		return nil
+	}
+	from := t.Assignee
+	t.Assignee, t.Group = who, group
+	return d.record(ctx, t, &ticket.Event{Kind: ticket.EventAssigned, Actor: actor, At: now, From: from, To: who})
+}
+
+// Escalate moves a ticket to the second level of its group (guide 4.9.4).
+func (d *Desk) escalate(ctx context.Context, t *ticket.Ticket, actor string, now time.Time) error {
+	who, err := d.pick(ctx, t.Group, 2)
+	if err != nil {
+		return err
+	}
+	if who == "" {
+		return fmt.Errorf("%w: group %q has no active second-level technician", ticket.ErrInvalid, t.Group)
+	}
+	from := t.Assignee
+	t.Assignee = who
+	if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventEscalated, Actor: actor, At: now, From: from, To: who}); err != nil {
+		return err
+	}
+	return d.record(ctx, t, &ticket.Event{Kind: ticket.EventAssigned, Actor: actor, At: now, From: from, To: who})
+}

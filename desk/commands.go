@@ -1,0 +1,184 @@
+package desk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mesadeservicios/mesa/rules"
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// Command is one "#…" line at the top of a technician's reply.
+type Command struct {
+	Name string // folded: "categoria" for "#Categoría"
+	Arg  string
+	Line string // as written
+}
+
+// CommandHelp lists the commands, in Spanish, for the help text.
+var CommandHelp = []string{
+	"#estado en_proceso|retenido — cambia el estado del caso",
+	"#retener <motivo> — pone el caso en retenido (el ANS se detiene)",
+	"#asignar <correo|grupo> — asigna el caso a un técnico o al grupo",
+	"#escalar — pasa el caso al segundo nivel del grupo",
+	"#criticidad alta|media|baja — cambia la criticidad",
+	"#categoria <clave> — cambia la categoría (por ejemplo ti.vpn)",
+	"#nota <texto> — nota interna, nunca se envía al solicitante",
+	"#cerrar <solución> — cierra el caso con la solución",
+	"#fuera_de_alcance <orientación> — cierra el caso con la orientación (guía 4.1.8)",
+	"#ayuda — esta lista",
+	"El texto que sigue a las líneas de comandos se envía al solicitante como respuesta.",
+}
+
+// ParseCommands splits a technician's reply into the command lines at its
+// top and the public answer that follows them.
+func ParseCommands(text string) ([]Command, string) {
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	var cmds []Command
+	i := 0
+	for ; i < len(lines); i++ {
+		l := strings.TrimSpace(lines[i])
+		if l == "" {
+			continue
+		}
+		if !strings.HasPrefix(l, "#") || len(l) < 2 {
+			break
+		}
+		name, arg, _ := strings.Cut(l[1:], " ")
+		cmds = append(cmds, Command{Name: rules.Fold(name), Arg: strings.TrimSpace(arg), Line: l})
+	}
+	return cmds, strings.TrimSpace(strings.Join(lines[i:], "\n"))
+}
+
+// technicianReply handles a reply from desk staff: its commands, applied
+// only when the mail is authenticated, and its answer to the requester.
+func (d *Desk) technicianReply(ctx context.Context, t *ticket.Ticket, in *ticket.Inbound, sender, text, key string) error {
+	cmds, answer := ParseCommands(text)
+	if len(cmds) > 0 && !d.noAuth {
+		_, domain, _ := strings.Cut(sender, "@")
+		if !Authenticated(in.AuthResults, d.authID, domain) {
+			// Nothing is applied and nothing reaches the requester: anybody
+			// can write a technician's address in From.
+			_, err := d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+				return d.record(ctx, t, &ticket.Event{Kind: ticket.EventNote, Actor: sender, At: now,
+					Body: "Comandos NO aplicados: el mensaje no pasó la verificación de autenticación del servidor de correo.\n\n" + text})
+			})
+			if err != nil {
+				return err
+			}
+			d.log.Warn("technician commands refused: the mail is not authenticated", "ticket", t.Number, "from", sender)
+			return d.replyTo("rejected", t, sender, []string{
+				"Los comandos no se aplicaron: el mensaje no pasó la verificación de autenticación (DMARC/DKIM) del servidor de correo de la entidad.",
+				"Si usted lo envió, escriba desde su cuenta institucional; si no, alguien intentó suplantarlo y conviene avisar a seguridad.",
+			}, key, ctx)
+		}
+	}
+	if answer != "" {
+		if _, err := d.Answer(ctx, t.Number, sender, answer); err != nil {
+			return err
+		}
+	}
+	if len(cmds) == 0 {
+		return nil
+	}
+	var results []string
+	help := false
+	for _, c := range cmds {
+		err := d.apply(ctx, t.Number, sender, c)
+		switch {
+		case errors.Is(err, errHelp):
+			help = true
+		case err != nil:
+			results = append(results, fmt.Sprintf("✘ %s — no aplicado: %s", c.Line, explain(err)))
+			help = help || errors.Is(err, errUnknownCommand)
+		default:
+			results = append(results, fmt.Sprintf("✔ %s", c.Line))
+		}
+	}
+	if help {
+		results = append(append(results, "", "Comandos disponibles:"), CommandHelp...)
+	}
+	return d.replyTo("commands", t, sender, results, key, ctx)
+}
+
+var (
+	errHelp           = errors.New("help")
+	errUnknownCommand = errors.New("comando desconocido")
+)
+
+func (d *Desk) apply(ctx context.Context, number, actor string, c Command) error {
+	var err error
+	switch c.Name {
+	case "estado":
+		to := ticket.State(strings.ToLower(strings.ReplaceAll(c.Arg, " ", "_")))
+		if to != ticket.EnProceso && to != ticket.Retenido {
+			return fmt.Errorf("%w: #estado acepta en_proceso o retenido (para cerrar use #cerrar)", ticket.ErrInvalid)
+		}
+		_, err = d.Transition(ctx, number, to, actor, "")
+	case "retener":
+		_, err = d.Transition(ctx, number, ticket.Retenido, actor, c.Arg)
+	case "asignar":
+		_, err = d.Assign(ctx, number, actor, c.Arg)
+	case "escalar":
+		_, err = d.change(ctx, number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+			return d.escalate(ctx, t, actor, now)
+		})
+	case "criticidad":
+		_, err = d.SetCriticality(ctx, number, actor, ticket.Criticality(rules.Fold(c.Arg)))
+	case "categoria":
+		_, err = d.Recategorize(ctx, number, actor, strings.ToLower(c.Arg))
+	case "nota":
+		_, err = d.Comment(ctx, number, actor, c.Arg, true)
+	case "cerrar":
+		_, err = d.Transition(ctx, number, ticket.Cerrado, actor, c.Arg)
+	case "fuera_de_alcance", "fueradealcance":
+		if strings.TrimSpace(c.Arg) == "" {
+			return fmt.Errorf("%w: #fuera_de_alcance necesita la orientación de a dónde dirigirse", ticket.ErrSolutionRequired)
+		}
+		_, err = d.Transition(ctx, number, ticket.Cerrado, actor, OutOfScopePrefix+c.Arg)
+	case "ayuda", "help":
+		return errHelp
+	default:
+		return fmt.Errorf("%w: #%s", errUnknownCommand, c.Name)
+	}
+	return err
+}
+
+// OutOfScopePrefix starts the solution of a ticket closed as out of scope
+// (guide 4.1.8); the closure notice shows it as an orientation.
+const OutOfScopePrefix = "Fuera del alcance de la Mesa de Servicios. Orientación: "
+
+// explain turns a use-case error into a sentence for the technician.
+func explain(err error) string {
+	switch {
+	case errors.Is(err, ticket.ErrSolutionRequired):
+		return "cerrar un caso requiere la solución o la orientación (guía 4.1.8)"
+	case errors.Is(err, ticket.ErrInvalidTransition):
+		return "el ciclo de vida no permite ese cambio de estado (" + err.Error() + ")"
+	}
+	return err.Error()
+}
+
+func (d *Desk) replyTo(kind string, t *ticket.Ticket, to string, lines []string, key string, ctx context.Context) error {
+	if d.replier == nil {
+		return nil
+	}
+	m, err := d.replier.Reply(kind, t, to, lines, key, d.now().UTC())
+	if err != nil || m == nil {
+		return err
+	}
+	if m.DedupeKey == "" {
+		m.DedupeKey = kind + ":" + key
+	}
+	m.TicketID = t.ID
+	now := d.now().UTC()
+	m.CreatedAt, m.NextAttemptAt = now, now
+	err = d.store.EnqueueMail(ctx, m)
+	if errors.Is(err, ticket.ErrAlreadyStored) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,99 @@
+package mailout
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mesadeservicios/mesa/mailin"
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestTemplatesGolden renders every template in both languages and
+// compares subject and text with testdata/golden.
+func TestTemplatesGolden(t *testing.T) {
+	due := time.Date(2026, 3, 24, 20, 0, 0, 0, time.UTC)
+	at := time.Date(2026, 3, 20, 21, 0, 0, 0, time.UTC)
+	tk := &ticket.Ticket{ID: 1, Number: "MS-2026-000042", Subject: "No conecta la VPN", Requester: "ana@entidad.gov.co",
+		RequesterName: "Ana Rojas", Category: "ti.vpn", Criticality: ticket.Alta, AccessKey: "abc123", DueAt: &due,
+		Assignee: "carlos@entidad.gov.co"}
+	cases := map[string]func(r *Renderer) (*ticket.Outgoing, error){
+		"ack": func(r *Renderer) (*ticket.Outgoing, error) {
+			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 1, Kind: ticket.EventCreated, At: at,
+				Data: `{"message_key":"<m@x>","classification":{"attachments_required":["F-DE-10 Solicitud de Conexión Remota VPN"]}}`}))
+		},
+		"answer": func(r *Renderer) (*ticket.Outgoing, error) {
+			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 2, Kind: ticket.EventComment, Actor: "carlos@entidad.gov.co", At: at,
+				Body: "Ya quedó habilitada su VPN; reinicie el FortiClient.", Data: `{"staff":true}`}))
+		},
+		"requester": func(r *Renderer) (*ticket.Outgoing, error) {
+			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 3, Kind: ticket.EventComment, Actor: "ana@entidad.gov.co", At: at,
+				Body: "Adjunto el formato F-DE-10."}))
+		},
+		"closed": func(r *Renderer) (*ticket.Outgoing, error) {
+			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 4, Kind: ticket.EventStateChanged, To: "cerrado", At: at,
+				Body: "Se habilitó la VPN y se verificó la conexión."}))
+		},
+		"closed-out-of-scope": func(r *Renderer) (*ticket.Outgoing, error) {
+			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 5, Kind: ticket.EventStateChanged, To: "cerrado", At: at,
+				Body: OutOfScopePrefix + "La VPN personal la gestiona su proveedor de internet."}))
+		},
+		"assigned": func(r *Renderer) (*ticket.Outgoing, error) {
+			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 6, Kind: ticket.EventAssigned, To: "carlos@entidad.gov.co", At: at,
+				Body: "Desde la casa el FortiClient no conecta."}))
+		},
+		"commands": func(r *Renderer) (*ticket.Outgoing, error) {
+			return r.Reply("commands", tk, "carlos@entidad.gov.co", []string{"✔ #criticidad alta", "✘ #foo — no aplicado: comando desconocido"}, "<c@x>", at)
+		},
+		"rejected": func(r *Renderer) (*ticket.Outgoing, error) {
+			return r.Reply("rejected", tk, "carlos@entidad.gov.co", []string{"Los comandos no se aplicaron."}, "<c@x>", at)
+		},
+	}
+	for _, lang := range []string{"es", "en"} {
+		r, err := New(Options{DeskName: "Mesa de Servicios", From: "mesa@entidad.gov.co", PublicURL: "https://mesa.entidad.gov.co",
+			Language: lang, Catalogue: names{"ti.vpn": "Acceso Remoto"}, CommandHelp: []string{"#cerrar <solución>", "#ayuda"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, render := range cases {
+			t.Run(name+"."+lang, func(t *testing.T) {
+				m, err := render(r)
+				if err != nil || m == nil {
+					t.Fatalf("render: %v", err)
+				}
+				in, err := mailin.Parse(m.Raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !in.AutoSubmitted {
+					t.Error("no Auto-Submitted header")
+				}
+				got := "To: " + m.To[0] + "\nSubject: " + in.Subject + "\n\n" + in.Text
+				path := filepath.Join("testdata", "golden", name+"."+lang+".txt")
+				if *update {
+					os.MkdirAll(filepath.Dir(path), 0o755)
+					os.WriteFile(path, []byte(got), 0o644)
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run with -update to create it)", err)
+				}
+				if got != string(want) {
+					t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", path, got, want)
+				}
+			})
+		}
+	}
+}
+
+func one(ms []*ticket.Outgoing, err error) (*ticket.Outgoing, error) {
+	if err != nil || len(ms) != 1 {
+		return nil, err
+	}
+	return ms[0], nil
+}
