@@ -22,13 +22,12 @@ import (
 // sink is an in-process SMTP server that records what it accepts and can
 // answer with faults.
 type sink struct {
-	mu       sync.Mutex
-	got      [][]byte
-	rcpts    [][]string
-	fail     []error // answers to DATA, in order; nil means accept
-	maxBytes int64
-	srv      *gosmtp.Server
-	addr     string
+	mu    sync.Mutex
+	got   [][]byte
+	rcpts [][]string
+	fail  []error // answers to DATA, in order; nil means accept
+	srv   *gosmtp.Server
+	addr  string
 }
 
 type sinkSession struct {
