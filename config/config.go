@@ -56,6 +56,9 @@ type Desk struct {
 	Language     string   `yaml:"language"`      // es (default) or en
 	Timezone     string   `yaml:"timezone"`      // IANA zone of the desk, America/Bogota
 	TicketPrefix string   `yaml:"ticket_prefix"` // MS → MS-2026-000123
+	// ReopenDays: a requester's reply within this many business days of
+	// closure reopens the ticket; later it opens a new linked ticket.
+	ReopenDays int `yaml:"reopen_days"`
 }
 
 // IMAP is the mailbox the desk reads.
@@ -174,6 +177,7 @@ type Limits struct {
 	MaxMessageBytes int64 `yaml:"max_message_bytes"` // 35 MB (guide 4.2.1.2)
 	// RepliesPerSenderPerHour caps automatic answers to one address.
 	RepliesPerSenderPerHour int `yaml:"replies_per_sender_per_hour"`
+	RepliesPerSenderPerDay  int `yaml:"replies_per_sender_per_day"`
 	// MaxAttempts is how often a message or outbox row is retried before it
 	// is quarantined or given up.
 	MaxAttempts int `yaml:"max_attempts"`
@@ -196,6 +200,7 @@ func Default() *Config {
 			Language:     "es",
 			Timezone:     "America/Bogota",
 			TicketPrefix: "MS",
+			ReopenDays:   5,
 		},
 		IMAP: IMAP{
 			TLS:               "implicit",
@@ -221,6 +226,7 @@ func Default() *Config {
 		Limits: Limits{
 			MaxMessageBytes:         35 << 20,
 			RepliesPerSenderPerHour: 10,
+			RepliesPerSenderPerDay:  40,
 			MaxAttempts:             5,
 		},
 		Log: Log{Level: "info", Format: "text"},

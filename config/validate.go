@@ -198,6 +198,13 @@ func (c *Config) validate() Problems {
 	if c.Limits.MaxMessageBytes < 1024 {
 		bad("limits.max_message_bytes", "must be at least 1024, got %d", c.Limits.MaxMessageBytes)
 	}
+	if c.Desk.ReopenDays < 0 {
+		bad("desk.reopen_days", "must be 0 or more, got %d", c.Desk.ReopenDays)
+	}
+	if c.Limits.RepliesPerSenderPerDay < c.Limits.RepliesPerSenderPerHour {
+		bad("limits.replies_per_sender_per_day", "must be at least replies_per_sender_per_hour (%d), got %d",
+			c.Limits.RepliesPerSenderPerHour, c.Limits.RepliesPerSenderPerDay)
+	}
 	if c.Limits.RepliesPerSenderPerHour < 1 {
 		bad("limits.replies_per_sender_per_hour", "must be at least 1, got %d", c.Limits.RepliesPerSenderPerHour)
 	}

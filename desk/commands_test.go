@@ -51,6 +51,7 @@ func newStaffEnv(t *testing.T) *staffEnv {
 	}
 	e := &staffEnv{db: db, now: time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC)}
 	e.d, err = desk.New(db, &desk.Options{Classifier: eng, Calendar: cal, Notifier: r, Replier: r, Logger: slog.New(slog.DiscardHandler),
+		RepliesPerHour: 10, RepliesPerDay: 40,
 		Addresses: []string{"mesa@entidad.gov.co"}, TrustedAuthServID: "mx.entidad.gov.co", Now: func() time.Time { return e.now }})
 	if err != nil {
 		t.Fatal(err)
@@ -206,5 +207,73 @@ func TestParseCommands(t *testing.T) {
 	}
 	if answer != "Gracias por esperar.\n#no es comando" {
 		t.Errorf("answer: %q", answer)
+	}
+}
+
+func TestReplyToClosedTicket(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	res := e.mail(t, "ana@entidad.gov.co", "La silla está coja", "", "", "La silla del puesto 12 está coja.")
+	num := res.Ticket
+	if _, err := e.d.Transition(ctx, num, ticket.Cerrado, "carlos@entidad.gov.co", "Se cambió la rodachina."); err != nil {
+		t.Fatal(err)
+	}
+	// Two business days later: reopened, the same ticket.
+	e.now = e.now.Add(48 * time.Hour)
+	res = e.mail(t, "ana@entidad.gov.co", "RE: ["+num+"] La silla está coja", "", "", "Sigue coja.")
+	tk, _ := e.db.TicketByNumber(ctx, num)
+	if res.Disposition != desk.DispReply || res.Ticket != num || tk.State != ticket.EnProceso || tk.ClosedAt != nil {
+		t.Fatalf("reply within the window: %+v, state %s", res, tk.State)
+	}
+	if _, err := e.d.Transition(ctx, num, ticket.Cerrado, "carlos@entidad.gov.co", "Se cambió la silla."); err != nil {
+		t.Fatal(err)
+	}
+	// Three weeks later: a new ticket that links the old one.
+	e.now = e.now.Add(21 * 24 * time.Hour)
+	res = e.mail(t, "ana@entidad.gov.co", "RE: ["+num+"] La silla está coja", "", "", "Otra vez coja.")
+	if res.Disposition != desk.DispTicket || res.Ticket == num {
+		t.Fatalf("late reply: %+v", res)
+	}
+	newer, _ := e.db.TicketByNumber(ctx, res.Ticket)
+	evs, _ := e.db.Events(ctx, newer.ID)
+	if !strings.Contains(evs[0].Data, `"related":"`+num+`"`) {
+		t.Errorf("the new ticket does not link %s: %s", num, evs[0].Data)
+	}
+	if tk, _ := e.db.TicketByNumber(ctx, num); tk.State != ticket.Cerrado {
+		t.Errorf("the old ticket reopened after the window")
+	}
+}
+
+// TestAutoResponderPingPong: a responder without RFC 3834 headers answers
+// every acknowledgement with a new mail; after the hourly limit the desk
+// holds its mail instead of sending it, and the loop ends.
+func TestAutoResponderPingPong(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	for i := 0; i < 15; i++ {
+		e.mail(t, "robot@otra-entidad.gov.co", "Confirmación de recibo "+strings.Repeat("x", i), "", "", "Recibimos su correo.")
+	}
+	rows, _ := e.db.DueMail(ctx, e.now.Add(time.Hour), 100)
+	sent := 0
+	for _, m := range rows {
+		if m.To[0] == "robot@otra-entidad.gov.co" {
+			sent++
+		}
+	}
+	if sent != 10 {
+		t.Errorf("automatic mails due to the responder: %d, want the hourly limit of 10", sent)
+	}
+}
+
+func TestBouncedAddressIsHeld(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	if err := e.db.MarkUndeliverable(ctx, "gone@entidad.gov.co", "5.1.1 user unknown", e.now); err != nil {
+		t.Fatal(err)
+	}
+	res := e.mail(t, "gone@entidad.gov.co", "Impresora", "", "", "No imprime.")
+	ack, err := e.db.MailByDedupeKey(ctx, "ack:"+res.Ticket)
+	if err != nil || ack.State != ticket.OutboxHeld {
+		t.Errorf("acknowledgement to a bouncing address: %+v %v", ack, err)
 	}
 }

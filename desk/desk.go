@@ -77,6 +77,14 @@ type Options struct {
 	// AllowUnauthenticatedCommands turns the check off (a warning is
 	// logged at every start).
 	AllowUnauthenticatedCommands bool
+	// ReopenWithin is the business time after closure during which a reply
+	// from the requester reopens the ticket; later replies open a new
+	// ticket linked to it. Zero means 5 business days (45 h); negative,
+	// never.
+	ReopenWithin time.Duration
+	// RepliesPerDay caps automatic mails to one address per day, like
+	// RepliesPerHour; 0 means no cap.
+	RepliesPerDay int
 }
 
 // Replier renders the mail that answers a technician's commands: kind
@@ -85,9 +93,11 @@ type Replier interface {
 	Reply(kind string, t *ticket.Ticket, to string, lines []string, inReplyTo string, at time.Time) (*ticket.Outgoing, error)
 }
 
-// MailCounter counts recent mail to an address, for RepliesPerHour.
+// MailCounter counts recent mail to an address, for RepliesPerHour, and
+// knows the addresses that bounce.
 type MailCounter interface {
 	CountMailTo(ctx context.Context, addr string, since time.Time) (int, error)
+	Undeliverable(ctx context.Context, addr string) (bool, error)
 }
 
 // Desk runs the use cases.
@@ -108,6 +118,8 @@ type Desk struct {
 	counter   MailCounter
 	addresses []string
 	perHour   int
+	perDay    int
+	reopen    time.Duration
 }
 
 // New returns a Desk over s. opts may be nil.
@@ -148,7 +160,11 @@ func New(s Store, opts *Options) (*Desk, error) {
 		d.log.Warn("technician commands are accepted WITHOUT checking that the mail is authentic (auth.require: false); anyone who forges a technician's From can change tickets")
 	}
 	d.counter, _ = s.(MailCounter)
-	d.addresses, d.perHour = opts.Addresses, opts.RepliesPerHour
+	d.addresses, d.perHour, d.perDay = opts.Addresses, opts.RepliesPerHour, opts.RepliesPerDay
+	d.reopen = opts.ReopenWithin
+	if d.reopen == 0 {
+		d.reopen = 5 * 9 * time.Hour
+	}
 	return d, nil
 }
 
@@ -423,8 +439,8 @@ func (d *Desk) step(ctx context.Context, t *ticket.Ticket, to ticket.State, acto
 		t.PausedAt = nil
 	case to == ticket.Cerrado:
 		t.Solution, t.ClosedAt, body = note, &now, note
-	case from == ticket.AbiertoPorEncuesta && to == ticket.EnProceso:
-		t.ClosedAt, body = nil, note // the requester says it is not solved
+	case (from == ticket.AbiertoPorEncuesta || from == ticket.Cerrado) && to == ticket.EnProceso:
+		t.ClosedAt, t.Solution, body = nil, "", note // the requester says it is not solved
 	}
 	if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventStateChanged, Actor: actor, At: now,
 		From: string(from), To: string(to), Body: body}); err != nil {
@@ -444,13 +460,29 @@ func (d *Desk) step(ctx context.Context, t *ticket.Ticket, to ticket.State, acto
 }
 
 // underCap reports whether one more automatic mail to a single recipient
-// stays within RepliesPerHour.
+// stays within RepliesPerHour and RepliesPerDay (counted in the store, so
+// a restart does not reset them), and that the address is not known to
+// bounce.
 func (d *Desk) underCap(ctx context.Context, to []string, now time.Time) (bool, error) {
-	if d.perHour <= 0 || d.counter == nil || len(to) != 1 {
+	if d.counter == nil || len(to) != 1 {
 		return true, nil
 	}
-	n, err := d.counter.CountMailTo(ctx, to[0], now.Add(-time.Hour))
-	return n < d.perHour, err
+	if bad, err := d.counter.Undeliverable(ctx, to[0]); err != nil || bad {
+		return !bad, err
+	}
+	for _, w := range []struct {
+		limit  int
+		window time.Duration
+	}{{d.perHour, time.Hour}, {d.perDay, 24 * time.Hour}} {
+		if w.limit <= 0 {
+			continue
+		}
+		n, err := d.counter.CountMailTo(ctx, to[0], now.Add(-w.window))
+		if err != nil || n >= w.limit {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 func (d *Desk) due(start time.Time, dur time.Duration) (time.Time, error) {
@@ -516,9 +548,11 @@ func (d *Desk) record(ctx context.Context, t *ticket.Ticket, e *ticket.Event) er
 		if ok, err := d.underCap(ctx, m.To, e.At); err != nil {
 			return err
 		} else if !ok {
-			d.log.Warn("automatic mail suppressed: too many to this address in the last hour",
-				"ticket", t.Number, "to", strings.Join(m.To, ","), "limit", d.perHour)
-			continue
+			// Held, not dropped: visible in the outbox, never sent
+			// automatically (pain point A1).
+			m.State = ticket.OutboxHeld
+			d.log.Error("ALERT: automatic mail held: too many to this address recently; a loop with an auto-responder?",
+				"ticket", t.Number, "to", strings.Join(m.To, ","), "per_hour", d.perHour, "per_day", d.perDay)
 		}
 		if m.TicketID == 0 {
 			m.TicketID = t.ID

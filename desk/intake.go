@@ -28,6 +28,7 @@ type IntakeStore interface {
 	LatestMail(ctx context.Context, ticketID int64, to string) (*ticket.Outgoing, error)
 	UpdateMail(ctx context.Context, m *ticket.Outgoing) error
 	SaveCursor(ctx context.Context, c ticket.Cursor) error
+	MarkUndeliverable(ctx context.Context, addr, reason string, at time.Time) error
 }
 
 // Disposition is what intake did with a message.
@@ -182,12 +183,16 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 			float64(src.Size)/(1<<20), src.Mailbox, body)
 	}
 	details := map[string]any{"message_key": msg.Key}
-	if thread != nil && thread.State == ticket.Cerrado {
-		// A reply to a closed ticket opens a new one that links it (guide 4.6
-		// allows no way back from cerrado but the survey).
-		details["related"] = thread.Number
-		how = "reply to closed " + thread.Number
-		thread = nil
+	reopen := false
+	if thread != nil && thread.State == ticket.Cerrado && !d.isStaff(ctx, sender) {
+		if thread.ClosedAt != nil && d.businessSince(*thread.ClosedAt) <= d.reopen {
+			reopen = true // "it still fails": back to en_proceso
+		} else {
+			// Too late to reopen: a new ticket that links the old one.
+			details["related"] = thread.Number
+			how = "reply to " + thread.Number + ", closed before the reopen window"
+			thread = nil
+		}
 	}
 	if thread == nil {
 		if n, ok := ticket.FindNumber(in.Subject, d.prefix); ok && how == "" {
@@ -232,6 +237,9 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 		if t.State == ticket.Retenido && sender == t.Requester {
 			// The requester answered what the desk was waiting for.
 			return d.step(ctx, t, ticket.EnProceso, sender, "", now)
+		}
+		if reopen && t.State == ticket.Cerrado {
+			return d.step(ctx, t, ticket.EnProceso, sender, "Reabierto por respuesta del solicitante", now)
 		}
 		return nil
 	})
@@ -363,11 +371,21 @@ func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, in
 	return IntakeResult{Disposition: DispQuarantined, Reason: "delivery report for no mail of ours"}, 0, nil
 }
 
-// bounced marks an outbox mail failed and records it on its ticket.
+// permanentRE finds a permanent failure status (RFC 3463 class 5).
+var permanentRE = regexp.MustCompile(`\b5\.\d{1,3}\.\d{1,3}\b`)
+
+// bounced marks an outbox mail failed and records it on its ticket. A
+// permanent failure marks the address undeliverable: further automatic
+// mail to it is held.
 func (d *Desk) bounced(ctx context.Context, out *ticket.Outgoing, status string) (IntakeResult, int64, error) {
 	out.State, out.LastError = ticket.OutboxFailed, "bounce: "+status
 	if err := d.istore.UpdateMail(ctx, out); err != nil {
 		return IntakeResult{}, 0, err
+	}
+	if permanentRE.MatchString(status) && len(out.To) == 1 {
+		if err := d.istore.MarkUndeliverable(ctx, out.To[0], status, d.now().UTC()); err != nil {
+			return IntakeResult{}, 0, err
+		}
 	}
 	if out.TicketID == 0 {
 		return IntakeResult{Disposition: DispBounce, Reason: status}, 0, nil
@@ -381,6 +399,24 @@ func (d *Desk) bounced(ctx context.Context, out *ticket.Outgoing, status string)
 			To: strings.Join(out.To, ", "), Body: fmt.Sprintf("No se pudo entregar a %s: %s", strings.Join(out.To, ", "), status)})
 	})
 	return IntakeResult{Disposition: DispBounce, Ticket: t.Number, Reason: status}, t.ID, err
+}
+
+// isStaff reports whether addr is an active technician, manager or owner.
+func (d *Desk) isStaff(ctx context.Context, addr string) bool {
+	p, err := d.istore.PersonByEmail(ctx, addr)
+	return err == nil && p.Active && p.Role != ticket.RoleRequester
+}
+
+// businessSince is the business time from t until now (wall-clock time
+// without a calendar).
+func (d *Desk) businessSince(t time.Time) time.Duration {
+	now := d.now()
+	if b, ok := d.calendar.(interface {
+		Between(from, to time.Time) time.Duration
+	}); ok && d.calendar != nil {
+		return b.Between(t, now)
+	}
+	return now.Sub(t)
 }
 
 func isBounce(in *ticket.Inbound, sender string) bool {

@@ -151,3 +151,23 @@ func (db *DB) ClaimMail(ctx context.Context, now time.Time, lease time.Duration,
 	})
 	return out, err
 }
+
+// MarkUndeliverable records that mail to addr bounces permanently.
+func (db *DB) MarkUndeliverable(ctx context.Context, addr, reason string, at time.Time) error {
+	_, err := db.exec(ctx, `INSERT INTO undeliverable (email, reason, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (email) DO UPDATE SET reason = excluded.reason, created_at = excluded.created_at`,
+		strings.ToLower(clean(addr)), clean(reason), at.UTC())
+	if err != nil {
+		return fmt.Errorf("marking %s undeliverable: %w", addr, err)
+	}
+	return nil
+}
+
+// Undeliverable reports whether mail to addr bounced permanently.
+func (db *DB) Undeliverable(ctx context.Context, addr string) (bool, error) {
+	var n int
+	if err := db.get(ctx, &n, `SELECT COUNT(*) FROM undeliverable WHERE email = ?`, strings.ToLower(addr)); err != nil {
+		return false, fmt.Errorf("checking %s: %w", addr, err)
+	}
+	return n > 0, nil
+}

@@ -30,6 +30,7 @@ const (
 	OutboxPending OutboxState = "pending"
 	OutboxSent    OutboxState = "sent"
 	OutboxFailed  OutboxState = "failed" // gave up after the last attempt
+	OutboxHeld    OutboxState = "held"   // not sent: throttled or the address bounces; a person may release it
 )
 
 // RawMessage is an inbound message kept verbatim, with the key that makes

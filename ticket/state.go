@@ -35,12 +35,14 @@ func (s State) Open() bool { return s == Abierto || s == EnProceso || s == Reten
 // abierto → en_proceso → cerrado; en_proceso ⇄ retenido; cerrado →
 // abierto_por_encuesta when the requester opens the survey, which goes back to
 // cerrado when it is submitted or to en_proceso when the requester says the
-// problem is not solved.
+// problem is not solved. One more, from the outbound-mail issue: cerrado →
+// en_proceso when the requester answers a closed ticket within the reopen
+// window ("it still fails"), the mail twin of the survey's "not solved".
 var transitions = map[State][]State{
 	Abierto:            {EnProceso},
 	EnProceso:          {Retenido, Cerrado},
 	Retenido:           {EnProceso},
-	Cerrado:            {AbiertoPorEncuesta},
+	Cerrado:            {AbiertoPorEncuesta, EnProceso},
 	AbiertoPorEncuesta: {Cerrado, EnProceso},
 }
 

@@ -15,6 +15,7 @@ func TestTransitionsAllPairs(t *testing.T) {
 		{EnProceso, Cerrado}:            true,
 		{Retenido, EnProceso}:           true,
 		{Cerrado, AbiertoPorEncuesta}:   true,
+		{Cerrado, EnProceso}:            true, // reopened by a reply within the window
 		{AbiertoPorEncuesta, Cerrado}:   true,
 		{AbiertoPorEncuesta, EnProceso}: true,
 	}
@@ -62,6 +63,7 @@ func TestPathTo(t *testing.T) {
 		{"direct", EnProceso, Cerrado, []State{Cerrado}},
 		{"same state", Cerrado, Cerrado, nil},
 		{"never back to abierto", Cerrado, Abierto, nil},
+		{"reopen", Cerrado, EnProceso, []State{EnProceso}},
 		{"survey not solved", AbiertoPorEncuesta, EnProceso, []State{EnProceso}},
 	}
 	for _, tc := range tests {

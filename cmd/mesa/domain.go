@@ -36,7 +36,8 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, 
 	}
 	return desk.New(db, &desk.Options{Location: loc, Prefix: cfg.Desk.TicketPrefix, Logger: log,
 		Classifier: eng, Calendar: cal, Notifier: r, Addresses: append(cfg.Desk.Addresses, from),
-		RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, Replier: r, TrustedAuthServID: cfg.Auth.TrustedAuthServID,
+		RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
+		ReopenWithin: reopenWithin(cfg.Desk.ReopenDays), Replier: r, TrustedAuthServID: cfg.Auth.TrustedAuthServID,
 		AllowUnauthenticatedCommands: !cfg.Auth.Require})
 }
 
@@ -70,4 +71,13 @@ func loadCalendar(cfg *config.Config) (*sla.Calendar, error) {
 		opts.Extra = append(opts.Extra, d)
 	}
 	return sla.New(opts)
+}
+
+// reopenWithin turns desk.reopen_days into business time; 0 days means
+// replies never reopen.
+func reopenWithin(days int) time.Duration {
+	if days == 0 {
+		return -1
+	}
+	return time.Duration(days) * rules.BusinessDay
 }
