@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the servers the tests talk to are installed: PostgreSQL's server
-# binaries and Dovecot's IMAP server. As root on Debian, missing packages are installed with apt-get;
+# binaries, Dovecot's IMAP and LMTP servers, and Postfix. As root on Debian, missing packages are installed with apt-get;
 # otherwise a missing piece is reported with the command that installs it.
 # The tests themselves start throwaway instances on loopback ports.
 set -euo pipefail
@@ -12,6 +12,12 @@ fi
 
 if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then
   missing+=(dovecot-imapd)
+fi
+if [ ! -x /usr/lib/dovecot/lmtp ]; then
+  missing+=(dovecot-lmtpd)
+fi
+if ! command -v postfix >/dev/null 2>&1 && [ ! -x /usr/sbin/postfix ]; then
+  missing+=(postfix)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

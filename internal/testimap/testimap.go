@@ -29,17 +29,19 @@ type T interface {
 
 // Dovecot is a running server.
 type Dovecot struct {
-	Addr string // 127.0.0.1:port of IMAP
-	bin  string
-	dir  string
-	port int
-	cmd  *exec.Cmd
+	Addr     string // 127.0.0.1:port of IMAP
+	LMTPAddr string // 127.0.0.1:port of LMTP, with StartWithLMTP
+	bin      string
+	dir      string
+	port     int
+	lmtpPort int
+	cmd      *exec.Cmd
 }
 
 const config = `base_dir = @DIR@/run
 state_dir = @DIR@/state
 log_path = @DIR@/dovecot.log
-protocols = imap
+protocols = imap@LMTP_PROTO@
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
@@ -65,7 +67,7 @@ service imap-login {
     port = 0
   }
 }
-service anvil {
+@LMTP_SERVICE@service anvil {
   unix_listener anvil-auth-penalty {
     mode = 0
   }
@@ -75,6 +77,18 @@ service anvil {
 // Start runs Dovecot with the given users; each user's password is the user
 // name followed by "pw". It is stopped when t ends.
 func Start(t T, users ...string) *Dovecot {
+	t.Helper()
+	return start(t, false, users)
+}
+
+// StartWithLMTP also serves LMTP, for an MTA to deliver into the users'
+// mailboxes (needs dovecot-lmtpd).
+func StartWithLMTP(t T, users ...string) *Dovecot {
+	t.Helper()
+	return start(t, true, users)
+}
+
+func start(t T, lmtp bool, users []string) *Dovecot {
 	t.Helper()
 	bin, err := exec.LookPath("dovecot")
 	if err != nil {
@@ -111,6 +125,9 @@ func Start(t T, users ...string) *Dovecot {
 	}
 	d := &Dovecot{dir: dir, bin: bin}
 	d.port = freePort(t)
+	if lmtp {
+		d.lmtpPort = freePort(t)
+	}
 	d.start(t)
 	t.Cleanup(func() {
 		d.Stop()
@@ -119,9 +136,19 @@ func Start(t T, users ...string) *Dovecot {
 	return d
 }
 
+// Dir is the server's directory (the MTA's test harness puts files there).
+func (d *Dovecot) Dir() string { return d.dir }
+
 func (d *Dovecot) start(t T) {
 	t.Helper()
-	conf := strings.NewReplacer("@DIR@", d.dir, "@PORT@", strconv.Itoa(d.port)).Replace(config)
+	proto, service := "", ""
+	if d.lmtpPort != 0 {
+		proto = " lmtp"
+		service = fmt.Sprintf("service lmtp {\n  inet_listener lmtp {\n    port = %d\n  }\n}\n", d.lmtpPort)
+		d.LMTPAddr = fmt.Sprintf("127.0.0.1:%d", d.lmtpPort)
+	}
+	conf := strings.NewReplacer("@DIR@", d.dir, "@PORT@", strconv.Itoa(d.port), "@LMTP_PROTO@", proto,
+		"@LMTP_SERVICE@", service).Replace(config)
 	if err := os.WriteFile(filepath.Join(d.dir, "dovecot.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatalf("%v", err)
 	}

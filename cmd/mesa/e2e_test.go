@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/smtp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/mesadeservicios/mesa/config"
+	"github.com/mesadeservicios/mesa/internal/testimap"
+	"github.com/mesadeservicios/mesa/internal/testpg"
+	"github.com/mesadeservicios/mesa/mailin"
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// TestEndToEndThroughPostfix runs the whole path with real servers: the
+// requester writes through Postfix, Dovecot delivers to the desk's mailbox,
+// mesa opens the ticket and sends its acknowledgement through Postfix into
+// the requester's Dovecot mailbox; her reply lands on the ticket; the
+// technician closes it by mail, and only with an authenticated message.
+func TestEndToEndThroughPostfix(t *testing.T) {
+	dc := testimap.StartWithLMTP(t, "mesa", "ana", "carlos")
+	pf := testimap.StartPostfix(t, dc, "entidad.gov.co", "mesa", "ana", "carlos")
+	ih, ip, _ := net.SplitHostPort(dc.Addr)
+	cfg, err := config.Load("", []string{"MESA_DATABASE_URL=" + testpg.NewDatabase(t), "MESA_HTTP_LISTEN=127.0.0.1:0",
+		"MESA_IMAP_HOST=" + ih, "MESA_IMAP_PORT=" + ip, "MESA_IMAP_TLS=none", "MESA_IMAP_INSECURE_PLAINTEXT=true",
+		"MESA_IMAP_USERNAME=mesa", "MESA_IMAP_PASSWORD=mesapw", "MESA_DESK_ADDRESSES=mesa@entidad.gov.co",
+		"MESA_SMTP_HOST=127.0.0.1", "MESA_SMTP_PORT=" + strconv.Itoa(pf.Port()), "MESA_SMTP_TLS=none",
+		"MESA_SMTP_INSECURE_PLAINTEXT=true", "MESA_AUTH_TRUSTED_AUTHSERV_ID=mx.entidad.gov.co"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Groups = []config.Group{{Key: "infraestructura", Name: "Infraestructura"}}
+	cfg.People = []config.Person{{Email: "carlos@entidad.gov.co", Name: "Carlos", Role: "technician", Level: 1, Groups: []string{"infraestructura"}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	app, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+
+	send := func(from, subject, extra, body string) {
+		t.Helper()
+		msg := "From: " + from + "\r\nTo: mesa@entidad.gov.co\r\nSubject: " + subject + "\r\n" + extra +
+			"Content-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n"
+		if err := smtp.SendMail(pf.Addr, nil, from, []string{"mesa@entidad.gov.co"}, []byte(msg)); err != nil {
+			t.Fatalf("sending through postfix: %v", err)
+		}
+	}
+	send("ana@entidad.gov.co", "No conecta la VPN", "Message-ID: <e2e-1@entidad.gov.co>\r\n", "Desde la casa el FortiClient no conecta.")
+
+	ack := waitMail(t, dc.Addr, "ana", "Recibido")
+	num, ok := ticket.FindNumber(ack.Subject, "MS")
+	if !ok {
+		t.Fatalf("no ticket number in %q", ack.Subject)
+	}
+	if len(ack.InReplyTo) != 1 || ack.InReplyTo[0] != "e2e-1@entidad.gov.co" {
+		t.Errorf("acknowledgement does not thread with the original: %v", ack.InReplyTo)
+	}
+	send("ana@entidad.gov.co", "RE: "+ack.Subject, "Message-ID: <e2e-2@entidad.gov.co>\r\nIn-Reply-To: <"+ack.MessageID+">\r\n",
+		"Ya adjunté el F-DE-10.\r\n\r\n> cita")
+	tk := waitTicket(t, app, num.String(), func(tk *ticket.Ticket, evs []ticket.Event) bool {
+		for _, e := range evs {
+			if e.Kind == ticket.EventComment && strings.Contains(e.Body, "F-DE-10") {
+				return true
+			}
+		}
+		return false
+	})
+
+	notice := waitMail(t, dc.Addr, "carlos", "Asignado")
+	// A forged #cerrar (no verdict of the organisation's server) changes nothing.
+	send("carlos@entidad.gov.co", "RE: "+notice.Subject, "Message-ID: <e2e-3@entidad.gov.co>\r\nIn-Reply-To: <"+notice.MessageID+">\r\n",
+		"#cerrar Listo.")
+	waitMail(t, dc.Addr, "carlos", "Comandos no aplicados")
+	send("carlos@entidad.gov.co", "RE: "+notice.Subject, "Message-ID: <e2e-4@entidad.gov.co>\r\nIn-Reply-To: <"+notice.MessageID+">\r\n"+
+		"Authentication-Results: mx.entidad.gov.co; dkim=pass header.d=entidad.gov.co; dmarc=pass header.from=entidad.gov.co\r\n",
+		"#cerrar Se habilitó la VPN.")
+	waitTicket(t, app, tk.Number, func(tk *ticket.Ticket, _ []ticket.Event) bool { return tk.State == ticket.Cerrado })
+	closed := waitMail(t, dc.Addr, "ana", "Caso cerrado")
+	if !strings.Contains(closed.Text, "Se habilitó la VPN.") {
+		t.Errorf("closure notice:\n%s", closed.Text)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the daemon did not stop")
+	}
+}
+
+// waitMail waits for a message whose subject contains want in user's INBOX.
+func waitMail(t *testing.T, addr, user, want string) *ticket.Inbound {
+	t.Helper()
+	c, err := imapclient.DialInsecure(addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(user, user+"pw").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := c.Select("INBOX", nil).Wait(); err == nil {
+			var all imap.UIDSet
+			all.AddRange(1, 0)
+			section := &imap.FetchItemBodySection{Peek: true}
+			msgs, _ := c.Fetch(all, &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{section}}).Collect()
+			for i := len(msgs) - 1; i >= 0; i-- {
+				in, _ := mailin.Parse(msgs[i].FindBodySection(section))
+				if strings.Contains(in.Subject, want) {
+					return in
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no mail with %q reached %s's mailbox within 30 s", want, user)
+	return nil
+}
+
+func waitTicket(t *testing.T, app *App, number string, ok func(*ticket.Ticket, []ticket.Event) bool) *ticket.Ticket {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		tk, err := app.db.TicketByNumber(context.Background(), number)
+		if err == nil {
+			evs, _ := app.db.Events(context.Background(), tk.ID)
+			if ok(tk, evs) {
+				return tk
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("ticket %s did not reach the expected state within 30 s", number)
+	return nil
+}
