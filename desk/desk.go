@@ -459,6 +459,22 @@ func (d *Desk) step(ctx context.Context, t *ticket.Ticket, to ticket.State, acto
 	return nil
 }
 
+// RecordMail records the outcome of sending an outbox mail on its ticket
+// (mail_sent, mail_failed), so that the assignee hears of a failure. It
+// implements mailout.Recorder.
+func (d *Desk) RecordMail(ctx context.Context, ticketID int64, e *ticket.Event) error {
+	if d.istore == nil {
+		return d.store.AddEvent(ctx, e)
+	}
+	return d.store.InTx(ctx, func(ctx context.Context) error {
+		t, err := d.istore.TicketByID(ctx, ticketID)
+		if err != nil {
+			return err
+		}
+		return d.record(ctx, t, e)
+	})
+}
+
 // underCap reports whether one more automatic mail to a single recipient
 // stays within RepliesPerHour and RepliesPerDay (counted in the store, so
 // a restart does not reset them), and that the address is not known to

@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 func TestTemplatesGolden(t *testing.T) {
 	due := time.Date(2026, 3, 24, 20, 0, 0, 0, time.UTC)
 	at := time.Date(2026, 3, 20, 21, 0, 0, 0, time.UTC)
-	tk := &ticket.Ticket{ID: 1, Number: "MS-2026-000042", Subject: "No conecta la VPN", Requester: "ana@entidad.gov.co",
+	tk := &ticket.Ticket{ID: 1, Number: "MS-2026-000042", Subject: "No conecta la VPN", Requester: "ana@entidad.gov.co", Type: ticket.Incidente,
 		RequesterName: "Ana Rojas", Category: "ti.vpn", Criticality: ticket.Alta, AccessKey: "abc123", DueAt: &due,
 		Assignee: "carlos@entidad.gov.co"}
 	cases := map[string]func(r *Renderer) (*ticket.Outgoing, error){
@@ -47,6 +47,10 @@ func TestTemplatesGolden(t *testing.T) {
 			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 6, Kind: ticket.EventAssigned, To: "carlos@entidad.gov.co", At: at,
 				Body: "Desde la casa el FortiClient no conecta."}))
 		},
+		"failed": func(r *Renderer) (*ticket.Outgoing, error) {
+			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 7, Kind: ticket.EventMailFailed, To: "ana@entidad.gov.co", At: at,
+				Body: "No se pudo enviar «[MS-2026-000042] Recibido» a ana@entidad.gov.co: smtp 550: no such user"}))
+		},
 		"commands": func(r *Renderer) (*ticket.Outgoing, error) {
 			return r.Reply("commands", tk, "carlos@entidad.gov.co", []string{"✔ #criticidad alta", "✘ #foo — no aplicado: comando desconocido"}, "<c@x>", at)
 		},
@@ -56,7 +60,8 @@ func TestTemplatesGolden(t *testing.T) {
 	}
 	for _, lang := range []string{"es", "en"} {
 		r, err := New(Options{DeskName: "Mesa de Servicios", From: "mesa@entidad.gov.co", PublicURL: "https://mesa.entidad.gov.co",
-			Language: lang, Catalogue: names{"ti.vpn": "Acceso Remoto"}, CommandHelp: []string{"#cerrar <solución>", "#ayuda"}})
+			Language: lang, Catalogue: names{"ti.vpn": "Acceso Remoto"}, CommandHelp: []string{"#cerrar <solución>", "#ayuda"},
+			IsOpen: func(t time.Time) bool { return t.UTC().Hour() < 21 }}) // the fixture's 16:00 Friday counts as closed
 		if err != nil {
 			t.Fatal(err)
 		}

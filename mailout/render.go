@@ -39,6 +39,9 @@ type Options struct {
 	// CommandHelp lists the technicians' mail commands, for the assignment
 	// notice.
 	CommandHelp []string
+	// IsOpen tells business hours, for the acknowledgement's notice that
+	// a mail arrived out of hours; nil: no notice.
+	IsOpen func(time.Time) bool
 }
 
 // Renderer turns ticket events into outbox mail. It implements
@@ -78,8 +81,8 @@ func New(opts Options) (*Renderer, error) {
 // data is what every template can use.
 type data struct {
 	Name, Desk, Number, Subject, Category, Criticality, Due, StatusURL, Attachments string
-	Actor, Requester, Body                                                          string
-	OutOfScope                                                                      bool
+	Actor, Requester, Body, Type                                                    string
+	OutOfScope, OutOfHours                                                          bool
 	Lines, Help                                                                     []string
 }
 
@@ -91,6 +94,7 @@ var subjects = map[string]map[string]string{
 	"requester": {"es": "Nuevo mensaje del solicitante: %s", "en": "New message from the requester: %s"},
 	"commands":  {"es": "Resultado de comandos: %s", "en": "Command results: %s"},
 	"rejected":  {"es": "Comandos no aplicados: %s", "en": "Commands not applied: %s"},
+	"failed":    {"es": "No se pudo entregar un correo: %s", "en": "A mail could not be delivered: %s"},
 }
 
 // OutOfScopePrefix marks the solution of a ticket closed as out of scope;
@@ -99,7 +103,7 @@ const OutOfScopePrefix = "Fuera del alcance de la Mesa de Servicios. Orientació
 
 func (r *Renderer) base(t *ticket.Ticket) data {
 	d := data{Name: t.RequesterName, Desk: r.opts.DeskName, Number: t.Number, Subject: t.Subject,
-		Category: t.Category, Criticality: string(t.Criticality), Requester: t.Requester,
+		Category: t.Category, Criticality: string(t.Criticality), Requester: t.Requester, Type: string(t.Type),
 		StatusURL: strings.TrimRight(r.opts.PublicURL, "/") + "/estado?numero=" + url.QueryEscape(t.Number) + "&clave=" + url.QueryEscape(t.AccessKey),
 		Help:      r.opts.CommandHelp}
 	if r.opts.Catalogue != nil {
@@ -130,6 +134,7 @@ func (r *Renderer) Notify(_ context.Context, t *ticket.Ticket, e *ticket.Event) 
 		}
 		kind, to, toName, inReplyTo, auto = "ack", t.Requester, t.RequesterName, details.MessageKey, "auto-replied"
 		d.Attachments = strings.Join(details.Classification.Attachments, "; ")
+		d.OutOfHours = r.opts.IsOpen != nil && !r.opts.IsOpen(e.At)
 	case e.Kind == ticket.EventComment && strings.Contains(e.Data, `"staff":true`):
 		kind, to, toName, d.Actor, d.Body = "answer", t.Requester, t.RequesterName, e.Actor, e.Body
 	case e.Kind == ticket.EventComment && t.Assignee != "" && e.Actor != t.Assignee:
@@ -142,6 +147,8 @@ func (r *Renderer) Notify(_ context.Context, t *ticket.Ticket, e *ticket.Event) 
 		}
 	case e.Kind == ticket.EventAssigned && e.To != "":
 		kind, to, d.Body = "assigned", e.To, e.Body
+	case e.Kind == ticket.EventMailFailed && t.Assignee != "" && !strings.Contains(e.To, t.Assignee):
+		kind, to, d.Body = "failed", t.Assignee, e.Body
 	default:
 		return nil, nil
 	}

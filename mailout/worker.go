@@ -48,6 +48,16 @@ type WorkerOptions struct {
 	GiveUpAfter time.Duration    // a mail still failing this long after it was queued fails [24h]
 	Logger      *slog.Logger     // [slog.Default()]
 	Now         func() time.Time // [time.Now]
+	// Recorder, when set, records the mail_sent and mail_failed events on
+	// the ticket (desk.RecordMail, which also notifies the assignee of a
+	// failure); otherwise the worker adds the events itself.
+	Recorder Recorder
+}
+
+// Recorder records a send outcome on its ticket, in the caller's
+// transaction.
+type Recorder interface {
+	RecordMail(ctx context.Context, ticketID int64, e *ticket.Event) error
 }
 
 // Worker sends the outbox.
@@ -170,6 +180,9 @@ func (w *Worker) send(ctx context.Context, m *ticket.Outgoing) {
 		}
 		if ev != nil && m.TicketID != 0 {
 			ev.TicketID = m.TicketID
+			if w.o.Recorder != nil {
+				return w.o.Recorder.RecordMail(ctx, m.TicketID, ev)
+			}
 			return w.store.AddEvent(ctx, ev)
 		}
 		return nil

@@ -287,3 +287,27 @@ func TestStartTLSRequired(t *testing.T) {
 		t.Errorf("got %v, want a permanent refusal to send in clear text", err)
 	}
 }
+
+type recorder struct{ events []*ticket.Event }
+
+func (r *recorder) RecordMail(_ context.Context, id int64, e *ticket.Event) error {
+	r.events = append(r.events, e)
+	return nil
+}
+
+func TestWorkerRecorder(t *testing.T) {
+	ctx := context.Background()
+	db, c, tid := setupOutbox(t, 1)
+	s := startSink(t, "", &gosmtp.SMTPError{Code: 550, Message: "no such user"})
+	sender, _ := NewSMTP(SMTPOptions{Addr: s.addr, TLS: "none"})
+	rec := &recorder{}
+	w := NewWorker(db, sender, WorkerOptions{Now: c.now, Logger: slog.New(slog.DiscardHandler), Recorder: rec})
+	w.Once(ctx)
+	if len(rec.events) != 1 || rec.events[0].Kind != ticket.EventMailFailed || rec.events[0].TicketID != tid ||
+		!strings.Contains(rec.events[0].Body, "550") {
+		t.Errorf("recorded: %+v", rec.events)
+	}
+	if k := kinds(t, db, tid); k[ticket.EventMailFailed] != 0 {
+		t.Errorf("with a recorder the worker must not add the event itself: %v", k)
+	}
+}

@@ -115,6 +115,15 @@ func (c *Calendar) IsWorkday(t time.Time) bool {
 	return c.workday(daysFromCivil(y, m, d))
 }
 
+// IsOpen reports whether t falls in business hours: a working day, between
+// opening and closing.
+func (c *Calendar) IsOpen(t time.Time) bool {
+	lt := t.In(c.loc)
+	y, m, d := lt.Date()
+	day := daysFromCivil(y, m, d)
+	return c.workday(day) && !lt.Before(c.at(day, c.open)) && lt.Before(c.at(day, c.close))
+}
+
 func (c *Calendar) workday(day int64) bool {
 	if !c.workdays[weekday(day)] {
 		return false

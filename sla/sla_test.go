@@ -295,3 +295,17 @@ func BenchmarkDue(b *testing.B) {
 		i++
 	}
 }
+
+func TestIsOpen(t *testing.T) {
+	c := mustCal(t, Options{})
+	for s, want := range map[string]bool{
+		"2026-03-24T08:00:00-05:00": true, "2026-03-24T16:59:00-05:00": true, "2026-03-24T17:00:00-05:00": false,
+		"2026-03-24T07:59:00-05:00": false, "2026-03-21T10:00:00-05:00": false, "2026-03-23T10:00:00-05:00": false,
+		"2026-03-24T14:00:00Z": true,
+	} {
+		at, _ := time.Parse(time.RFC3339, s)
+		if got := c.IsOpen(at); got != want {
+			t.Errorf("IsOpen(%s): got %v, want %v", s, got, want)
+		}
+	}
+}

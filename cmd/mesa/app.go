@@ -135,7 +135,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 			a.Close()
 			return nil, err
 		}
-		a.out = mailout.NewWorker(db, sender, mailout.WorkerOptions{Logger: log})
+		a.out = mailout.NewWorker(db, sender, mailout.WorkerOptions{Logger: log, Recorder: a.desk})
 	} else {
 		log.Warn("smtp.host is empty: outgoing mail stays in the outbox until it is set")
 	}
