@@ -93,11 +93,11 @@ type Replier interface {
 	Reply(kind string, t *ticket.Ticket, to string, lines []string, inReplyTo string, at time.Time) (*ticket.Outgoing, error)
 }
 
-// MailCounter counts recent mail to an address, for RepliesPerHour, and
-// knows the addresses that bounce.
+// MailCounter knows whether an address bounces and how much automatic
+// mail went to it lately (each count bounded by its max), for the
+// throttle.
 type MailCounter interface {
-	CountMailTo(ctx context.Context, addr string, since time.Time) (int, error)
-	Undeliverable(ctx context.Context, addr string) (bool, error)
+	MailPressure(ctx context.Context, addr string, hourSince time.Time, hourMax int, daySince time.Time, dayMax int) (bool, int, int, error)
 }
 
 // Desk runs the use cases.
@@ -483,22 +483,11 @@ func (d *Desk) underCap(ctx context.Context, to []string, now time.Time) (bool, 
 	if d.counter == nil || len(to) != 1 {
 		return true, nil
 	}
-	if bad, err := d.counter.Undeliverable(ctx, to[0]); err != nil || bad {
-		return !bad, err
+	bad, hour, day, err := d.counter.MailPressure(ctx, to[0], now.Add(-time.Hour), d.perHour, now.Add(-24*time.Hour), d.perDay)
+	if err != nil || bad {
+		return false, err
 	}
-	for _, w := range []struct {
-		limit  int
-		window time.Duration
-	}{{d.perHour, time.Hour}, {d.perDay, 24 * time.Hour}} {
-		if w.limit <= 0 {
-			continue
-		}
-		n, err := d.counter.CountMailTo(ctx, to[0], now.Add(-w.window))
-		if err != nil || n >= w.limit {
-			return false, err
-		}
-	}
-	return true, nil
+	return (d.perHour <= 0 || hour < d.perHour) && (d.perDay <= 0 || day < d.perDay), nil
 }
 
 func (d *Desk) due(start time.Time, dur time.Duration) (time.Time, error) {

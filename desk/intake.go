@@ -21,7 +21,7 @@ type IntakeStore interface {
 	AddAttachment(ctx context.Context, a *ticket.Attachment) error
 	TicketIDByMessageID(ctx context.Context, messageID string) (int64, error)
 	TicketByID(ctx context.Context, id int64) (*ticket.Ticket, error)
-	AddParticipant(ctx context.Context, ticketID int64, email string) error
+	AddParticipants(ctx context.Context, ticketID int64, emails ...string) error
 	IsParticipant(ctx context.Context, ticketID int64, email string) (bool, error)
 	PersonByEmail(ctx context.Context, email string) (*ticket.Person, error)
 	MailByMessageID(ctx context.Context, id string) (*ticket.Outgoing, error)
@@ -128,9 +128,15 @@ func (d *Desk) intake(ctx context.Context, raw []byte, in *ticket.Inbound, src t
 	}
 	if ticketID != 0 {
 		for _, a := range in.Attachments {
+			size, sum := a.Size, a.SHA256
+			if sum == "" {
+				size, sum = int64(len(a.Data)), sha(a.Data)
+			}
+			// A large file stays in the raw message only (Data is nil): the
+			// row indexes it by name, size and hash.
 			if err := d.istore.AddAttachment(ctx, &ticket.Attachment{MessageID: msg.ID, TicketID: ticketID,
-				Filename: ticket.SafeFilename(a.Filename), ContentType: a.ContentType, Size: int64(len(a.Data)),
-				SHA256: sha(a.Data), Data: a.Data}); err != nil {
+				Filename: ticket.SafeFilename(a.Filename), ContentType: a.ContentType, Size: size,
+				SHA256: sum, Data: a.Data}); err != nil {
 				return IntakeResult{}, err
 			}
 		}
@@ -203,12 +209,14 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 		if err != nil {
 			return IntakeResult{}, 0, err
 		}
+		var participants []string
 		for _, a := range append(append([]ticket.Address{in.From}, in.Cc...), in.To...) {
 			if e := strings.ToLower(a.Email); e != "" && !d.isOwn(e) {
-				if err := d.istore.AddParticipant(ctx, t.ID, e); err != nil {
-					return IntakeResult{}, 0, err
-				}
+				participants = append(participants, e)
 			}
+		}
+		if err := d.istore.AddParticipants(ctx, t.ID, participants...); err != nil {
+			return IntakeResult{}, 0, err
 		}
 		return IntakeResult{Disposition: DispTicket, Ticket: t.Number, Reason: how}, t.ID, nil
 	}
@@ -246,7 +254,7 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}
-	if err := d.istore.AddParticipant(ctx, thread.ID, sender); err != nil {
+	if err := d.istore.AddParticipants(ctx, thread.ID, sender); err != nil {
 		return IntakeResult{}, 0, err
 	}
 	return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how}, thread.ID, nil

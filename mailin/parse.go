@@ -4,6 +4,8 @@ package mailin
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"mime"
@@ -207,10 +209,41 @@ func first(as []ticket.Address) ticket.Address {
 	return as[0]
 }
 
+// MaxKeptAttachment is the largest attachment kept decoded beside the raw
+// message; larger ones are only hashed and measured.
+const MaxKeptAttachment = 1 << 20
+
 func readPart(in *ticket.Inbound, p *mail.Part) {
-	body, err := io.ReadAll(io.LimitReader(p.Body, MaxPartBytes))
-	if err != nil {
-		in.Problems = append(in.Problems, "reading part body: "+err.Error())
+	_, isText := p.Header.(*mail.InlineHeader)
+	if isText {
+		ct, _, _ := p.Header.(*mail.InlineHeader).ContentType()
+		isText = ct == "" || ct == "text/plain" || ct == "text/html"
+	}
+	var body []byte
+	var size int64
+	h := sha256.New()
+	if isText {
+		b, err := io.ReadAll(io.LimitReader(p.Body, MaxPartBytes))
+		if err != nil {
+			in.Problems = append(in.Problems, "reading part body: "+err.Error())
+		}
+		body, size = b, int64(len(b))
+	} else {
+		// Keep the first MaxKeptAttachment bytes; past that, only hash.
+		var buf bytes.Buffer
+		n, err := io.Copy(io.MultiWriter(h, &limitedBuffer{&buf, MaxKeptAttachment}), p.Body)
+		if err != nil {
+			in.Problems = append(in.Problems, "reading attachment: "+err.Error())
+		}
+		size = n
+		if n <= MaxKeptAttachment {
+			body = buf.Bytes()
+		}
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if isText {
+		s := sha256.Sum256(body)
+		sum = hex.EncodeToString(s[:])
 	}
 	switch h := p.Header.(type) {
 	case *mail.InlineHeader:
@@ -229,7 +262,8 @@ func readPart(in *ticket.Inbound, p *mail.Part) {
 		}
 		cid := strings.Trim(h.Get("Content-Id"), "<> ")
 		in.Attachments = append(in.Attachments, ticket.InboundAttachment{
-			Filename: ticket.SafeFilename(partName(&h.Header)), ContentType: ct, ContentID: cid, Inline: true, Data: body})
+			Filename: ticket.SafeFilename(partName(&h.Header)), ContentType: ct, ContentID: cid, Inline: true, Data: body,
+			Size: size, SHA256: sum})
 	case *mail.AttachmentHeader:
 		name, err := h.Filename()
 		if err != nil || name == "" {
@@ -237,7 +271,8 @@ func readPart(in *ticket.Inbound, p *mail.Part) {
 		}
 		ct, _, _ := h.ContentType()
 		in.Attachments = append(in.Attachments, ticket.InboundAttachment{
-			Filename: ticket.SafeFilename(Clean(name)), ContentType: ct, ContentID: strings.Trim(h.Get("Content-Id"), "<> "), Data: body})
+			Filename: ticket.SafeFilename(Clean(name)), ContentType: ct, ContentID: strings.Trim(h.Get("Content-Id"), "<> "),
+			Data: body, Size: size, SHA256: sum})
 	}
 }
 
@@ -249,6 +284,19 @@ func partName(h *message.Header) string {
 		return Clean(params["name"])
 	}
 	return ""
+}
+
+// limitedBuffer keeps at most max bytes and silently drops the rest.
+type limitedBuffer struct {
+	b   *bytes.Buffer
+	max int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.max + 1 - l.b.Len(); room > 0 {
+		l.b.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
 }
 
 // fallback fills in what can be read from a message whose header is broken:

@@ -125,3 +125,21 @@ func FuzzHTMLToText(f *testing.F) {
 		}
 	})
 }
+
+func TestLargeAttachmentStaysInRaw(t *testing.T) {
+	in, err := Parse(SampleMessage(3 << 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Attachments) != 1 {
+		t.Fatalf("attachments: %d", len(in.Attachments))
+	}
+	a := in.Attachments[0]
+	if a.Data != nil || a.Size < 2<<20 || len(a.SHA256) != 64 || a.Filename != "evidencia.pdf" {
+		t.Errorf("large attachment: data %d bytes, size %d, sha %q", len(a.Data), a.Size, a.SHA256)
+	}
+	small, _ := Parse(SampleMessage(8 << 10))
+	if b := small.Attachments[0]; len(b.Data) == 0 || int64(len(b.Data)) != b.Size {
+		t.Errorf("small attachment: data %d bytes, size %d", len(b.Data), b.Size)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"mime"
@@ -459,12 +460,8 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 		if len(f.set) == 0 {
 			continue
 		}
-		bufs, err := c.Fetch(f.set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{f.section}}).Collect()
-		if err != nil {
+		if err := fetchBodies(c, f.set, f.section, bodies); err != nil {
 			return fmt.Errorf("fetching %d messages: %w", len(metas), err)
-		}
-		for _, b := range bufs {
-			bodies[b.UID] = b.FindBodySection(f.section)
 		}
 	}
 	var done, quarantined imap.UIDSet
@@ -551,6 +548,37 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 	c.Store(imap.UIDSetNum(failed...), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true,
 		Flags: []imap.Flag{imap.FlagSeen, "$MesaProcesado"}}, nil).Close()
 	return nil
+}
+
+// fetchBodies streams the literals of a FETCH into buffers of their exact
+// size: collecting them would grow each buffer step by step, and for a
+// 35 MB message that garbage costs as much memory as the message.
+func fetchBodies(c *imapclient.Client, set imap.UIDSet, section *imap.FetchItemBodySection, into map[imap.UID][]byte) error {
+	fc := c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}})
+	for msg := fc.Next(); msg != nil; msg = fc.Next() {
+		var uid imap.UID
+		var body []byte
+		for item := msg.Next(); item != nil; item = msg.Next() {
+			switch it := item.(type) {
+			case imapclient.FetchItemDataUID:
+				uid = it.UID
+			case imapclient.FetchItemDataBodySection:
+				if it.Literal == nil {
+					continue
+				}
+				buf := make([]byte, it.Literal.Size())
+				if _, err := io.ReadFull(it.Literal, buf); err != nil {
+					fc.Close()
+					return err
+				}
+				body = buf
+			}
+		}
+		if uid != 0 && body != nil {
+			into[uid] = body
+		}
+	}
+	return fc.Close()
 }
 
 func uidsOf(set imap.UIDSet) []imap.UID {

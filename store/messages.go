@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,21 +19,37 @@ func (db *DB) StoreMessage(ctx context.Context, m *ticket.RawMessage) error {
 	if m.Key == "" {
 		return fmt.Errorf("%w: message without dedupe key", ticket.ErrInvalid)
 	}
-	err := db.get(ctx, &m.ID, `INSERT INTO messages (dedupe_key, message_id, mailbox, uidvalidity,
-		uid, from_addr, subject, raw, received_at, ticket_id, disposition, reason)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
-		clean(m.Key), clean(m.MessageID), clean(m.Mailbox), int64(m.UIDValidity), int64(m.UID),
-		clean(m.From), clean(m.Subject), nonNil(m.Raw), m.ReceivedAt.UTC(), nullID(m.TicketID), clean(m.Disposition),
-		clean(m.Reason))
-	if errors.Is(err, ticket.ErrNotFound) {
-		return fmt.Errorf("storing message %s: %w", m.Key, ticket.ErrAlreadyStored)
-	}
-	if err != nil {
-		return fmt.Errorf("storing message %s: %w", m.Key, err)
-	}
-	return nil
+	return db.InTx(ctx, func(ctx context.Context) error {
+		inline, chunks := m.Raw, 0
+		if len(m.Raw) > chunkSize {
+			inline, chunks = nil, (len(m.Raw)+chunkSize-1)/chunkSize
+		}
+		err := db.get(ctx, &m.ID, `INSERT INTO messages (dedupe_key, message_id, mailbox, uidvalidity,
+			uid, from_addr, subject, raw, raw_chunks, received_at, ticket_id, disposition, reason)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+			clean(m.Key), clean(m.MessageID), clean(m.Mailbox), int64(m.UIDValidity), int64(m.UID),
+			clean(m.From), clean(m.Subject), nonNil(inline), chunks, m.ReceivedAt.UTC(), nullID(m.TicketID),
+			clean(m.Disposition), clean(m.Reason))
+		if errors.Is(err, ticket.ErrNotFound) {
+			return fmt.Errorf("storing message %s: %w", m.Key, ticket.ErrAlreadyStored)
+		}
+		if err != nil {
+			return fmt.Errorf("storing message %s: %w", m.Key, err)
+		}
+		for i := 0; i < chunks; i++ {
+			part := m.Raw[i*chunkSize : min((i+1)*chunkSize, len(m.Raw))]
+			if _, err := db.exec(ctx, `INSERT INTO message_chunks (message_id, seq, data) VALUES (?, ?, ?)`, m.ID, i, part); err != nil {
+				return fmt.Errorf("storing part %d of message %s: %w", i, m.Key, err)
+			}
+		}
+		return nil
+	})
 }
+
+// chunkSize is the largest raw message stored in one column; larger ones
+// go to message_chunks in pieces of this size.
+const chunkSize = 1 << 20
 
 // SetMessageOutcome records which ticket a stored message went to, what
 // intake did with it and why.
@@ -46,24 +63,44 @@ func (db *DB) SetMessageOutcome(ctx context.Context, id, ticketID int64, disposi
 }
 
 const messageCols = `id, dedupe_key, message_id, mailbox, uidvalidity, uid, from_addr, subject,
-	raw, received_at, COALESCE(ticket_id, 0), disposition, reason`
+	raw, raw_chunks, received_at, COALESCE(ticket_id, 0), disposition, reason`
 
-func scanMessage(r scanner) (*ticket.RawMessage, error) {
+func scanMessage(r scanner) (*ticket.RawMessage, int, error) {
 	var m ticket.RawMessage
 	var uidv, uid int64
+	var chunks int
 	if err := r.Scan(&m.ID, &m.Key, &m.MessageID, &m.Mailbox, &uidv, &uid, &m.From, &m.Subject,
-		&m.Raw, &m.ReceivedAt, &m.TicketID, &m.Disposition, &m.Reason); err != nil {
-		return nil, err
+		&m.Raw, &chunks, &m.ReceivedAt, &m.TicketID, &m.Disposition, &m.Reason); err != nil {
+		return nil, 0, err
 	}
 	m.UIDValidity, m.UID, m.ReceivedAt = uint32(uidv), uint32(uid), m.ReceivedAt.UTC()
-	return &m, nil
+	return &m, chunks, nil
 }
 
-// MessageByKey returns the stored message with that dedupe key.
+// MessageByKey returns the stored message with that dedupe key, its raw
+// bytes reassembled when they were stored in chunks.
 func (db *DB) MessageByKey(ctx context.Context, key string) (*ticket.RawMessage, error) {
-	m, err := scanMessage(db.queryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE dedupe_key = ?`, key))
+	m, chunks, err := scanMessage(db.queryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE dedupe_key = ?`, key))
 	if err != nil {
 		return nil, fmt.Errorf("reading message %s: %w", key, db.translate(err))
+	}
+	if chunks > 0 {
+		rows, err := db.query(ctx, `SELECT data FROM message_chunks WHERE message_id = ? ORDER BY seq`, m.ID)
+		if err != nil {
+			return nil, fmt.Errorf("reading message %s: %w", key, err)
+		}
+		defer rows.Close()
+		m.Raw = make([]byte, 0, chunks*chunkSize)
+		for rows.Next() {
+			var part []byte
+			if err := rows.Scan(&part); err != nil {
+				return nil, fmt.Errorf("reading message %s: %w", key, err)
+			}
+			m.Raw = append(m.Raw, part...)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("reading message %s: %w", key, db.translate(err))
+		}
 	}
 	return m, nil
 }
@@ -160,12 +197,27 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
-// AddParticipant records that email takes part in a ticket.
-func (db *DB) AddParticipant(ctx context.Context, ticketID int64, email string) error {
-	_, err := db.exec(ctx, `INSERT INTO ticket_participants (ticket_id, email) VALUES (?, ?)
-		ON CONFLICT (ticket_id, email) DO NOTHING`, ticketID, strings.ToLower(clean(email)))
-	if err != nil {
-		return fmt.Errorf("adding participant to ticket %d: %w", ticketID, err)
+// AddParticipants records that the addresses take part in a ticket, in
+// one statement.
+func (db *DB) AddParticipants(ctx context.Context, ticketID int64, emails ...string) error {
+	var uniq []string
+	for _, e := range emails {
+		// One statement may not touch the same row twice (PostgreSQL).
+		if e = strings.ToLower(clean(e)); e != "" && !slices.Contains(uniq, e) {
+			uniq = append(uniq, e)
+		}
+	}
+	if len(uniq) == 0 {
+		return nil
+	}
+	q := `INSERT INTO ticket_participants (ticket_id, email) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?, ?), ", len(uniq)), ", ") + ` ON CONFLICT (ticket_id, email) DO NOTHING`
+	args := make([]any, 0, 2*len(uniq))
+	for _, e := range uniq {
+		args = append(args, ticketID, e)
+	}
+	if _, err := db.exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("adding participants to ticket %d: %w", ticketID, err)
 	}
 	return nil
 }

@@ -105,17 +105,6 @@ func (db *DB) MailByMessageID(ctx context.Context, id string) (*ticket.Outgoing,
 	return m, nil
 }
 
-// CountMailTo counts the outbox rows addressed to exactly addr and created
-// at or after since: the per-sender limit of automatic answers.
-func (db *DB) CountMailTo(ctx context.Context, addr string, since time.Time) (int, error) {
-	var n int
-	err := db.get(ctx, &n, `SELECT COUNT(*) FROM outbox WHERE to_addrs = ? AND created_at >= ?`, strings.ToLower(addr), since.UTC())
-	if err != nil {
-		return 0, fmt.Errorf("counting mail to %s: %w", addr, err)
-	}
-	return n, nil
-}
-
 // LatestMail returns the most recent outbox row of a ticket, addressed to
 // exactly to when it is not empty.
 func (db *DB) LatestMail(ctx context.Context, ticketID int64, to string) (*ticket.Outgoing, error) {
@@ -163,11 +152,23 @@ func (db *DB) MarkUndeliverable(ctx context.Context, addr, reason string, at tim
 	return nil
 }
 
-// Undeliverable reports whether mail to addr bounced permanently.
-func (db *DB) Undeliverable(ctx context.Context, addr string) (bool, error) {
-	var n int
-	if err := db.get(ctx, &n, `SELECT COUNT(*) FROM undeliverable WHERE email = ?`, strings.ToLower(addr)); err != nil {
-		return false, fmt.Errorf("checking %s: %w", addr, err)
+// MailPressure answers, in one round trip, what the automatic-mail
+// throttle needs: whether addr bounces permanently, and how many mails went
+// to it since hourSince and since daySince, each counted up to its max.
+func (db *DB) MailPressure(ctx context.Context, addr string, hourSince time.Time, hourMax int, daySince time.Time, dayMax int) (bool, int, int, error) {
+	addr = strings.ToLower(addr)
+	var r struct {
+		Bad  int `db:"bad"`
+		Hour int `db:"hour"`
+		Day  int `db:"day"`
 	}
-	return n > 0, nil
+	err := db.get(ctx, &r, `SELECT
+		(SELECT COUNT(*) FROM undeliverable WHERE email = ?) AS bad,
+		(SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE to_addrs = ? AND created_at >= ? LIMIT ?) AS h) AS hour,
+		(SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE to_addrs = ? AND created_at >= ? LIMIT ?) AS d) AS day`,
+		addr, addr, hourSince.UTC(), max(hourMax, 0), addr, daySince.UTC(), max(dayMax, 0))
+	if err != nil {
+		return false, 0, 0, fmt.Errorf("reading mail pressure on %s: %w", addr, err)
+	}
+	return r.Bad > 0, r.Hour, r.Day, nil
 }

@@ -49,7 +49,12 @@ type InboundAttachment struct {
 	ContentType string
 	ContentID   string // for inline images, without angle brackets
 	Inline      bool
-	Data        []byte
+	Size        int64  // decoded size in bytes
+	SHA256      string // of the decoded content, hex
+	// Data is the decoded content; nil for a large file, which stays only
+	// in the raw message (decoded again when someone asks for it), so that
+	// a 35 MB mail is not held and stored twice.
+	Data []byte
 }
 
 // Source says where an inbound message came from.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,12 +46,14 @@ func (r *benchRunner) close() {
 
 func bench() command {
 	var n, lat, size, largeMB *int
+	var cpuprofile *string
 	return command{
 		flags: func(fs *flag.FlagSet) {
 			n = fs.Int("messages", 2000, "messages appended for the throughput run")
 			lat = fs.Int("latency", 100, "messages appended one at a time, while idle, for the latency run")
 			size = fs.Int("size", 5<<10, "size of each message in bytes")
 			largeMB = fs.Int("large-mb", 35, "size of the large message whose peak memory is measured; 0 skips it")
+			cpuprofile = fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 		},
 		run: func(ctx context.Context, e *env) (code int) {
 			r := &benchRunner{}
@@ -64,6 +67,16 @@ func bench() command {
 					code = exitFail
 				}
 			}()
+			if *cpuprofile != "" {
+				f, err := os.Create(*cpuprofile)
+				if err != nil {
+					fmt.Fprintln(e.stderr, "mesa bench:", err)
+					return exitFail
+				}
+				defer f.Close()
+				pprof.StartCPUProfile(f)
+				defer pprof.StopCPUProfile()
+			}
 			if err := benchIntake(ctx, r, e, *n, *lat, *size, *largeMB); err != nil {
 				fmt.Fprintln(e.stderr, "mesa bench:", err)
 				return exitFail

@@ -364,6 +364,18 @@ func testEventsMessages(t *testing.T, db *store.DB) {
 		gm.Subject != m.Subject || gm.From != m.From || !gm.ReceivedAt.Equal(at) || gm.Disposition != "ticket" {
 		t.Errorf("message round trip: got %+v", gm)
 	}
+	// A large message is stored in chunks and comes back byte for byte.
+	big := bytes.Repeat([]byte("0123456789abcdef\r\n\x00\xff"), 150000) // 3.3 MB
+	bm := &ticket.RawMessage{Key: "<big@x>", Raw: big, ReceivedAt: at}
+	if err := db.StoreMessage(ctx, bm); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.StoreMessage(ctx, &ticket.RawMessage{Key: "<big@x>", Raw: big, ReceivedAt: at}); !errors.Is(err, ticket.ErrAlreadyStored) {
+		t.Errorf("large duplicate: got %v", err)
+	}
+	if got, err := db.MessageByKey(ctx, "<big@x>"); err != nil || !bytes.Equal(got.Raw, big) {
+		t.Errorf("large message round trip: %d bytes, %v", len(got.Raw), err)
+	}
 	if err := db.SetMessageOutcome(ctx, m.ID, tk.ID, "reply", "by header"); err != nil {
 		t.Fatal(err)
 	}
@@ -551,10 +563,11 @@ func second[T any](_ T, err error) error { return err }
 func testIntakeBookkeeping(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	tk := newTicket(t, ctx, db, 2026)
-	for _, e := range []string{"Ana@Entidad.gov.co", "ana@entidad.gov.co", "jefe@entidad.gov.co"} {
-		if err := db.AddParticipant(ctx, tk.ID, e); err != nil {
-			t.Fatal(err)
-		}
+	if err := db.AddParticipants(ctx, tk.ID, "Ana@Entidad.gov.co", "ana@entidad.gov.co", "jefe@entidad.gov.co"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddParticipants(ctx, tk.ID, "jefe@entidad.gov.co", ""); err != nil {
+		t.Fatalf("adding an existing participant again: %v", err)
 	}
 	for email, want := range map[string]bool{"ANA@entidad.gov.co": true, "jefe@entidad.gov.co": true, "otro@x.co": false} {
 		if got, err := db.IsParticipant(ctx, tk.ID, email); err != nil || got != want {
@@ -578,10 +591,18 @@ func testIntakeBookkeeping(t *testing.T, db *store.DB) {
 	if got, err := db.MailByMessageID(ctx, "ack.1@mesa"); err != nil || got.ID != m.ID {
 		t.Errorf("MailByMessageID: got %+v %v", got, err)
 	}
-	if n, err := db.CountMailTo(ctx, "ana@entidad.gov.co", at.Add(-time.Hour)); err != nil || n != 1 {
-		t.Errorf("CountMailTo: got %d %v, want 1", n, err)
-	}
-	if n, _ := db.CountMailTo(ctx, "ana@entidad.gov.co", at.Add(time.Second)); n != 0 {
-		t.Errorf("CountMailTo after the mail: got %d, want 0", n)
+	m2 := *m
+	m2.ID, m2.DedupeKey = 0, "ack2"
+	db.EnqueueMail(ctx, &m2)
+	db.MarkUndeliverable(ctx, "gone@x.co", "5.1.1", at)
+	for _, c := range []struct {
+		addr            string
+		bad             bool
+		hour, day, hmax int
+	}{{"ANA@entidad.gov.co", false, 2, 2, 5}, {"ana@entidad.gov.co", false, 1, 2, 1}, {"gone@x.co", true, 0, 0, 5}} {
+		bad, h, d, err := db.MailPressure(ctx, c.addr, at.Add(-time.Hour), c.hmax, at.Add(-24*time.Hour), 10)
+		if err != nil || bad != c.bad || h != c.hour || d != c.day {
+			t.Errorf("MailPressure(%s): got %v %d %d %v, want %v %d %d", c.addr, bad, h, d, err, c.bad, c.hour, c.day)
+		}
 	}
 }
