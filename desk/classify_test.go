@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,20 +12,13 @@ import (
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/sla"
 	"github.com/mesadeservicios/mesa/store"
+	"github.com/mesadeservicios/mesa/store/storetest"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
 func setupClassified(t *testing.T, now time.Time) (*desk.Desk, *store.DB, *sla.Calendar) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "m.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.SQLite(t)
 	eng, err := rules.Default()
 	if err != nil {
 		t.Fatal(err)

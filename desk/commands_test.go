@@ -3,7 +3,6 @@ package desk_test
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/sla"
 	"github.com/mesadeservicios/mesa/store"
+	"github.com/mesadeservicios/mesa/store/storetest"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -27,12 +27,7 @@ type staffEnv struct {
 func newStaffEnv(t *testing.T) *staffEnv {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "m.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	db.Migrate(ctx)
+	db := storetest.SQLite(t)
 	db.SaveGroup(ctx, ticket.Group{Key: "infraestructura"})
 	for _, p := range []*ticket.Person{
 		{Email: "carlos@entidad.gov.co", Role: ticket.RoleTechnician, Level: 1, Groups: []string{"infraestructura"}, Active: true},

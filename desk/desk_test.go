@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/mesadeservicios/mesa/desk"
 	"github.com/mesadeservicios/mesa/store"
+	"github.com/mesadeservicios/mesa/store/storetest"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -38,15 +38,7 @@ func (c *clock) now() time.Time { return c.t }
 
 func setup(t *testing.T, n desk.Notifier) (*desk.Desk, *store.DB, *clock) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "m.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.SQLite(t)
 	// Friday 20 March 2026, 16:00 in Bogotá.
 	c := &clock{t: time.Date(2026, 3, 20, 21, 0, 0, 0, time.UTC)}
 	d, err := desk.New(db, &desk.Options{Notifier: n, Now: c.now, Logger: slog.New(slog.DiscardHandler)})

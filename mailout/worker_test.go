@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/mesadeservicios/mesa/store"
+	"github.com/mesadeservicios/mesa/store/storetest"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -102,14 +102,7 @@ func (c *clock) add(d time.Duration) {
 func setupOutbox(t *testing.T, n int) (*store.DB, *clock, int64) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "m.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.SQLite(t)
 	c := &clock{t: time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC)}
 	tk := &ticket.Ticket{Number: "MS-2026-000001", Year: 2026, Seq: 1, Subject: "x", Requester: "ana@entidad.gov.co",
 		State: ticket.Abierto, Type: ticket.Incidente, Criticality: ticket.Media, Category: "ti.vpn", AccessKey: "k",
