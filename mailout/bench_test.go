@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mesadeservicios/mesa/internal/testsmtp"
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/ticket"
 )
@@ -37,8 +38,8 @@ func BenchmarkOutbox(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	s := startSink(b, "")
-	sender, _ := NewSMTP(SMTPOptions{Addr: s.addr, TLS: "none"})
+	s := testsmtp.Start(b, "")
+	sender, _ := NewSMTP(SMTPOptions{Addr: s.Addr, TLS: "none"})
 	w := NewWorker(db, sender, WorkerOptions{Now: func() time.Time { return now }, Batch: 50, Logger: slog.New(slog.DiscardHandler)})
 	b.ResetTimer()
 	start := time.Now()
@@ -53,7 +54,7 @@ func BenchmarkOutbox(b *testing.B) {
 		sent += n
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "mails/s")
-	if got := len(s.messages()); got != b.N || w.Stats().Sent != b.N {
+	if got := len(s.Messages()); got != b.N || w.Stats().Sent != b.N {
 		b.Fatalf("sink got %d, worker sent %d, want %d", got, w.Stats().Sent, b.N)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -14,78 +13,11 @@ import (
 
 	gosmtp "github.com/emersion/go-smtp"
 
+	"github.com/mesadeservicios/mesa/internal/testsmtp"
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/store/storetest"
 	"github.com/mesadeservicios/mesa/ticket"
 )
-
-// sink is an in-process SMTP server that records what it accepts and can
-// answer with faults.
-type sink struct {
-	mu    sync.Mutex
-	got   [][]byte
-	rcpts [][]string
-	fail  []error // answers to DATA, in order; nil means accept
-	srv   *gosmtp.Server
-	addr  string
-}
-
-type sinkSession struct {
-	s  *sink
-	to []string
-}
-
-func (s *sink) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return &sinkSession{s: s}, nil }
-func (ss *sinkSession) Reset()                                  { ss.to = nil }
-func (ss *sinkSession) Logout() error                           { return nil }
-func (ss *sinkSession) Mail(string, *gosmtp.MailOptions) error  { return nil }
-func (ss *sinkSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
-	ss.to = append(ss.to, to)
-	return nil
-}
-func (ss *sinkSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	ss.s.mu.Lock()
-	defer ss.s.mu.Unlock()
-	if len(ss.s.fail) > 0 {
-		f := ss.s.fail[0]
-		ss.s.fail = ss.s.fail[1:]
-		if f != nil {
-			return f
-		}
-	}
-	ss.s.got = append(ss.s.got, b)
-	ss.s.rcpts = append(ss.s.rcpts, ss.to)
-	return nil
-}
-
-func startSink(t testing.TB, addr string, fail ...error) *sink {
-	t.Helper()
-	s := &sink{fail: fail}
-	s.srv = gosmtp.NewServer(s)
-	s.srv.Domain, s.srv.AllowInsecureAuth = "localhost", true
-	s.srv.MaxMessageBytes = 1 << 20
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = ln.Addr().String()
-	go s.srv.Serve(ln)
-	t.Cleanup(func() { s.srv.Close() })
-	return s
-}
-
-func (s *sink) messages() [][]byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([][]byte(nil), s.got...)
-}
 
 type clock struct {
 	mu sync.Mutex
@@ -145,12 +77,12 @@ func kinds(t *testing.T, db *store.DB, id int64) map[ticket.EventKind]int {
 func TestWorkerSendsExactBytes(t *testing.T) {
 	ctx := context.Background()
 	db, c, tid := setupOutbox(t, 3)
-	s := startSink(t, "")
-	w := worker(t, db, c, s.addr)
+	s := testsmtp.Start(t, "")
+	w := worker(t, db, c, s.Addr)
 	if n, err := w.Once(ctx); err != nil || n != 3 {
 		t.Fatalf("once: %d %v", n, err)
 	}
-	got := s.messages()
+	got := s.Messages()
 	if len(got) != 3 {
 		t.Fatalf("sink got %d mails, want 3", len(got))
 	}
@@ -172,8 +104,8 @@ func TestWorkerSendsExactBytes(t *testing.T) {
 func TestWorkerRetriesTemporaryFailures(t *testing.T) {
 	ctx := context.Background()
 	db, c, _ := setupOutbox(t, 1)
-	s := startSink(t, "", &gosmtp.SMTPError{Code: 451, Message: "try later"}, &gosmtp.SMTPError{Code: 421, Message: "busy"})
-	w := worker(t, db, c, s.addr)
+	s := testsmtp.Start(t, "", &gosmtp.SMTPError{Code: 451, Message: "try later"}, &gosmtp.SMTPError{Code: 421, Message: "busy"})
+	w := worker(t, db, c, s.Addr)
 	w.Once(ctx)
 	m, _ := db.MailByDedupeKey(ctx, "ka")
 	if m.State != ticket.OutboxPending || m.Attempts != 1 || !m.NextAttemptAt.Equal(c.now().Add(time.Minute)) {
@@ -191,16 +123,16 @@ func TestWorkerRetriesTemporaryFailures(t *testing.T) {
 	c.add(2 * time.Minute)
 	w.Once(ctx)
 	m, _ = db.MailByDedupeKey(ctx, "ka")
-	if m.State != ticket.OutboxSent || len(s.messages()) != 1 {
-		t.Errorf("after recovery: %+v, sink %d", m, len(s.messages()))
+	if m.State != ticket.OutboxSent || len(s.Messages()) != 1 {
+		t.Errorf("after recovery: %+v, sink %d", m, len(s.Messages()))
 	}
 }
 
 func TestWorkerPermanentFailure(t *testing.T) {
 	ctx := context.Background()
 	db, c, tid := setupOutbox(t, 1)
-	s := startSink(t, "", &gosmtp.SMTPError{Code: 550, Message: "no such user"})
-	w := worker(t, db, c, s.addr)
+	s := testsmtp.Start(t, "", &gosmtp.SMTPError{Code: 550, Message: "no such user"})
+	w := worker(t, db, c, s.Addr)
 	w.Once(ctx)
 	m, _ := db.MailByDedupeKey(ctx, "ka")
 	if m.State != ticket.OutboxFailed || m.SentAt != nil {
@@ -245,12 +177,12 @@ func TestSMTPDownThenUp(t *testing.T) {
 		w.Once(ctx)
 		c.add(10 * time.Minute)
 	}
-	s := startSink(t, addr)
+	s := testsmtp.Start(t, addr)
 	for i := 0; i < 5; i++ {
 		c.add(time.Hour)
 		w.Once(ctx)
 	}
-	if got := len(s.messages()); got != 5 {
+	if got := len(s.Messages()); got != 5 {
 		t.Fatalf("delivered %d, want 5", got)
 	}
 	if st := w.Stats(); st.Sent != 5 || st.Failed != 0 {
@@ -261,22 +193,22 @@ func TestSMTPDownThenUp(t *testing.T) {
 func TestSMTPTooLargeForServer(t *testing.T) {
 	ctx := context.Background()
 	db, c, _ := setupOutbox(t, 1)
-	s := startSink(t, "")
-	s.srv.MaxMessageBytes = 10 // advertised as SIZE 10
-	w := worker(t, db, c, s.addr)
+	s := testsmtp.Start(t, "")
+	s.Server.MaxMessageBytes = 10 // advertised as SIZE 10
+	w := worker(t, db, c, s.Addr)
 	w.Once(ctx)
 	m, _ := db.MailByDedupeKey(ctx, "ka")
-	if m.State != ticket.OutboxFailed || len(s.messages()) != 0 || !strings.Contains(m.LastError, "SIZE 10") {
+	if m.State != ticket.OutboxFailed || len(s.Messages()) != 0 || !strings.Contains(m.LastError, "SIZE 10") {
 		t.Errorf("oversized mail: %+v", m)
 	}
 }
 
 func TestStartTLSRequired(t *testing.T) {
-	s := startSink(t, "") // no TLS configured: no STARTTLS offered
-	sm, _ := NewSMTP(SMTPOptions{Addr: s.addr, TLS: "starttls", Timeout: time.Second})
+	s := testsmtp.Start(t, "") // no TLS configured: no STARTTLS offered
+	sm, _ := NewSMTP(SMTPOptions{Addr: s.Addr, TLS: "starttls", Timeout: time.Second})
 	err := sm.Send(context.Background(), "a@x.co", []string{"b@x.co"}, []byte("Subject: x\r\n\r\nx\r\n"))
 	var se *SendError
-	if !errors.As(err, &se) || se.Temporary || len(s.messages()) != 0 {
+	if !errors.As(err, &se) || se.Temporary || len(s.Messages()) != 0 {
 		t.Errorf("got %v, want a permanent refusal to send in clear text", err)
 	}
 }
@@ -291,8 +223,8 @@ func (r *recorder) RecordMail(_ context.Context, id int64, e *ticket.Event) erro
 func TestWorkerRecorder(t *testing.T) {
 	ctx := context.Background()
 	db, c, tid := setupOutbox(t, 1)
-	s := startSink(t, "", &gosmtp.SMTPError{Code: 550, Message: "no such user"})
-	sender, _ := NewSMTP(SMTPOptions{Addr: s.addr, TLS: "none"})
+	s := testsmtp.Start(t, "", &gosmtp.SMTPError{Code: 550, Message: "no such user"})
+	sender, _ := NewSMTP(SMTPOptions{Addr: s.Addr, TLS: "none"})
 	rec := &recorder{}
 	w := NewWorker(db, sender, WorkerOptions{Now: c.now, Logger: slog.New(slog.DiscardHandler), Recorder: rec})
 	w.Once(ctx)

@@ -5,14 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/internal/testpg"
@@ -117,15 +114,7 @@ func TestServeInProcess(t *testing.T) {
 	}
 	cfg.Groups = []config.Group{{Key: "soporte", Name: "Soporte"}}
 	cfg.People = []config.Person{{Email: "Ana@X.co", Name: "Ana", Role: "technician", Level: 1, Groups: []string{"soporte"}}}
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-
+	app, ctx, stop := startApp(t, cfg)
 	resp, err := http.Get("http://" + app.Addr() + "/healthz")
 	if err != nil {
 		t.Fatal(err)
@@ -140,13 +129,5 @@ func TestServeInProcess(t *testing.T) {
 	if err != nil || p.Level != 1 || fmt.Sprint(p.Groups) != "[soporte]" {
 		t.Errorf("people from config: got %+v, %v", p, err)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("did not stop within 10 s")
-	}
+	stop()
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net"
 	"net/smtp"
 	"strconv"
@@ -40,15 +38,7 @@ func TestEndToEndThroughPostfix(t *testing.T) {
 	}
 	cfg.Groups = []config.Group{{Key: "infraestructura", Name: "Infraestructura"}}
 	cfg.People = []config.Person{{Email: "carlos@entidad.gov.co", Name: "Carlos", Role: "technician", Level: 1, Groups: []string{"infraestructura"}}}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	app, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
+	app, _, stop := startApp(t, cfg)
 
 	send := func(from, subject, extra, body string) {
 		t.Helper()
@@ -92,12 +82,7 @@ func TestEndToEndThroughPostfix(t *testing.T) {
 	if !strings.Contains(closed.Text, "Se habilitó la VPN.") {
 		t.Errorf("closure notice:\n%s", closed.Text)
 	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		t.Fatal("the daemon did not stop")
-	}
+	stop()
 }
 
 // waitMail waits for a message whose subject contains want in user's INBOX.

@@ -1,21 +1,17 @@
 package main
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
-	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/internal/testimap"
 	"github.com/mesadeservicios/mesa/internal/testpg"
+	"github.com/mesadeservicios/mesa/internal/testsmtp"
 	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/ticket"
@@ -27,8 +23,8 @@ import (
 func TestServeReadsMailbox(t *testing.T) {
 	srv := testimap.Start(t, "mesa")
 	host, port, _ := net.SplitHostPort(srv.Addr)
-	sink := startSMTPSink(t)
-	shost, sport, _ := net.SplitHostPort(sink.addr)
+	sink := testsmtp.Start(t, "")
+	shost, sport, _ := net.SplitHostPort(sink.Addr)
 	cfg, err := config.Load("", []string{"MESA_DATABASE_URL=" + testpg.NewDatabase(t), "MESA_HTTP_LISTEN=127.0.0.1:0",
 		"MESA_IMAP_HOST=" + host, "MESA_IMAP_PORT=" + port, "MESA_IMAP_TLS=none", "MESA_IMAP_INSECURE_PLAINTEXT=true",
 		"MESA_IMAP_USERNAME=mesa", "MESA_IMAP_PASSWORD=mesapw", "MESA_DESK_ADDRESSES=mesa@entidad.gov.co",
@@ -36,15 +32,7 @@ func TestServeReadsMailbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	app, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
+	app, ctx, stop := startApp(t, cfg)
 
 	c, err := imapclient.DialInsecure(srv.Addr, nil)
 	if err != nil {
@@ -90,7 +78,7 @@ func TestServeReadsMailbox(t *testing.T) {
 	// the same ticket.
 	var sent []byte
 	for deadline := time.Now().Add(20 * time.Second); sent == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if got := sink.messages(); len(got) > 0 {
+		if got := sink.Messages(); len(got) > 0 {
 			sent = got[0]
 		}
 	}
@@ -122,56 +110,5 @@ func TestServeReadsMailbox(t *testing.T) {
 	if comments != 1 {
 		t.Errorf("the reply did not land on %s", tk.Number)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("the daemon did not stop within 15 s")
-	}
-}
-
-type smtpSink struct {
-	mu   sync.Mutex
-	got  [][]byte
-	addr string
-}
-
-func (s *smtpSink) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return &smtpSession{s: s}, nil }
-
-type smtpSession struct{ s *smtpSink }
-
-func (ss *smtpSession) Reset()                                 {}
-func (ss *smtpSession) Logout() error                          { return nil }
-func (ss *smtpSession) Mail(string, *gosmtp.MailOptions) error { return nil }
-func (ss *smtpSession) Rcpt(string, *gosmtp.RcptOptions) error { return nil }
-func (ss *smtpSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	ss.s.mu.Lock()
-	ss.s.got = append(ss.s.got, b)
-	ss.s.mu.Unlock()
-	return err
-}
-
-func (s *smtpSink) messages() [][]byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([][]byte(nil), s.got...)
-}
-
-func startSMTPSink(t *testing.T) *smtpSink {
-	t.Helper()
-	s := &smtpSink{}
-	srv := gosmtp.NewServer(s)
-	srv.Domain, srv.AllowInsecureAuth = "localhost", true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = ln.Addr().String()
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return s
+	stop()
 }
