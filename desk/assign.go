@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -16,18 +17,46 @@ type Directory interface {
 	PersonByEmail(ctx context.Context, email string) (*ticket.Person, error)
 }
 
+// loadTTL is how long a group's load is reused before it is read again;
+// within it, each assignment made here updates the cached counts.
+const loadTTL = 30 * time.Second
+
+type groupLoad struct {
+	at    time.Time
+	loads []ticket.Load
+}
+
 // pick chooses who in group takes a ticket: the technician of the wanted
 // level (0: any) with the fewest open tickets, the longest idle on ties.
 func (d *Desk) pick(ctx context.Context, group string, level int) (string, error) {
 	if d.dir == nil || group == "" {
 		return "", nil
 	}
-	load, err := d.dir.GroupLoad(ctx, group)
-	if err != nil {
-		return "", err
+	d.loadMu.Lock()
+	defer d.loadMu.Unlock()
+	now := d.now()
+	gl, ok := d.loads[group]
+	if !ok || now.Sub(gl.at) > loadTTL || now.Before(gl.at) {
+		loads, err := d.dir.GroupLoad(ctx, group)
+		if err != nil {
+			return "", err
+		}
+		gl = &groupLoad{at: now, loads: loads}
+		d.loads[group] = gl
 	}
-	for _, l := range load {
+	for i, l := range gl.loads {
 		if level == 0 || l.Level == level {
+			// Count the assignment now, so the next ticket goes to the next
+			// technician without reading the store again.
+			gl.loads[i].Open++
+			gl.loads[i].LastAssigned = now.UnixNano()
+			sort.SliceStable(gl.loads, func(a, b int) bool {
+				x, y := gl.loads[a], gl.loads[b]
+				if x.Open != y.Open {
+					return x.Open < y.Open
+				}
+				return x.LastAssigned < y.LastAssigned
+			})
 			return l.Email, nil
 		}
 	}

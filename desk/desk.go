@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mesadeservicios/mesa/rules"
@@ -114,7 +115,9 @@ type Desk struct {
 	dir       Directory   // nil: no automatic assignment
 	replier   Replier     // nil: command results are not mailed
 	authID    string      // trusted authserv-id for technician commands
-	noAuth    bool        // commands accepted without the authentication check
+	loadMu    sync.Mutex
+	loads     map[string]*groupLoad // recent technician load per group
+	noAuth    bool                  // commands accepted without the authentication check
 	counter   MailCounter
 	addresses []string
 	perHour   int
@@ -149,6 +152,7 @@ func New(s Store, opts *Options) (*Desk, error) {
 		d.log = slog.Default()
 	}
 	d.istore, _ = s.(IntakeStore)
+	d.loads = map[string]*groupLoad{}
 	d.dir, _ = s.(Directory)
 	d.replier, d.authID, d.noAuth = opts.Replier, opts.TrustedAuthServID, opts.AllowUnauthenticatedCommands
 	if d.noAuth {
@@ -265,6 +269,13 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 		data = string(b)
 	}
 	err = d.store.InTx(ctx, func(ctx context.Context) error {
+		// The least loaded technician of the owning group takes it; the
+		// ticket is written once, already assigned.
+		who, err := d.pick(ctx, t.Group, 0)
+		if err != nil {
+			return err
+		}
+		t.Assignee = who
 		seq, err := d.store.NextTicketSeq(ctx, t.Year)
 		if err != nil {
 			return err
@@ -278,14 +289,8 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 			Body: nt.Body, To: string(t.State), Data: data}); err != nil {
 			return err
 		}
-		// The least loaded technician of the owning group takes it.
-		who, err := d.pick(ctx, t.Group, 0)
-		if err != nil || who == "" {
-			return err
-		}
-		t.Assignee = who
-		if err := d.store.UpdateTicket(ctx, t); err != nil {
-			return err
+		if who == "" {
+			return nil
 		}
 		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventAssigned, Actor: ticket.SystemActor, At: now, To: who, Body: nt.Body})
 	})

@@ -27,7 +27,6 @@ type IntakeStore interface {
 	MailByMessageID(ctx context.Context, id string) (*ticket.Outgoing, error)
 	LatestMail(ctx context.Context, ticketID int64, to string) (*ticket.Outgoing, error)
 	UpdateMail(ctx context.Context, m *ticket.Outgoing) error
-	SaveCursor(ctx context.Context, c ticket.Cursor) error
 	MarkUndeliverable(ctx context.Context, addr, reason string, at time.Time) error
 }
 
@@ -82,21 +81,16 @@ var (
 
 // Intake turns one inbound message into what it means for the desk: a new
 // ticket, a reply to one, an automatic reply, a bounce, or a message to
-// quarantine, all in one transaction with the raw bytes and the cursor of
-// src's mailbox. A message already stored changes nothing (duplicate).
+// quarantine, all in one transaction with the raw bytes. A message already
+// stored changes nothing (duplicate). The mailbox cursor is the poller's
+// business: correctness rests on the dedupe key, the cursor only saves
+// work, so it is saved once per batch rather than in every transaction.
 func (d *Desk) Intake(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source) (IntakeResult, error) {
 	var res IntakeResult
 	err := d.store.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		res, err = d.intake(ctx, raw, in, src)
-		if err != nil {
-			return err
-		}
-		if src.UIDValidity != 0 && src.UID != 0 {
-			return d.istore.SaveCursor(ctx, ticket.Cursor{Mailbox: src.Mailbox, UIDValidity: src.UIDValidity,
-				LastUID: src.UID, UpdatedAt: d.now().UTC()})
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return IntakeResult{}, fmt.Errorf("intake of %s: %w", MessageKey(in.MessageID, raw), err)
@@ -469,24 +463,17 @@ func (d *Desk) HandleMail(ctx context.Context, raw []byte, in *ticket.Inbound, s
 }
 
 // QuarantineMail keeps a message that could not be processed, with the
-// reason, and moves the mailbox cursor past it. A message already stored
-// keeps its first record.
+// reason. A message already stored keeps its first record.
 func (d *Desk) QuarantineMail(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source, reason string) error {
-	return d.store.InTx(ctx, func(ctx context.Context) error {
-		received := src.ReceivedAt
-		if received.IsZero() {
-			received = d.now()
-		}
-		err := d.istore.StoreMessage(ctx, &ticket.RawMessage{Key: MessageKey(in.MessageID, raw), MessageID: in.MessageID,
-			Mailbox: src.Mailbox, UIDValidity: src.UIDValidity, UID: src.UID, From: in.From.Email, Subject: in.Subject,
-			Raw: raw, ReceivedAt: received.UTC(), Disposition: string(DispQuarantined), Reason: reason})
-		if err != nil && !errors.Is(err, ticket.ErrAlreadyStored) {
-			return err
-		}
-		if src.UIDValidity != 0 && src.UID != 0 {
-			return d.istore.SaveCursor(ctx, ticket.Cursor{Mailbox: src.Mailbox, UIDValidity: src.UIDValidity,
-				LastUID: src.UID, UpdatedAt: d.now().UTC()})
-		}
-		return nil
-	})
+	received := src.ReceivedAt
+	if received.IsZero() {
+		received = d.now()
+	}
+	err := d.istore.StoreMessage(ctx, &ticket.RawMessage{Key: MessageKey(in.MessageID, raw), MessageID: in.MessageID,
+		Mailbox: src.Mailbox, UIDValidity: src.UIDValidity, UID: src.UID, From: in.From.Email, Subject: in.Subject,
+		Raw: raw, ReceivedAt: received.UTC(), Disposition: string(DispQuarantined), Reason: reason})
+	if err != nil && !errors.Is(err, ticket.ErrAlreadyStored) {
+		return err
+	}
+	return nil
 }

@@ -30,16 +30,18 @@ type State interface {
 	Cursor(ctx context.Context, mailbox string, uidValidity uint32) (ticket.Cursor, error)
 	// RecordFailure counts a failed attempt and returns the count so far.
 	RecordFailure(ctx context.Context, mailbox string, uidValidity, uid uint32, reason string, now time.Time) (int, error)
+	// SaveCursor records how far the mailbox was read; it never moves back.
+	SaveCursor(ctx context.Context, c ticket.Cursor) error
 }
 
 // Handler processes one message. It must commit everything the message
-// causes, the cursor included, before it returns nil: only then is the
-// message moved out of the mailbox. Processing a message that was already
+// causes before it returns nil: only then is the message moved out of the
+// mailbox. Processing a message that was already
 // processed must change nothing and return nil.
 type Handler func(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source) error
 
 // Quarantiner keeps a message that failed too often, with the reason, so a
-// person can review it; it should store the raw bytes and the cursor.
+// person can review it; it should store the raw bytes.
 type Quarantiner func(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source, reason string) error
 
 // Options configure a Poller; zero fields take the defaults in brackets.
@@ -498,6 +500,20 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 		}
 		log.Error("message quarantined", "reason", reason, "folder", p.o.QuarantineMailbox)
 		quarantined.AddNum(meta.UID)
+	}
+	// The cursor only saves work (the dedupe key makes a re-read harmless):
+	// one write per batch, after the batch's transactions committed.
+	var last imap.UID
+	for _, set := range []imap.UIDSet{done, quarantined} {
+		for _, u := range uidsOf(set) {
+			last = max(last, u)
+		}
+	}
+	if last != 0 {
+		if err := p.o.State.SaveCursor(ctx, ticket.Cursor{Mailbox: p.o.Mailbox, UIDValidity: uidValidity,
+			LastUID: uint32(last), UpdatedAt: p.o.Now().UTC()}); err != nil {
+			p.log.Warn("cannot save the mailbox cursor; the next pass reads more", "err", err)
+		}
 	}
 	if len(quarantined) > 0 {
 		if _, err := c.Move(quarantined, p.o.QuarantineMailbox).Wait(); err != nil {
