@@ -59,6 +59,9 @@ type Desk struct {
 	// ReopenDays: a requester's reply within this many business days of
 	// closure reopens the ticket; later it opens a new linked ticket.
 	ReopenDays int `yaml:"reopen_days"`
+	// EnglishFor lists requesters (addresses, or @domain) who get mail in
+	// English when language is es (or in Spanish when it is en).
+	EnglishFor []string `yaml:"english_for"`
 }
 
 // IMAP is the mailbox the desk reads.
@@ -98,10 +101,16 @@ type SMTP struct {
 	Port              int    `yaml:"port"` // 0 means 465 for implicit TLS, 587 otherwise
 	TLS               string `yaml:"tls"`  // implicit, starttls or none
 	InsecurePlaintext bool   `yaml:"insecure_plaintext"`
-	// Auth is password (AUTH PLAIN) or xoauth2, which uses the token
-	// source configured in the imap section.
-	Auth         string `yaml:"auth"`
-	HELO         string `yaml:"helo"` // name given in EHLO; empty: the desk address's domain
+	// Auth is password (AUTH PLAIN), login (AUTH LOGIN, older relays) or
+	// xoauth2, which uses the token source configured in the imap section.
+	Auth string `yaml:"auth"`
+	// DKIMKeyFile, when set, signs every mail mesa sends (RFC 6376) with
+	// this PEM private key (PKCS#8 RSA or Ed25519, or PKCS#1 RSA); the
+	// public key must be published at <dkim_selector>._domainkey.<domain>.
+	DKIMKeyFile  string `yaml:"dkim_key_file"`
+	DKIMSelector string `yaml:"dkim_selector"`
+	DKIMDomain   string `yaml:"dkim_domain"` // empty: the domain of the From address
+	HELO         string `yaml:"helo"`        // name given in EHLO; empty: the desk address's domain
 	Username     string `yaml:"username"`
 	Password     string `yaml:"password" secret:"true"`
 	PasswordFile string `yaml:"password_file"`

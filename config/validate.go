@@ -98,14 +98,17 @@ func (c *Config) validate() Problems {
 	if c.SMTP.Host != "" {
 		checkTLS(bad, "smtp", c.SMTP.TLS, c.SMTP.Port, c.SMTP.InsecurePlaintext)
 		switch c.SMTP.Auth {
-		case "password":
+		case "password", "login":
 		case "xoauth2":
 			if c.IMAP.Auth != "xoauth2" {
 				bad("smtp.auth", "xoauth2 uses the OAuth2 settings of the imap section; set imap.auth: xoauth2 too")
 			}
 		default:
-			bad("smtp.auth", "must be password or xoauth2, got %q", c.SMTP.Auth)
+			bad("smtp.auth", "must be password, login or xoauth2, got %q", c.SMTP.Auth)
 		}
+	}
+	if c.SMTP.DKIMKeyFile != "" && c.SMTP.DKIMSelector == "" {
+		bad("smtp.dkim_selector", "is needed with smtp.dkim_key_file")
 	}
 	if c.SMTP.From != "" && !validAddress(c.SMTP.From) {
 		bad("smtp.from", "not an e-mail address: %q", c.SMTP.From)

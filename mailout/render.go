@@ -15,6 +15,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/emersion/go-msgauth/dkim"
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/mesadeservicios/mesa/ticket"
@@ -42,6 +43,12 @@ type Options struct {
 	// IsOpen tells business hours, for the acknowledgement's notice that
 	// a mail arrived out of hours; nil: no notice.
 	IsOpen func(time.Time) bool
+	// EnglishFor lists requesters who get mail in English when Language is
+	// es (and in Spanish when it is en): addresses, or "@domain" for a
+	// whole domain. Technicians always get the desk's language.
+	EnglishFor []string
+	// DKIM, when set, signs every mail when it is rendered (RFC 6376).
+	DKIM *dkim.SignOptions
 }
 
 // Renderer turns ticket events into outbox mail. It implements
@@ -71,9 +78,12 @@ func New(opts Options) (*Renderer, error) {
 	if !ok || domain == "" {
 		return nil, fmt.Errorf("mailout: from address %q has no domain", opts.From)
 	}
-	t, err := template.ParseFS(templateFiles, "templates/*."+opts.Language+".txt")
+	if opts.Language != "es" && opts.Language != "en" {
+		return nil, fmt.Errorf("mailout: language must be es or en, got %q", opts.Language)
+	}
+	t, err := template.ParseFS(templateFiles, "templates/*.txt")
 	if err != nil {
-		return nil, fmt.Errorf("mailout: templates for language %q: %w", opts.Language, err)
+		return nil, fmt.Errorf("mailout: templates: %w", err)
 	}
 	return &Renderer{opts: opts, domain: domain, tmpl: t}, nil
 }
@@ -152,7 +162,14 @@ func (r *Renderer) Notify(_ context.Context, t *ticket.Ticket, e *ticket.Event) 
 	default:
 		return nil, nil
 	}
-	m, err := r.render(kind, t, d, to, toName, inReplyTo, auto, e.At)
+	lang := r.opts.Language
+	if to == t.Requester {
+		lang = r.langFor(to)
+		if lang != r.opts.Language && t.DueAt != nil {
+			d.Due = formatDate(t.DueAt.In(r.opts.Location), lang)
+		}
+	}
+	m, err := r.render(kind, lang, t, d, to, toName, inReplyTo, auto, e.At)
 	if err != nil {
 		return nil, err
 	}
@@ -168,15 +185,30 @@ func (r *Renderer) Notify(_ context.Context, t *ticket.Ticket, e *ticket.Event) 
 func (r *Renderer) Reply(kind string, t *ticket.Ticket, to string, lines []string, inReplyTo string, at time.Time) (*ticket.Outgoing, error) {
 	d := r.base(t)
 	d.Lines = lines
-	return r.render(kind, t, d, to, "", inReplyTo, "auto-replied", at)
+	return r.render(kind, r.opts.Language, t, d, to, "", inReplyTo, "auto-replied", at)
 }
 
-func (r *Renderer) render(kind string, t *ticket.Ticket, d data, to, toName, inReplyTo, auto string, at time.Time) (*ticket.Outgoing, error) {
+// langFor is the language of mail to a requester.
+func (r *Renderer) langFor(addr string) string {
+	addr = strings.ToLower(addr)
+	for _, e := range r.opts.EnglishFor {
+		e = strings.ToLower(strings.TrimSpace(e))
+		if e != "" && (e == addr || strings.HasPrefix(e, "@") && strings.HasSuffix(addr, e)) {
+			if r.opts.Language == "es" {
+				return "en"
+			}
+			return "es"
+		}
+	}
+	return r.opts.Language
+}
+
+func (r *Renderer) render(kind, lang string, t *ticket.Ticket, d data, to, toName, inReplyTo, auto string, at time.Time) (*ticket.Outgoing, error) {
 	var body bytes.Buffer
-	if err := r.tmpl.ExecuteTemplate(&body, kind+"."+r.opts.Language+".txt", d); err != nil {
+	if err := r.tmpl.ExecuteTemplate(&body, kind+"."+lang+".txt", d); err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", kind, err)
 	}
-	subject := fmt.Sprintf("[%s] %s", t.Number, fmt.Sprintf(subjects[kind][r.opts.Language], t.Subject))
+	subject := fmt.Sprintf("[%s] %s", t.Number, fmt.Sprintf(subjects[kind][lang], t.Subject))
 	r.mu.Lock()
 	r.seq++
 	id := fmt.Sprintf("%s.%s.%d.%d@%s", strings.ToLower(t.Number), kind, at.UnixNano(), r.seq, r.domain)
@@ -218,7 +250,15 @@ func (r *Renderer) build(to, toName, subject, messageID, inReplyTo, body string,
 	if _, err := m.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("writing message: %w", err)
 	}
-	return buf.Bytes(), nil
+	if r.opts.DKIM == nil {
+		return buf.Bytes(), nil
+	}
+	// Signed once, here: a retry sends the same signed bytes.
+	var signed bytes.Buffer
+	if err := dkim.Sign(&signed, &buf, r.opts.DKIM); err != nil {
+		return nil, fmt.Errorf("dkim signing: %w", err)
+	}
+	return signed.Bytes(), nil
 }
 
 var (

@@ -22,6 +22,7 @@ type SMTPOptions struct {
 	Username  string      // empty: no AUTH
 	Password  string
 	Tokens    oauth2.TokenSource // set: AUTH XOAUTH2 with its tokens instead of the password
+	Login     bool               // AUTH LOGIN instead of PLAIN (older Exchange relays)
 	HELO      string             // [localhost]
 	Timeout   time.Duration      // per connection [30s]
 }
@@ -96,11 +97,15 @@ func (s *SMTP) Send(ctx context.Context, from string, to []string, raw []byte) (
 				return fmt.Errorf("getting an OAuth2 token: %w", err)
 			}
 			a = smtp.XOAuth2Auth(s.o.Username, tok.AccessToken)
+		case s.o.Login:
+			a = smtp.LoginAuth(s.o.Username, s.o.Password, host, s.o.TLS == "none")
 		default:
 			a = smtp.PlainAuth("", s.o.Username, s.o.Password, host, s.o.TLS == "none")
 		}
 		if err := c.Auth(a); err != nil {
-			return classify(err)
+			// Wrong credentials are the desk's configuration, not the
+			// mail's fault: retried (and alerted on), never a lost mail.
+			return fmt.Errorf("smtp authentication as %s: %w", s.o.Username, err)
 		}
 	}
 	if err := c.Mail(from); err != nil {

@@ -236,3 +236,27 @@ func TestWorkerRecorder(t *testing.T) {
 		t.Errorf("with a recorder the worker must not add the event itself: %v", k)
 	}
 }
+
+func TestSMTPAuth(t *testing.T) {
+	s := testsmtp.Start(t, "")
+	s.Users = map[string]string{"mesa@entidad.gov.co": "s3creto"}
+	raw := []byte("Subject: x\r\n\r\nx\r\n")
+	for _, login := range []bool{false, true} {
+		sm, _ := NewSMTP(SMTPOptions{Addr: s.Addr, TLS: "none", Username: "mesa@entidad.gov.co", Password: "s3creto", Login: login})
+		if err := sm.Send(context.Background(), "mesa@entidad.gov.co", []string{"ana@entidad.gov.co"}, raw); err != nil {
+			t.Fatalf("login=%v: %v", login, err)
+		}
+	}
+	if got := s.Authenticated(); len(got) != 2 || got[0] != "PLAIN:mesa@entidad.gov.co" || got[1] != "LOGIN:mesa@entidad.gov.co" {
+		t.Errorf("authenticated: %v", got)
+	}
+	bad, _ := NewSMTP(SMTPOptions{Addr: s.Addr, TLS: "none", Username: "mesa@entidad.gov.co", Password: "otra"})
+	err := bad.Send(context.Background(), "mesa@entidad.gov.co", []string{"ana@entidad.gov.co"}, raw)
+	var se *SendError
+	if err == nil || errors.As(err, &se) && !se.Temporary {
+		t.Errorf("wrong password must be a retryable error, got %v", err)
+	}
+	if len(s.Messages()) != 2 {
+		t.Errorf("delivered %d, want 2", len(s.Messages()))
+	}
+}

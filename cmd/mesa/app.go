@@ -127,8 +127,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		}
 		so := mailout.SMTPOptions{Addr: net.JoinHostPort(cfg.SMTP.Host, strconv.Itoa(port)), TLS: cfg.SMTP.TLS,
 			Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, HELO: helo}
-		if cfg.SMTP.Auth == "xoauth2" {
+		switch cfg.SMTP.Auth {
+		case "xoauth2":
 			so.Tokens = tokens
+		case "login":
+			so.Login = true
 		}
 		sender, err := mailout.NewSMTP(so)
 		if err != nil {

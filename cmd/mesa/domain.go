@@ -1,9 +1,16 @@
 package main
 
 import (
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
+
+	"github.com/emersion/go-msgauth/dkim"
 
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/desk"
@@ -29,8 +36,13 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, 
 	if from == "" {
 		from = cfg.Desk.Addresses[0]
 	}
+	signer, err := dkimOptions(cfg, from)
+	if err != nil {
+		return nil, err
+	}
 	r, err := mailout.New(mailout.Options{DeskName: cfg.Desk.Name, From: from, PublicURL: cfg.HTTP.PublicURL,
-		Language: cfg.Desk.Language, Location: loc, Catalogue: eng, CommandHelp: desk.CommandHelp, IsOpen: cal.IsOpen})
+		Language: cfg.Desk.Language, Location: loc, Catalogue: eng, CommandHelp: desk.CommandHelp, IsOpen: cal.IsOpen,
+		EnglishFor: cfg.Desk.EnglishFor, DKIM: signer})
 	if err != nil {
 		return nil, err
 	}
@@ -80,4 +92,34 @@ func reopenWithin(days int) time.Duration {
 		return -1
 	}
 	return time.Duration(days) * rules.BusinessDay
+}
+
+// dkimOptions loads the DKIM key of the smtp section, or returns nil.
+func dkimOptions(cfg *config.Config, from string) (*dkim.SignOptions, error) {
+	if cfg.SMTP.DKIMKeyFile == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(cfg.SMTP.DKIMKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("smtp.dkim_key_file: %w", err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, fmt.Errorf("smtp.dkim_key_file: %s holds no PEM block", cfg.SMTP.DKIMKeyFile)
+	}
+	var key any
+	if key, err = x509.ParsePKCS8PrivateKey(block.Bytes); err != nil {
+		if key, err = x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
+			return nil, fmt.Errorf("smtp.dkim_key_file: not a PKCS#8 or PKCS#1 private key: %w", err)
+		}
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("smtp.dkim_key_file: unsupported key type %T", key)
+	}
+	domain := cfg.SMTP.DKIMDomain
+	if domain == "" {
+		_, domain, _ = strings.Cut(from, "@")
+	}
+	return &dkim.SignOptions{Domain: domain, Selector: cfg.SMTP.DKIMSelector, Signer: signer}, nil
 }

@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -10,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/desk"
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/store"
@@ -127,5 +132,26 @@ func TestCheckReportsBrokenRulesFile(t *testing.T) {
 	code, _, errs := runCLI(t, []string{"MESA_RULES_FILE=" + bad}, "check")
 	if code != 2 || !strings.Contains(errs, "reglas.yaml:3") || !strings.Contains(errs, "area") {
 		t.Errorf("exit %d, want 2 naming the file and line:\n%s", code, errs)
+	}
+}
+
+func TestDKIMKeyLoading(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	path := filepath.Join(t.TempDir(), "dkim.pem")
+	os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	cfg := config.Default()
+	cfg.SMTP.DKIMKeyFile, cfg.SMTP.DKIMSelector = path, "mesa2026"
+	o, err := dkimOptions(cfg, "mesa@entidad.gov.co")
+	if err != nil || o.Domain != "entidad.gov.co" || o.Selector != "mesa2026" || o.Signer == nil {
+		t.Fatalf("got %+v, %v", o, err)
+	}
+	os.WriteFile(path, []byte("no es una llave"), 0o600)
+	if _, err := dkimOptions(cfg, "mesa@entidad.gov.co"); err == nil || !strings.Contains(err.Error(), "PEM") {
+		t.Errorf("bad key file: %v", err)
+	}
+	cfg.SMTP.DKIMKeyFile = ""
+	if o, err := dkimOptions(cfg, "mesa@entidad.gov.co"); o != nil || err != nil {
+		t.Errorf("no key: %v %v", o, err)
 	}
 }

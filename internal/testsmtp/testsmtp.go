@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 
+	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
 )
 
@@ -23,10 +24,15 @@ type Sink struct {
 	Addr   string
 	Server *gosmtp.Server // to change MaxMessageBytes (advertised as SIZE)
 
+	// Users, when set, makes the server require AUTH PLAIN or LOGIN with
+	// one of these user → password pairs.
+	Users map[string]string
+
 	mu    sync.Mutex
 	got   [][]byte
 	rcpts [][]string
 	fail  []error
+	authd []string // users who authenticated, in order
 }
 
 // Start listens on addr ("" for a free loopback port); the errors in fail
@@ -62,8 +68,70 @@ func (s *Sink) Messages() [][]byte {
 func (s *Sink) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return &session{s: s}, nil }
 
 type session struct {
-	s  *Sink
-	to []string
+	s    *Sink
+	to   []string
+	user string
+}
+
+// AuthMechanisms implements gosmtp.AuthSession.
+func (ss *session) AuthMechanisms() []string {
+	if ss.s.Users == nil {
+		return nil
+	}
+	return []string{"PLAIN", "LOGIN"}
+}
+
+// Auth implements gosmtp.AuthSession.
+func (ss *session) Auth(mech string) (sasl.Server, error) {
+	check := func(user, pass string) error {
+		if want, ok := ss.s.Users[user]; !ok || want != pass {
+			return &gosmtp.SMTPError{Code: 535, EnhancedCode: gosmtp.EnhancedCode{5, 7, 8}, Message: "bad credentials"}
+		}
+		ss.user = user
+		ss.s.mu.Lock()
+		ss.s.authd = append(ss.s.authd, mech+":"+user)
+		ss.s.mu.Unlock()
+		return nil
+	}
+	switch mech {
+	case "PLAIN":
+		return sasl.NewPlainServer(func(_, user, pass string) error { return check(user, pass) }), nil
+	case "LOGIN":
+		return &loginServer{check: check}, nil
+	}
+	return nil, gosmtp.ErrAuthUnknownMechanism
+}
+
+// Authenticated returns "MECH:user" for every successful AUTH.
+func (s *Sink) Authenticated() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.authd...)
+}
+
+// loginServer is the server side of the obsolete but common LOGIN
+// mechanism (draft-murchison-sasl-login), which go-sasl does not have.
+type loginServer struct {
+	check func(user, pass string) error
+	user  string
+	step  int
+}
+
+func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
+	switch l.step {
+	case 0:
+		l.step++
+		if len(resp) > 0 { // initial response carries the user name
+			l.user, l.step = string(resp), 2
+			return []byte("Password:"), false, nil
+		}
+		return []byte("Username:"), false, nil
+	case 1:
+		l.user, l.step = string(resp), 2
+		return []byte("Password:"), false, nil
+	default:
+		return nil, true, l.check(l.user, string(resp))
+	}
 }
 
 func (ss *session) Reset()                                 { ss.to = nil }
