@@ -6,6 +6,8 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +80,32 @@ func TestEnglishForSomeRequesters(t *testing.T) {
 	}
 	if _, err := New(Options{From: "a@b.co", Language: "fr"}); err == nil {
 		t.Error("unknown language: got nil error")
+	}
+}
+
+func TestTemplateDirOverrides(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ack.es.txt"), []byte("Caso {{.Number}} recibido. Secretaría General."), 0o644)
+	r, err := New(Options{DeskName: "Mesa", From: "mesa@entidad.gov.co", PublicURL: "https://x", TemplateDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := &ticket.Ticket{ID: 1, Number: "MS-2026-000009", Subject: "x", Requester: "ana@entidad.gov.co", AccessKey: "k"}
+	ms, _ := r.Notify(context.Background(), tk, &ticket.Event{ID: 1, Kind: ticket.EventCreated, At: time.Now()})
+	if in, _ := mailin.Parse(ms[0].Raw); strings.TrimSpace(in.Text) != "Caso MS-2026-000009 recibido. Secretaría General." {
+		t.Errorf("override not used:\n%s", in.Text)
+	}
+	ms, _ = r.Notify(context.Background(), tk, &ticket.Event{ID: 2, Kind: ticket.EventStateChanged, To: "cerrado", At: time.Now(), Body: "hecho"})
+	if in, _ := mailin.Parse(ms[0].Raw); !strings.Contains(in.Text, "Solución:") {
+		t.Errorf("the embedded closure template should still be used:\n%s", in.Text)
+	}
+	os.WriteFile(filepath.Join(dir, "saludo.es.txt"), []byte("hola"), 0o644)
+	if _, err := New(Options{From: "mesa@entidad.gov.co", TemplateDir: dir}); err == nil || !strings.Contains(err.Error(), "saludo.es.txt") {
+		t.Errorf("unknown template file: %v", err)
+	}
+	os.Remove(filepath.Join(dir, "saludo.es.txt"))
+	os.WriteFile(filepath.Join(dir, "closed.es.txt"), []byte("{{.Nope"), 0o644)
+	if _, err := New(Options{From: "mesa@entidad.gov.co", TemplateDir: dir}); err == nil || !strings.Contains(err.Error(), "closed.es.txt") {
+		t.Errorf("broken template: %v", err)
 	}
 }

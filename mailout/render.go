@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"text/template"
@@ -49,6 +51,9 @@ type Options struct {
 	EnglishFor []string
 	// DKIM, when set, signs every mail when it is rendered (RFC 6376).
 	DKIM *dkim.SignOptions
+	// TemplateDir holds templates that replace the embedded ones file by
+	// file (ack.es.txt, closed.en.txt, …); empty: the embedded ones.
+	TemplateDir string
 }
 
 // Renderer turns ticket events into outbox mail. It implements
@@ -84,6 +89,25 @@ func New(opts Options) (*Renderer, error) {
 	t, err := template.ParseFS(templateFiles, "templates/*.txt")
 	if err != nil {
 		return nil, fmt.Errorf("mailout: templates: %w", err)
+	}
+	if opts.TemplateDir != "" {
+		files, err := filepath.Glob(filepath.Join(opts.TemplateDir, "*.txt"))
+		if err != nil {
+			return nil, fmt.Errorf("mailout: templates.dir: %w", err)
+		}
+		for _, f := range files {
+			name := filepath.Base(f)
+			if t.Lookup(name) == nil {
+				return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, closed, commands, failed, rejected, requester; .es.txt or .en.txt)", name)
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("mailout: templates.dir: %w", err)
+			}
+			if _, err := t.New(name).Parse(string(b)); err != nil {
+				return nil, fmt.Errorf("mailout: templates.dir: %s: %w", name, err)
+			}
+		}
 	}
 	return &Renderer{opts: opts, domain: domain, tmpl: t}, nil
 }

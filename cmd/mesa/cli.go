@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mesadeservicios/mesa/config"
+	"github.com/mesadeservicios/mesa/mailout"
 	"github.com/mesadeservicios/mesa/store"
 )
 
@@ -141,6 +142,13 @@ func runCheck(_ context.Context, e *env) int {
 	}
 	if _, err := loadCalendar(e.cfg); err != nil {
 		problems = append(problems, "sla: "+err.Error())
+	}
+	if _, err := mailout.New(mailout.Options{From: e.cfg.Desk.Addresses[0], Language: e.cfg.Desk.Language,
+		TemplateDir: e.cfg.Templates.Dir}); err != nil {
+		problems = append(problems, "templates.dir: "+err.Error())
+	}
+	if _, err := dkimOptions(e.cfg, e.cfg.Desk.Addresses[0]); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if len(problems) > 0 {
 		fmt.Fprintf(e.stderr, "mesa: %d configuration error(s)%s:\n", len(problems), inFile(e.path))

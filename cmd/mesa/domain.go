@@ -42,7 +42,7 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, 
 	}
 	r, err := mailout.New(mailout.Options{DeskName: cfg.Desk.Name, From: from, PublicURL: cfg.HTTP.PublicURL,
 		Language: cfg.Desk.Language, Location: loc, Catalogue: eng, CommandHelp: desk.CommandHelp, IsOpen: cal.IsOpen,
-		EnglishFor: cfg.Desk.EnglishFor, DKIM: signer})
+		EnglishFor: cfg.Desk.EnglishFor, DKIM: signer, TemplateDir: cfg.Templates.Dir})
 	if err != nil {
 		return nil, err
 	}
