@@ -187,6 +187,8 @@ type NewTicket struct {
 	Group       string
 	// DueAt, when nil, is computed from the category's resolution time.
 	DueAt *time.Time
+	// MessageID of the mail that opened the ticket (without brackets).
+	MessageID string
 	// Details are recorded, as JSON, in the created event beside the
 	// classification (message key, flags from intake).
 	Details map[string]any
@@ -221,6 +223,7 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 		Year: ticket.YearOf(now, d.loc), Subject: strings.TrimSpace(nt.Subject), Requester: requester,
 		RequesterName: nt.RequesterName, State: ticket.Abierto, Type: nt.Type, Criticality: nt.Criticality,
 		Category: nt.Category, Group: nt.Group, DueAt: nt.DueAt, CreatedAt: now, UpdatedAt: now,
+		OriginMessageID: strings.Trim(nt.MessageID, "<> "),
 	}
 	details := map[string]any{}
 	for k, v := range nt.Details {

@@ -198,7 +198,7 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 		if n, ok := ticket.FindNumber(in.Subject, d.prefix); ok && how == "" {
 			details["mentions"] = n.String()
 		}
-		t, err := d.Create(ctx, NewTicket{Subject: title(in.Subject, d.prefix), Body: body, Requester: sender,
+		t, err := d.Create(ctx, NewTicket{Subject: title(in.Subject, d.prefix), Body: body, Requester: sender, MessageID: in.MessageID,
 			RequesterName: in.From.Name, Details: details})
 		if err != nil {
 			return IntakeResult{}, 0, err

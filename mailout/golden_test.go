@@ -3,8 +3,10 @@ package mailout
 import (
 	"context"
 	"flag"
+	"html"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +22,8 @@ func TestTemplatesGolden(t *testing.T) {
 	due := time.Date(2026, 3, 24, 20, 0, 0, 0, time.UTC)
 	at := time.Date(2026, 3, 20, 21, 0, 0, 0, time.UTC)
 	tk := &ticket.Ticket{ID: 1, Number: "MS-2026-000042", Subject: "No conecta la VPN", Requester: "ana@entidad.gov.co", Type: ticket.Incidente,
-		RequesterName: "Ana Rojas", Category: "ti.vpn", Criticality: ticket.Alta, AccessKey: "abc123", DueAt: &due,
+		OriginMessageID: "CAF=orig@mail.entidad.gov.co",
+		RequesterName:   "Ana Rojas", Category: "ti.vpn", Criticality: ticket.Alta, AccessKey: "abc123", DueAt: &due,
 		Assignee: "carlos@entidad.gov.co"}
 	cases := map[string]func(r *Renderer) (*ticket.Outgoing, error){
 		"ack": func(r *Renderer) (*ticket.Outgoing, error) {
@@ -51,6 +54,10 @@ func TestTemplatesGolden(t *testing.T) {
 			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 7, Kind: ticket.EventMailFailed, To: "ana@entidad.gov.co", At: at,
 				Body: "No se pudo enviar «[MS-2026-000042] Recibido» a ana@entidad.gov.co: smtp 550: no such user"}))
 		},
+		"held": func(r *Renderer) (*ticket.Outgoing, error) {
+			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 8, Kind: ticket.EventStateChanged, To: "retenido", At: at,
+				Body: "Necesitamos el formato F-DE-10 firmado por su jefe."}))
+		},
 		"commands": func(r *Renderer) (*ticket.Outgoing, error) {
 			return r.Reply("commands", tk, "carlos@entidad.gov.co", []string{"✔ #criticidad alta", "✘ #foo — no aplicado: comando desconocido"}, "<c@x>", at)
 		},
@@ -78,7 +85,10 @@ func TestTemplatesGolden(t *testing.T) {
 				if !in.AutoSubmitted {
 					t.Error("no Auto-Submitted header")
 				}
-				got := "To: " + m.To[0] + "\nSubject: " + in.Subject + "\n\n" + in.Text
+				got := "To: " + m.To[0] + "\nSubject: " + in.Subject + "\nIn-Reply-To: " + strings.Join(in.InReplyTo, " ") + "\n\n" + in.Text
+				if !strings.Contains(in.HTML, "<p>") || !strings.Contains(in.HTML, html.EscapeString(tk.Number)) {
+					t.Errorf("no HTML alternative with the text: %q", in.HTML)
+				}
 				path := filepath.Join("testdata", "golden", name+"."+lang+".txt")
 				if *update {
 					os.MkdirAll(filepath.Dir(path), 0o755)

@@ -9,9 +9,11 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"text/template"
@@ -129,6 +131,7 @@ var subjects = map[string]map[string]string{
 	"commands":  {"es": "Resultado de comandos: %s", "en": "Command results: %s"},
 	"rejected":  {"es": "Comandos no aplicados: %s", "en": "Commands not applied: %s"},
 	"failed":    {"es": "No se pudo entregar un correo: %s", "en": "A mail could not be delivered: %s"},
+	"held":      {"es": "Caso en espera: %s", "en": "Ticket on hold: %s"},
 }
 
 // OutOfScopePrefix marks the solution of a ticket closed as out of scope;
@@ -174,6 +177,8 @@ func (r *Renderer) Notify(_ context.Context, t *ticket.Ticket, e *ticket.Event) 
 	case e.Kind == ticket.EventComment && t.Assignee != "" && e.Actor != t.Assignee:
 		kind, to, d.Body = "requester", t.Assignee, e.Body
 		d.Requester = e.Actor // the requester or a participant in copy
+	case e.Kind == ticket.EventStateChanged && e.To == string(ticket.Retenido):
+		kind, to, toName, d.Body = "held", t.Requester, t.RequesterName, e.Body
 	case e.Kind == ticket.EventStateChanged && e.To == string(ticket.Cerrado):
 		kind, to, toName, d.Body = "closed", t.Requester, t.RequesterName, e.Body
 		if rest, ok := strings.CutPrefix(e.Body, OutOfScopePrefix); ok {
@@ -187,6 +192,9 @@ func (r *Renderer) Notify(_ context.Context, t *ticket.Ticket, e *ticket.Event) 
 		return nil, nil
 	}
 	lang := r.opts.Language
+	if to == t.Requester && inReplyTo == "" && t.OriginMessageID != "" {
+		inReplyTo = "<" + t.OriginMessageID + ">" // every mail to the requester threads with the first one
+	}
 	if to == t.Requester {
 		lang = r.langFor(to)
 		if lang != r.opts.Language && t.DueAt != nil {
@@ -270,6 +278,7 @@ func (r *Renderer) build(to, toName, subject, messageID, inReplyTo, body string,
 	}
 	m.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")
 	m.SetBodyString(gomail.TypeTextPlain, body)
+	m.AddAlternativeString(gomail.TypeTextHTML, textToHTML(body))
 	var buf bytes.Buffer
 	if _, err := m.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("writing message: %w", err)
@@ -304,4 +313,30 @@ func formatDate(t time.Time, lang string) string {
 		ampm = "p.m."
 	}
 	return fmt.Sprintf("%s %d de %s de %d, %d:%02d %s", daysES[t.Weekday()], t.Day(), monthsES[t.Month()], t.Year(), h, t.Minute(), ampm)
+}
+
+var urlRE = regexp.MustCompile(`https?://[^\s<>"]+`)
+
+// textToHTML gives the HTML alternative of a text template: the same words,
+// escaped once, paragraphs kept, addresses as links. Writing each template
+// twice would let the two versions drift apart.
+func textToHTML(text string) string {
+	var b strings.Builder
+	b.WriteString("<!DOCTYPE html><html><body style=\"font-family:sans-serif\">")
+	for _, para := range strings.Split(strings.TrimSpace(text), "\n\n") {
+		lines := strings.Split(para, "\n")
+		for i, l := range lines {
+			esc := html.EscapeString(l)
+			esc = urlRE.ReplaceAllStringFunc(esc, func(u string) string {
+				return `<a href="` + u + `">` + u + `</a>`
+			})
+			if strings.HasPrefix(l, "  ") {
+				esc = "&nbsp;&nbsp;" + strings.TrimLeft(esc, " ")
+			}
+			lines[i] = esc
+		}
+		b.WriteString("<p>" + strings.Join(lines, "<br>\n") + "</p>\n")
+	}
+	b.WriteString("</body></html>\n")
+	return b.String()
 }

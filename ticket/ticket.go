@@ -95,11 +95,14 @@ type Ticket struct {
 	Assignee      string // e-mail address of the technician, empty when unassigned
 	AccessKey     string // secret that, with Number, opens the status page
 	Solution      string // solution note or out-of-scope orientation, set when closing
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	DueAt         *time.Time // nil when the category has no resolution time ("depende")
-	PausedAt      *time.Time // set while retenido: the SLA clock is stopped
-	ClosedAt      *time.Time
+	// OriginMessageID is the Message-ID (without brackets) of the mail that
+	// opened the ticket: mail to the requester threads with it.
+	OriginMessageID string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	DueAt           *time.Time // nil when the category has no resolution time ("depende")
+	PausedAt        *time.Time // set while retenido: the SLA clock is stopped
+	ClosedAt        *time.Time
 }
 
 // Validate checks the fields every stored ticket must have.

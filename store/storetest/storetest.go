@@ -247,7 +247,7 @@ func testTicketRoundTrip(t *testing.T, db *store.DB) {
 		RequesterName: "José Pérez 👷",
 		State:         ticket.Retenido, Type: ticket.Requerimiento, Criticality: ticket.Alta,
 		Category: "adm.inmuebles.cubierta", Group: "operaciones", Assignee: "carlos@entidad.gov.co",
-		AccessKey: "Zk3-9x", Solution: "Se cambió la teja 🧰",
+		AccessKey: "Zk3-9x", Solution: "Se cambió la teja 🧰", OriginMessageID: "CAF=xyz@mail.gmail.com",
 		CreatedAt: at, UpdatedAt: at.Add(time.Minute), DueAt: &due, PausedAt: &paused, ClosedAt: &closed,
 	}
 	if err := db.CreateTicket(ctx, in); err != nil {
@@ -304,6 +304,7 @@ func equalTicket(a, b *ticket.Ticket) bool {
 		a.State == b.State && a.Type == b.Type && a.Criticality == b.Criticality &&
 		a.Category == b.Category && a.Group == b.Group && a.Assignee == b.Assignee &&
 		a.AccessKey == b.AccessKey && a.Solution == b.Solution && a.CreatedAt.Equal(b.CreatedAt) &&
+		a.OriginMessageID == b.OriginMessageID &&
 		a.UpdatedAt.Equal(b.UpdatedAt) && eqp(a.DueAt, b.DueAt) && eqp(a.PausedAt, b.PausedAt) &&
 		eqp(a.ClosedAt, b.ClosedAt) && a.CreatedAt.Location() == time.UTC
 }
