@@ -262,7 +262,7 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 	if err != nil {
 		return nil, err
 	}
-	t.AccessKey = key
+	t.AccessKey, t.AccessKeyHash = key, ticket.HashAccessKey(key)
 	data := ""
 	if len(details) > 0 {
 		b, err := json.Marshal(details)
@@ -587,8 +587,8 @@ func (d *Desk) record(ctx context.Context, t *ticket.Ticket, e *ticket.Event) er
 	return nil
 }
 
-// newAccessKey returns 16 random base32 characters (80 bits): with the
-// ticket number it opens the status page.
+// newAccessKey returns 26 random base32 characters (130 bits): with the
+// ticket number it opens the status page. Lower case, for copying by hand.
 func newAccessKey() (string, error) {
-	return strings.ToLower(rand.Text()[:16]), nil
+	return strings.ToLower(rand.Text()), nil
 }

@@ -59,10 +59,14 @@ func TestCreate(t *testing.T) {
 	}
 	if tk.Number != "MS-2026-000001" || tk.State != ticket.Abierto || tk.Type != ticket.Incidente ||
 		tk.Criticality != ticket.Media || tk.Category != ticket.Unclassified || tk.Requester != "ana@entidad.gov.co" ||
-		tk.Subject != "VPN caída" || len(tk.AccessKey) != 16 {
+		tk.Subject != "VPN caída" || len(tk.AccessKey) != 26 || !tk.CheckAccessKey(tk.AccessKey) || tk.CheckAccessKey("otra") {
 		t.Errorf("got %+v", tk)
 	}
 	tk2, err := d.Create(ctx, desk.NewTicket{Subject: "otro", Requester: "b@entidad.gov.co"})
+	stored, _ := db.TicketByNumber(ctx, tk.Number)
+	if stored.AccessKey != "" || !stored.CheckAccessKey(tk.AccessKey) {
+		t.Errorf("the store must keep only the key's hash: %+v", stored)
+	}
 	if err != nil || tk2.Number != "MS-2026-000002" || tk2.AccessKey == tk.AccessKey {
 		t.Fatalf("second ticket: got %+v, %v", tk2, err)
 	}

@@ -141,7 +141,7 @@ const OutOfScopePrefix = "Fuera del alcance de la Mesa de Servicios. Orientació
 func (r *Renderer) base(t *ticket.Ticket) data {
 	d := data{Name: t.RequesterName, Desk: r.opts.DeskName, Number: t.Number, Subject: t.Subject,
 		Category: t.Category, Criticality: string(t.Criticality), Requester: t.Requester, Type: string(t.Type),
-		StatusURL: strings.TrimRight(r.opts.PublicURL, "/") + "/estado?numero=" + url.QueryEscape(t.Number) + "&clave=" + url.QueryEscape(t.AccessKey),
+		StatusURL: r.statusURL(t),
 		Help:      r.opts.CommandHelp}
 	if r.opts.Catalogue != nil {
 		d.Category = r.opts.Catalogue.DisplayName(t.Category)
@@ -218,6 +218,17 @@ func (r *Renderer) Reply(kind string, t *ticket.Ticket, to string, lines []strin
 	d := r.base(t)
 	d.Lines = lines
 	return r.render(kind, r.opts.Language, t, d, to, "", inReplyTo, "auto-replied", at)
+}
+
+// statusURL links to the ticket's status page: with its key when the key
+// is known (the acknowledgement, rendered as the ticket is created; the
+// store keeps only a hash), otherwise the page asks for it.
+func (r *Renderer) statusURL(t *ticket.Ticket) string {
+	u := strings.TrimRight(r.opts.PublicURL, "/") + "/t/" + url.PathEscape(t.Number)
+	if t.AccessKey != "" {
+		u += "?clave=" + url.QueryEscape(t.AccessKey)
+	}
+	return u
 }
 
 // langFor is the language of mail to a requester.

@@ -43,7 +43,7 @@ func TestAcknowledgement(t *testing.T) {
 		t.Errorf("headers: subject %q auto %v irt %v id %q", in.Subject, in.AutoSubmitted, in.InReplyTo, in.MessageID)
 	}
 	for _, want := range []string{"Hola Ana Pérez:", "número MS-2026-000007", "Acceso Remoto", "martes 24 de marzo de 2026, 3:00 p.m.",
-		"F-DE-10", "https://mesa.entidad.gov.co/estado?numero=MS-2026-000007&clave=k3y", "lunes a viernes"} {
+		"F-DE-10", "https://mesa.entidad.gov.co/t/MS-2026-000007?clave=k3y", "lunes a viernes"} {
 		if !strings.Contains(in.Text, want) {
 			t.Errorf("body lacks %q:\n%s", want, in.Text)
 		}

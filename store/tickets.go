@@ -32,7 +32,7 @@ type scanner interface{ Scan(dest ...any) error }
 func scanTicket(r scanner) (*ticket.Ticket, error) {
 	var t ticket.Ticket
 	err := r.Scan(&t.ID, &t.Number, &t.Year, &t.Seq, &t.Subject, &t.Requester, &t.RequesterName,
-		&t.State, &t.Type, &t.Criticality, &t.Category, &t.Group, &t.Assignee, &t.AccessKey,
+		&t.State, &t.Type, &t.Criticality, &t.Category, &t.Group, &t.Assignee, &t.AccessKeyHash,
 		&t.Solution, &t.CreatedAt, &t.UpdatedAt, &t.DueAt, &t.PausedAt, &t.ClosedAt, &t.OriginMessageID)
 	if err != nil {
 		return nil, err
@@ -61,7 +61,7 @@ func (db *DB) CreateTicket(ctx context.Context, t *ticket.Ticket) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		clean(t.Number), t.Year, t.Seq, clean(t.Subject), clean(t.Requester), clean(t.RequesterName),
 		t.State, t.Type, t.Criticality, clean(t.Category), clean(t.Group), clean(t.Assignee),
-		t.AccessKey, clean(t.Solution), t.CreatedAt.UTC(), t.UpdatedAt.UTC(),
+		t.AccessKeyHash, clean(t.Solution), t.CreatedAt.UTC(), t.UpdatedAt.UTC(),
 		utcp(t.DueAt), utcp(t.PausedAt), utcp(t.ClosedAt), clean(t.OriginMessageID))
 	if err != nil {
 		return fmt.Errorf("creating ticket %s: %w", t.Number, err)

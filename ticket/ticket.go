@@ -5,6 +5,9 @@
 package ticket
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -93,7 +96,11 @@ type Ticket struct {
 	Category      string // catalogue key, or Unclassified
 	Group         string // key of the group that owns Category
 	Assignee      string // e-mail address of the technician, empty when unassigned
-	AccessKey     string // secret that, with Number, opens the status page
+	// AccessKey is the secret that, with Number, opens the status page. It
+	// exists in plain text only in memory when the ticket is created (for
+	// the acknowledgement); the store keeps AccessKeyHash.
+	AccessKey     string
+	AccessKeyHash string // HashAccessKey(AccessKey)
 	Solution      string // solution note or out-of-scope orientation, set when closing
 	// OriginMessageID is the Message-ID (without brackets) of the mail that
 	// opened the ticket: mail to the requester threads with it.
@@ -130,4 +137,18 @@ func (t *Ticket) Validate() error {
 		return fmt.Errorf("%w: ticket: %w", ErrInvalid, errors.Join(errs...))
 	}
 	return nil
+}
+
+// HashAccessKey is what the store keeps of an access key.
+func HashAccessKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// CheckAccessKey reports, in constant time, whether key opens t.
+func (t *Ticket) CheckAccessKey(key string) bool {
+	if t.AccessKeyHash == "" || key == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(HashAccessKey(key)), []byte(t.AccessKeyHash)) == 1
 }

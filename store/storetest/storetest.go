@@ -59,7 +59,7 @@ func newTicket(t *testing.T, ctx context.Context, db *store.DB, year int) *ticke
 			Number: ticket.Number{Prefix: "MS", Year: year, Seq: seq}.String(), Year: year, Seq: seq,
 			Subject: "No funciona la impresora", Requester: "ana@entidad.gov.co", State: ticket.Abierto,
 			Type: ticket.Incidente, Criticality: ticket.Media, Category: ticket.Unclassified,
-			AccessKey: fmt.Sprintf("k%d", seq), CreatedAt: at, UpdatedAt: at,
+			AccessKeyHash: ticket.HashAccessKey(fmt.Sprintf("k%d", seq)), CreatedAt: at, UpdatedAt: at,
 		}
 		return db.CreateTicket(ctx, tk)
 	})
@@ -111,7 +111,7 @@ func testConcurrentNumbers(t *testing.T, db *store.DB) {
 					num = ticket.Number{Prefix: "MS", Year: 2026, Seq: seq}.String()
 					return db.CreateTicket(ctx, &ticket.Ticket{Number: num, Year: 2026, Seq: seq,
 						Subject: "x", Requester: "a@b.co", State: ticket.Abierto, Type: ticket.Incidente,
-						Criticality: ticket.Media, Category: ticket.Unclassified, AccessKey: num,
+						Criticality: ticket.Media, Category: ticket.Unclassified, AccessKeyHash: num,
 						CreatedAt: at, UpdatedAt: at})
 				})
 				if err != nil {
@@ -185,7 +185,7 @@ func testFailedTx(t *testing.T, db *store.DB) {
 		}
 		tk := &ticket.Ticket{Number: "MS-2026-000001", Year: 2026, Seq: seq, Subject: "x", Requester: "a@b.co",
 			State: ticket.Abierto, Type: ticket.Incidente, Criticality: ticket.Media, Category: "ti.vpn",
-			AccessKey: "k", CreatedAt: at, UpdatedAt: at}
+			AccessKeyHash: "k", CreatedAt: at, UpdatedAt: at}
 		if err := db.CreateTicket(ctx, tk); err != nil {
 			return err
 		}
@@ -247,7 +247,7 @@ func testTicketRoundTrip(t *testing.T, db *store.DB) {
 		RequesterName: "José Pérez 👷",
 		State:         ticket.Retenido, Type: ticket.Requerimiento, Criticality: ticket.Alta,
 		Category: "adm.inmuebles.cubierta", Group: "operaciones", Assignee: "carlos@entidad.gov.co",
-		AccessKey: "Zk3-9x", Solution: "Se cambió la teja 🧰", OriginMessageID: "CAF=xyz@mail.gmail.com",
+		AccessKeyHash: ticket.HashAccessKey("Zk3-9x"), Solution: "Se cambió la teja 🧰", OriginMessageID: "CAF=xyz@mail.gmail.com",
 		CreatedAt: at, UpdatedAt: at.Add(time.Minute), DueAt: &due, PausedAt: &paused, ClosedAt: &closed,
 	}
 	if err := db.CreateTicket(ctx, in); err != nil {
@@ -303,7 +303,7 @@ func equalTicket(a, b *ticket.Ticket) bool {
 		a.Subject == b.Subject && a.Requester == b.Requester && a.RequesterName == b.RequesterName &&
 		a.State == b.State && a.Type == b.Type && a.Criticality == b.Criticality &&
 		a.Category == b.Category && a.Group == b.Group && a.Assignee == b.Assignee &&
-		a.AccessKey == b.AccessKey && a.Solution == b.Solution && a.CreatedAt.Equal(b.CreatedAt) &&
+		a.AccessKeyHash == b.AccessKeyHash && a.Solution == b.Solution && a.CreatedAt.Equal(b.CreatedAt) &&
 		a.OriginMessageID == b.OriginMessageID &&
 		a.UpdatedAt.Equal(b.UpdatedAt) && eqp(a.DueAt, b.DueAt) && eqp(a.PausedAt, b.PausedAt) &&
 		eqp(a.ClosedAt, b.ClosedAt) && a.CreatedAt.Location() == time.UTC
