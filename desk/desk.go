@@ -45,6 +45,7 @@ type Notifier interface {
 type Calendar interface {
 	Due(start time.Time, d time.Duration) (time.Time, error)
 	Extend(due, from, to time.Time) time.Time
+	Between(from, to time.Time) time.Duration
 }
 
 // Classifier assigns category, type, criticality and group (package rules)

@@ -413,10 +413,8 @@ func (d *Desk) isStaff(ctx context.Context, addr string) bool {
 // without a calendar).
 func (d *Desk) businessSince(t time.Time) time.Duration {
 	now := d.now()
-	if b, ok := d.calendar.(interface {
-		Between(from, to time.Time) time.Duration
-	}); ok && d.calendar != nil {
-		return b.Between(t, now)
+	if d.calendar != nil {
+		return d.calendar.Between(t, now)
 	}
 	return now.Sub(t)
 }

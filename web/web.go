@@ -1,50 +1,426 @@
-// Package web serves mesa over HTTP. For now it serves /healthz; the status
-// page, survey page, JSON API and metrics arrive with their issue.
+// Package web serves mesa over HTTP: the status page where anyone holding a
+// ticket's number and key follows it (and comments), its JSON twin, and
+// the health endpoints. Pages work without JavaScript; every piece of mail
+// text is escaped by html/template.
 package web
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/ticket"
 )
+
+//go:embed templates
+var files embed.FS
 
 // Pinger reports whether the store answers.
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Server is mesa's HTTP handler.
-type Server struct {
-	mux *http.ServeMux
-	db  Pinger
-	log *slog.Logger
+// Desk is what the pages need of the use cases.
+type Desk interface {
+	Lookup(ctx context.Context, number, key string) (*desk.View, error)
+	RequesterComment(ctx context.Context, number, key, body string) error
 }
 
-// New returns the handler. log may be nil.
-func New(db Pinger, log *slog.Logger) *Server {
-	if log == nil {
-		log = slog.Default()
+// Catalogue names categories for people.
+type Catalogue interface {
+	DisplayName(key string) string
+}
+
+// Options configure the server; zero fields take the defaults in brackets.
+type Options struct {
+	Desk      Desk // nil: only the health endpoints
+	DB        Pinger
+	Catalogue Catalogue
+	// Ready adds readiness checks (IMAP connected or retrying, outbox not
+	// stuck) to /readyz; nil: the database only.
+	Ready    func(ctx context.Context) error
+	Language string         // [es]
+	Location *time.Location // [America/Bogota]
+	Logger   *slog.Logger   // [slog.Default()]
+	// LookupsPerMinute limits ticket lookups per client address [30].
+	LookupsPerMinute int
+}
+
+// Server is mesa's HTTP handler.
+type Server struct {
+	o    Options
+	mux  *http.ServeMux
+	tmpl *template.Template
+	ips  *limiter
+}
+
+// New returns the handler.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
-	s := &Server{mux: http.NewServeMux(), db: db, log: log}
+	if o.Language != "en" {
+		o.Language = "es"
+	}
+	if o.Location == nil {
+		o.Location, _ = time.LoadLocation("America/Bogota")
+	}
+	if o.LookupsPerMinute <= 0 {
+		o.LookupsPerMinute = 30
+	}
+	s := &Server{o: o, mux: http.NewServeMux(), ips: newLimiter(o.LookupsPerMinute, time.Minute),
+		tmpl: template.Must(template.ParseFS(files, "templates/*.html"))}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("GET /static/mesa.css", s.css)
+	if o.Desk != nil {
+		s.mux.HandleFunc("GET /{$}", s.home)
+		s.mux.HandleFunc("GET /consulta", s.consulta)
+		s.mux.HandleFunc("GET /t/{number}", s.ticket)
+		s.mux.HandleFunc("POST /t/{number}/comentario", s.comment)
+		s.mux.HandleFunc("GET /api/v1/tickets/{number}", s.api)
+	}
 	return s
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP adds the security headers every response carries.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer") // keys in URLs must not leak
+	h.Set("X-Frame-Options", "DENY")
+	if strings.HasPrefix(r.URL.Path, "/t/") || strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/consulta" {
+		h.Set("Cache-Control", "no-store")
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // healthz answers 200 {"status":"ok"} when the database answers within two
-// seconds, 503 otherwise, for load balancers and systemd watchdogs.
+// seconds, 503 otherwise.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	status, code := map[string]string{"status": "ok", "database": "ok"}, http.StatusOK
-	if err := s.db.Ping(ctx); err != nil {
-		s.log.Warn("health check failed", "err", err)
+	if err := s.o.DB.Ping(ctx); err != nil {
+		s.o.Logger.Warn("health check failed", "err", err)
 		status["status"], status["database"], code = "error", err.Error(), http.StatusServiceUnavailable
 	}
-	w.Header().Set("Content-Type", "application/json")
+	writeJSON(w, code, status)
+}
+
+// readyz adds the daemon's own checks to the database's.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	err := s.o.DB.Ping(ctx)
+	if err == nil && s.o.Ready != nil {
+		err = s.o.Ready(ctx)
+	}
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) css(w http.ResponseWriter, r *http.Request) {
+	b, _ := files.ReadFile("templates/mesa.css")
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write(b)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// page is the data of every page.
+type page struct {
+	Lang, Other string
+	T           map[string]string
+	Error       string
+	Number      string
+}
+
+func (s *Server) lang(r *http.Request) string {
+	switch l := r.URL.Query().Get("lang"); l {
+	case "es", "en":
+		return l
+	}
+	if l := r.FormValue("lang"); l == "es" || l == "en" {
+		return l
+	}
+	return s.o.Language
+}
+
+func (s *Server) base(r *http.Request) page {
+	l := s.lang(r)
+	other := "en"
+	if l == "en" {
+		other = "es"
+	}
+	return page{Lang: l, Other: other, T: texts[l]}
+}
+
+func (s *Server) render(w http.ResponseWriter, code int, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	if err := s.tmpl.ExecuteTemplate(w, name, data); err != nil {
+		s.o.Logger.Error("rendering page", "page", name, "err", err)
+	}
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusOK, "lookup.html", s.base(r))
+}
+
+// consulta turns the lookup form into the ticket's address.
+func (s *Server) consulta(w http.ResponseWriter, r *http.Request) {
+	number := strings.ToUpper(strings.TrimSpace(r.URL.Query().Get("numero")))
+	key := strings.TrimSpace(r.URL.Query().Get("clave"))
+	if _, err := ticket.ParseNumber(number); err != nil || key == "" {
+		p := s.base(r)
+		p.Error, p.Number = p.T["notfound"], number
+		s.render(w, http.StatusNotFound, "lookup.html", p)
+		return
+	}
+	http.Redirect(w, r, "/t/"+url.PathEscape(number)+"?clave="+url.QueryEscape(key)+"&lang="+s.lang(r), http.StatusSeeOther)
+}
+
+// ticketPage is the data of the ticket page.
+type ticketPage struct {
+	page
+	V                             *desk.View
+	Key, CSRF                     string
+	Category, Group, Created, Due string
+	Remaining                     string
+	Overdue, Open                 bool
+	History                       []historyItem
+}
+
+type historyItem struct{ When, What, Who, Text string }
+
+func (s *Server) ticket(w http.ResponseWriter, r *http.Request) {
+	number := r.PathValue("number")
+	key := r.URL.Query().Get("clave")
+	p := s.base(r)
+	if key == "" {
+		p.Number = number
+		s.render(w, http.StatusOK, "lookup.html", p)
+		return
+	}
+	v, ok := s.lookup(w, r, number, key, p)
+	if !ok {
+		return
+	}
+	tp := ticketPage{page: p, V: v, Key: key, Open: v.Ticket.State.Open(), Category: v.Ticket.Category, Group: v.Ticket.Group}
+	if s.o.Catalogue != nil {
+		tp.Category = s.o.Catalogue.DisplayName(v.Ticket.Category)
+	}
+	tp.Created = s.when(v.Ticket.CreatedAt)
+	if v.Ticket.DueAt != nil {
+		tp.Due = s.when(*v.Ticket.DueAt)
+		rem := v.Remaining
+		if rem < 0 {
+			tp.Overdue, rem = true, -rem
+		}
+		tp.Remaining = fmt.Sprintf("%.1f", rem.Hours())
+	}
+	for _, e := range v.History {
+		item := historyItem{When: s.when(e.At), What: p.T["ev_"+string(e.Kind)], Who: p.T["desk"], Text: e.Body}
+		if e.Actor == v.Ticket.Requester {
+			item.Who = p.T["requester"]
+		}
+		if e.Kind == ticket.EventStateChanged {
+			item.What += ": " + p.T[e.To]
+		}
+		tp.History = append(tp.History, item)
+	}
+	tp.CSRF = s.csrfCookie(w, r)
+	s.render(w, http.StatusOK, "ticket.html", tp)
+}
+
+// lookup opens a ticket or writes the one answer for every failure: wrong
+// number, wrong key, or too many attempts.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request, number, key string, p page) (*desk.View, bool) {
+	if !s.ips.allow(clientIP(r)) {
+		p.Error = p.T["toomany"]
+		s.render(w, http.StatusTooManyRequests, "lookup.html", p)
+		return nil, false
+	}
+	v, err := s.o.Desk.Lookup(r.Context(), number, key)
+	if errors.Is(err, ticket.ErrNotFound) {
+		p.Error, p.Number = p.T["notfound"], number
+		s.render(w, http.StatusNotFound, "lookup.html", p)
+		return nil, false
+	}
+	if err != nil {
+		s.o.Logger.Error("ticket lookup failed", "err", err)
+		http.Error(w, "error", http.StatusInternalServerError)
+		return nil, false
+	}
+	return v, true
+}
+
+func (s *Server) when(t time.Time) string {
+	return t.In(s.o.Location).Format("2006-01-02 15:04")
+}
+
+// csrfCookie returns the page's anti-forgery token, set as a SameSite=Strict
+// cookie that the comment form must echo (double submit).
+func (s *Server) csrfCookie(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie("mesa_csrf"); err == nil && len(c.Value) >= 26 {
+		return c.Value
+	}
+	tok := rand.Text()
+	http.SetCookie(w, &http.Cookie{Name: "mesa_csrf", Value: tok, Path: "/t/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	return tok
+}
+
+func (s *Server) comment(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	number := r.PathValue("number")
+	p := s.base(r)
+	c, err := r.Cookie("mesa_csrf")
+	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
+		p.Error = p.T["bad"]
+		s.render(w, http.StatusForbidden, "lookup.html", p)
+		return
+	}
+	key := r.PostFormValue("clave")
+	if _, ok := s.lookup(w, r, number, key, p); !ok {
+		return
+	}
+	if err := s.o.Desk.RequesterComment(r.Context(), number, key, strings.TrimSpace(r.PostFormValue("comentario"))); err != nil {
+		if errors.Is(err, ticket.ErrInvalid) {
+			p.Error = p.T["bad"]
+			s.render(w, http.StatusBadRequest, "lookup.html", p)
+			return
+		}
+		s.o.Logger.Error("comment from the status page failed", "err", err)
+		http.Error(w, "error", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/t/"+url.PathEscape(number)+"?clave="+url.QueryEscape(key)+"&lang="+p.Lang, http.StatusSeeOther)
+}
+
+// apiTicket is the JSON of GET /api/v1/tickets/{number}.
+type apiTicket struct {
+	Number         string     `json:"number"`
+	Subject        string     `json:"subject"`
+	State          string     `json:"state"`
+	Type           string     `json:"type"`
+	Criticality    string     `json:"criticidad"`
+	Category       string     `json:"category"`
+	CategoryName   string     `json:"category_name"`
+	Created        time.Time  `json:"created"`
+	Due            *time.Time `json:"due,omitempty"`
+	RemainingHours *float64   `json:"remaining_business_hours,omitempty"`
+	Paused         bool       `json:"paused"`
+	Solution       string     `json:"solution,omitempty"`
+	History        []apiEvent `json:"history"`
+}
+
+type apiEvent struct {
+	At   time.Time `json:"at"`
+	Kind string    `json:"kind"`
+	By   string    `json:"by"` // requester or desk
+	To   string    `json:"to,omitempty"`
+	Text string    `json:"text,omitempty"`
+}
+
+// api mirrors the status page; the key comes as a bearer token.
+func (s *Server) api(w http.ResponseWriter, r *http.Request) {
+	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || !s.ips.allow(clientIP(r)) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
+		return
+	}
+	v, err := s.o.Desk.Lookup(r.Context(), r.PathValue("number"), strings.TrimSpace(key))
+	if err != nil {
+		if !errors.Is(err, ticket.ErrNotFound) {
+			s.o.Logger.Error("api lookup failed", "err", err)
+		}
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
+		return
+	}
+	t := v.Ticket
+	out := apiTicket{Number: t.Number, Subject: t.Subject, State: string(t.State), Type: string(t.Type),
+		Criticality: string(t.Criticality), Category: t.Category, CategoryName: t.Category, Created: t.CreatedAt,
+		Due: t.DueAt, Paused: v.Paused, Solution: t.Solution, History: []apiEvent{}}
+	if s.o.Catalogue != nil {
+		out.CategoryName = s.o.Catalogue.DisplayName(t.Category)
+	}
+	if t.DueAt != nil && t.State.Open() {
+		h := v.Remaining.Hours()
+		out.RemainingHours = &h
+	}
+	for _, e := range v.History {
+		by := "desk"
+		if e.Actor == t.Requester {
+			by = "requester"
+		}
+		out.History = append(out.History, apiEvent{At: e.At, Kind: string(e.Kind), By: by, To: e.To, Text: e.Body})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// clientIP is the peer address (mesa does not trust X-Forwarded-For: put
+// the rate limits of a reverse proxy in front if there is one).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// limiter allows n events per window per key.
+type limiter struct {
+	mu     sync.Mutex
+	n      int
+	window time.Duration
+	seen   map[string][]time.Time
+}
+
+func newLimiter(n int, window time.Duration) *limiter {
+	return &limiter{n: n, window: window, seen: map[string][]time.Time{}}
+}
+
+func (l *limiter) allow(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	recent := l.seen[key][:0]
+	for _, t := range l.seen[key] {
+		if now.Sub(t) < l.window {
+			recent = append(recent, t)
+		}
+	}
+	if len(l.seen) > 100000 { // bounded memory under a flood of addresses
+		l.seen = map[string][]time.Time{}
+	}
+	if len(recent) >= l.n {
+		l.seen[key] = recent
+		return false
+	}
+	l.seen[key] = append(recent, now)
+	return true
 }

@@ -147,7 +147,14 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		a.Close()
 		return nil, fmt.Errorf("listening on %s: %w", cfg.HTTP.Listen, err)
 	}
-	a.http = &http.Server{Handler: web.New(db, log), ReadHeaderTimeout: 10 * time.Second}
+	eng, err := loadRules(cfg)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	loc, _ := time.LoadLocation(cfg.Desk.Timezone) // validated by config
+	a.http = &http.Server{Handler: web.New(web.Options{Desk: a.desk, DB: db, Catalogue: eng, Language: cfg.Desk.Language,
+		Location: loc, Logger: log, Ready: a.ready}), ReadHeaderTimeout: 10 * time.Second}
 	return a, nil
 }
 
@@ -202,6 +209,22 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.log.Info("mesa stopped")
 	return err
+}
+
+// ready reports whether the daemon does its work: intake connected (or
+// reconnecting less than ten minutes), no OAuth grant refused.
+func (a *App) ready(ctx context.Context) error {
+	if a.poll == nil {
+		return nil
+	}
+	st := a.poll.Stats()
+	if st.NeedsReauthorization {
+		return fmt.Errorf("imap: the mailbox needs re-authorisation: %s", st.LastError)
+	}
+	if !st.LastSuccess.IsZero() && time.Since(st.LastSuccess) > 10*time.Minute {
+		return fmt.Errorf("imap: no successful fetch since %s: %s", st.LastSuccess.Format(time.RFC3339), st.LastError)
+	}
+	return nil
 }
 
 // readMailbox runs the mailbox poller while this instance holds the
