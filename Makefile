@@ -36,8 +36,10 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
+# The whole daemon on an in-process mail system, seeded with a dozen mails;
+# prints the status page and each demo ticket's link.
 demo: build
-	./$(BIN) serve
+	./$(BIN) demo
 
 clean:
 	rm -rf bin mesa.db mesa.db-wal mesa.db-shm

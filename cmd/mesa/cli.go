@@ -28,6 +28,7 @@ Usage:
   mesa serve   [--config FILE]   run the daemon (migrates first unless database.auto_migrate: false)
   mesa migrate [--config FILE]   apply pending database migrations
   mesa check   [--config FILE]   print the effective configuration (secrets redacted), or every error
+  mesa demo    [--http ADDR]     the whole daemon on an in-process mail system, seeded, with a demo page
   mesa ingest  [--config FILE] [--json] FILE.eml…
                                  run intake on mail files (migration, replaying quarantine)
   mesa rules test [--json] [--labels FILE] FILE.eml…
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		c = command{run: func(ctx context.Context, e *env) int { return serve(ctx, e.cfg, e.stderr) }}
 	case "ingest":
 		c = ingest()
+	case "demo":
+		c = demo()
 	case "bench intake":
 		c = bench()
 	case "rules test":
