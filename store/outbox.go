@@ -172,3 +172,37 @@ func (db *DB) MailPressure(ctx context.Context, addr string, hourSince time.Time
 	}
 	return r.Bad > 0, r.Hour, r.Day, nil
 }
+
+// OutboxStats counts the outbox by state and gives the oldest due pending
+// mail's due time (zero when none), for metrics and readiness.
+func (db *DB) OutboxStats(ctx context.Context, now time.Time) (map[string]int, time.Time, error) {
+	rows, err := db.query(ctx, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("counting the outbox: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, time.Time{}, fmt.Errorf("counting the outbox: %w", err)
+		}
+		out[s] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, time.Time{}, db.translate(err)
+	}
+	// ORDER BY … LIMIT 1 rather than MIN(): SQLite loses the column's
+	// declared type on an aggregate and returns text.
+	var oldest time.Time
+	err = db.get(ctx, &oldest, `SELECT next_attempt_at FROM outbox WHERE state = ? AND next_attempt_at <= ?
+		ORDER BY next_attempt_at LIMIT 1`, ticket.OutboxPending, now.UTC())
+	if errors.Is(err, ticket.ErrNotFound) {
+		return out, time.Time{}, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("reading the oldest due mail: %w", err)
+	}
+	return out, oldest.UTC(), nil
+}

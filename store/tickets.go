@@ -214,3 +214,22 @@ func (db *DB) Recategorizations(ctx context.Context) ([]ticket.Recategorization,
 	}
 	return out, db.translate(rows.Err())
 }
+
+// CountByState counts the tickets in each state, for metrics.
+func (db *DB) CountByState(ctx context.Context) (map[ticket.State]int, error) {
+	rows, err := db.query(ctx, `SELECT state, COUNT(*) FROM tickets GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("counting tickets: %w", err)
+	}
+	defer rows.Close()
+	out := map[ticket.State]int{}
+	for rows.Next() {
+		var s ticket.State
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("counting tickets: %w", err)
+		}
+		out[s] = n
+	}
+	return out, db.translate(rows.Err())
+}

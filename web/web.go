@@ -17,9 +17,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mesadeservicios/mesa/desk"
 	"github.com/mesadeservicios/mesa/ticket"
@@ -57,14 +61,18 @@ type Options struct {
 	Logger   *slog.Logger   // [slog.Default()]
 	// LookupsPerMinute limits ticket lookups per client address [30].
 	LookupsPerMinute int
+	// Metrics, when set, is served at /metrics; the server adds its own
+	// request-duration histogram to it.
+	Metrics *prometheus.Registry
 }
 
 // Server is mesa's HTTP handler.
 type Server struct {
-	o    Options
-	mux  *http.ServeMux
-	tmpl *template.Template
-	ips  *limiter
+	o        Options
+	mux      *http.ServeMux
+	tmpl     *template.Template
+	ips      *limiter
+	duration *prometheus.HistogramVec
 }
 
 // New returns the handler.
@@ -86,6 +94,13 @@ func New(o Options) *Server {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /static/mesa.css", s.css)
+	if o.Metrics != nil {
+		s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mesa_http_request_duration_seconds",
+			Help: "Time to answer HTTP requests, by route and status code.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)},
+			[]string{"route", "code"})
+		o.Metrics.MustRegister(s.duration)
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics, promhttp.HandlerOpts{}))
+	}
 	if o.Desk != nil {
 		s.mux.HandleFunc("GET /{$}", s.home)
 		s.mux.HandleFunc("GET /consulta", s.consulta)
@@ -106,7 +121,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/t/") || strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/consulta" {
 		h.Set("Cache-Control", "no-store")
 	}
-	s.mux.ServeHTTP(w, r)
+	if s.duration == nil {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+	s.mux.ServeHTTP(rec, r)
+	_, route := s.mux.Handler(r)
+	if route == "" {
+		route = "none"
+	}
+	s.duration.WithLabelValues(route, strconv.Itoa(rec.code)).Observe(time.Since(start).Seconds())
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
 }
 
 // healthz answers 200 {"status":"ok"} when the database answers within two

@@ -37,6 +37,7 @@ type App struct {
 	http *http.Server
 	poll *mailin.Poller  // nil when imap.host is empty
 	out  *mailout.Worker // nil when smtp.host is empty
+	met  *metrics
 }
 
 // Open connects the store, brings the schema up to date (or refuses an
@@ -102,7 +103,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 			Username: cfg.IMAP.Username, Password: cfg.IMAP.Password, Mailbox: cfg.IMAP.Mailbox,
 			ProcessedMailbox: cfg.IMAP.ProcessedMailbox, QuarantineMailbox: cfg.IMAP.QuarantineMailbox,
 			PollInterval: cfg.IMAP.PollInterval, MaxSize: cfg.Limits.MaxMessageBytes, MaxAttempts: cfg.Limits.MaxAttempts,
-			State: db, Handle: a.desk.HandleMail, Quarantine: a.desk.QuarantineMail, Logger: log,
+			State: db, Handle: a.handleMail, Quarantine: a.desk.QuarantineMail, Logger: log,
 		})
 		if err != nil {
 			a.Close()
@@ -153,8 +154,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	loc, _ := time.LoadLocation(cfg.Desk.Timezone) // validated by config
+	a.met = newMetrics(a)
 	a.http = &http.Server{Handler: web.New(web.Options{Desk: a.desk, DB: db, Catalogue: eng, Language: cfg.Desk.Language,
-		Location: loc, Logger: log, Ready: a.ready}), ReadHeaderTimeout: 10 * time.Second}
+		Location: loc, Logger: log, Ready: a.ready, Metrics: a.met.reg}), ReadHeaderTimeout: 10 * time.Second}
 	return a, nil
 }
 
@@ -211,9 +213,27 @@ func (a *App) Run(ctx context.Context) error {
 	return err
 }
 
+// handleMail runs intake on a message from the mailbox and counts its
+// disposition.
+func (a *App) handleMail(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source) error {
+	res, err := a.desk.Intake(ctx, raw, in, src)
+	if err == nil {
+		a.met.messages.WithLabelValues(string(res.Disposition)).Inc()
+	}
+	return err
+}
+
 // ready reports whether the daemon does its work: intake connected (or
-// reconnecting less than ten minutes), no OAuth grant refused.
+// reconnecting less than ten minutes), no OAuth grant refused, no mail due
+// for more than 30 minutes without being sent.
 func (a *App) ready(ctx context.Context) error {
+	if a.out != nil {
+		if _, oldest, err := a.db.OutboxStats(ctx, time.Now()); err != nil {
+			return err
+		} else if !oldest.IsZero() && time.Since(oldest) > 30*time.Minute {
+			return fmt.Errorf("outbox: mail due since %s is not sent", oldest.Format(time.RFC3339))
+		}
+	}
 	if a.poll == nil {
 		return nil
 	}

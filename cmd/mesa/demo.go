@@ -46,7 +46,6 @@ type mailSystem struct {
 	smtp   *gosmtp.Server
 	imapLn net.Listener
 	smtpLn net.Listener
-	seq    int
 }
 
 func startMailSystem() (*mailSystem, error) {

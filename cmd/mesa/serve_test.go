@@ -65,6 +65,16 @@ func TestServeReadsMailbox(t *testing.T) {
 	if tk.Category != "ti.vpn" || tk.Requester != "ana@entidad.gov.co" || tk.DueAt == nil {
 		t.Errorf("ticket: %+v", tk)
 	}
+	if ready := get(t, "http://"+app.Addr()+"/readyz"); !strings.Contains(ready, `"ready"`) {
+		t.Errorf("readyz: %s", ready)
+	}
+	metrics := get(t, "http://"+app.Addr()+"/metrics")
+	for _, want := range []string{`mesa_messages_total{disposition="ticket"} 1`, `mesa_tickets{state="abierto"} 1`,
+		`mesa_imap_connected 1`, `mesa_http_request_duration_seconds_count{code="200",route="GET /readyz"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
 	ack, err := app.db.MailByDedupeKey(ctx, "ack:"+tk.Number)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the daemon's counters and the collector that reads state
+// from the store and the poller at each scrape.
+type metrics struct {
+	reg      *prometheus.Registry
+	messages *prometheus.CounterVec
+}
+
+func newMetrics(a *App) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry(),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mesa_messages_total",
+			Help: "Inbound messages processed, by disposition (ticket, reply, autoreply, bounce, quarantined, duplicate)."},
+			[]string{"disposition"})}
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.messages, &stateCollector{a: a})
+	return m
+}
+
+var (
+	descTickets    = prometheus.NewDesc("mesa_tickets", "Tickets by state.", []string{"state"}, nil)
+	descOutbox     = prometheus.NewDesc("mesa_outbox_mails", "Outbox rows by state (pending, sent, failed, held).", []string{"state"}, nil)
+	descOutboxAge  = prometheus.NewDesc("mesa_outbox_oldest_due_seconds", "Age of the oldest due mail not yet sent.", nil, nil)
+	descIMAPUp     = prometheus.NewDesc("mesa_imap_connected", "1 when the last fetch succeeded within ten minutes.", nil, nil)
+	descIMAPLast   = prometheus.NewDesc("mesa_imap_last_success_timestamp_seconds", "Time of the last successful fetch.", nil, nil)
+	descIMAPReauth = prometheus.NewDesc("mesa_imap_needs_reauthorization", "1 when the OAuth2 grant was refused.", nil, nil)
+	descIMAP       = prometheus.NewDesc("mesa_imap_events_total", "Poller events: handled, failed, quarantined, move_failures, reconnects.", []string{"event"}, nil)
+	descSent       = prometheus.NewDesc("mesa_outbox_events_total", "Outbox worker events: sent, retried, failed.", []string{"event"}, nil)
+)
+
+// stateCollector reads what the store and the workers know at scrape time.
+type stateCollector struct{ a *App }
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descTickets, descOutbox, descOutboxAge, descIMAPUp, descIMAPLast, descIMAPReauth, descIMAP, descSent} {
+		ch <- d
+	}
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if by, err := c.a.db.CountByState(ctx); err == nil {
+		for s, n := range by {
+			ch <- prometheus.MustNewConstMetric(descTickets, prometheus.GaugeValue, float64(n), string(s))
+		}
+	}
+	now := time.Now()
+	if counts, oldest, err := c.a.db.OutboxStats(ctx, now); err == nil {
+		for s, n := range counts {
+			ch <- prometheus.MustNewConstMetric(descOutbox, prometheus.GaugeValue, float64(n), s)
+		}
+		age := 0.0
+		if !oldest.IsZero() {
+			age = now.Sub(oldest).Seconds()
+		}
+		ch <- prometheus.MustNewConstMetric(descOutboxAge, prometheus.GaugeValue, age)
+	}
+	if c.a.poll != nil {
+		st := c.a.poll.Stats()
+		up, reauth := 0.0, 0.0
+		if !st.LastSuccess.IsZero() && now.Sub(st.LastSuccess) < 10*time.Minute {
+			up = 1
+		}
+		if st.NeedsReauthorization {
+			reauth = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descIMAPUp, prometheus.GaugeValue, up)
+		ch <- prometheus.MustNewConstMetric(descIMAPReauth, prometheus.GaugeValue, reauth)
+		if !st.LastSuccess.IsZero() {
+			ch <- prometheus.MustNewConstMetric(descIMAPLast, prometheus.GaugeValue, float64(st.LastSuccess.Unix()))
+		}
+		for name, v := range map[string]int{"handled": st.Handled, "failed": st.Failed, "quarantined": st.Quarantined,
+			"move_failures": st.MoveFailures, "reconnects": st.Reconnects} {
+			ch <- prometheus.MustNewConstMetric(descIMAP, prometheus.CounterValue, float64(v), name)
+		}
+	}
+	if c.a.out != nil {
+		st := c.a.out.Stats()
+		for name, v := range map[string]int{"sent": st.Sent, "retried": st.Retried, "failed": st.Failed} {
+			ch <- prometheus.MustNewConstMetric(descSent, prometheus.CounterValue, float64(v), name)
+		}
+	}
+}
