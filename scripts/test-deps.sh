@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the servers the tests talk to are installed: PostgreSQL's server
-# binaries, Dovecot's IMAP and LMTP servers, and Postfix. As root on Debian, missing packages are installed with apt-get;
+# binaries, Dovecot's IMAP and LMTP servers, Postfix, and Chromium for the
+# browser tests. As root on Debian, missing packages are installed with apt-get;
 # otherwise a missing piece is reported with the command that installs it.
 # The tests themselves start throwaway instances on loopback ports.
 set -euo pipefail
@@ -18,6 +19,9 @@ if [ ! -x /usr/lib/dovecot/lmtp ]; then
 fi
 if ! command -v postfix >/dev/null 2>&1 && [ ! -x /usr/sbin/postfix ]; then
   missing+=(postfix)
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  missing+=(chromium)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
