@@ -329,6 +329,9 @@ func (d *Desk) comment(ctx context.Context, number, actor, body string, kind tic
 		return nil, fmt.Errorf("%w: empty comment", ticket.ErrInvalid)
 	}
 	return d.change(ctx, number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		if data == StaffAnswer && t.FirstResponseAt == nil {
+			t.FirstResponseAt = &now
+		}
 		return d.record(ctx, t, &ticket.Event{Kind: kind, Actor: actor, At: now, Body: body, Data: data})
 	})
 }
@@ -448,6 +451,9 @@ func (d *Desk) step(ctx context.Context, t *ticket.Ticket, to ticket.State, acto
 		t.PausedAt = nil
 	case to == ticket.Cerrado:
 		t.Solution, t.ClosedAt, body = note, &now, note
+		if t.FirstResponseAt == nil {
+			t.FirstResponseAt = &now // the solution is an answer too
+		}
 	case (from == ticket.AbiertoPorEncuesta || from == ticket.Cerrado) && to == ticket.EnProceso:
 		t.ClosedAt, t.Solution, body = nil, "", note // the requester says it is not solved
 	}

@@ -235,3 +235,42 @@ func TestComment(t *testing.T) {
 		t.Errorf("unknown ticket: got %v, want ErrNotFound", err)
 	}
 }
+
+// The first response is the first technician answer, or the closure when
+// nobody answered before; requesters' comments and internal notes are not
+// responses, and later answers do not move it.
+func TestFirstResponse(t *testing.T) {
+	ctx := context.Background()
+	d, db, c := setup(t, nil)
+	tk, err := d.Create(ctx, desk.NewTicket{Subject: "x", Requester: "a@b.co"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.t = c.t.Add(time.Hour)
+	d.Comment(ctx, tk.Number, "a@b.co", "¿Alguna novedad?", false)
+	d.Comment(ctx, tk.Number, "t@x.co", "Revisar cableado", true)
+	if got, _ := db.TicketByNumber(ctx, tk.Number); got.FirstResponseAt != nil {
+		t.Fatalf("first response after a requester comment and a note: %v", got.FirstResponseAt)
+	}
+	c.t = c.t.Add(time.Hour)
+	first := c.t
+	if _, err := d.Answer(ctx, tk.Number, "t@x.co", "Vamos en camino."); err != nil {
+		t.Fatal(err)
+	}
+	c.t = c.t.Add(time.Hour)
+	d.Answer(ctx, tk.Number, "t@x.co", "Ya llegamos.")
+	if got, _ := db.TicketByNumber(ctx, tk.Number); got.FirstResponseAt == nil || !got.FirstResponseAt.Equal(first) {
+		t.Errorf("first response: got %v, want %v", got.FirstResponseAt, first)
+	}
+
+	// Closed without any answer: the closure is the first response.
+	tk2, _ := d.Create(ctx, desk.NewTicket{Subject: "y", Requester: "a@b.co"})
+	c.t = c.t.Add(time.Hour)
+	closed, err := d.Transition(ctx, tk2.Number, ticket.Cerrado, "t@x.co", "Se cambió el tóner.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if closed.FirstResponseAt == nil || !closed.FirstResponseAt.Equal(c.t) {
+		t.Errorf("closure as first response: got %v, want %v", closed.FirstResponseAt, c.t)
+	}
+}

@@ -25,7 +25,7 @@ func (db *DB) NextTicketSeq(ctx context.Context, year int) (int64, error) {
 
 const ticketCols = `id, number, year, seq, subject, requester, requester_name, state, type,
 	criticality, category, group_key, assignee, access_key, solution, created_at, updated_at,
-	due_at, paused_at, closed_at, origin_message_id`
+	due_at, paused_at, closed_at, origin_message_id, first_response_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -33,12 +33,13 @@ func scanTicket(r scanner) (*ticket.Ticket, error) {
 	var t ticket.Ticket
 	err := r.Scan(&t.ID, &t.Number, &t.Year, &t.Seq, &t.Subject, &t.Requester, &t.RequesterName,
 		&t.State, &t.Type, &t.Criticality, &t.Category, &t.Group, &t.Assignee, &t.AccessKeyHash,
-		&t.Solution, &t.CreatedAt, &t.UpdatedAt, &t.DueAt, &t.PausedAt, &t.ClosedAt, &t.OriginMessageID)
+		&t.Solution, &t.CreatedAt, &t.UpdatedAt, &t.DueAt, &t.PausedAt, &t.ClosedAt, &t.OriginMessageID, &t.FirstResponseAt)
 	if err != nil {
 		return nil, err
 	}
 	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
 	t.DueAt, t.PausedAt, t.ClosedAt = utcp(t.DueAt), utcp(t.PausedAt), utcp(t.ClosedAt)
+	t.FirstResponseAt = utcp(t.FirstResponseAt)
 	return &t, nil
 }
 
@@ -57,12 +58,12 @@ func (db *DB) CreateTicket(ctx context.Context, t *ticket.Ticket) error {
 	}
 	err := db.get(ctx, &t.ID, `INSERT INTO tickets (number, year, seq, subject, requester,
 		requester_name, state, type, criticality, category, group_key, assignee, access_key,
-		solution, created_at, updated_at, due_at, paused_at, closed_at, origin_message_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		solution, created_at, updated_at, due_at, paused_at, closed_at, origin_message_id, first_response_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		clean(t.Number), t.Year, t.Seq, clean(t.Subject), clean(t.Requester), clean(t.RequesterName),
 		t.State, t.Type, t.Criticality, clean(t.Category), clean(t.Group), clean(t.Assignee),
 		t.AccessKeyHash, clean(t.Solution), t.CreatedAt.UTC(), t.UpdatedAt.UTC(),
-		utcp(t.DueAt), utcp(t.PausedAt), utcp(t.ClosedAt), clean(t.OriginMessageID))
+		utcp(t.DueAt), utcp(t.PausedAt), utcp(t.ClosedAt), clean(t.OriginMessageID), utcp(t.FirstResponseAt))
 	if err != nil {
 		return fmt.Errorf("creating ticket %s: %w", t.Number, err)
 	}
@@ -76,10 +77,10 @@ func (db *DB) UpdateTicket(ctx context.Context, t *ticket.Ticket) error {
 	}
 	res, err := db.exec(ctx, `UPDATE tickets SET subject = ?, requester = ?, requester_name = ?,
 		state = ?, type = ?, criticality = ?, category = ?, group_key = ?, assignee = ?, solution = ?,
-		updated_at = ?, due_at = ?, paused_at = ?, closed_at = ? WHERE id = ?`,
+		updated_at = ?, due_at = ?, paused_at = ?, closed_at = ?, first_response_at = ? WHERE id = ?`,
 		clean(t.Subject), clean(t.Requester), clean(t.RequesterName), t.State, t.Type, t.Criticality,
 		clean(t.Category), clean(t.Group), clean(t.Assignee), clean(t.Solution), t.UpdatedAt.UTC(),
-		utcp(t.DueAt), utcp(t.PausedAt), utcp(t.ClosedAt), t.ID)
+		utcp(t.DueAt), utcp(t.PausedAt), utcp(t.ClosedAt), utcp(t.FirstResponseAt), t.ID)
 	if err != nil {
 		return fmt.Errorf("updating ticket %s: %w", t.Number, err)
 	}

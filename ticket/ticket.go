@@ -110,6 +110,9 @@ type Ticket struct {
 	DueAt           *time.Time // nil when the category has no resolution time ("depende")
 	PausedAt        *time.Time // set while retenido: the SLA clock is stopped
 	ClosedAt        *time.Time
+	// FirstResponseAt is when a technician first answered the requester:
+	// a plain reply, an answer from the page, or the closure's solution.
+	FirstResponseAt *time.Time
 }
 
 // Validate checks the fields every stored ticket must have.

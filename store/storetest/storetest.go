@@ -248,7 +248,7 @@ func testTicketRoundTrip(t *testing.T, db *store.DB) {
 		State:         ticket.Retenido, Type: ticket.Requerimiento, Criticality: ticket.Alta,
 		Category: "adm.inmuebles.cubierta", Group: "operaciones", Assignee: "carlos@entidad.gov.co",
 		AccessKeyHash: ticket.HashAccessKey("Zk3-9x"), Solution: "Se cambió la teja 🧰", OriginMessageID: "CAF=xyz@mail.gmail.com",
-		CreatedAt: at, UpdatedAt: at.Add(time.Minute), DueAt: &due, PausedAt: &paused, ClosedAt: &closed,
+		CreatedAt: at, UpdatedAt: at.Add(time.Minute), DueAt: &due, PausedAt: &paused, ClosedAt: &closed, FirstResponseAt: &paused,
 	}
 	if err := db.CreateTicket(ctx, in); err != nil {
 		t.Fatal(err)
@@ -306,7 +306,7 @@ func equalTicket(a, b *ticket.Ticket) bool {
 		a.AccessKeyHash == b.AccessKeyHash && a.Solution == b.Solution && a.CreatedAt.Equal(b.CreatedAt) &&
 		a.OriginMessageID == b.OriginMessageID &&
 		a.UpdatedAt.Equal(b.UpdatedAt) && eqp(a.DueAt, b.DueAt) && eqp(a.PausedAt, b.PausedAt) &&
-		eqp(a.ClosedAt, b.ClosedAt) && a.CreatedAt.Location() == time.UTC
+		eqp(a.ClosedAt, b.ClosedAt) && eqp(a.FirstResponseAt, b.FirstResponseAt) && a.CreatedAt.Location() == time.UTC
 }
 
 func testTextSanitised(t *testing.T, db *store.DB) {
