@@ -54,8 +54,8 @@ func TestCreateClassifiesAndSetsDue(t *testing.T) {
 		t.Errorf("due: got %v, want %v", tk.DueAt, want)
 	}
 	evs, err := db.Events(ctx, tk.ID)
-	if err != nil || len(evs) != 1 {
-		t.Fatalf("events: %v %v", evs, err)
+	if err != nil || len(evs) != 2 || evs[1].Kind != ticket.EventSLAStarted || evs[1].To != "2026-03-24T20:00:00Z" {
+		t.Fatalf("events (created, sla_started with the due time): %v %v", evs, err)
 	}
 	var data struct {
 		MessageKey     string `json:"message_key"`
@@ -116,8 +116,10 @@ func TestRecategorizeAndCriticality(t *testing.T) {
 		t.Errorf("bad criticality: got %v", err)
 	}
 	evs, _ := db.Events(ctx, tk.ID)
-	if len(evs) != 3 || evs[1].Kind != ticket.EventCategoryChanged || evs[1].From != ticket.Unclassified ||
-		evs[1].To != "adm.muebles.silla" || evs[2].Kind != ticket.EventCriticalityChanged || evs[2].To != "alta" {
+	// The SLA clock starts when the ticket gets a category with a resolution time.
+	if len(evs) != 4 || evs[1].Kind != ticket.EventCategoryChanged || evs[1].From != ticket.Unclassified ||
+		evs[1].To != "adm.muebles.silla" || evs[2].Kind != ticket.EventSLAStarted || evs[2].From != "" ||
+		evs[3].Kind != ticket.EventCriticalityChanged || evs[3].To != "alta" {
 		t.Errorf("events: %+v", evs)
 	}
 }

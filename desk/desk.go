@@ -87,6 +87,18 @@ type Options struct {
 	// RepliesPerDay caps automatic mails to one address per day, like
 	// RepliesPerHour; 0 means no cap.
 	RepliesPerDay int
+	// WarnAt is the elapsed fraction of a ticket's SLA at which its
+	// assignee is warned; 0.75 when zero or out of (0, 1).
+	WarnAt float64
+	// SLARecipients names who hears of a warning or a breach besides the
+	// assignee (the group's managers); nil: the assignee only.
+	SLARecipients SLARecipients
+	// Alerts renders the SLA alert mails; nil: events only, no mail.
+	Alerts AlertRenderer
+	// AlertOutOfHours sends warnings and breaches of non-alta tickets at
+	// once even outside business hours; by default they wait for the next
+	// opening.
+	AlertOutOfHours bool
 }
 
 // Replier renders the mail that answers a technician's commands: kind
@@ -124,6 +136,11 @@ type Desk struct {
 	perHour   int
 	perDay    int
 	reopen    time.Duration
+	warnAt    float64
+	// SLA watch (slawatch.go)
+	slaRecipients SLARecipients
+	alerts        AlertRenderer
+	deferAlerts   bool
 }
 
 // New returns a Desk over s. opts may be nil.
@@ -159,14 +176,16 @@ func New(s Store, opts *Options) (*Desk, error) {
 	if d.noAuth {
 		d.log.Warn("technician commands are accepted WITHOUT checking that the mail is authentic (auth.require: false); anyone who forges a technician's From can change tickets")
 	}
-	d.dir, _ = s.(Directory)
-	d.replier, d.authID, d.noAuth = opts.Replier, opts.TrustedAuthServID, opts.AllowUnauthenticatedCommands
-	if d.noAuth {
-		d.log.Warn("technician commands are accepted WITHOUT checking that the mail is authentic (auth.require: false); anyone who forges a technician's From can change tickets")
-	}
 	d.counter, _ = s.(MailCounter)
 	d.addresses, d.perHour, d.perDay = opts.Addresses, opts.RepliesPerHour, opts.RepliesPerDay
 	d.reopen = opts.ReopenWithin
+	d.warnAt = opts.WarnAt
+	if d.warnAt <= 0 || d.warnAt >= 1 {
+		d.warnAt = 0.75
+	}
+	d.slaRecipients = opts.SLARecipients
+	d.alerts = opts.Alerts
+	d.deferAlerts = !opts.AlertOutOfHours
 	if d.reopen == 0 {
 		d.reopen = 5 * 9 * time.Hour
 	}
@@ -286,11 +305,16 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 		}
 		t.Seq = seq
 		t.Number = ticket.Number{Prefix: d.prefix, Year: t.Year, Seq: seq}.String()
+		d.setDue(t, t.DueAt)
+		scheduleSLA(t)
 		if err := d.store.CreateTicket(ctx, t); err != nil {
 			return err
 		}
 		if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventCreated, Actor: requester, At: now,
 			Body: nt.Body, To: string(t.State), Data: data}); err != nil {
+			return err
+		}
+		if err := d.dueEvent(ctx, t, nil, ticket.SystemActor, now); err != nil {
 			return err
 		}
 		if who == "" {
@@ -352,8 +376,9 @@ func (d *Desk) Recategorize(ctx context.Context, number, actor, category string)
 		if t.Category == category {
 			return nil
 		}
-		from := t.Category
-		t.Category, t.Group, t.DueAt = category, "", nil
+		from, before := t.Category, t.DueAt
+		t.Category, t.Group = category, ""
+		d.setDue(t, nil)
 		if cat != nil {
 			t.Group = cat.Group
 			if res, ok := cat.ResolutionFor(t.Criticality); ok && t.State.Open() {
@@ -361,10 +386,13 @@ func (d *Desk) Recategorize(ctx context.Context, number, actor, category string)
 				if err != nil {
 					return err
 				}
-				t.DueAt = &due
+				d.setDue(t, &due)
 			}
 		}
-		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventCategoryChanged, Actor: actor, At: now, From: from, To: category})
+		if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventCategoryChanged, Actor: actor, At: now, From: from, To: category}); err != nil {
+			return err
+		}
+		return d.dueEvent(ctx, t, before, actor, now)
 	})
 }
 
@@ -378,7 +406,7 @@ func (d *Desk) SetCriticality(ctx context.Context, number, actor string, c ticke
 		if t.Criticality == c {
 			return nil
 		}
-		from := t.Criticality
+		from, before := t.Criticality, t.DueAt
 		t.Criticality = c
 		if d.classify != nil && t.State.Open() {
 			if cat, ok := d.classify.Category(t.Category); ok {
@@ -387,11 +415,14 @@ func (d *Desk) SetCriticality(ctx context.Context, number, actor string, c ticke
 					if err != nil {
 						return err
 					}
-					t.DueAt = &due
+					d.setDue(t, &due)
 				}
 			}
 		}
-		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventCriticalityChanged, Actor: actor, At: now, From: string(from), To: string(c)})
+		if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventCriticalityChanged, Actor: actor, At: now, From: string(from), To: string(c)}); err != nil {
+			return err
+		}
+		return d.dueEvent(ctx, t, before, actor, now)
 	})
 }
 
@@ -447,6 +478,10 @@ func (d *Desk) step(ctx context.Context, t *ticket.Ticket, to ticket.State, acto
 		if t.DueAt != nil && t.PausedAt != nil {
 			due := d.extend(*t.DueAt, *t.PausedAt, now)
 			t.DueAt = &due
+			if t.SLAWarnAt != nil {
+				warn := d.extend(*t.SLAWarnAt, *t.PausedAt, now)
+				t.SLAWarnAt = &warn
+			}
 		}
 		t.PausedAt = nil
 	case to == ticket.Cerrado:
@@ -462,6 +497,8 @@ func (d *Desk) step(ctx context.Context, t *ticket.Ticket, to ticket.State, acto
 		return err
 	}
 	switch {
+	case to == ticket.Cerrado && t.DueAt != nil && !now.After(*t.DueAt) && t.SLAStage < slaBreached:
+		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventSLAMet, Actor: actor, At: now, To: rfc3339(t.DueAt)})
 	case to == ticket.Retenido:
 		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventSLAPaused, Actor: actor, At: now})
 	case from == ticket.Retenido:
@@ -533,6 +570,7 @@ func (d *Desk) change(ctx context.Context, number string, fn func(ctx context.Co
 			return err
 		}
 		t.UpdatedAt = now
+		scheduleSLA(t)
 		return d.store.UpdateTicket(ctx, t)
 	})
 	if err != nil {

@@ -183,9 +183,11 @@ func TestTransitionLifeCycle(t *testing.T) {
 	for _, e := range evs {
 		trail = append(trail, string(e.Kind)+":"+e.To)
 	}
-	want := []string{"created:abierto", "state_changed:en_proceso", "state_changed:retenido", "sla_paused:",
+	want := []string{"created:abierto", "sla_started:" + due.Format(time.RFC3339), "state_changed:en_proceso",
+		"state_changed:retenido", "sla_paused:",
 		"state_changed:en_proceso", "sla_resumed:" + due.Add(3*time.Hour).Format(time.RFC3339),
-		"state_changed:cerrado", "state_changed:abierto_por_encuesta", "state_changed:en_proceso"}
+		"state_changed:cerrado", "sla_met:" + due.Add(3*time.Hour).Format(time.RFC3339),
+		"state_changed:abierto_por_encuesta", "state_changed:en_proceso"}
 	if fmt.Sprint(trail) != fmt.Sprint(want) {
 		t.Errorf("audit trail:\n got %v\nwant %v", trail, want)
 	}

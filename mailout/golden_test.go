@@ -61,6 +61,14 @@ func TestTemplatesGolden(t *testing.T) {
 		"commands": func(r *Renderer) (*ticket.Outgoing, error) {
 			return r.Reply("commands", tk, "carlos@entidad.gov.co", []string{"✔ #criticidad alta", "✘ #foo — no aplicado: comando desconocido"}, "<c@x>", at)
 		},
+		"sla_alert": func(r *Renderer) (*ticket.Outgoing, error) {
+			late := *tk
+			late.Number, late.Subject, late.Criticality, late.Assignee = "MS-2026-000040", "Gotera en la sala 3", ticket.Media, ""
+			return r.SLAAlert("carlos@entidad.gov.co", []*ticket.Ticket{tk}, []*ticket.Ticket{&late}, at)
+		},
+		"sla_alert-one": func(r *Renderer) (*ticket.Outgoing, error) {
+			return r.SLAAlert("carlos@entidad.gov.co", []*ticket.Ticket{tk}, nil, at)
+		},
 		"rejected": func(r *Renderer) (*ticket.Outgoing, error) {
 			return r.Reply("rejected", tk, "carlos@entidad.gov.co", []string{"Los comandos no se aplicaron."}, "<c@x>", at)
 		},

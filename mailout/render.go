@@ -56,6 +56,8 @@ type Options struct {
 	// TemplateDir holds templates that replace the embedded ones file by
 	// file (ack.es.txt, closed.en.txt, …); empty: the embedded ones.
 	TemplateDir string
+	// WarnPercent is the SLA warning threshold shown in alerts (75).
+	WarnPercent int
 }
 
 // Renderer turns ticket events into outbox mail. It implements
@@ -100,7 +102,7 @@ func New(opts Options) (*Renderer, error) {
 		for _, f := range files {
 			name := filepath.Base(f)
 			if t.Lookup(name) == nil {
-				return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, closed, commands, failed, rejected, requester; .es.txt or .en.txt)", name)
+				return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, closed, commands, failed, held, rejected, requester, sla_alert; .es.txt or .en.txt)", name)
 			}
 			b, err := os.ReadFile(f)
 			if err != nil {
@@ -132,6 +134,69 @@ var subjects = map[string]map[string]string{
 	"rejected":  {"es": "Comandos no aplicados: %s", "en": "Commands not applied: %s"},
 	"failed":    {"es": "No se pudo entregar un correo: %s", "en": "A mail could not be delivered: %s"},
 	"held":      {"es": "Caso en espera: %s", "en": "Ticket on hold: %s"},
+}
+
+// alertItem is one ticket in an SLA alert.
+type alertItem struct{ Number, Subject, Criticality, Due, Assignee string }
+
+// SLAAlert renders the one mail a person gets when tickets reach their SLA
+// warning or breach it: both lists, breaches first. It implements
+// desk.AlertRenderer. warnPercent is shown in the text.
+func (r *Renderer) SLAAlert(to string, warned, breached []*ticket.Ticket, at time.Time) (*ticket.Outgoing, error) {
+	lang := r.opts.Language
+	items := func(ts []*ticket.Ticket) []alertItem {
+		var out []alertItem
+		for _, t := range ts {
+			it := alertItem{Number: t.Number, Subject: t.Subject, Criticality: string(t.Criticality), Assignee: t.Assignee}
+			if it.Assignee == "" {
+				it.Assignee = map[string]string{"es": "nadie", "en": "nobody"}[lang]
+			}
+			if t.DueAt != nil {
+				it.Due = formatDate(t.DueAt.In(r.opts.Location), lang)
+			}
+			out = append(out, it)
+		}
+		return out
+	}
+	d := struct {
+		Desk             string
+		Warned, Breached []alertItem
+		WarnPercent      int
+	}{Desk: r.opts.DeskName, Warned: items(warned), Breached: items(breached), WarnPercent: r.opts.WarnPercent}
+	if d.WarnPercent == 0 {
+		d.WarnPercent = 75
+	}
+	var body bytes.Buffer
+	if err := r.tmpl.ExecuteTemplate(&body, "sla_alert."+lang+".txt", d); err != nil {
+		return nil, fmt.Errorf("rendering sla_alert: %w", err)
+	}
+	var subject string
+	switch {
+	case lang == "en" && len(breached) > 0:
+		subject = fmt.Sprintf("SLA alert — past due: %d, close to due: %d", len(breached), len(warned))
+	case lang == "en":
+		subject = fmt.Sprintf("SLA warning — close to due: %d", len(warned))
+	case len(breached) > 0:
+		subject = fmt.Sprintf("Alerta de ANS — vencidos: %d, por vencer: %d", len(breached), len(warned))
+	default:
+		subject = fmt.Sprintf("Aviso de ANS — por vencer: %d", len(warned))
+	}
+	if all := append(append([]*ticket.Ticket{}, breached...), warned...); len(all) == 1 {
+		subject = fmt.Sprintf("[%s] %s", all[0].Number, subject) // one ticket: it threads with the ticket's mail
+	}
+	r.mu.Lock()
+	r.seq++
+	id := fmt.Sprintf("sla.%d.%d@%s", at.UnixNano(), r.seq, r.domain)
+	r.mu.Unlock()
+	raw, err := r.build(to, "", subject, id, "", body.String(), at, "auto-generated")
+	if err != nil {
+		return nil, err
+	}
+	m := &ticket.Outgoing{From: r.opts.From, To: []string{to}, Subject: subject, MessageID: id, Raw: raw, State: ticket.OutboxPending}
+	if len(breached)+len(warned) == 1 {
+		m.TicketID = append(breached, warned...)[0].ID
+	}
+	return m, nil
 }
 
 // OutOfScopePrefix marks the solution of a ticket closed as out of scope;

@@ -25,7 +25,8 @@ func (db *DB) NextTicketSeq(ctx context.Context, year int) (int64, error) {
 
 const ticketCols = `id, number, year, seq, subject, requester, requester_name, state, type,
 	criticality, category, group_key, assignee, access_key, solution, created_at, updated_at,
-	due_at, paused_at, closed_at, origin_message_id, first_response_at`
+	due_at, paused_at, closed_at, origin_message_id, first_response_at,
+	sla_warn_at, sla_stage, sla_next_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -33,13 +34,14 @@ func scanTicket(r scanner) (*ticket.Ticket, error) {
 	var t ticket.Ticket
 	err := r.Scan(&t.ID, &t.Number, &t.Year, &t.Seq, &t.Subject, &t.Requester, &t.RequesterName,
 		&t.State, &t.Type, &t.Criticality, &t.Category, &t.Group, &t.Assignee, &t.AccessKeyHash,
-		&t.Solution, &t.CreatedAt, &t.UpdatedAt, &t.DueAt, &t.PausedAt, &t.ClosedAt, &t.OriginMessageID, &t.FirstResponseAt)
+		&t.Solution, &t.CreatedAt, &t.UpdatedAt, &t.DueAt, &t.PausedAt, &t.ClosedAt, &t.OriginMessageID, &t.FirstResponseAt,
+		&t.SLAWarnAt, &t.SLAStage, &t.SLANextAt)
 	if err != nil {
 		return nil, err
 	}
 	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
 	t.DueAt, t.PausedAt, t.ClosedAt = utcp(t.DueAt), utcp(t.PausedAt), utcp(t.ClosedAt)
-	t.FirstResponseAt = utcp(t.FirstResponseAt)
+	t.FirstResponseAt, t.SLAWarnAt, t.SLANextAt = utcp(t.FirstResponseAt), utcp(t.SLAWarnAt), utcp(t.SLANextAt)
 	return &t, nil
 }
 
@@ -58,12 +60,14 @@ func (db *DB) CreateTicket(ctx context.Context, t *ticket.Ticket) error {
 	}
 	err := db.get(ctx, &t.ID, `INSERT INTO tickets (number, year, seq, subject, requester,
 		requester_name, state, type, criticality, category, group_key, assignee, access_key,
-		solution, created_at, updated_at, due_at, paused_at, closed_at, origin_message_id, first_response_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		solution, created_at, updated_at, due_at, paused_at, closed_at, origin_message_id, first_response_at,
+		sla_warn_at, sla_stage, sla_next_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		clean(t.Number), t.Year, t.Seq, clean(t.Subject), clean(t.Requester), clean(t.RequesterName),
 		t.State, t.Type, t.Criticality, clean(t.Category), clean(t.Group), clean(t.Assignee),
 		t.AccessKeyHash, clean(t.Solution), t.CreatedAt.UTC(), t.UpdatedAt.UTC(),
-		utcp(t.DueAt), utcp(t.PausedAt), utcp(t.ClosedAt), clean(t.OriginMessageID), utcp(t.FirstResponseAt))
+		utcp(t.DueAt), utcp(t.PausedAt), utcp(t.ClosedAt), clean(t.OriginMessageID), utcp(t.FirstResponseAt),
+		utcp(t.SLAWarnAt), t.SLAStage, utcp(t.SLANextAt))
 	if err != nil {
 		return fmt.Errorf("creating ticket %s: %w", t.Number, err)
 	}
@@ -77,10 +81,12 @@ func (db *DB) UpdateTicket(ctx context.Context, t *ticket.Ticket) error {
 	}
 	res, err := db.exec(ctx, `UPDATE tickets SET subject = ?, requester = ?, requester_name = ?,
 		state = ?, type = ?, criticality = ?, category = ?, group_key = ?, assignee = ?, solution = ?,
-		updated_at = ?, due_at = ?, paused_at = ?, closed_at = ?, first_response_at = ? WHERE id = ?`,
+		updated_at = ?, due_at = ?, paused_at = ?, closed_at = ?, first_response_at = ?,
+		sla_warn_at = ?, sla_stage = ?, sla_next_at = ? WHERE id = ?`,
 		clean(t.Subject), clean(t.Requester), clean(t.RequesterName), t.State, t.Type, t.Criticality,
 		clean(t.Category), clean(t.Group), clean(t.Assignee), clean(t.Solution), t.UpdatedAt.UTC(),
-		utcp(t.DueAt), utcp(t.PausedAt), utcp(t.ClosedAt), utcp(t.FirstResponseAt), t.ID)
+		utcp(t.DueAt), utcp(t.PausedAt), utcp(t.ClosedAt), utcp(t.FirstResponseAt),
+		utcp(t.SLAWarnAt), t.SLAStage, utcp(t.SLANextAt), t.ID)
 	if err != nil {
 		return fmt.Errorf("updating ticket %s: %w", t.Number, err)
 	}
@@ -231,6 +237,47 @@ func (db *DB) CountByState(ctx context.Context) (map[ticket.State]int, error) {
 			return nil, fmt.Errorf("counting tickets: %w", err)
 		}
 		out[s] = n
+	}
+	return out, db.translate(rows.Err())
+}
+
+// SLAPending returns up to limit tickets whose next SLA alert
+// (sla_next_at) is due at now, earliest first, through the partial index
+// tickets_sla_next.
+func (db *DB) SLAPending(ctx context.Context, now time.Time, limit int) ([]*ticket.Ticket, error) {
+	rows, err := db.query(ctx, `SELECT `+ticketCols+` FROM tickets
+		WHERE sla_next_at IS NOT NULL AND sla_next_at <= ? ORDER BY sla_next_at, id LIMIT ?`, now.UTC(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading tickets due for SLA alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []*ticket.Ticket
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading tickets due for SLA alerts: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, db.translate(rows.Err())
+}
+
+// GroupManagers returns the addresses of the active managers of a group
+// (role manager), sorted.
+func (db *DB) GroupManagers(ctx context.Context, group string) ([]string, error) {
+	rows, err := db.query(ctx, `SELECT p.email FROM people p JOIN person_groups g ON g.person_id = p.id
+		WHERE g.group_key = ? AND p.active AND p.role = 'manager' ORDER BY p.email`, group)
+	if err != nil {
+		return nil, fmt.Errorf("reading managers of group %s: %w", group, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			return nil, fmt.Errorf("reading managers of group %s: %w", group, err)
+		}
+		out = append(out, e)
 	}
 	return out, db.translate(rows.Err())
 }

@@ -20,6 +20,9 @@ const (
 	EventSLAResumed         EventKind = "sla_resumed"
 	EventSLAWarning         EventKind = "sla_warning"
 	EventSLABreached        EventKind = "sla_breached"
+	EventSLAStarted         EventKind = "sla_started"     // To: the due time (RFC 3339)
+	EventSLADueChanged      EventKind = "sla_due_changed" // From, To: old and new due time
+	EventSLAMet             EventKind = "sla_met"         // closed on time; To: the due time
 	EventSurveySent         EventKind = "survey_sent"
 	EventSurveyAnswered     EventKind = "survey_answered"
 	EventMailSent           EventKind = "mail_sent"
@@ -31,7 +34,8 @@ var EventKinds = []EventKind{
 	EventCreated, EventComment, EventNote, EventStateChanged, EventAssigned,
 	EventEscalated, EventCategoryChanged, EventCriticalityChanged, EventSLAPaused,
 	EventSLAResumed, EventSLAWarning, EventSLABreached, EventSurveySent,
-	EventSurveyAnswered, EventMailSent, EventMailFailed,
+	EventSurveyAnswered, EventMailSent, EventMailFailed, EventSLAStarted,
+	EventSLADueChanged, EventSLAMet,
 }
 
 // Valid reports whether k is a known kind.

@@ -113,6 +113,13 @@ type Ticket struct {
 	// FirstResponseAt is when a technician first answered the requester:
 	// a plain reply, an answer from the page, or the closure's solution.
 	FirstResponseAt *time.Time
+	// SLAWarnAt is when the assignee is warned (desk's warn fraction of
+	// the business time to DueAt); SLAStage is which SLA alerts went out
+	// for the current DueAt (0 none, 1 warned, 2 breached); SLANextAt is
+	// the next pending alert, nil when none is (paused, closed, done).
+	SLAWarnAt *time.Time
+	SLAStage  int
+	SLANextAt *time.Time
 }
 
 // Validate checks the fields every stored ticket must have.
