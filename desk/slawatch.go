@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"sort"
 	"time"
@@ -102,7 +103,7 @@ func (d *Desk) WatchSLA(ctx context.Context) (SLAReport, error) {
 	if oc, ok := d.calendar.(interface{ IsOpen(time.Time) bool }); ok && d.deferAlerts {
 		open = oc.IsOpen(now)
 	}
-	for batch := 0; ; batch++ {
+	for {
 		n := 0
 		err := d.store.InTx(ctx, func(ctx context.Context) error {
 			ts, err := ss.SLAPending(ctx, now, slaBatch)
@@ -114,10 +115,11 @@ func (d *Desk) WatchSLA(ctx context.Context) (SLAReport, error) {
 			breached := map[string][]*ticket.Ticket{}
 			for _, t := range ts {
 				if !open && t.Criticality != ticket.Alta {
-					next, err := d.due(now, 0) // the next opening
+					next, err := d.due(now, time.Nanosecond) // just after the next opening
 					if err != nil {
 						return err
 					}
+					next = next.Add(-time.Nanosecond).UTC()
 					t.SLANextAt = &next
 					rep.Deferred++
 					if err := d.store.UpdateTicket(ctx, t); err != nil {
@@ -189,9 +191,15 @@ func (d *Desk) WatchSLA(ctx context.Context) (SLAReport, error) {
 				if err != nil {
 					return fmt.Errorf("rendering the SLA alert to %s: %w", p, err)
 				}
-				if m.DedupeKey == "" {
-					m.DedupeKey = fmt.Sprintf("sla:%s:%d:%d", p, now.UnixNano(), batch)
+				// The same alert (person, tickets, stages) is queued once.
+				h := sha256.New()
+				for _, t := range breached[p] {
+					fmt.Fprintf(h, "b%d@%d,", t.ID, t.DueAt.Unix())
 				}
+				for _, t := range warned[p] {
+					fmt.Fprintf(h, "w%d@%d,", t.ID, t.DueAt.Unix())
+				}
+				m.DedupeKey = fmt.Sprintf("sla:%s:%x", p, h.Sum(nil)[:12])
 				if err := d.store.EnqueueMail(ctx, m); err != nil {
 					return err
 				}

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("PeopleAndGroups", func(t *testing.T) { testPeople(t, migrated(t)) })
 	t.Run("SurveysAndJobRuns", func(t *testing.T) { testSurveysJobs(t, migrated(t)) })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, migrated(t)) })
+	t.Run("SLAPendingAndManagers", func(t *testing.T) { testSLAPending(t, migrated(t)) })
 	t.Run("IntakeBookkeeping", func(t *testing.T) { testIntakeBookkeeping(t, migrated(t)) })
 }
 
@@ -631,4 +632,43 @@ func SQLite(t TB) *store.DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// testSLAPending: only tickets whose next alert is due, earliest first,
+// bounded; and a group's active managers.
+func testSLAPending(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	var ids []int64
+	for i, off := range []time.Duration{3 * time.Hour, time.Hour, 2 * time.Hour, 5 * time.Hour, -1} {
+		tk := newTicket(t, ctx, db, 2026)
+		if off >= 0 {
+			next := at.Add(off)
+			tk.SLANextAt, tk.SLAStage = &next, i%2
+			if err := db.UpdateTicket(ctx, tk); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids = append(ids, tk.ID)
+	}
+	got, err := db.SLAPending(ctx, at.Add(3*time.Hour), 10)
+	if err != nil || len(got) != 3 || got[0].ID != ids[1] || got[1].ID != ids[2] || got[2].ID != ids[0] || got[2].SLAStage != 0 || got[0].SLAStage != 1 {
+		t.Fatalf("pending: %v %v", got, err)
+	}
+	if got, err := db.SLAPending(ctx, at.Add(3*time.Hour), 2); err != nil || len(got) != 2 {
+		t.Errorf("limit: %d %v", len(got), err)
+	}
+	db.SaveGroup(ctx, ticket.Group{Key: "soporte"})
+	for _, p := range []*ticket.Person{
+		{Email: "b@x.co", Role: ticket.RoleManager, Groups: []string{"soporte"}, Active: true},
+		{Email: "a@x.co", Role: ticket.RoleManager, Groups: []string{"soporte"}, Active: true},
+		{Email: "c@x.co", Role: ticket.RoleManager, Groups: []string{"soporte"}, Active: false},
+		{Email: "d@x.co", Role: ticket.RoleTechnician, Groups: []string{"soporte"}, Active: true},
+	} {
+		if err := db.SavePerson(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m, err := db.GroupManagers(ctx, "soporte"); err != nil || fmt.Sprint(m) != "[a@x.co b@x.co]" {
+		t.Errorf("managers: %v %v", m, err)
+	}
 }
