@@ -142,6 +142,10 @@ type SLA struct {
 	// WarnAt is the elapsed fraction of the SLA at which the assignee is
 	// warned, between 0 and 1; 0.75 by default.
 	WarnAt float64 `yaml:"warn_at"`
+	// AlertOutOfHours sends SLA warnings and breaches of every criticality
+	// at once; by default only alta ones do, the rest wait for the next
+	// business-hours opening.
+	AlertOutOfHours bool `yaml:"alert_out_of_hours"`
 }
 
 // Person is a technician, manager or owner (guide 4.9).
@@ -229,7 +233,7 @@ func Default() *Config {
 		},
 		Jobs: Jobs{
 			SLACheck: "@every 1m",
-			Digest:   "0 7 * * mon-fri",
+			Digest:   "30 7 * * mon-fri",
 			Surveys:  "0 9 * * mon-fri",
 		},
 		Limits: Limits{

@@ -61,7 +61,9 @@ func newSLAEnv(t testing.TB, db *store.DB, opts desk.Options) *slaEnv {
 }
 
 // at sets the clock to a Bogotá wall-clock time in 2026.
-func (e *slaEnv) at(month time.Month, day, hour, min int) { e.now = time.Date(2026, month, day, hour, min, 0, 0, e.bog) }
+func (e *slaEnv) at(month time.Month, day, hour, min int) {
+	e.now = time.Date(2026, month, day, hour, min, 0, 0, e.bog)
+}
 
 func (e *slaEnv) watch(t testing.TB) desk.SLAReport {
 	t.Helper()

@@ -59,13 +59,15 @@ func (db *DB) StartJobRun(ctx context.Context, job string, scheduledFor, now tim
 	return id, nil
 }
 
-// FinishJobRun records the end of a run; a non-nil runErr marks it failed.
-func (db *DB) FinishJobRun(ctx context.Context, id int64, now time.Time, runErr error) error {
+// FinishJobRun records the end of a run with what it did (detail, JSON
+// counts); a non-nil runErr marks it failed.
+func (db *DB) FinishJobRun(ctx context.Context, id int64, now time.Time, detail string, runErr error) error {
 	status, msg := "ok", ""
 	if runErr != nil {
 		status, msg = "failed", runErr.Error()
 	}
-	_, err := db.exec(ctx, `UPDATE job_runs SET finished_at = ?, status = ?, error = ? WHERE id = ?`, now.UTC(), status, clean(msg), id)
+	_, err := db.exec(ctx, `UPDATE job_runs SET finished_at = ?, status = ?, error = ?, detail = ? WHERE id = ?`,
+		now.UTC(), status, clean(msg), clean(detail), id)
 	if err != nil {
 		return fmt.Errorf("finishing job run %d: %w", id, err)
 	}
@@ -74,7 +76,7 @@ func (db *DB) FinishJobRun(ctx context.Context, id int64, now time.Time, runErr 
 
 // JobRuns returns the runs of a job, newest first.
 func (db *DB) JobRuns(ctx context.Context, job string, limit int) ([]ticket.JobRun, error) {
-	rows, err := db.query(ctx, `SELECT id, job, scheduled_for, started_at, finished_at, status, error
+	rows, err := db.query(ctx, `SELECT id, job, scheduled_for, started_at, finished_at, status, error, detail
 		FROM job_runs WHERE job = ? ORDER BY scheduled_for DESC LIMIT ?`, job, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading runs of %s: %w", job, err)
@@ -83,7 +85,7 @@ func (db *DB) JobRuns(ctx context.Context, job string, limit int) ([]ticket.JobR
 	var out []ticket.JobRun
 	for rows.Next() {
 		var r ticket.JobRun
-		if err := rows.Scan(&r.ID, &r.Job, &r.ScheduledFor, &r.StartedAt, &r.FinishedAt, &r.Status, &r.Error); err != nil {
+		if err := rows.Scan(&r.ID, &r.Job, &r.ScheduledFor, &r.StartedAt, &r.FinishedAt, &r.Status, &r.Error, &r.Detail); err != nil {
 			return nil, fmt.Errorf("reading runs of %s: %w", job, err)
 		}
 		r.ScheduledFor, r.StartedAt, r.FinishedAt = r.ScheduledFor.UTC(), r.StartedAt.UTC(), utcp(r.FinishedAt)

@@ -123,4 +123,5 @@ type JobRun struct {
 	FinishedAt   *time.Time
 	Status       string // running, ok, failed
 	Error        string
+	Detail       string // what the run did: counts as JSON
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/jobs"
 	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/mailout"
 	"github.com/mesadeservicios/mesa/store"
@@ -38,6 +39,7 @@ type App struct {
 	poll *mailin.Poller  // nil when imap.host is empty
 	out  *mailout.Worker // nil when smtp.host is empty
 	met  *metrics
+	jobs *jobs.Scheduler
 }
 
 // Open connects the store, brings the schema up to date (or refuses an
@@ -155,9 +157,30 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	}
 	loc, _ := time.LoadLocation(cfg.Desk.Timezone) // validated by config
 	a.met = newMetrics(a)
+	if err := a.schedule(loc); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.http = &http.Server{Handler: web.New(web.Options{Desk: a.desk, DB: db, Catalogue: eng, Language: cfg.Desk.Language,
 		Location: loc, Logger: log, Ready: a.ready, Metrics: a.met.reg}), ReadHeaderTimeout: 10 * time.Second}
 	return a, nil
+}
+
+// schedule sets up the scheduled jobs of the jobs section. Schedules run
+// in the desk's time zone unless they start with CRON_TZ=.
+func (a *App) schedule(loc *time.Location) error {
+	a.jobs = jobs.New(jobs.Options{Runs: a.db, Location: loc, Logger: a.log, Observe: a.met.observeJob})
+	return a.jobs.Add("sla_check", a.cfg.Jobs.SLACheck, a.watchSLA)
+}
+
+// watchSLA is the sla_check job.
+func (a *App) watchSLA(ctx context.Context) error {
+	rep, err := a.desk.WatchSLA(ctx)
+	jobs.Count(ctx, "warned", rep.Warned)
+	jobs.Count(ctx, "breached", rep.Breached)
+	jobs.Count(ctx, "deferred", rep.Deferred)
+	jobs.Count(ctx, "mails", rep.Mails)
+	return err
 }
 
 // loadDirectory copies groups and people from the configuration into the
@@ -197,6 +220,8 @@ func (a *App) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.out.Run(ctx) }()
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); a.jobs.Run(ctx) }()
 	defer wg.Wait()
 	select {
 	case err := <-errc:

@@ -22,6 +22,10 @@ import (
 
 // buildDesk wires the use cases: catalogue, business calendar, the renderer
 // of outgoing mail, and the store.
+// deskClock is the desk's clock; end-to-end tests move it to drive SLA
+// time.
+var deskClock = time.Now
+
 func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, error) {
 	eng, err := loadRules(cfg)
 	if err != nil {
@@ -42,7 +46,8 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, 
 	}
 	r, err := mailout.New(mailout.Options{DeskName: cfg.Desk.Name, From: from, PublicURL: cfg.HTTP.PublicURL,
 		Language: cfg.Desk.Language, Location: loc, Catalogue: eng, CommandHelp: desk.CommandHelp, IsOpen: cal.IsOpen,
-		EnglishFor: cfg.Desk.EnglishFor, DKIM: signer, TemplateDir: cfg.Templates.Dir})
+		EnglishFor: cfg.Desk.EnglishFor, DKIM: signer, TemplateDir: cfg.Templates.Dir,
+		WarnPercent: int(cfg.SLA.WarnAt*100 + 0.5)})
 	if err != nil {
 		return nil, err
 	}
@@ -50,6 +55,7 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, 
 		Classifier: eng, Calendar: cal, Notifier: r, Addresses: append(cfg.Desk.Addresses, from),
 		RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
 		ReopenWithin: reopenWithin(cfg.Desk.ReopenDays), Replier: r, TrustedAuthServID: cfg.Auth.TrustedAuthServID,
+		WarnAt: cfg.SLA.WarnAt, SLARecipients: db, Alerts: r, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Now: deskClock,
 		AllowUnauthenticatedCommands: !cfg.Auth.Require})
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/smtp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,4 +132,73 @@ func waitTicket(t *testing.T, app *App, number string, ok func(*ticket.Ticket, [
 	}
 	t.Fatalf("ticket %s did not reach the expected state within 30 s", number)
 	return nil
+}
+
+// TestSLABreachReachesTheMailbox: a VPN incident (8 business hours) written
+// on Friday 20 March 2026 at 16:00 is warned on Tuesday at 13:00 and breached
+// at 15:00 (Monday 23 is a holiday); the breach alert goes through the
+// outbox and Postfix into the assignee's and the manager's mailboxes.
+func TestSLABreachReachesTheMailbox(t *testing.T) {
+	bog, _ := time.LoadLocation("America/Bogota")
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 20, 16, 0, 0, 0, bog)
+	deskClock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	defer func() { deskClock = time.Now }()
+	setNow := func(t time.Time) { mu.Lock(); now = t; mu.Unlock() }
+
+	dc := testimap.StartWithLMTP(t, "mesa", "ana", "carlos", "marta")
+	pf := testimap.StartPostfix(t, dc, "entidad.gov.co", "mesa", "ana", "carlos", "marta")
+	ih, ip, _ := net.SplitHostPort(dc.Addr)
+	cfg, err := config.Load("", []string{"MESA_DATABASE_URL=" + testpg.NewDatabase(t), "MESA_HTTP_LISTEN=127.0.0.1:0",
+		"MESA_IMAP_HOST=" + ih, "MESA_IMAP_PORT=" + ip, "MESA_IMAP_TLS=none", "MESA_IMAP_INSECURE_PLAINTEXT=true",
+		"MESA_IMAP_USERNAME=mesa", "MESA_IMAP_PASSWORD=mesapw", "MESA_DESK_ADDRESSES=mesa@entidad.gov.co",
+		"MESA_SMTP_HOST=127.0.0.1", "MESA_SMTP_PORT=" + strconv.Itoa(pf.Port()), "MESA_SMTP_TLS=none",
+		"MESA_SMTP_INSECURE_PLAINTEXT=true", "MESA_JOBS_SLA_CHECK="})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Groups = []config.Group{{Key: "infraestructura", Name: "Infraestructura"}}
+	cfg.People = []config.Person{
+		{Email: "carlos@entidad.gov.co", Name: "Carlos", Role: "technician", Level: 1, Groups: []string{"infraestructura"}},
+		{Email: "marta@entidad.gov.co", Name: "Marta", Role: "manager", Groups: []string{"infraestructura"}}}
+	app, ctx, stop := startApp(t, cfg)
+	defer stop()
+
+	msg := "From: ana@entidad.gov.co\r\nTo: mesa@entidad.gov.co\r\nSubject: No conecta la VPN\r\nMessage-ID: <sla-1@entidad.gov.co>\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n\r\nDesde la casa el FortiClient no conecta.\r\n"
+	if err := smtp.SendMail(pf.Addr, nil, "ana@entidad.gov.co", []string{"mesa@entidad.gov.co"}, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	ack := waitMail(t, dc.Addr, "ana", "Recibido")
+	num, _ := ticket.FindNumber(ack.Subject, "MS")
+	tk := waitTicket(t, app, num.String(), func(*ticket.Ticket, []ticket.Event) bool { return true })
+	if tk.Assignee != "carlos@entidad.gov.co" || !tk.DueAt.Equal(time.Date(2026, 3, 24, 15, 0, 0, 0, bog)) {
+		t.Fatalf("ticket: assignee %q due %v", tk.Assignee, tk.DueAt.In(bog))
+	}
+	for _, step := range []struct {
+		at             time.Time
+		warned, breach int
+	}{
+		{time.Date(2026, 3, 23, 16, 0, 0, 0, bog), 0, 0}, // the holiday: nothing
+		{time.Date(2026, 3, 24, 13, 0, 0, 0, bog), 1, 0},
+		{time.Date(2026, 3, 24, 15, 0, 0, 0, bog), 0, 1},
+		{time.Date(2026, 3, 24, 16, 0, 0, 0, bog), 0, 0},
+	} {
+		setNow(step.at)
+		rep, err := app.desk.WatchSLA(ctx)
+		if err != nil || rep.Warned != step.warned || rep.Breached != step.breach {
+			t.Fatalf("watch at %v: %+v %v", step.at, rep, err)
+		}
+	}
+	warn := waitMail(t, dc.Addr, "carlos", "Aviso de ANS")
+	alert := waitMail(t, dc.Addr, "carlos", "Alerta de ANS")
+	lead := waitMail(t, dc.Addr, "marta", "Alerta de ANS")
+	for _, m := range []*ticket.Inbound{warn, alert, lead} {
+		if !strings.Contains(m.Text, tk.Number) || !m.AutoSubmitted {
+			t.Errorf("alert %q lacks the ticket or Auto-Submitted:\n%s", m.Subject, m.Text)
+		}
+	}
+	if !strings.Contains(alert.Text, "VENCIDO") {
+		t.Errorf("breach alert:\n%s", alert.Text)
+	}
 }

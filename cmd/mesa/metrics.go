@@ -13,15 +13,36 @@ import (
 type metrics struct {
 	reg      *prometheus.Registry
 	messages *prometheus.CounterVec
+	jobRuns  *prometheus.CounterVec
+	jobTime  *prometheus.HistogramVec
+	jobLast  *prometheus.GaugeVec
+}
+
+// observeJob counts a job run and, when it succeeded, records its time.
+func (m *metrics) observeJob(job, outcome string, d time.Duration) {
+	m.jobRuns.WithLabelValues(job, outcome).Inc()
+	if outcome != "skipped" {
+		m.jobTime.WithLabelValues(job).Observe(d.Seconds())
+	}
+	if outcome == "ok" {
+		m.jobLast.WithLabelValues(job).SetToCurrentTime()
+	}
 }
 
 func newMetrics(a *App) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry(),
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mesa_messages_total",
 			Help: "Inbound messages processed, by disposition (ticket, reply, autoreply, bounce, quarantined, duplicate)."},
-			[]string{"disposition"})}
+			[]string{"disposition"}),
+		jobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mesa_job_runs_total",
+			Help: "Scheduled job runs by outcome (ok, failed, skipped: still running or run by another instance)."},
+			[]string{"job", "outcome"}),
+		jobTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mesa_job_duration_seconds",
+			Help: "Duration of scheduled job runs.", Buckets: prometheus.ExponentialBuckets(0.005, 4, 8)}, []string{"job"}),
+		jobLast: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mesa_job_last_success_timestamp_seconds",
+			Help: "When each job last succeeded."}, []string{"job"})}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.messages, &stateCollector{a: a})
+		m.messages, m.jobRuns, m.jobTime, m.jobLast, &stateCollector{a: a})
 	return m
 }
 

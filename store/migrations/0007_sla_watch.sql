@@ -9,3 +9,5 @@ ALTER TABLE tickets ADD COLUMN sla_stage INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE tickets ADD COLUMN sla_next_at {{TS}};
 UPDATE tickets SET sla_next_at = due_at WHERE state IN ('abierto', 'en_proceso') AND paused_at IS NULL;
 CREATE INDEX tickets_sla_next ON tickets (sla_next_at) WHERE sla_next_at IS NOT NULL;
+-- What a job run did (counts as JSON), beside its outcome.
+ALTER TABLE job_runs ADD COLUMN detail TEXT NOT NULL DEFAULT '';

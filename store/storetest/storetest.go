@@ -536,11 +536,12 @@ func testSurveysJobs(t *testing.T, db *store.DB) {
 	if _, err := db.StartJobRun(ctx, "digest", at, at.Add(time.Second)); !errors.Is(err, ticket.ErrAlreadyStored) {
 		t.Errorf("second claim of the same run: got %v, want ErrAlreadyStored", err)
 	}
-	if err := db.FinishJobRun(ctx, id, at.Add(time.Minute), errors.New("smtp caído")); err != nil {
+	if err := db.FinishJobRun(ctx, id, at.Add(time.Minute), `{"mails":2}`, errors.New("smtp caído")); err != nil {
 		t.Fatal(err)
 	}
 	runs, err := db.JobRuns(ctx, "digest", 5)
-	if err != nil || len(runs) != 1 || runs[0].Status != "failed" || runs[0].Error != "smtp caído" || runs[0].FinishedAt == nil {
+	if err != nil || len(runs) != 1 || runs[0].Status != "failed" || runs[0].Error != "smtp caído" || runs[0].FinishedAt == nil ||
+		runs[0].Detail != `{"mails":2}` {
 		t.Errorf("job runs: got %+v, %v", runs, err)
 	}
 }
