@@ -4,39 +4,143 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
-// CreateSurvey stores a survey sent for a ticket and sets its ID.
+const surveyCols = `id, ticket_id, token, sent_at, opened_at, answered_at, rating, solved, comment,
+	closed_at, status, reminded_at, message_id`
+
+func scanSurvey(r scanner) (*ticket.Survey, error) {
+	var s ticket.Survey
+	var closed *time.Time
+	err := r.Scan(&s.ID, &s.TicketID, &s.Token, &s.SentAt, &s.OpenedAt, &s.AnsweredAt, &s.Rating, &s.Solved,
+		&s.Comment, &closed, &s.Status, &s.RemindedAt, &s.MessageID)
+	if err != nil {
+		return nil, err
+	}
+	if closed != nil {
+		s.ClosedAt = closed.UTC()
+	}
+	s.SentAt, s.OpenedAt, s.AnsweredAt, s.RemindedAt = s.SentAt.UTC(), utcp(s.OpenedAt), utcp(s.AnsweredAt), utcp(s.RemindedAt)
+	return &s, nil
+}
+
+// CreateSurvey stores a survey for a ticket's closure and sets its ID. A
+// second survey for the same closure fails with ticket.ErrAlreadyStored.
 func (db *DB) CreateSurvey(ctx context.Context, s *ticket.Survey) error {
-	err := db.get(ctx, &s.ID, `INSERT INTO surveys (ticket_id, token, sent_at, opened_at, answered_at, rating, solved, comment)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		s.TicketID, s.Token, s.SentAt.UTC(), utcp(s.OpenedAt), utcp(s.AnsweredAt), s.Rating, s.Solved, clean(s.Comment))
+	if s.Status == "" {
+		s.Status = ticket.SurveySent
+	}
+	var closed *time.Time
+	if !s.ClosedAt.IsZero() {
+		c := s.ClosedAt.UTC()
+		closed = &c
+	}
+	err := db.get(ctx, &s.ID, `INSERT INTO surveys (ticket_id, token, sent_at, opened_at, answered_at, rating, solved, comment,
+		closed_at, status, reminded_at, message_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id, closed_at) DO NOTHING RETURNING id`,
+		s.TicketID, s.Token, s.SentAt.UTC(), utcp(s.OpenedAt), utcp(s.AnsweredAt), s.Rating, s.Solved, clean(s.Comment),
+		closed, s.Status, utcp(s.RemindedAt), clean(s.MessageID))
+	if errors.Is(err, ticket.ErrNotFound) {
+		return fmt.Errorf("survey for ticket %d closed at %s: %w", s.TicketID, s.ClosedAt.Format(time.RFC3339), ticket.ErrAlreadyStored)
+	}
 	if err != nil {
 		return fmt.Errorf("creating survey for ticket %d: %w", s.TicketID, err)
 	}
 	return nil
 }
 
-// SurveyByToken returns the survey with that token.
-func (db *DB) SurveyByToken(ctx context.Context, token string) (*ticket.Survey, error) {
-	var s ticket.Survey
-	err := db.queryRow(ctx, `SELECT id, ticket_id, token, sent_at, opened_at, answered_at, rating, solved, comment
-		FROM surveys WHERE token = ?`, token).Scan(&s.ID, &s.TicketID, &s.Token, &s.SentAt, &s.OpenedAt,
-		&s.AnsweredAt, &s.Rating, &s.Solved, &s.Comment)
+// SurveyByToken returns the survey whose token hash is tokenHash. Inside a
+// transaction on PostgreSQL the row is locked until it ends.
+func (db *DB) SurveyByToken(ctx context.Context, tokenHash string) (*ticket.Survey, error) {
+	s, err := scanSurvey(db.queryRow(ctx, `SELECT `+surveyCols+` FROM surveys WHERE token = ?`+db.forUpdate(ctx), tokenHash))
 	if err != nil {
 		return nil, fmt.Errorf("reading survey: %w", db.translate(err))
 	}
-	s.SentAt, s.OpenedAt, s.AnsweredAt = s.SentAt.UTC(), utcp(s.OpenedAt), utcp(s.AnsweredAt)
-	return &s, nil
+	return s, nil
+}
+
+// SurveyByMessageID returns the unanswered survey of a ticket whose mail
+// has one of the Message-IDs (an answer by mail replies to it).
+func (db *DB) SurveyByMessageID(ctx context.Context, ticketID int64, ids []string) (*ticket.Survey, error) {
+	for _, id := range ids {
+		id = strings.Trim(id, "<> ")
+		if id == "" {
+			continue
+		}
+		s, err := scanSurvey(db.queryRow(ctx, `SELECT `+surveyCols+` FROM surveys
+			WHERE ticket_id = ? AND message_id = ? AND status = 'sent'`+db.forUpdate(ctx), ticketID, id))
+		if err == nil {
+			return s, nil
+		}
+		if err := db.translate(err); !errors.Is(err, ticket.ErrNotFound) {
+			return nil, fmt.Errorf("reading survey: %w", err)
+		}
+	}
+	return nil, fmt.Errorf("survey of ticket %d: %w", ticketID, ticket.ErrNotFound)
+}
+
+// LatestSurvey returns the newest survey actually sent for a ticket.
+func (db *DB) LatestSurvey(ctx context.Context, ticketID int64) (*ticket.Survey, error) {
+	s, err := scanSurvey(db.queryRow(ctx, `SELECT `+surveyCols+` FROM surveys
+		WHERE ticket_id = ? AND status <> 'skipped' ORDER BY sent_at DESC, id DESC LIMIT 1`, ticketID))
+	if err != nil {
+		return nil, fmt.Errorf("reading surveys of ticket %d: %w", ticketID, db.translate(err))
+	}
+	return s, nil
+}
+
+// SurveysSentBefore returns up to limit surveys still waiting for an
+// answer that were sent before t, oldest first.
+func (db *DB) SurveysSentBefore(ctx context.Context, t time.Time, limit int) ([]*ticket.Survey, error) {
+	rows, err := db.query(ctx, `SELECT `+surveyCols+` FROM surveys WHERE status = 'sent' AND sent_at < ?
+		ORDER BY sent_at, id LIMIT ?`, t.UTC(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading pending surveys: %w", err)
+	}
+	defer rows.Close()
+	var out []*ticket.Survey
+	for rows.Next() {
+		s, err := scanSurvey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading pending surveys: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, db.translate(rows.Err())
+}
+
+// ClosedWithoutSurvey returns up to limit tickets closed in [after, before)
+// and still closed, with no survey row for their closure, oldest first.
+func (db *DB) ClosedWithoutSurvey(ctx context.Context, after, before time.Time, limit int) ([]*ticket.Ticket, error) {
+	rows, err := db.query(ctx, `SELECT `+ticketCols+` FROM tickets t WHERE state = 'cerrado'
+		AND closed_at >= ? AND closed_at < ?
+		AND NOT EXISTS (SELECT 1 FROM surveys s WHERE s.ticket_id = t.id AND s.closed_at = t.closed_at)
+		ORDER BY closed_at, id LIMIT ?`, after.UTC(), before.UTC(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading closed tickets: %w", err)
+	}
+	defer rows.Close()
+	var out []*ticket.Ticket
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading closed tickets: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, db.translate(rows.Err())
 }
 
 // UpdateSurvey records the requester's progress and answer.
 func (db *DB) UpdateSurvey(ctx context.Context, s *ticket.Survey) error {
-	_, err := db.exec(ctx, `UPDATE surveys SET opened_at = ?, answered_at = ?, rating = ?, solved = ?, comment = ? WHERE id = ?`,
-		utcp(s.OpenedAt), utcp(s.AnsweredAt), s.Rating, s.Solved, clean(s.Comment), s.ID)
+	_, err := db.exec(ctx, `UPDATE surveys SET opened_at = ?, answered_at = ?, rating = ?, solved = ?, comment = ?,
+		status = ?, reminded_at = ?, message_id = ? WHERE id = ?`,
+		utcp(s.OpenedAt), utcp(s.AnsweredAt), s.Rating, s.Solved, clean(s.Comment), s.Status, utcp(s.RemindedAt),
+		clean(s.MessageID), s.ID)
 	if err != nil {
 		return fmt.Errorf("updating survey %d: %w", s.ID, err)
 	}

@@ -111,7 +111,22 @@ type Survey struct {
 	Rating     int // 1..5, 0 while unanswered
 	Solved     *bool
 	Comment    string
+	ClosedAt   time.Time // the closure the survey asks about
+	Status     SurveyStatus
+	RemindedAt *time.Time
+	MessageID  string // the survey mail's Message-ID, without brackets
 }
+
+// SurveyStatus is where a survey stands.
+type SurveyStatus string
+
+// The survey statuses.
+const (
+	SurveySent     SurveyStatus = "sent"
+	SurveyAnswered SurveyStatus = "answered"
+	SurveyExpired  SurveyStatus = "expired"
+	SurveySkipped  SurveyStatus = "skipped" // no survey for this closure
+)
 
 // JobRun records one run of a scheduled job, so that a job scheduled for a
 // given instant runs once even with several instances.

@@ -515,19 +515,53 @@ func testPeople(t *testing.T, db *store.DB) {
 func testSurveysJobs(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	tk := newTicket(t, ctx, db, 2026)
-	s := &ticket.Survey{TicketID: tk.ID, Token: "tok-ñ", SentAt: at}
+	// Closed tickets without a survey for their closure, oldest first.
+	closedAt := at.Add(-time.Hour)
+	tk.State, tk.ClosedAt, tk.Solution = ticket.Cerrado, &closedAt, "Listo"
+	if err := db.UpdateTicket(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := db.ClosedWithoutSurvey(ctx, at.Add(-24*time.Hour), at, 10); err != nil || len(c) != 1 || c[0].ID != tk.ID {
+		t.Fatalf("closed without survey: %v %v", c, err)
+	}
+	if c, _ := db.ClosedWithoutSurvey(ctx, at.Add(-24*time.Hour), closedAt, 10); len(c) != 0 {
+		t.Errorf("closed after the cutoff listed: %v", c)
+	}
+	s := &ticket.Survey{TicketID: tk.ID, Token: "tok-ñ", SentAt: at, ClosedAt: closedAt, MessageID: "enc.1@x"}
 	if err := db.CreateSurvey(ctx, s); err != nil {
 		t.Fatal(err)
 	}
+	if c, _ := db.ClosedWithoutSurvey(ctx, at.Add(-24*time.Hour), at, 10); len(c) != 0 {
+		t.Errorf("surveyed closure still listed: %v", c)
+	}
+	if err := db.CreateSurvey(ctx, &ticket.Survey{TicketID: tk.ID, Token: "other", SentAt: at, ClosedAt: closedAt}); !errors.Is(err, ticket.ErrAlreadyStored) {
+		t.Errorf("second survey for one closure: got %v, want ErrAlreadyStored", err)
+	}
+	if got, err := db.SurveyByMessageID(ctx, tk.ID, []string{"<nope@x>", "<enc.1@x>"}); err != nil || got.ID != s.ID || got.Status != ticket.SurveySent {
+		t.Errorf("by message id: %+v %v", got, err)
+	}
+	if got, err := db.SurveysSentBefore(ctx, at.Add(time.Second), 10); err != nil || len(got) != 1 || !got[0].ClosedAt.Equal(closedAt) {
+		t.Errorf("sent before: %+v %v", got, err)
+	}
+	if got, err := db.LatestSurvey(ctx, tk.ID); err != nil || got.ID != s.ID {
+		t.Errorf("latest: %+v %v", got, err)
+	}
 	opened, answered, solved := at.Add(time.Hour), at.Add(2*time.Hour), false
 	s.OpenedAt, s.AnsweredAt, s.Rating, s.Solved, s.Comment = &opened, &answered, 2, &solved, "Sigue fallando 😞"
+	s.Status = ticket.SurveyAnswered
 	if err := db.UpdateSurvey(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.SurveyByToken(ctx, "tok-ñ")
 	if err != nil || got.Rating != 2 || got.Solved == nil || *got.Solved || got.Comment != s.Comment ||
-		!got.OpenedAt.Equal(opened) || !got.AnsweredAt.Equal(answered) || !got.SentAt.Equal(at) {
+		!got.OpenedAt.Equal(opened) || !got.AnsweredAt.Equal(answered) || !got.SentAt.Equal(at) || got.Status != ticket.SurveyAnswered {
 		t.Errorf("survey: got %+v, %v", got, err)
+	}
+	if got, err := db.SurveysSentBefore(ctx, at.Add(time.Second), 10); err != nil || len(got) != 0 {
+		t.Errorf("answered survey still pending: %+v %v", got, err)
+	}
+	if _, err := db.SurveyByMessageID(ctx, tk.ID, []string{"enc.1@x"}); !errors.Is(err, ticket.ErrNotFound) {
+		t.Errorf("answered survey found by message id: %v", err)
 	}
 	id, err := db.StartJobRun(ctx, "digest", at, at)
 	if err != nil {
