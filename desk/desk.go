@@ -99,6 +99,10 @@ type Options struct {
 	// once even outside business hours; by default they wait for the next
 	// opening.
 	AlertOutOfHours bool
+	// Surveys renders the satisfaction survey mails; nil: no surveys.
+	Surveys SurveyRenderer
+	// Survey configures when surveys are sent, reminded and expired.
+	Survey SurveyOptions
 }
 
 // Replier renders the mail that answers a technician's commands: kind
@@ -141,6 +145,9 @@ type Desk struct {
 	slaRecipients SLARecipients
 	alerts        AlertRenderer
 	deferAlerts   bool
+	// surveys (survey.go)
+	surveys    SurveyRenderer
+	surveyOpts SurveyOptions
 }
 
 // New returns a Desk over s. opts may be nil.
@@ -186,6 +193,22 @@ func New(s Store, opts *Options) (*Desk, error) {
 	d.slaRecipients = opts.SLARecipients
 	d.alerts = opts.Alerts
 	d.deferAlerts = !opts.AlertOutOfHours
+	d.surveys, d.surveyOpts = opts.Surveys, opts.Survey
+	if d.surveyOpts.Disabled {
+		d.surveys = nil
+	}
+	if d.surveyOpts.Delay <= 0 {
+		d.surveyOpts.Delay = time.Hour
+	}
+	if d.surveyOpts.ReopenAtOrBelow == 0 {
+		d.surveyOpts.ReopenAtOrBelow = 2
+	}
+	if d.surveyOpts.RemindAfter <= 0 {
+		d.surveyOpts.RemindAfter = 2 * 9 * time.Hour
+	}
+	if d.surveyOpts.ExpireAfter <= 0 {
+		d.surveyOpts.ExpireAfter = 5 * 9 * time.Hour
+	}
 	if d.reopen == 0 {
 		d.reopen = 5 * 9 * time.Hour
 	}
@@ -484,6 +507,8 @@ func (d *Desk) step(ctx context.Context, t *ticket.Ticket, to ticket.State, acto
 			}
 		}
 		t.PausedAt = nil
+	case to == ticket.Cerrado && from == ticket.AbiertoPorEncuesta:
+		body = note // the survey was answered: the closure stands as it was
 	case to == ticket.Cerrado:
 		t.Solution, t.ClosedAt, body = note, &now, note
 		if t.FirstResponseAt == nil {
@@ -497,7 +522,7 @@ func (d *Desk) step(ctx context.Context, t *ticket.Ticket, to ticket.State, acto
 		return err
 	}
 	switch {
-	case to == ticket.Cerrado && t.DueAt != nil && !now.After(*t.DueAt) && t.SLAStage < slaBreached:
+	case to == ticket.Cerrado && from != ticket.AbiertoPorEncuesta && t.DueAt != nil && !now.After(*t.DueAt) && t.SLAStage < slaBreached:
 		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventSLAMet, Actor: actor, At: now, To: rfc3339(t.DueAt)})
 	case to == ticket.Retenido:
 		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventSLAPaused, Actor: actor, At: now})
@@ -592,6 +617,13 @@ func (d *Desk) record(ctx context.Context, t *ticket.Ticket, e *ticket.Event) er
 	if err != nil {
 		return fmt.Errorf("rendering mail for %s event: %w", e.Kind, err)
 	}
+	return d.queue(ctx, t, e.At, mails)
+}
+
+// queue puts mails about t in the outbox: never to the desk itself, held
+// when the recipient had too much automatic mail lately or bounces, and
+// once per dedupe key.
+func (d *Desk) queue(ctx context.Context, t *ticket.Ticket, at time.Time, mails []*ticket.Outgoing) error {
 	for _, m := range mails {
 		// Never write to the desk itself (pain point A3).
 		to := m.To[:0:0]
@@ -603,7 +635,7 @@ func (d *Desk) record(ctx context.Context, t *ticket.Ticket, e *ticket.Event) er
 		if m.To = to; len(m.To) == 0 {
 			continue
 		}
-		if ok, err := d.underCap(ctx, m.To, e.At); err != nil {
+		if ok, err := d.underCap(ctx, m.To, at); err != nil {
 			return err
 		} else if !ok {
 			// Held, not dropped: visible in the outbox, never sent
@@ -616,10 +648,10 @@ func (d *Desk) record(ctx context.Context, t *ticket.Ticket, e *ticket.Event) er
 			m.TicketID = t.ID
 		}
 		if m.CreatedAt.IsZero() {
-			m.CreatedAt = e.At
+			m.CreatedAt = at
 		}
 		if m.NextAttemptAt.IsZero() {
-			m.NextAttemptAt = e.At
+			m.NextAttemptAt = at
 		}
 		err := d.store.EnqueueMail(ctx, m)
 		if errors.Is(err, ticket.ErrAlreadyStored) {

@@ -182,6 +182,12 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 		body = fmt.Sprintf("[Mensaje de %.1f MB: supera el límite de tamaño; el original queda en el buzón %q.]\n\n%s",
 			float64(src.Size)/(1<<20), src.Mailbox, body)
 	}
+	if thread != nil && (thread.State == ticket.Cerrado || thread.State == ticket.AbiertoPorEncuesta) {
+		// An answer to the survey mail ("4", "no") is the survey's answer.
+		if ok, err := d.surveyReply(ctx, thread, in, sender, rules.Clean(body)); err != nil || ok {
+			return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how + ", survey answer"}, thread.ID, err
+		}
+	}
 	details := map[string]any{"message_key": msg.Key}
 	reopen := false
 	if thread != nil && thread.State == ticket.Cerrado && !d.isStaff(ctx, sender) {

@@ -52,7 +52,8 @@ func newSLAEnv(t testing.TB, db *store.DB, opts desk.Options) *slaEnv {
 	}
 	bog, _ := time.LoadLocation("America/Bogota")
 	e := &slaEnv{db: db, bog: bog}
-	opts.Classifier, opts.Calendar, opts.Notifier, opts.Alerts, opts.SLARecipients = eng, cal, r, r, db
+	opts.Classifier, opts.Calendar, opts.Notifier, opts.Alerts, opts.SLARecipients, opts.Surveys = eng, cal, r, r, db, r
+	opts.Replier, opts.Addresses = r, []string{"mesa@entidad.gov.co"}
 	opts.Logger, opts.Now = slog.New(slog.DiscardHandler), func() time.Time { return e.now }
 	if e.d, err = desk.New(db, &opts); err != nil {
 		t.Fatal(err)

@@ -69,6 +69,17 @@ func TestTemplatesGolden(t *testing.T) {
 		"sla_alert-one": func(r *Renderer) (*ticket.Outgoing, error) {
 			return r.SLAAlert("carlos@entidad.gov.co", []*ticket.Ticket{tk}, nil, at)
 		},
+		"survey": func(r *Renderer) (*ticket.Outgoing, error) {
+			return r.Survey(tk, "tok_123", false, "", at)
+		},
+		"survey-reminder": func(r *Renderer) (*ticket.Outgoing, error) {
+			return r.Survey(tk, "", true, "<survey.1@x>", at)
+		},
+		"survey_bad": func(r *Renderer) (*ticket.Outgoing, error) {
+			no, reopened := false, *tk
+			reopened.State = ticket.EnProceso
+			return r.SurveyAlert("marta@entidad.gov.co", &reopened, &ticket.Survey{Rating: 1, Solved: &no, Comment: "La VPN sigue sin conectar."}, at)
+		},
 		"rejected": func(r *Renderer) (*ticket.Outgoing, error) {
 			return r.Reply("rejected", tk, "carlos@entidad.gov.co", []string{"Los comandos no se aplicaron."}, "<c@x>", at)
 		},

@@ -102,7 +102,7 @@ func New(opts Options) (*Renderer, error) {
 		for _, f := range files {
 			name := filepath.Base(f)
 			if t.Lookup(name) == nil {
-				return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, closed, commands, failed, held, rejected, requester, sla_alert; .es.txt or .en.txt)", name)
+				return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, closed, commands, failed, held, rejected, requester, sla_alert, survey, survey_bad; .es.txt or .en.txt)", name)
 			}
 			b, err := os.ReadFile(f)
 			if err != nil {
@@ -120,20 +120,54 @@ func New(opts Options) (*Renderer, error) {
 type data struct {
 	Name, Desk, Number, Subject, Category, Criticality, Due, StatusURL, Attachments string
 	Actor, Requester, Body, Type                                                    string
-	OutOfScope, OutOfHours                                                          bool
+	OutOfScope, OutOfHours, Reminder, Reopened                                      bool
+	URL, Solved                                                                     string
+	Rating                                                                          int
 	Lines, Help                                                                     []string
 }
 
 var subjects = map[string]map[string]string{
-	"ack":       {"es": "Recibido: %s", "en": "Received: %s"},
-	"answer":    {"es": "RE: %s", "en": "RE: %s"},
-	"closed":    {"es": "Caso cerrado: %s", "en": "Ticket closed: %s"},
-	"assigned":  {"es": "Asignado: %s", "en": "Assigned: %s"},
-	"requester": {"es": "Nuevo mensaje del solicitante: %s", "en": "New message from the requester: %s"},
-	"commands":  {"es": "Resultado de comandos: %s", "en": "Command results: %s"},
-	"rejected":  {"es": "Comandos no aplicados: %s", "en": "Commands not applied: %s"},
-	"failed":    {"es": "No se pudo entregar un correo: %s", "en": "A mail could not be delivered: %s"},
-	"held":      {"es": "Caso en espera: %s", "en": "Ticket on hold: %s"},
+	"ack":        {"es": "Recibido: %s", "en": "Received: %s"},
+	"answer":     {"es": "RE: %s", "en": "RE: %s"},
+	"closed":     {"es": "Caso cerrado: %s", "en": "Ticket closed: %s"},
+	"assigned":   {"es": "Asignado: %s", "en": "Assigned: %s"},
+	"requester":  {"es": "Nuevo mensaje del solicitante: %s", "en": "New message from the requester: %s"},
+	"commands":   {"es": "Resultado de comandos: %s", "en": "Command results: %s"},
+	"rejected":   {"es": "Comandos no aplicados: %s", "en": "Commands not applied: %s"},
+	"failed":     {"es": "No se pudo entregar un correo: %s", "en": "A mail could not be delivered: %s"},
+	"held":       {"es": "Caso en espera: %s", "en": "Ticket on hold: %s"},
+	"survey":     {"es": "Encuesta de satisfacción: %s", "en": "Satisfaction survey: %s"},
+	"survey_bad": {"es": "Encuesta desfavorable: %s", "en": "Unfavourable survey: %s"},
+}
+
+// Survey renders the satisfaction survey to the requester, with the link's
+// token, or the reminder (no token: only its hash is kept; it threads with
+// the first mail, inReplyTo). It implements desk.SurveyRenderer.
+func (r *Renderer) Survey(t *ticket.Ticket, token string, reminder bool, inReplyTo string, at time.Time) (*ticket.Outgoing, error) {
+	d := r.base(t)
+	d.Reminder = reminder
+	if token != "" {
+		d.URL = strings.TrimRight(r.opts.PublicURL, "/") + "/encuesta/" + url.PathEscape(token)
+	}
+	if inReplyTo == "" && t.OriginMessageID != "" {
+		inReplyTo = "<" + t.OriginMessageID + ">"
+	}
+	return r.render("survey", r.langFor(t.Requester), t, d, t.Requester, t.RequesterName, inReplyTo, "auto-generated", at)
+}
+
+// SurveyAlert tells a manager or the assignee of an answer that says the
+// request was not solved or rates it low. It implements
+// desk.SurveyRenderer.
+func (r *Renderer) SurveyAlert(to string, t *ticket.Ticket, s *ticket.Survey, at time.Time) (*ticket.Outgoing, error) {
+	d := r.base(t)
+	lang := r.opts.Language
+	d.Rating, d.Body, d.Actor = s.Rating, s.Comment, t.Assignee
+	d.Reopened = t.State == ticket.EnProceso
+	d.Solved = map[string]string{"es": "sin respuesta", "en": "no answer"}[lang]
+	if s.Solved != nil {
+		d.Solved = map[bool]map[string]string{true: {"es": "sí", "en": "yes"}, false: {"es": "no", "en": "no"}}[*s.Solved][lang]
+	}
+	return r.render("survey_bad", lang, t, d, to, "", "", "auto-generated", at)
 }
 
 // alertItem is one ticket in an SLA alert.
@@ -244,7 +278,7 @@ func (r *Renderer) Notify(_ context.Context, t *ticket.Ticket, e *ticket.Event) 
 		d.Requester = e.Actor // the requester or a participant in copy
 	case e.Kind == ticket.EventStateChanged && e.To == string(ticket.Retenido):
 		kind, to, toName, d.Body = "held", t.Requester, t.RequesterName, e.Body
-	case e.Kind == ticket.EventStateChanged && e.To == string(ticket.Cerrado):
+	case e.Kind == ticket.EventStateChanged && e.To == string(ticket.Cerrado) && e.From != string(ticket.AbiertoPorEncuesta):
 		kind, to, toName, d.Body = "closed", t.Requester, t.RequesterName, e.Body
 		if rest, ok := strings.CutPrefix(e.Body, OutOfScopePrefix); ok {
 			d.OutOfScope, d.Body = true, rest

@@ -113,11 +113,11 @@ func (db *DB) SurveysSentBefore(ctx context.Context, t time.Time, limit int) ([]
 	return out, db.translate(rows.Err())
 }
 
-// ClosedWithoutSurvey returns up to limit tickets closed in [after, before)
+// ClosedWithoutSurvey returns up to limit tickets closed in [after, before]
 // and still closed, with no survey row for their closure, oldest first.
 func (db *DB) ClosedWithoutSurvey(ctx context.Context, after, before time.Time, limit int) ([]*ticket.Ticket, error) {
 	rows, err := db.query(ctx, `SELECT `+ticketCols+` FROM tickets t WHERE state = 'cerrado'
-		AND closed_at >= ? AND closed_at < ?
+		AND closed_at >= ? AND closed_at <= ?
 		AND NOT EXISTS (SELECT 1 FROM surveys s WHERE s.ticket_id = t.id AND s.closed_at = t.closed_at)
 		ORDER BY closed_at, id LIMIT ?`, after.UTC(), before.UTC(), limit)
 	if err != nil {

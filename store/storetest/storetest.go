@@ -524,7 +524,7 @@ func testSurveysJobs(t *testing.T, db *store.DB) {
 	if c, err := db.ClosedWithoutSurvey(ctx, at.Add(-24*time.Hour), at, 10); err != nil || len(c) != 1 || c[0].ID != tk.ID {
 		t.Fatalf("closed without survey: %v %v", c, err)
 	}
-	if c, _ := db.ClosedWithoutSurvey(ctx, at.Add(-24*time.Hour), closedAt, 10); len(c) != 0 {
+	if c, _ := db.ClosedWithoutSurvey(ctx, at.Add(-24*time.Hour), closedAt.Add(-time.Second), 10); len(c) != 0 {
 		t.Errorf("closed after the cutoff listed: %v", c)
 	}
 	s := &ticket.Survey{TicketID: tk.ID, Token: "tok-ñ", SentAt: at, ClosedAt: closedAt, MessageID: "enc.1@x"}

@@ -1,0 +1,431 @@
+package desk
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// Satisfaction surveys (guide section 5). One survey per closure, mailed a
+// while after it; the requester answers on a one-page form (the link's
+// token is single-use, 256 random bits, stored as a SHA-256 hash) or by
+// replying to the mail with a number from 1 to 5. Opening the page moves
+// the ticket to abierto_por_encuesta; only the answer (a POST, or a mail)
+// records anything else: mail scanners follow links.
+
+// SurveyStore is what surveys need from storage.
+type SurveyStore interface {
+	CreateSurvey(ctx context.Context, s *ticket.Survey) error
+	UpdateSurvey(ctx context.Context, s *ticket.Survey) error
+	SurveyByToken(ctx context.Context, tokenHash string) (*ticket.Survey, error)
+	SurveyByMessageID(ctx context.Context, ticketID int64, ids []string) (*ticket.Survey, error)
+	LatestSurvey(ctx context.Context, ticketID int64) (*ticket.Survey, error)
+	SurveysSentBefore(ctx context.Context, t time.Time, limit int) ([]*ticket.Survey, error)
+	ClosedWithoutSurvey(ctx context.Context, after, before time.Time, limit int) ([]*ticket.Ticket, error)
+	TicketByID(ctx context.Context, id int64) (*ticket.Ticket, error)
+}
+
+// SurveyRenderer renders the survey mails: the invitation (token is the
+// link's; reminder: the second mail, which threads with the first) and the
+// notice of a bad answer to a manager or the assignee.
+type SurveyRenderer interface {
+	Survey(t *ticket.Ticket, token string, reminder bool, inReplyTo string, at time.Time) (*ticket.Outgoing, error)
+	SurveyAlert(to string, t *ticket.Ticket, s *ticket.Survey, at time.Time) (*ticket.Outgoing, error)
+}
+
+// SurveyOptions configure surveys; zero fields take the defaults.
+type SurveyOptions struct {
+	Delay           time.Duration // after closure; 1 hour
+	ReopenAtOrBelow int           // a rating at or below reopens; 2
+	RemindAfter     time.Duration // business time; 2 business days (18 h)
+	ExpireAfter     time.Duration // business time; 5 business days (45 h)
+	Disabled        bool
+}
+
+// Survey errors the page shows.
+var (
+	ErrSurveyUnknown  = errors.New("survey link unknown")
+	ErrSurveyAnswered = errors.New("survey already answered")
+	ErrSurveyExpired  = errors.New("survey expired")
+)
+
+// SurveyReport is what one run of the surveys job did.
+type SurveyReport struct{ Sent, Skipped, Reminded, Expired int }
+
+// SurveyAnswer is the requester's answer.
+type SurveyAnswer struct {
+	Rating  int   // 1..5; 0 only by mail when the answer is just "no"
+	Solved  *bool // "¿Se resolvió su solicitud?"
+	Comment string
+}
+
+// SurveyPage is what the survey page shows.
+type SurveyPage struct {
+	Number, Subject, Solution string
+	ClosedAt                  time.Time
+}
+
+func (d *Desk) surveyStore() (SurveyStore, error) {
+	ss, ok := d.store.(SurveyStore)
+	if !ok || d.surveys == nil {
+		return nil, errors.New("surveys are not configured")
+	}
+	return ss, nil
+}
+
+// noSurveyRE matches addresses that are machines, not people.
+var noSurveyRE = regexp.MustCompile(`(?i)^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?|notifications?|alert(a|as|s)?|monitor(eo|ing)?)[@+._-]`)
+
+// SendSurveys is the surveys job: it mails the survey of every closure older
+// than the delay, reminds once after RemindAfter and expires after
+// ExpireAfter (a ticket left in abierto_por_encuesta goes back to cerrado).
+func (d *Desk) SendSurveys(ctx context.Context) (SurveyReport, error) {
+	var rep SurveyReport
+	ss, err := d.surveyStore()
+	if err != nil {
+		return rep, err
+	}
+	now := d.now().UTC()
+	closed, err := ss.ClosedWithoutSurvey(ctx, now.Add(-30*24*time.Hour), now.Add(-d.surveyOpts.Delay), 500)
+	if err != nil {
+		return rep, err
+	}
+	for _, t := range closed {
+		sent, err := d.sendSurvey(ctx, ss, t, now)
+		if err != nil {
+			return rep, err
+		}
+		if sent {
+			rep.Sent++
+		} else {
+			rep.Skipped++
+		}
+	}
+	// Reminders and expiry: a prefilter in wall-clock time, then business time.
+	pending, err := ss.SurveysSentBefore(ctx, now.Add(-24*time.Hour), 1000)
+	if err != nil {
+		return rep, err
+	}
+	for _, s := range pending {
+		age := d.businessSince(s.SentAt)
+		t, err := ss.TicketByID(ctx, s.TicketID)
+		if err != nil {
+			return rep, err
+		}
+		superseded := t.ClosedAt == nil || !t.ClosedAt.Equal(s.ClosedAt) // reopened since: the question is moot
+		switch {
+		case age >= d.surveyOpts.ExpireAfter || superseded:
+			if err := d.expireSurvey(ctx, ss, s, now); err != nil {
+				return rep, err
+			}
+			rep.Expired++
+		case age >= d.surveyOpts.RemindAfter && s.RemindedAt == nil:
+			if err := d.remindSurvey(ctx, ss, s, now); err != nil {
+				return rep, err
+			}
+			rep.Reminded++
+		}
+	}
+	return rep, nil
+}
+
+// sendSurvey mails the survey of t's closure, or records why not.
+func (d *Desk) sendSurvey(ctx context.Context, ss SurveyStore, t *ticket.Ticket, now time.Time) (bool, error) {
+	s := &ticket.Survey{TicketID: t.ID, SentAt: now, ClosedAt: *t.ClosedAt, Status: ticket.SurveySent}
+	why := ""
+	switch {
+	case strings.HasPrefix(t.Solution, OutOfScopePrefix):
+		why = "cerrado como fuera de alcance"
+	case d.isOwn(t.Requester) || noSurveyRE.MatchString(t.Requester):
+		why = "el solicitante es una dirección automática"
+	default:
+		if last, err := ss.LatestSurvey(ctx, t.ID); err == nil && last.SentAt.After(t.ClosedAt.Add(-7*24*time.Hour)) {
+			why = "reabierto y cerrado de nuevo antes de 7 días de la encuesta anterior"
+		} else if err != nil && !errors.Is(err, ticket.ErrNotFound) {
+			return false, err
+		}
+	}
+	err := d.store.InTx(ctx, func(ctx context.Context) error {
+		if why != "" {
+			s.Status, s.Token = ticket.SurveySkipped, fmt.Sprintf("skipped:%d:%d", t.ID, t.ClosedAt.UnixNano())
+			return ss.CreateSurvey(ctx, s)
+		}
+		token, hash := newSurveyToken()
+		s.Token = hash
+		m, err := d.surveys.Survey(t, token, false, "", now)
+		if err != nil {
+			return fmt.Errorf("rendering the survey of %s: %w", t.Number, err)
+		}
+		s.MessageID = m.MessageID
+		m.DedupeKey = fmt.Sprintf("survey:%s:%d", t.Number, t.ClosedAt.Unix())
+		if err := ss.CreateSurvey(ctx, s); err != nil {
+			return err
+		}
+		if err := d.store.AddEvent(ctx, &ticket.Event{TicketID: t.ID, Kind: ticket.EventSurveySent, Actor: ticket.SystemActor, At: now}); err != nil {
+			return err
+		}
+		return d.queue(ctx, t, now, []*ticket.Outgoing{m})
+	})
+	if errors.Is(err, ticket.ErrAlreadyStored) {
+		return false, nil // another instance did it
+	}
+	if err != nil {
+		return false, err
+	}
+	if why != "" {
+		d.log.Info("no survey", "ticket", t.Number, "reason", why)
+	}
+	return why == "", nil
+}
+
+func (d *Desk) remindSurvey(ctx context.Context, ss SurveyStore, s *ticket.Survey, now time.Time) error {
+	return d.store.InTx(ctx, func(ctx context.Context) error {
+		t, err := ss.TicketByID(ctx, s.TicketID)
+		if err != nil {
+			return err
+		}
+		// The token is kept only hashed: the reminder threads with the
+		// first mail, whose link still works, and takes an answer by mail.
+		m, err := d.surveys.Survey(t, "", true, "<"+s.MessageID+">", now)
+		if err != nil {
+			return fmt.Errorf("rendering the survey reminder of %s: %w", t.Number, err)
+		}
+		m.DedupeKey = fmt.Sprintf("survey-reminder:%d", s.ID)
+		s.RemindedAt = &now
+		if err := ss.UpdateSurvey(ctx, s); err != nil {
+			return err
+		}
+		return d.queue(ctx, t, now, []*ticket.Outgoing{m})
+	})
+}
+
+func (d *Desk) expireSurvey(ctx context.Context, ss SurveyStore, s *ticket.Survey, now time.Time) error {
+	return d.store.InTx(ctx, func(ctx context.Context) error {
+		s.Status = ticket.SurveyExpired
+		if err := ss.UpdateSurvey(ctx, s); err != nil {
+			return err
+		}
+		t, err := ss.TicketByID(ctx, s.TicketID)
+		if err != nil {
+			return err
+		}
+		if t.State != ticket.AbiertoPorEncuesta {
+			return nil
+		}
+		_, err = d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+			return d.step(ctx, t, ticket.Cerrado, ticket.SystemActor, "Encuesta vencida sin respuesta", now)
+		})
+		return err
+	})
+}
+
+// newSurveyToken returns a link token (256 bits, URL-safe) and its hash.
+func newSurveyToken() (token, hash string) {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, ticket.HashAccessKey(token)
+}
+
+// OpenSurvey shows the survey of a link: the ticket moves to
+// abierto_por_encuesta (if it is still closed by that closure); nothing
+// else is recorded.
+func (d *Desk) OpenSurvey(ctx context.Context, token string) (*SurveyPage, error) {
+	ss, err := d.surveyStore()
+	if err != nil {
+		return nil, err
+	}
+	var page *SurveyPage
+	err = d.store.InTx(ctx, func(ctx context.Context) error {
+		s, t, err := d.liveSurvey(ctx, ss, token)
+		if err != nil {
+			return err
+		}
+		now := d.now().UTC()
+		if s.OpenedAt == nil {
+			s.OpenedAt = &now
+			if err := ss.UpdateSurvey(ctx, s); err != nil {
+				return err
+			}
+		}
+		if t.State == ticket.Cerrado && t.ClosedAt != nil && t.ClosedAt.Equal(s.ClosedAt) {
+			if t, err = d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+				return d.step(ctx, t, ticket.AbiertoPorEncuesta, t.Requester, "", now)
+			}); err != nil {
+				return err
+			}
+		}
+		page = &SurveyPage{Number: t.Number, Subject: t.Subject, Solution: strings.TrimPrefix(t.Solution, OutOfScopePrefix), ClosedAt: s.ClosedAt}
+		return nil
+	})
+	return page, err
+}
+
+// liveSurvey finds the survey of a token and its ticket, or says why the
+// link no longer works.
+func (d *Desk) liveSurvey(ctx context.Context, ss SurveyStore, token string) (*ticket.Survey, *ticket.Ticket, error) {
+	if len(token) < 20 || len(token) > 100 {
+		return nil, nil, ErrSurveyUnknown
+	}
+	s, err := ss.SurveyByToken(ctx, ticket.HashAccessKey(token))
+	if errors.Is(err, ticket.ErrNotFound) {
+		return nil, nil, ErrSurveyUnknown
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	switch s.Status {
+	case ticket.SurveyAnswered:
+		return nil, nil, ErrSurveyAnswered
+	case ticket.SurveyExpired:
+		return nil, nil, ErrSurveyExpired
+	case ticket.SurveySent:
+	default:
+		return nil, nil, ErrSurveyUnknown
+	}
+	t, err := ss.TicketByID(ctx, s.TicketID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, t, nil
+}
+
+// AnswerSurvey records the answer given on the page. The link works once.
+func (d *Desk) AnswerSurvey(ctx context.Context, token string, a SurveyAnswer) error {
+	if a.Rating < 1 || a.Rating > 5 {
+		return fmt.Errorf("%w: la calificación va de 1 a 5", ticket.ErrInvalid)
+	}
+	ss, err := d.surveyStore()
+	if err != nil {
+		return err
+	}
+	return d.store.InTx(ctx, func(ctx context.Context) error {
+		s, t, err := d.liveSurvey(ctx, ss, token)
+		if err != nil {
+			return err
+		}
+		return d.answer(ctx, ss, s, t, a, t.Requester)
+	})
+}
+
+// answer records a, moves the ticket and warns the managers of a bad one.
+func (d *Desk) answer(ctx context.Context, ss SurveyStore, s *ticket.Survey, t *ticket.Ticket, a SurveyAnswer, actor string) error {
+	now := d.now().UTC()
+	s.AnsweredAt, s.Rating, s.Solved, s.Comment, s.Status = &now, a.Rating, a.Solved, strings.TrimSpace(a.Comment), ticket.SurveyAnswered
+	if err := ss.UpdateSurvey(ctx, s); err != nil {
+		return err
+	}
+	bad := (a.Solved != nil && !*a.Solved) || (a.Rating > 0 && a.Rating <= d.surveyOpts.ReopenAtOrBelow)
+	data, _ := json.Marshal(map[string]any{"rating": a.Rating, "solved": a.Solved, "reopens": bad})
+	current := t.ClosedAt != nil && t.ClosedAt.Equal(s.ClosedAt) // not reopened since
+	t, err := d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventSurveyAnswered, Actor: actor, At: now,
+			Body: s.Comment, To: fmt.Sprint(a.Rating), Data: string(data)}); err != nil {
+			return err
+		}
+		switch {
+		case bad && current && (t.State == ticket.Cerrado || t.State == ticket.AbiertoPorEncuesta):
+			note := "Reabierto por la encuesta de satisfacción"
+			if s.Comment != "" {
+				note += ": " + s.Comment
+			}
+			return d.step(ctx, t, ticket.EnProceso, actor, note, now)
+		case t.State == ticket.AbiertoPorEncuesta:
+			return d.step(ctx, t, ticket.Cerrado, actor, "", now)
+		}
+		return nil
+	})
+	if err != nil || !bad {
+		return err
+	}
+	people := []string{t.Assignee}
+	if d.slaRecipients != nil && t.Group != "" {
+		m, err := d.slaRecipients.GroupManagers(ctx, t.Group)
+		if err != nil {
+			return err
+		}
+		people = append(people, m...)
+	}
+	for _, p := range people {
+		if p == "" || d.isOwn(p) {
+			continue
+		}
+		m, err := d.surveys.SurveyAlert(p, t, s, now)
+		if err != nil {
+			return fmt.Errorf("rendering the survey notice: %w", err)
+		}
+		m.DedupeKey = fmt.Sprintf("survey-bad:%d:%s", s.ID, p)
+		if err := d.queue(ctx, t, now, []*ticket.Outgoing{m}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var (
+	ratingRE = regexp.MustCompile(`(?:^|[^\d])([1-5])(?:[^\d]|$)`)
+	noRE     = regexp.MustCompile(`(?i)^\s*no(?:[^\p{L}\d]|$)`)
+	yesRE    = regexp.MustCompile(`(?i)^\s*(?:s[ií]|yes)(?:[^\p{L}\d]|$)`)
+)
+
+// ParseSurveyReply reads an answer by mail from the first line with text:
+// a number from 1 to 5, and/or "sí"/"no" (was it solved). ok is false when
+// the line says neither: the mail is then an ordinary reply.
+func ParseSurveyReply(text string) (SurveyAnswer, bool) {
+	var a SurveyAnswer
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if len([]rune(line)) > 80 {
+			return a, false // a sentence, not an answer
+		}
+		if m := ratingRE.FindStringSubmatch(line); m != nil {
+			a.Rating = int(m[1][0] - '0')
+		}
+		switch {
+		case noRE.MatchString(line):
+			f := false
+			a.Solved = &f
+		case yesRE.MatchString(line):
+			v := true
+			a.Solved = &v
+		}
+		return a, a.Rating > 0 || a.Solved != nil
+	}
+	return a, false
+}
+
+// surveyReply answers a survey from the requester's mail when it replies
+// to the survey mail and reads as an answer; handled is false otherwise.
+func (d *Desk) surveyReply(ctx context.Context, t *ticket.Ticket, in *ticket.Inbound, sender, text string) (bool, error) {
+	ss, err := d.surveyStore()
+	if err != nil || sender != t.Requester {
+		return false, nil
+	}
+	s, err := ss.SurveyByMessageID(ctx, t.ID, append(append([]string(nil), in.InReplyTo...), in.References...))
+	if errors.Is(err, ticket.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	a, ok := ParseSurveyReply(text)
+	if !ok {
+		return false, nil
+	}
+	rest := strings.SplitN(strings.TrimSpace(text), "\n", 2)
+	if len(rest) == 2 {
+		a.Comment = strings.TrimSpace(rest[1])
+	}
+	return true, d.answer(ctx, ss, s, t, a, sender)
+}
