@@ -22,6 +22,7 @@ type Config struct {
 	Groups    []Group   `yaml:"groups"`
 	Rules     Rules     `yaml:"rules"`
 	Jobs      Jobs      `yaml:"jobs"`
+	Surveys   Surveys   `yaml:"surveys"`
 	Templates Templates `yaml:"templates"`
 	Limits    Limits    `yaml:"limits"`
 	Log       Log       `yaml:"log"`
@@ -176,7 +177,21 @@ type Rules struct {
 type Jobs struct {
 	SLACheck string `yaml:"sla_check"` // warnings and breaches
 	Digest   string `yaml:"digest"`    // managers' digest
-	Surveys  string `yaml:"surveys"`   // survey reminders
+	Surveys  string `yaml:"surveys"`   // surveys: sending, reminders, expiry
+}
+
+// Surveys configure the satisfaction survey after each closure (guide
+// section 5).
+type Surveys struct {
+	Enabled bool          `yaml:"enabled"` // true
+	Delay   time.Duration `yaml:"delay"`   // after closure; 1h
+	// ReopenAtOrBelow: a rating at or below it reopens the ticket (as does
+	// "no, it was not solved") and notifies the group's managers; 2.
+	ReopenAtOrBelow int `yaml:"reopen_at_or_below"`
+	// RemindAfterDays and ExpireAfterDays count business days after the
+	// survey was sent; 2 and 5.
+	RemindAfterDays int `yaml:"remind_after_days"`
+	ExpireAfterDays int `yaml:"expire_after_days"`
 }
 
 // Templates customise the mail mesa sends.
@@ -234,8 +249,9 @@ func Default() *Config {
 		Jobs: Jobs{
 			SLACheck: "@every 1m",
 			Digest:   "30 7 * * mon-fri",
-			Surveys:  "0 9 * * mon-fri",
+			Surveys:  "*/5 * * * *",
 		},
+		Surveys: Surveys{Enabled: true, Delay: time.Hour, ReopenAtOrBelow: 2, RemindAfterDays: 2, ExpireAfterDays: 5},
 		Limits: Limits{
 			MaxMessageBytes:         35 << 20,
 			RepliesPerSenderPerHour: 10,

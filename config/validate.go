@@ -188,6 +188,17 @@ func (c *Config) validate() Problems {
 		}
 	}
 
+	if c.Surveys.Delay < 0 {
+		bad("surveys.delay", "must not be negative, got %s", c.Surveys.Delay)
+	}
+	if c.Surveys.ReopenAtOrBelow < 0 || c.Surveys.ReopenAtOrBelow > 5 {
+		bad("surveys.reopen_at_or_below", "must be between 0 (never) and 5, got %d", c.Surveys.ReopenAtOrBelow)
+	}
+	if c.Surveys.RemindAfterDays < 1 || c.Surveys.ExpireAfterDays <= c.Surveys.RemindAfterDays {
+		bad("surveys.expire_after_days", "must be more than remind_after_days (≥ 1): got remind %d, expire %d",
+			c.Surveys.RemindAfterDays, c.Surveys.ExpireAfterDays)
+	}
+
 	parser := CronParser()
 	for key, spec := range map[string]string{"jobs.sla_check": c.Jobs.SLACheck, "jobs.digest": c.Jobs.Digest, "jobs.surveys": c.Jobs.Surveys} {
 		if spec == "" {

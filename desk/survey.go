@@ -76,7 +76,7 @@ type SurveyPage struct {
 func (d *Desk) surveyStore() (SurveyStore, error) {
 	ss, ok := d.store.(SurveyStore)
 	if !ok || d.surveys == nil {
-		return nil, errors.New("surveys are not configured")
+		return nil, fmt.Errorf("%w: surveys are not configured", ErrSurveyUnknown)
 	}
 	return ss, nil
 }

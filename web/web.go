@@ -43,6 +43,13 @@ type Desk interface {
 	RequesterComment(ctx context.Context, number, key, body string) error
 }
 
+// SurveyDesk is what the survey page needs; a Desk that has it gets the
+// page at /encuesta/{token}.
+type SurveyDesk interface {
+	OpenSurvey(ctx context.Context, token string) (*desk.SurveyPage, error)
+	AnswerSurvey(ctx context.Context, token string, a desk.SurveyAnswer) error
+}
+
 // Catalogue names categories for people.
 type Catalogue interface {
 	DisplayName(key string) string
@@ -107,6 +114,10 @@ func New(o Options) *Server {
 		s.mux.HandleFunc("GET /t/{number}", s.ticket)
 		s.mux.HandleFunc("POST /t/{number}/comentario", s.comment)
 		s.mux.HandleFunc("GET /api/v1/tickets/{number}", s.api)
+		if _, ok := o.Desk.(SurveyDesk); ok {
+			s.mux.HandleFunc("GET /encuesta/{token}", s.survey)
+			s.mux.HandleFunc("POST /encuesta/{token}", s.answerSurvey)
+		}
 	}
 	return s
 }
@@ -192,6 +203,11 @@ type page struct {
 	T           map[string]string
 	Error       string
 	Number      string
+	// the survey page
+	Survey  *desk.SurveyPage
+	CSRF    string
+	Thanks  string
+	Ratings []int
 }
 
 func (s *Server) lang(r *http.Request) string {
@@ -321,11 +337,15 @@ func (s *Server) when(t time.Time) string {
 // csrfCookie returns the page's anti-forgery token, set as a SameSite=Strict
 // cookie that the comment form must echo (double submit).
 func (s *Server) csrfCookie(w http.ResponseWriter, r *http.Request) string {
+	return s.csrfCookieAt(w, r, "/t/")
+}
+
+func (s *Server) csrfCookieAt(w http.ResponseWriter, r *http.Request, path string) string {
 	if c, err := r.Cookie("mesa_csrf"); err == nil && len(c.Value) >= 26 {
 		return c.Value
 	}
 	tok := rand.Text()
-	http.SetCookie(w, &http.Cookie{Name: "mesa_csrf", Value: tok, Path: "/t/", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: "mesa_csrf", Value: tok, Path: path, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	return tok
 }
@@ -459,4 +479,73 @@ func (l *limiter) allow(key string) bool {
 	}
 	l.seen[key] = append(recent, now)
 	return true
+}
+
+// surveyError shows why a survey link does not work.
+func (s *Server) surveyError(w http.ResponseWriter, p page, err error) {
+	switch {
+	case errors.Is(err, desk.ErrSurveyUnknown):
+		p.Error = p.T["survey_unknown"]
+		s.render(w, http.StatusNotFound, "survey.html", p)
+	case errors.Is(err, desk.ErrSurveyAnswered):
+		p.Error = p.T["survey_answered"]
+		s.render(w, http.StatusGone, "survey.html", p)
+	case errors.Is(err, desk.ErrSurveyExpired):
+		p.Error = p.T["survey_expired"]
+		s.render(w, http.StatusGone, "survey.html", p)
+	default:
+		s.o.Logger.Error("survey page failed", "err", err)
+		http.Error(w, "error", http.StatusInternalServerError)
+	}
+}
+
+// survey shows the survey form. A GET records nothing but the opening
+// (mail scanners follow links): the ticket shows abierto_por_encuesta.
+func (s *Server) survey(w http.ResponseWriter, r *http.Request) {
+	p := s.base(r)
+	if !s.ips.allow(clientIP(r)) {
+		p.Error = p.T["toomany"]
+		s.render(w, http.StatusTooManyRequests, "survey.html", p)
+		return
+	}
+	sp, err := s.o.Desk.(SurveyDesk).OpenSurvey(r.Context(), r.PathValue("token"))
+	if err != nil {
+		s.surveyError(w, p, err)
+		return
+	}
+	p.Survey, p.Ratings = sp, []int{1, 2, 3, 4, 5}
+	p.CSRF = s.csrfCookieAt(w, r, "/encuesta/")
+	w.Header().Set("Referrer-Policy", "no-referrer") // the token is in the URL
+	s.render(w, http.StatusOK, "survey.html", p)
+}
+
+// answerSurvey records the answer; the link works once.
+func (s *Server) answerSurvey(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 32<<10)
+	p := s.base(r)
+	c, err := r.Cookie("mesa_csrf")
+	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
+		p.Error = p.T["bad"]
+		s.render(w, http.StatusForbidden, "survey.html", p)
+		return
+	}
+	var a desk.SurveyAnswer
+	rating, err := strconv.Atoi(r.PostFormValue("calificacion"))
+	solved := r.PostFormValue("resuelto")
+	if err != nil || rating < 1 || rating > 5 || (solved != "si" && solved != "no") {
+		p.Error = p.T["survey_incomplete"]
+		s.render(w, http.StatusBadRequest, "survey.html", p)
+		return
+	}
+	yes := solved == "si"
+	a.Rating, a.Solved, a.Comment = rating, &yes, r.PostFormValue("comentario")
+	if err := s.o.Desk.(SurveyDesk).AnswerSurvey(r.Context(), r.PathValue("token"), a); err != nil {
+		s.surveyError(w, p, err)
+		return
+	}
+	p.Thanks = p.T["survey_thanks"]
+	if !yes || rating <= 2 {
+		p.Thanks = p.T["survey_reopened"]
+	}
+	s.render(w, http.StatusOK, "survey.html", p)
 }

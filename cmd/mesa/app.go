@@ -170,7 +170,23 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 // in the desk's time zone unless they start with CRON_TZ=.
 func (a *App) schedule(loc *time.Location) error {
 	a.jobs = jobs.New(jobs.Options{Runs: a.db, Location: loc, Logger: a.log, Observe: a.met.observeJob})
-	return a.jobs.Add("sla_check", a.cfg.Jobs.SLACheck, a.watchSLA)
+	if err := a.jobs.Add("sla_check", a.cfg.Jobs.SLACheck, a.watchSLA); err != nil {
+		return err
+	}
+	if !a.cfg.Surveys.Enabled {
+		return nil
+	}
+	return a.jobs.Add("surveys", a.cfg.Jobs.Surveys, a.sendSurveys)
+}
+
+// sendSurveys is the surveys job.
+func (a *App) sendSurveys(ctx context.Context) error {
+	rep, err := a.desk.SendSurveys(ctx)
+	jobs.Count(ctx, "sent", rep.Sent)
+	jobs.Count(ctx, "skipped", rep.Skipped)
+	jobs.Count(ctx, "reminded", rep.Reminded)
+	jobs.Count(ctx, "expired", rep.Expired)
+	return err
 }
 
 // watchSLA is the sla_check job.

@@ -56,6 +56,7 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, 
 		RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
 		ReopenWithin: reopenWithin(cfg.Desk.ReopenDays), Replier: r, TrustedAuthServID: cfg.Auth.TrustedAuthServID,
 		WarnAt: cfg.SLA.WarnAt, SLARecipients: db, Alerts: r, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Now: deskClock,
+		Surveys: r, Survey: surveyOptions(cfg),
 		AllowUnauthenticatedCommands: !cfg.Auth.Require})
 }
 
@@ -93,6 +94,18 @@ func loadCalendar(cfg *config.Config) (*sla.Calendar, error) {
 
 // reopenWithin turns desk.reopen_days into business time; 0 days means
 // replies never reopen.
+// surveyOptions maps the surveys section; business days are the
+// catalogue's (9 hours).
+func surveyOptions(cfg *config.Config) desk.SurveyOptions {
+	o := desk.SurveyOptions{Disabled: !cfg.Surveys.Enabled, Delay: cfg.Surveys.Delay, ReopenAtOrBelow: cfg.Surveys.ReopenAtOrBelow,
+		RemindAfter: time.Duration(cfg.Surveys.RemindAfterDays) * rules.BusinessDay,
+		ExpireAfter: time.Duration(cfg.Surveys.ExpireAfterDays) * rules.BusinessDay}
+	if o.ReopenAtOrBelow == 0 {
+		o.ReopenAtOrBelow = -1 // never by rating; "no" still reopens
+	}
+	return o
+}
+
 func reopenWithin(days int) time.Duration {
 	if days == 0 {
 		return -1

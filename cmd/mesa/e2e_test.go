@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"mime"
 	"net"
 	"net/smtp"
 	"strconv"
@@ -134,7 +135,7 @@ func waitTicket(t *testing.T, app *App, number string, ok func(*ticket.Ticket, [
 	return nil
 }
 
-// TestSLABreachReachesTheMailbox: a VPN incident (8 business hours) written
+// TestSLABreachReachesTheMailbox (and the survey after it): a VPN incident (8 business hours) written
 // on Friday 20 March 2026 at 16:00 is warned on Tuesday at 13:00 and breached
 // at 15:00 (Monday 23 is a holiday); the breach alert goes through the
 // outbox and Postfix into the assignee's and the manager's mailboxes.
@@ -200,5 +201,30 @@ func TestSLABreachReachesTheMailbox(t *testing.T) {
 	}
 	if !strings.Contains(alert.Text, "VENCIDO") {
 		t.Errorf("breach alert:\n%s", alert.Text)
+	}
+
+	// Closed late; an hour later the survey reaches the requester, who
+	// answers "no" by mail: the ticket reopens and the manager hears of it.
+	if _, err := app.desk.Transition(ctx, tk.Number, ticket.Cerrado, "carlos@entidad.gov.co", "Se restableció la VPN."); err != nil {
+		t.Fatal(err)
+	}
+	setNow(time.Date(2026, 3, 24, 17, 0, 0, 0, bog))
+	if rep, err := app.desk.SendSurveys(ctx); err != nil || rep.Sent != 1 {
+		t.Fatalf("surveys: %+v %v", rep, err)
+	}
+	survey := waitMail(t, dc.Addr, "ana", "Encuesta de satisfacción")
+	if !strings.Contains(survey.Text, "/encuesta/") {
+		t.Errorf("survey mail without its link:\n%s", survey.Text)
+	}
+	answer := "From: ana@entidad.gov.co\r\nTo: mesa@entidad.gov.co\r\nSubject: " + mime.QEncoding.Encode("utf-8", "RE: "+survey.Subject) +
+		"\r\nMessage-ID: <sla-2@entidad.gov.co>\r\nIn-Reply-To: <" + survey.MessageID + ">\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n\r\nno\r\nSigue sin conectar.\r\n"
+	if err := smtp.SendMail(pf.Addr, nil, "ana@entidad.gov.co", []string{"mesa@entidad.gov.co"}, []byte(answer)); err != nil {
+		t.Fatal(err)
+	}
+	waitTicket(t, app, tk.Number, func(tk *ticket.Ticket, _ []ticket.Event) bool { return tk.State == ticket.EnProceso })
+	bad := waitMail(t, dc.Addr, "marta", "Encuesta desfavorable")
+	if !strings.Contains(bad.Text, "Sigue sin conectar.") {
+		t.Errorf("manager's survey notice:\n%s", bad.Text)
 	}
 }

@@ -1,0 +1,108 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/mailout"
+	"github.com/mesadeservicios/mesa/rules"
+	"github.com/mesadeservicios/mesa/sla"
+	"github.com/mesadeservicios/mesa/store/storetest"
+	"github.com/mesadeservicios/mesa/ticket"
+	"github.com/mesadeservicios/mesa/web"
+)
+
+// TestSurveyPage: the link shows the form and moves the ticket to
+// abierto_por_encuesta without recording an answer; the POST needs the
+// CSRF token and a complete answer, works once, and "no" reopens.
+func TestSurveyPage(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	eng, _ := rules.Default()
+	cal, _ := sla.New(sla.Options{})
+	r, _ := mailout.New(mailout.Options{DeskName: "Mesa", From: "mesa@entidad.gov.co", PublicURL: "https://mesa.x", Catalogue: eng})
+	now := time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC)
+	d, err := desk.New(db, &desk.Options{Classifier: eng, Calendar: cal, Notifier: r, Surveys: r, Logger: slog.New(slog.DiscardHandler),
+		Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.New(web.Options{Desk: d, DB: db, Catalogue: eng, Logger: slog.New(slog.DiscardHandler), LookupsPerMinute: 100}))
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	s := &site{srv: srv, d: d, client: &http.Client{Jar: jar}}
+
+	tk, _ := d.Create(ctx, desk.NewTicket{Subject: "Impresora <b>atascada</b>", Requester: "ana@entidad.gov.co", Body: "No imprime."})
+	if _, err := d.Transition(ctx, tk.Number, ticket.Cerrado, "carlos@entidad.gov.co", "Se retiró el papel atascado."); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Hour)
+	if rep, err := d.SendSurveys(ctx); err != nil || rep.Sent != 1 {
+		t.Fatalf("surveys: %+v %v", rep, err)
+	}
+	mails, _ := db.DueMail(ctx, now.Add(time.Hour), 100)
+	var token string
+	for _, m := range mails {
+		if sm := regexp.MustCompile(`/encuesta/([A-Za-z0-9_-]+)`).FindSubmatch(m.Raw); sm != nil {
+			token = string(sm[1])
+		}
+	}
+	if token == "" {
+		t.Fatal("no survey link in the outbox")
+	}
+
+	code, body, hdr := s.get(t, "/encuesta/"+token)
+	if code != 200 || !strings.Contains(body, tk.Number) || !strings.Contains(body, "¿Se resolvió su solicitud?") ||
+		strings.Contains(body, "<b>atascada") || hdr.Get("Referrer-Policy") != "no-referrer" {
+		t.Fatalf("survey page: %d %v\n%s", code, hdr, body)
+	}
+	s.get(t, "/encuesta/"+token) // a scanner, twice
+	if got, _ := db.TicketByNumber(ctx, tk.Number); got.State != ticket.AbiertoPorEncuesta {
+		t.Errorf("after opening: %s", got.State)
+	}
+	if sv, _ := db.SurveyByToken(ctx, ticket.HashAccessKey(token)); sv.Status != ticket.SurveySent || sv.OpenedAt == nil {
+		t.Errorf("a GET recorded more than the opening: %+v", sv)
+	}
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)[1]
+	post := func(form url.Values) (int, string) {
+		resp, err := s.client.PostForm(srv.URL+"/encuesta/"+token, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := post(url.Values{"csrf": {"forjado"}, "calificacion": {"5"}, "resuelto": {"si"}}); code != http.StatusForbidden {
+		t.Errorf("forged CSRF: %d", code)
+	}
+	if code, _ := post(url.Values{"csrf": {csrf}, "calificacion": {"9"}, "resuelto": {"si"}}); code != http.StatusBadRequest {
+		t.Errorf("rating 9: %d", code)
+	}
+	code, body = post(url.Values{"csrf": {csrf}, "calificacion": {"3"}, "resuelto": {"no"}, "comentario": {"Volvió a atascarse."}})
+	if code != 200 || !strings.Contains(body, "Reabrimos el caso") {
+		t.Fatalf("answer: %d\n%s", code, body)
+	}
+	if got, _ := db.TicketByNumber(ctx, tk.Number); got.State != ticket.EnProceso {
+		t.Errorf("after «no»: %s", got.State)
+	}
+	if code, body := post(url.Values{"csrf": {csrf}, "calificacion": {"5"}, "resuelto": {"si"}}); code != http.StatusGone || !strings.Contains(body, "ya fue respondida") {
+		t.Errorf("second answer: %d\n%s", code, body)
+	}
+	if code, _, _ := s.get(t, "/encuesta/"+strings.Repeat("A", 43)); code != http.StatusNotFound {
+		t.Errorf("unknown token: %d", code)
+	}
+	if code, body, _ := s.get(t, "/encuesta/"+token+"?lang=en"); code != http.StatusGone || !strings.Contains(body, "already answered") {
+		t.Errorf("answered, in English: %d\n%s", code, body)
+	}
+}
