@@ -176,8 +176,10 @@ type Rules struct {
 // optional CRON_TZ= prefix; without one they run in the desk's time zone.
 type Jobs struct {
 	SLACheck string `yaml:"sla_check"` // warnings and breaches
-	Digest   string `yaml:"digest"`    // managers' digest
-	Surveys  string `yaml:"surveys"`   // surveys: sending, reminders, expiry
+	Digest   string `yaml:"digest"`    // managers' daily digest
+	// WeeklyDigest is the managers' weekly digest.
+	WeeklyDigest string `yaml:"weekly_digest"`
+	Surveys      string `yaml:"surveys"` // surveys: sending, reminders, expiry
 }
 
 // Surveys configure the satisfaction survey after each closure (guide
@@ -247,9 +249,10 @@ func Default() *Config {
 			WarnAt:   0.75,
 		},
 		Jobs: Jobs{
-			SLACheck: "@every 1m",
-			Digest:   "30 7 * * mon-fri",
-			Surveys:  "*/5 * * * *",
+			SLACheck:     "@every 1m",
+			Digest:       "30 7 * * mon-fri",
+			WeeklyDigest: "30 7 * * mon",
+			Surveys:      "*/5 * * * *",
 		},
 		Surveys: Surveys{Enabled: true, Delay: time.Hour, ReopenAtOrBelow: 2, RemindAfterDays: 2, ExpireAfterDays: 5},
 		Limits: Limits{

@@ -200,7 +200,8 @@ func (c *Config) validate() Problems {
 	}
 
 	parser := CronParser()
-	for key, spec := range map[string]string{"jobs.sla_check": c.Jobs.SLACheck, "jobs.digest": c.Jobs.Digest, "jobs.surveys": c.Jobs.Surveys} {
+	for key, spec := range map[string]string{"jobs.sla_check": c.Jobs.SLACheck, "jobs.digest": c.Jobs.Digest,
+		"jobs.weekly_digest": c.Jobs.WeeklyDigest, "jobs.surveys": c.Jobs.Surveys} {
 		if spec == "" {
 			continue // disabled
 		}

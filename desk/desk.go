@@ -103,6 +103,8 @@ type Options struct {
 	Surveys SurveyRenderer
 	// Survey configures when surveys are sent, reminded and expired.
 	Survey SurveyOptions
+	// Digests renders the managers' digests; nil: none.
+	Digests DigestRenderer
 }
 
 // Replier renders the mail that answers a technician's commands: kind
@@ -148,6 +150,7 @@ type Desk struct {
 	// surveys (survey.go)
 	surveys    SurveyRenderer
 	surveyOpts SurveyOptions
+	digests    DigestRenderer
 }
 
 // New returns a Desk over s. opts may be nil.
@@ -193,7 +196,7 @@ func New(s Store, opts *Options) (*Desk, error) {
 	d.slaRecipients = opts.SLARecipients
 	d.alerts = opts.Alerts
 	d.deferAlerts = !opts.AlertOutOfHours
-	d.surveys, d.surveyOpts = opts.Surveys, opts.Survey
+	d.surveys, d.surveyOpts, d.digests = opts.Surveys, opts.Survey, opts.Digests
 	if d.surveyOpts.Disabled {
 		d.surveys = nil
 	}

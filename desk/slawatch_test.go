@@ -53,7 +53,7 @@ func newSLAEnv(t testing.TB, db *store.DB, opts desk.Options) *slaEnv {
 	bog, _ := time.LoadLocation("America/Bogota")
 	e := &slaEnv{db: db, bog: bog}
 	opts.Classifier, opts.Calendar, opts.Notifier, opts.Alerts, opts.SLARecipients, opts.Surveys = eng, cal, r, r, db, r
-	opts.Replier, opts.Addresses = r, []string{"mesa@entidad.gov.co"}
+	opts.Replier, opts.Addresses, opts.Digests = r, []string{"mesa@entidad.gov.co"}, r
 	opts.Logger, opts.Now = slog.New(slog.DiscardHandler), func() time.Time { return e.now }
 	if e.d, err = desk.New(db, &opts); err != nil {
 		t.Fatal(err)

@@ -1,15 +1,19 @@
 package mailout
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"html"
+	"image/color"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mesadeservicios/mesa/desk"
 	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/ticket"
 )
@@ -80,6 +84,9 @@ func TestTemplatesGolden(t *testing.T) {
 			reopened.State = ticket.EnProceso
 			return r.SurveyAlert("marta@entidad.gov.co", &reopened, &ticket.Survey{Rating: 1, Solved: &no, Comment: "La VPN sigue sin conectar."}, at)
 		},
+		"digest": func(r *Renderer) (*ticket.Outgoing, error) {
+			return r.Digest("marta@entidad.gov.co", digestFixture(tk, at))
+		},
 		"rejected": func(r *Renderer) (*ticket.Outgoing, error) {
 			return r.Reply("rejected", tk, "carlos@entidad.gov.co", []string{"Los comandos no se aplicaron."}, "<c@x>", at)
 		},
@@ -130,4 +137,69 @@ func one(ms []*ticket.Outgoing, err error) (*ticket.Outgoing, error) {
 		return nil, err
 	}
 	return ms[0], nil
+}
+
+// digestFixture is a small desk: one ticket past due and due today, a
+// long hold, a compliance trend with gaps and survey figures.
+func digestFixture(tk *ticket.Ticket, at time.Time) *desk.Digest {
+	bog, _ := time.LoadLocation("America/Bogota")
+	open := *tk
+	open.State, open.CreatedAt = ticket.EnProceso, at.Add(-50*time.Hour)
+	tk = &open
+	held := *tk
+	held.Number, held.Subject, held.State, held.Assignee = "MS-2026-000007", "Silla rota", ticket.Retenido, ""
+	held.CreatedAt = at.Add(-30 * time.Hour)
+	dg := &desk.Digest{Kind: "daily", Groups: []string{"infraestructura"}, At: at.In(bog), Open: 3,
+		ByState:  []desk.Count{{Key: "en_proceso", N: 2}, {Key: "retenido", N: 1}},
+		ByCat:    []desk.Count{{Key: "ti.vpn", N: 2}, {Key: "adm.muebles.silla", N: 1}},
+		ByGroup:  []desk.Count{{Key: "infraestructura", N: 3}},
+		Load:     []desk.Count{{Key: "carlos@entidad.gov.co", N: 2}},
+		Breached: []*ticket.Ticket{tk}, DueToday: []*ticket.Ticket{tk}, Oldest: []*ticket.Ticket{tk, &held},
+		LongHeld: []*ticket.Ticket{&held},
+		Last7:    desk.Compliance{Met: 9, Total: 10}, Last30: desk.Compliance{Met: 40, Total: 48},
+		SurveysSent: 20, SurveysAnswered: 8, RatingAvg: 4.25}
+	for i := 13; i >= 0; i-- {
+		c := desk.Compliance{Day: at.AddDate(0, 0, -i)}
+		if i%3 != 0 {
+			c.Total, c.Met = 4, 4-i%3
+		}
+		dg.Trend = append(dg.Trend, c)
+	}
+	return dg
+}
+
+// The digest's HTML part shows the chart, embedded in the mail: a PNG of
+// one bar per day, green at or above the target, red below.
+func TestDigestChart(t *testing.T) {
+	at := time.Date(2026, 3, 24, 12, 30, 0, 0, time.UTC)
+	due := at
+	tk := &ticket.Ticket{ID: 1, Number: "MS-2026-000042", Subject: "VPN", Requester: "a@x.co", DueAt: &due, CreatedAt: at}
+	r, err := New(Options{DeskName: "Mesa", From: "mesa@entidad.gov.co", PublicURL: "https://m.x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Digest("marta@entidad.gov.co", digestFixture(tk, at))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := string(m.Raw)
+	in, err := mailin.Parse(m.Raw)
+	if err != nil || !strings.Contains(in.HTML, `src="cid:cumplimiento.png"`) || !strings.Contains(raw, "<cumplimiento.png>") ||
+		!strings.Contains(raw, "image/png") || !strings.Contains(in.Text, "MS-2026-000042") {
+		t.Fatalf("no embedded chart (%v):\n%.3000s", err, raw)
+	}
+	img, err := png.Decode(bytes.NewReader(complianceChart([]int{100, 50, -1})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 3*20+4 || b.Dy() != 101 {
+		t.Errorf("chart size %v", b)
+	}
+	at2 := func(x, y int) color.RGBA {
+		r, g, b, a := img.At(x, y).RGBA()
+		return color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), uint8(a >> 8)}
+	}
+	if at2(10, 5) != chartGood || at2(30, 5) != (color.RGBA{255, 255, 255, 255}) || at2(30, 60) != chartBad || at2(50, 99) != chartNone {
+		t.Errorf("bars: %v %v %v %v", at2(10, 5), at2(30, 5), at2(30, 60), at2(50, 99))
+	}
 }

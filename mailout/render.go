@@ -90,7 +90,7 @@ func New(opts Options) (*Renderer, error) {
 	if opts.Language != "es" && opts.Language != "en" {
 		return nil, fmt.Errorf("mailout: language must be es or en, got %q", opts.Language)
 	}
-	t, err := template.ParseFS(templateFiles, "templates/*.txt")
+	t, err := template.New("mail").Funcs(digestFuncs(opts.Language, opts.Location)).ParseFS(templateFiles, "templates/*.txt")
 	if err != nil {
 		return nil, fmt.Errorf("mailout: templates: %w", err)
 	}
@@ -102,7 +102,7 @@ func New(opts Options) (*Renderer, error) {
 		for _, f := range files {
 			name := filepath.Base(f)
 			if t.Lookup(name) == nil {
-				return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, closed, commands, failed, held, rejected, requester, sla_alert, survey, survey_bad; .es.txt or .en.txt)", name)
+				return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, closed, commands, digest, failed, held, rejected, requester, sla_alert, survey, survey_bad; .es.txt or .en.txt)", name)
 			}
 			b, err := os.ReadFile(f)
 			if err != nil {
@@ -366,7 +366,13 @@ func (r *Renderer) render(kind, lang string, t *ticket.Ticket, d data, to, toNam
 // build writes a complete message. inReplyTo is a dedupe key "<id>" or
 // empty. Every mail carries Auto-Submitted (RFC 3834) and
 // X-Auto-Response-Suppress so that responders do not answer it.
-func (r *Renderer) build(to, toName, subject, messageID, inReplyTo, body string, at time.Time, auto string) ([]byte, error) {
+// inlineImage is a picture shown in the HTML part (Content-ID: name).
+type inlineImage struct {
+	name, alt string
+	png       []byte
+}
+
+func (r *Renderer) build(to, toName, subject, messageID, inReplyTo, body string, at time.Time, auto string, images ...inlineImage) ([]byte, error) {
 	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	if err := m.FromFormat(r.opts.DeskName, r.opts.From); err != nil {
 		return nil, fmt.Errorf("from: %w", err)
@@ -388,7 +394,15 @@ func (r *Renderer) build(to, toName, subject, messageID, inReplyTo, body string,
 	}
 	m.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")
 	m.SetBodyString(gomail.TypeTextPlain, body)
-	m.AddAlternativeString(gomail.TypeTextHTML, textToHTML(body))
+	htmlBody := textToHTML(body)
+	for _, img := range images {
+		tag := `<p><img src="cid:` + img.name + `" alt="` + html.EscapeString(img.alt) + `"></p>`
+		htmlBody = strings.Replace(htmlBody, "</body>", tag+"</body>", 1)
+		if err := m.EmbedReader(img.name, bytes.NewReader(img.png), gomail.WithFileContentType(gomail.ContentType("image/png"))); err != nil {
+			return nil, fmt.Errorf("embedding %s: %w", img.name, err)
+		}
+	}
+	m.AddAlternativeString(gomail.TypeTextHTML, htmlBody)
 	var buf bytes.Buffer
 	if _, err := m.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("writing message: %w", err)

@@ -116,23 +116,10 @@ func (db *DB) SurveysSentBefore(ctx context.Context, t time.Time, limit int) ([]
 // ClosedWithoutSurvey returns up to limit tickets closed in [after, before]
 // and still closed, with no survey row for their closure, oldest first.
 func (db *DB) ClosedWithoutSurvey(ctx context.Context, after, before time.Time, limit int) ([]*ticket.Ticket, error) {
-	rows, err := db.query(ctx, `SELECT `+ticketCols+` FROM tickets t WHERE state = 'cerrado'
+	return db.tickets(ctx, "closed tickets", `SELECT `+ticketCols+` FROM tickets t WHERE state = 'cerrado'
 		AND closed_at >= ? AND closed_at <= ?
 		AND NOT EXISTS (SELECT 1 FROM surveys s WHERE s.ticket_id = t.id AND s.closed_at = t.closed_at)
 		ORDER BY closed_at, id LIMIT ?`, after.UTC(), before.UTC(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("reading closed tickets: %w", err)
-	}
-	defer rows.Close()
-	var out []*ticket.Ticket
-	for rows.Next() {
-		t, err := scanTicket(rows)
-		if err != nil {
-			return nil, fmt.Errorf("reading closed tickets: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, db.translate(rows.Err())
 }
 
 // UpdateSurvey records the requester's progress and answer.

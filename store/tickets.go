@@ -245,21 +245,8 @@ func (db *DB) CountByState(ctx context.Context) (map[ticket.State]int, error) {
 // (sla_next_at) is due at now, earliest first, through the partial index
 // tickets_sla_next.
 func (db *DB) SLAPending(ctx context.Context, now time.Time, limit int) ([]*ticket.Ticket, error) {
-	rows, err := db.query(ctx, `SELECT `+ticketCols+` FROM tickets
+	return db.tickets(ctx, "tickets due for SLA alerts", `SELECT `+ticketCols+` FROM tickets
 		WHERE sla_next_at IS NOT NULL AND sla_next_at <= ? ORDER BY sla_next_at, id LIMIT ?`, now.UTC(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("reading tickets due for SLA alerts: %w", err)
-	}
-	defer rows.Close()
-	var out []*ticket.Ticket
-	for rows.Next() {
-		t, err := scanTicket(rows)
-		if err != nil {
-			return nil, fmt.Errorf("reading tickets due for SLA alerts: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, db.translate(rows.Err())
 }
 
 // GroupManagers returns the addresses of the active managers of a group

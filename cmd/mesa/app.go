@@ -173,6 +173,19 @@ func (a *App) schedule(loc *time.Location) error {
 	if err := a.jobs.Add("sla_check", a.cfg.Jobs.SLACheck, a.watchSLA); err != nil {
 		return err
 	}
+	for kind, spec := range map[string]string{"daily": a.cfg.Jobs.Digest, "weekly": a.cfg.Jobs.WeeklyDigest} {
+		job := "digest"
+		if kind == "weekly" {
+			job = "weekly_digest"
+		}
+		if err := a.jobs.Add(job, spec, func(ctx context.Context) error {
+			n, err := a.desk.SendDigests(ctx, kind)
+			jobs.Count(ctx, "mails", n)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
 	if !a.cfg.Surveys.Enabled {
 		return nil
 	}

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("SurveysAndJobRuns", func(t *testing.T) { testSurveysJobs(t, migrated(t)) })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, migrated(t)) })
 	t.Run("SLAPendingAndManagers", func(t *testing.T) { testSLAPending(t, migrated(t)) })
+	t.Run("DigestQueries", func(t *testing.T) { testDigestQueries(t, migrated(t)) })
 	t.Run("IntakeBookkeeping", func(t *testing.T) { testIntakeBookkeeping(t, migrated(t)) })
 }
 
@@ -705,5 +706,58 @@ func testSLAPending(t *testing.T, db *store.DB) {
 	}
 	if m, err := db.GroupManagers(ctx, "soporte"); err != nil || fmt.Sprint(m) != "[a@x.co b@x.co]" {
 		t.Errorf("managers: %v %v", m, err)
+	}
+}
+
+// testDigestQueries: open and closed tickets scoped by group, survey
+// figures, people by role.
+func testDigestQueries(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	for _, g := range []string{"a", "b"} {
+		db.SaveGroup(ctx, ticket.Group{Key: g})
+	}
+	mk := func(group string, state ticket.State, closed *time.Time) *ticket.Ticket {
+		tk := newTicket(t, ctx, db, 2026)
+		tk.Group, tk.State, tk.ClosedAt = group, state, closed
+		if err := db.UpdateTicket(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	c1, c2 := at.Add(time.Hour), at.Add(3*time.Hour)
+	mk("a", ticket.EnProceso, nil)
+	mk("a", ticket.AbiertoPorEncuesta, nil)
+	mk("b", ticket.Retenido, nil)
+	closedA := mk("a", ticket.Cerrado, &c1)
+	mk("b", ticket.Cerrado, &c2)
+	if got, err := db.OpenTicketsOf(ctx, []string{"a"}); err != nil || len(got) != 2 {
+		t.Errorf("open of a: %d %v", len(got), err)
+	}
+	if got, err := db.OpenTicketsOf(ctx, nil); err != nil || len(got) != 3 {
+		t.Errorf("open of all: %d %v", len(got), err)
+	}
+	if got, err := db.ClosedBetween(ctx, []string{"a", "b"}, at, at.Add(2*time.Hour)); err != nil || len(got) != 1 || got[0].ID != closedA.ID {
+		t.Errorf("closed between: %v %v", got, err)
+	}
+	answered := at.Add(2 * time.Hour)
+	for i, s := range []*ticket.Survey{
+		{TicketID: closedA.ID, Token: "s1", SentAt: at, ClosedAt: c1, Status: ticket.SurveyAnswered, Rating: 4, AnsweredAt: &answered},
+		{TicketID: closedA.ID, Token: "s2", SentAt: at, ClosedAt: c2, Status: ticket.SurveySent},
+		{TicketID: closedA.ID, Token: "s3", SentAt: at, ClosedAt: at, Status: ticket.SurveySkipped},
+	} {
+		if err := db.CreateSurvey(ctx, s); err != nil {
+			t.Fatalf("survey %d: %v", i, err)
+		}
+	}
+	if sent, ans, sum, err := db.SurveyStats(ctx, []string{"a"}, at, at.Add(time.Hour)); err != nil || sent != 2 || ans != 1 || sum != 4 {
+		t.Errorf("survey stats: %d %d %d %v", sent, ans, sum, err)
+	}
+	if sent, _, _, _ := db.SurveyStats(ctx, []string{"b"}, at, at.Add(time.Hour)); sent != 0 {
+		t.Errorf("survey stats of b: %d", sent)
+	}
+	db.SavePerson(ctx, &ticket.Person{Email: "m@x.co", Role: ticket.RoleManager, Groups: []string{"a", "b"}, Active: true})
+	db.SavePerson(ctx, &ticket.Person{Email: "t@x.co", Role: ticket.RoleTechnician, Groups: []string{"a"}, Active: true})
+	if ps, err := db.PeopleWithRole(ctx, ticket.RoleManager); err != nil || len(ps) != 1 || ps[0].Email != "m@x.co" || len(ps[0].Groups) != 2 {
+		t.Errorf("managers: %+v %v", ps, err)
 	}
 }

@@ -1,0 +1,112 @@
+package mailout
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+var stateNames = map[string]map[string]string{
+	"es": {"abierto": "Abierto", "en_proceso": "En proceso", "retenido": "Retenido", "cerrado": "Cerrado",
+		"abierto_por_encuesta": "Abierto por encuesta"},
+	"en": {"abierto": "Open", "en_proceso": "In progress", "retenido": "On hold", "cerrado": "Closed",
+		"abierto_por_encuesta": "Reopened by survey"},
+}
+
+// digestFuncs are the helpers of the digest template in a language.
+func digestFuncs(lang string, loc *time.Location) template.FuncMap {
+	short := func(t time.Time) string {
+		t = t.In(loc)
+		if lang == "en" {
+			return t.Format("Jan 2 3:04 PM")
+		}
+		return fmt.Sprintf("%d %s %d:%02d", t.Day(), monthsES[t.Month()][:3], t.Hour(), t.Minute())
+	}
+	none := map[string]string{"es": "sin cierres", "en": "no closures"}[lang]
+	return template.FuncMap{
+		"join":      strings.Join,
+		"stateName": func(s any) string { return stateNames[lang][fmt.Sprint(s)] },
+		"due": func(t *ticket.Ticket) string {
+			if t.DueAt == nil {
+				return "—"
+			}
+			return short(*t.DueAt)
+		},
+		"created": func(t *ticket.Ticket) string { return short(t.CreatedAt) },
+		"pct": func(c desk.Compliance) string {
+			if c.Total == 0 {
+				return none
+			}
+			return fmt.Sprintf("%d %% (%d/%d)", c.Percent(), c.Met, c.Total)
+		},
+		"rate": func(n, of int) string { return fmt.Sprintf("%d %%", (n*100+of/2)/of) },
+		"dec": func(x float64) string {
+			s := fmt.Sprintf("%.1f", math.Round(x*10)/10)
+			if lang == "es" {
+				s = strings.Replace(s, ".", ",", 1) // 4,3 in Colombia
+			}
+			return s
+		},
+		"trend": func(cs []desk.Compliance) string {
+			var parts []string
+			for _, c := range cs {
+				if p := c.Percent(); p >= 0 {
+					parts = append(parts, fmt.Sprint(p))
+				} else {
+					parts = append(parts, "–")
+				}
+			}
+			return strings.Join(parts, " ")
+		},
+	}
+}
+
+// Digest renders a manager's digest: text, and HTML with the daily
+// compliance chart embedded as a PNG. It implements desk.DigestRenderer.
+func (r *Renderer) Digest(to string, dg *desk.Digest) (*ticket.Outgoing, error) {
+	lang := r.opts.Language
+	cats := make([]desk.Count, len(dg.ByCat))
+	for i, c := range dg.ByCat {
+		cats[i] = c
+		if r.opts.Catalogue != nil {
+			if name := r.opts.Catalogue.DisplayName(c.Key); name != "" {
+				cats[i].Key = name
+			}
+		}
+	}
+	d := struct {
+		D          *desk.Digest
+		Cats       []desk.Count
+		When, Desk string
+	}{D: dg, Cats: cats, When: formatDate(dg.At.In(r.opts.Location), lang), Desk: r.opts.DeskName}
+	var body bytes.Buffer
+	if err := r.tmpl.ExecuteTemplate(&body, "digest."+lang+".txt", d); err != nil {
+		return nil, fmt.Errorf("rendering digest: %w", err)
+	}
+	kind := map[string]map[string]string{"daily": {"es": "diario", "en": "Daily"}, "weekly": {"es": "semanal", "en": "Weekly"}}[dg.Kind][lang]
+	subject := fmt.Sprintf("Resumen %s de la Mesa de Servicios — abiertos: %d, vencidos: %d", kind, dg.Open, len(dg.Breached))
+	if lang == "en" {
+		subject = fmt.Sprintf("%s Service Desk digest — open: %d, past due: %d", kind, dg.Open, len(dg.Breached))
+	}
+	var percents []int
+	for _, c := range dg.Trend {
+		percents = append(percents, c.Percent())
+	}
+	alt := map[string]string{"es": "Cumplimiento diario del ANS, últimos 14 días", "en": "Daily SLA compliance, last 14 days"}[lang]
+	r.mu.Lock()
+	r.seq++
+	id := fmt.Sprintf("digest.%s.%d.%d@%s", dg.Kind, dg.At.UnixNano(), r.seq, r.domain)
+	r.mu.Unlock()
+	raw, err := r.build(to, "", subject, id, "", body.String(), dg.At, "auto-generated",
+		inlineImage{name: "cumplimiento.png", alt: alt, png: complianceChart(percents)})
+	if err != nil {
+		return nil, err
+	}
+	return &ticket.Outgoing{From: r.opts.From, To: []string{to}, Subject: subject, MessageID: id, Raw: raw, State: ticket.OutboxPending}, nil
+}
