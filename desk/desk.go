@@ -105,6 +105,8 @@ type Options struct {
 	Survey SurveyOptions
 	// Digests renders the managers' digests; nil: none.
 	Digests DigestRenderer
+	// Mine renders the "Mis solicitudes" link mail; nil: no such page.
+	Mine MineRenderer
 }
 
 // Replier renders the mail that answers a technician's commands: kind
@@ -151,6 +153,7 @@ type Desk struct {
 	surveys    SurveyRenderer
 	surveyOpts SurveyOptions
 	digests    DigestRenderer
+	mine       MineRenderer
 }
 
 // New returns a Desk over s. opts may be nil.
@@ -196,7 +199,7 @@ func New(s Store, opts *Options) (*Desk, error) {
 	d.slaRecipients = opts.SLARecipients
 	d.alerts = opts.Alerts
 	d.deferAlerts = !opts.AlertOutOfHours
-	d.surveys, d.surveyOpts, d.digests = opts.Surveys, opts.Survey, opts.Digests
+	d.surveys, d.surveyOpts, d.digests, d.mine = opts.Surveys, opts.Survey, opts.Digests, opts.Mine
 	if d.surveyOpts.Disabled {
 		d.surveys = nil
 	}
@@ -623,7 +626,8 @@ func (d *Desk) record(ctx context.Context, t *ticket.Ticket, e *ticket.Event) er
 	return d.queue(ctx, t, e.At, mails)
 }
 
-// queue puts mails about t in the outbox: never to the desk itself, held
+// queue puts mails about t (nil: about no ticket) in the outbox: never to
+// the desk itself, held
 // when the recipient had too much automatic mail lately or bounces, and
 // once per dedupe key.
 func (d *Desk) queue(ctx context.Context, t *ticket.Ticket, at time.Time, mails []*ticket.Outgoing) error {
@@ -645,9 +649,9 @@ func (d *Desk) queue(ctx context.Context, t *ticket.Ticket, at time.Time, mails 
 			// automatically (pain point A1).
 			m.State = ticket.OutboxHeld
 			d.log.Error("ALERT: automatic mail held: too many to this address recently; a loop with an auto-responder?",
-				"ticket", t.Number, "to", strings.Join(m.To, ","), "per_hour", d.perHour, "per_day", d.perDay)
+				"subject", m.Subject, "to", strings.Join(m.To, ","), "per_hour", d.perHour, "per_day", d.perDay)
 		}
-		if m.TicketID == 0 {
+		if m.TicketID == 0 && t != nil {
 			m.TicketID = t.ID
 		}
 		if m.CreatedAt.IsZero() {

@@ -44,6 +44,11 @@ func (d *Desk) Lookup(ctx context.Context, number, key string) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
+	return d.view(ctx, t)
+}
+
+// view is what the status page shows of t: never internal notes.
+func (d *Desk) view(ctx context.Context, t *ticket.Ticket) (*View, error) {
 	er, ok := d.store.(EventReader)
 	if !ok {
 		return nil, errors.New("store cannot read events")

@@ -87,6 +87,10 @@ func TestTemplatesGolden(t *testing.T) {
 		"digest": func(r *Renderer) (*ticket.Outgoing, error) {
 			return r.Digest("marta@entidad.gov.co", digestFixture(tk, at))
 		},
+		"mine": func(r *Renderer) (*ticket.Outgoing, error) {
+			m, err := r.MyTicketsLink("ana@entidad.gov.co", "tok_"+tk.Number, at) // the number, for the HTML check
+			return m, err
+		},
 		"rejected": func(r *Renderer) (*ticket.Outgoing, error) {
 			return r.Reply("rejected", tk, "carlos@entidad.gov.co", []string{"Los comandos no se aplicaron."}, "<c@x>", at)
 		},

@@ -102,7 +102,7 @@ func New(opts Options) (*Renderer, error) {
 		for _, f := range files {
 			name := filepath.Base(f)
 			if t.Lookup(name) == nil {
-				return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, closed, commands, digest, failed, held, rejected, requester, sla_alert, survey, survey_bad; .es.txt or .en.txt)", name)
+				return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, closed, commands, digest, failed, held, mine, rejected, requester, sla_alert, survey, survey_bad; .es.txt or .en.txt)", name)
 			}
 			b, err := os.ReadFile(f)
 			if err != nil {
@@ -168,6 +168,27 @@ func (r *Renderer) SurveyAlert(to string, t *ticket.Ticket, s *ticket.Survey, at
 		d.Solved = map[bool]map[string]string{true: {"es": "sí", "en": "yes"}, false: {"es": "no", "en": "no"}}[*s.Solved][lang]
 	}
 	return r.render("survey_bad", lang, t, d, to, "", "", "auto-generated", at)
+}
+
+// MyTicketsLink renders the mail with a "Mis solicitudes" link. It
+// implements desk.MineRenderer.
+func (r *Renderer) MyTicketsLink(to, token string, at time.Time) (*ticket.Outgoing, error) {
+	lang := r.langFor(to)
+	d := data{Desk: r.opts.DeskName, URL: strings.TrimRight(r.opts.PublicURL, "/") + "/mis-solicitudes/" + url.PathEscape(token)}
+	var body bytes.Buffer
+	if err := r.tmpl.ExecuteTemplate(&body, "mine."+lang+".txt", d); err != nil {
+		return nil, fmt.Errorf("rendering mine: %w", err)
+	}
+	subject := map[string]string{"es": "Sus solicitudes a la " + r.opts.DeskName, "en": "Your requests to the " + r.opts.DeskName}[lang]
+	r.mu.Lock()
+	r.seq++
+	id := fmt.Sprintf("mine.%d.%d@%s", at.UnixNano(), r.seq, r.domain)
+	r.mu.Unlock()
+	raw, err := r.build(to, "", subject, id, "", body.String(), at, "auto-generated")
+	if err != nil {
+		return nil, err
+	}
+	return &ticket.Outgoing{From: r.opts.From, To: []string{to}, Subject: subject, MessageID: id, Raw: raw, State: ticket.OutboxPending}, nil
 }
 
 // alertItem is one ticket in an SLA alert.

@@ -27,6 +27,11 @@ var texts = map[string]map[string]string{
 		"survey_answered":   "Esta encuesta ya fue respondida. ¡Gracias!",
 		"survey_expired":    "Esta encuesta venció. Si su solicitud no quedó resuelta, responda el correo del caso.",
 		"survey_incomplete": "Responda si se resolvió su solicitud y elija una calificación del 1 al 5.",
+		"mine_title":        "Mis solicitudes", "mine_intro": "Escriba su correo institucional: le enviaremos un enlace para ver las solicitudes que ha hecho a la Mesa de Servicios.",
+		"mine_address": "Correo electrónico", "mine_send": "Enviarme el enlace",
+		"mine_sent": "Si esa dirección tiene solicitudes, en unos minutos le llegará un correo con el enlace (válido por 30 minutos).",
+		"mine_of":   "Solicitudes de", "mine_none": "No hay solicitudes.", "subject": "Asunto",
+		"mine_expired": "Este enlace venció. Pida uno nuevo.", "mine_bad": "Escriba una dirección de correo válida.",
 	},
 	"en": {
 		"title": "Service Desk", "lookup": "Look up a ticket", "number": "Ticket number",
@@ -53,5 +58,10 @@ var texts = map[string]map[string]string{
 		"survey_answered":   "This survey was already answered. Thank you!",
 		"survey_expired":    "This survey has expired. If your request was not solved, answer the ticket's mail.",
 		"survey_incomplete": "Say whether your request was solved and choose a rating from 1 to 5.",
+		"mine_title":        "My requests", "mine_intro": "Type your work address: we will mail you a link to the requests you have made to the Service Desk.",
+		"mine_address": "E-mail address", "mine_send": "Send me the link",
+		"mine_sent": "If that address has requests, a mail with the link (valid for 30 minutes) will arrive in a few minutes.",
+		"mine_of":   "Requests of", "mine_none": "No requests.", "subject": "Subject",
+		"mine_expired": "This link has expired. Ask for a new one.", "mine_bad": "Type a valid e-mail address.",
 	},
 }

@@ -50,6 +50,13 @@ type SurveyDesk interface {
 	AnswerSurvey(ctx context.Context, token string, a desk.SurveyAnswer) error
 }
 
+// MineDesk is what "Mis solicitudes" needs.
+type MineDesk interface {
+	RequestMyTickets(ctx context.Context, addr string) error
+	MyTickets(ctx context.Context, token string) (string, []*ticket.Ticket, error)
+	LookupMine(ctx context.Context, token, number string) (*desk.View, error)
+}
+
 // Catalogue names categories for people.
 type Catalogue interface {
 	DisplayName(key string) string
@@ -114,6 +121,12 @@ func New(o Options) *Server {
 		s.mux.HandleFunc("GET /t/{number}", s.ticket)
 		s.mux.HandleFunc("POST /t/{number}/comentario", s.comment)
 		s.mux.HandleFunc("GET /api/v1/tickets/{number}", s.api)
+		if _, ok := o.Desk.(MineDesk); ok {
+			s.mux.HandleFunc("GET /mis-solicitudes", s.mineForm)
+			s.mux.HandleFunc("POST /mis-solicitudes", s.mineRequest)
+			s.mux.HandleFunc("GET /mis-solicitudes/{token}", s.mineList)
+			s.mux.HandleFunc("GET /mis-solicitudes/{token}/t/{number}", s.mineTicket)
+		}
 		if _, ok := o.Desk.(SurveyDesk); ok {
 			s.mux.HandleFunc("GET /encuesta/{token}", s.survey)
 			s.mux.HandleFunc("POST /encuesta/{token}", s.answerSurvey)
@@ -129,7 +142,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer") // keys in URLs must not leak
 	h.Set("X-Frame-Options", "DENY")
-	if strings.HasPrefix(r.URL.Path, "/t/") || strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/consulta" {
+	if strings.HasPrefix(r.URL.Path, "/t/") || strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/consulta" ||
+		strings.HasPrefix(r.URL.Path, "/mis-solicitudes/") || strings.HasPrefix(r.URL.Path, "/encuesta/") {
 		h.Set("Cache-Control", "no-store")
 	}
 	if s.duration == nil {
@@ -208,7 +222,13 @@ type page struct {
 	CSRF    string
 	Thanks  string
 	Ratings []int
+	// "Mis solicitudes"
+	AskAddress   bool
+	Email, Token string
+	Mine         []mineRow
 }
+
+type mineRow struct{ Number, Subject, State, Created string }
 
 func (s *Server) lang(r *http.Request) string {
 	switch l := r.URL.Query().Get("lang"); l {
@@ -281,7 +301,13 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	tp := ticketPage{page: p, V: v, Key: key, Open: v.Ticket.State.Open(), Category: v.Ticket.Category, Group: v.Ticket.Group}
+	s.ticketView(w, r, p, v, key)
+}
+
+// ticketView renders a ticket's page; without a key (seen through "Mis
+// solicitudes") it has no comment form.
+func (s *Server) ticketView(w http.ResponseWriter, r *http.Request, p page, v *desk.View, key string) {
+	tp := ticketPage{page: p, V: v, Key: key, Open: v.Ticket.State.Open() && key != "", Category: v.Ticket.Category, Group: v.Ticket.Group}
 	if s.o.Catalogue != nil {
 		tp.Category = s.o.Catalogue.DisplayName(v.Ticket.Category)
 	}
@@ -515,7 +541,6 @@ func (s *Server) survey(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Survey, p.Ratings = sp, []int{1, 2, 3, 4, 5}
 	p.CSRF = s.csrfCookieAt(w, r, "/encuesta/")
-	w.Header().Set("Referrer-Policy", "no-referrer") // the token is in the URL
 	s.render(w, http.StatusOK, "survey.html", p)
 }
 
@@ -548,4 +573,91 @@ func (s *Server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 		p.Thanks = p.T["survey_reopened"]
 	}
 	s.render(w, http.StatusOK, "survey.html", p)
+}
+
+func (s *Server) mineForm(w http.ResponseWriter, r *http.Request) {
+	p := s.base(r)
+	p.AskAddress, p.CSRF = true, s.csrfCookieAt(w, r, "/mis-solicitudes")
+	s.render(w, http.StatusOK, "mine.html", p)
+}
+
+// mineRequest mails the link when the address has tickets; the answer is
+// the same either way.
+func (s *Server) mineRequest(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	p := s.base(r)
+	c, err := r.Cookie("mesa_csrf")
+	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
+		p.Error = p.T["bad"]
+		s.render(w, http.StatusForbidden, "mine.html", p)
+		return
+	}
+	if !s.ips.allow(clientIP(r)) {
+		p.Error = p.T["toomany"]
+		s.render(w, http.StatusTooManyRequests, "mine.html", p)
+		return
+	}
+	err = s.o.Desk.(MineDesk).RequestMyTickets(r.Context(), r.PostFormValue("correo"))
+	switch {
+	case errors.Is(err, ticket.ErrInvalid):
+		p.Error, p.AskAddress, p.CSRF = p.T["mine_bad"], true, c.Value
+		s.render(w, http.StatusBadRequest, "mine.html", p)
+		return
+	case err != nil:
+		s.o.Logger.Error("Mis solicitudes request failed", "err", err)
+		http.Error(w, "error", http.StatusInternalServerError)
+		return
+	}
+	p.Thanks = p.T["mine_sent"]
+	s.render(w, http.StatusOK, "mine.html", p)
+}
+
+// mineError shows why a link does not work.
+func (s *Server) mineError(w http.ResponseWriter, r *http.Request, p page, err error) {
+	switch {
+	case errors.Is(err, desk.ErrLinkExpired):
+		p.Error, p.AskAddress, p.CSRF = p.T["mine_expired"], true, s.csrfCookieAt(w, r, "/mis-solicitudes")
+		s.render(w, http.StatusGone, "mine.html", p)
+	case errors.Is(err, ticket.ErrNotFound):
+		p.Error, p.AskAddress, p.CSRF = p.T["notfound"], true, s.csrfCookieAt(w, r, "/mis-solicitudes")
+		s.render(w, http.StatusNotFound, "mine.html", p)
+	default:
+		s.o.Logger.Error("Mis solicitudes failed", "err", err)
+		http.Error(w, "error", http.StatusInternalServerError)
+	}
+}
+
+func (s *Server) mineList(w http.ResponseWriter, r *http.Request) {
+	p := s.base(r)
+	if !s.ips.allow(clientIP(r)) {
+		p.Error = p.T["toomany"]
+		s.render(w, http.StatusTooManyRequests, "mine.html", p)
+		return
+	}
+	token := r.PathValue("token")
+	email, ts, err := s.o.Desk.(MineDesk).MyTickets(r.Context(), token)
+	if err != nil {
+		s.mineError(w, r, p, err)
+		return
+	}
+	p.Email, p.Token = email, token
+	for _, t := range ts {
+		p.Mine = append(p.Mine, mineRow{Number: t.Number, Subject: t.Subject, State: p.T[string(t.State)], Created: s.when(t.CreatedAt)})
+	}
+	s.render(w, http.StatusOK, "mine.html", p)
+}
+
+func (s *Server) mineTicket(w http.ResponseWriter, r *http.Request) {
+	p := s.base(r)
+	if !s.ips.allow(clientIP(r)) {
+		p.Error = p.T["toomany"]
+		s.render(w, http.StatusTooManyRequests, "mine.html", p)
+		return
+	}
+	v, err := s.o.Desk.(MineDesk).LookupMine(r.Context(), r.PathValue("token"), r.PathValue("number"))
+	if err != nil {
+		s.mineError(w, r, p, err)
+		return
+	}
+	s.ticketView(w, r, p, v, "")
 }
