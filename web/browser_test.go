@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/ticket"
 )
 
 // browser starts Debian's Chromium headless, kept off the network: every
@@ -102,4 +103,66 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("comment missing from the history:\n%s", history)
 	}
 	screenshot(t, ctx, "after-comment")
+}
+
+// TestBrowserSurveyAndMyTickets answers a survey through its link and lists
+// the requester's tickets through a "Mis solicitudes" link.
+func TestBrowserSurveyAndMyTickets(t *testing.T) {
+	bg := context.Background()
+	s := newMailSite(t)
+	tk, err := s.d.Create(bg, desk.NewTicket{Subject: "No imprime la impresora del piso 3", Requester: "ana@entidad.gov.co", Body: "Sale en blanco."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.d.Transition(bg, tk.Number, ticket.Cerrado, "carlos@entidad.gov.co", "Se cambió el tóner."); err != nil {
+		t.Fatal(err)
+	}
+	*s.now = s.now.Add(time.Hour)
+	if rep, err := s.d.SendSurveys(bg); err != nil || rep.Sent != 1 {
+		t.Fatalf("surveys: %+v %v", rep, err)
+	}
+	ctx := browser(t)
+
+	err = chromedp.Do(ctx, chromedp.Navigate(s.srv.URL+"/encuesta/"+s.link(t, "ana@entidad.gov.co", "/encuesta/")),
+		chromedp.WaitVisible(chromedp.ID("encuesta")),
+		chromedp.Click(chromedp.CSS(`input[name="resuelto"][value="no"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="calificacion"][value="2"]`)),
+		chromedp.SendKeys(chromedp.ID("comentario"), "Sigue saliendo en blanco."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "survey")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("enviar")), chromedp.WaitVisible(chromedp.ID("gracias"))); err != nil {
+		t.Fatal(err)
+	}
+	thanks, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("gracias")))
+	if !strings.Contains(thanks, "Reabrimos el caso") {
+		t.Errorf("after the survey: %q", thanks)
+	}
+	if got, _ := s.db.TicketByNumber(bg, tk.Number); got.State != ticket.EnProceso {
+		t.Errorf("ticket after «no»: %s", got.State)
+	}
+
+	err = chromedp.Do(ctx, chromedp.Navigate(s.srv.URL+"/"), chromedp.Click(chromedp.ID("mis-solicitudes")),
+		chromedp.SendKeys(chromedp.ID("correo"), "ana@entidad.gov.co"), chromedp.Click(chromedp.ID("pedir")),
+		chromedp.WaitVisible(chromedp.ID("enviado")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx, chromedp.Navigate(s.srv.URL+"/mis-solicitudes/"+s.link(t, "ana@entidad.gov.co", "/mis-solicitudes/")),
+		chromedp.WaitVisible(chromedp.ID("solicitudes")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("solicitudes")))
+	if !strings.Contains(list, tk.Number) || !strings.Contains(list, "En proceso") {
+		t.Errorf("list:\n%s", list)
+	}
+	screenshot(t, ctx, "mis-solicitudes")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.Search(`//table[@id="solicitudes"]//a[text()="`+tk.Number+`"]`)), chromedp.WaitVisible(chromedp.ID("historial"))); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("numero"))); n != tk.Number {
+		t.Errorf("ticket page from the list: %q", n)
+	}
 }
