@@ -26,9 +26,12 @@ type View struct {
 	Paused    bool // retenido: the clock is stopped
 }
 
-// publicKinds are the events a requester sees.
+// publicKinds are the events a requester sees: the request, public
+// comments, state changes and the SLA timeline (not the warnings, which
+// are for the assignee).
 var publicKinds = map[ticket.EventKind]bool{ticket.EventCreated: true, ticket.EventComment: true,
-	ticket.EventStateChanged: true, ticket.EventSLAPaused: true, ticket.EventSLAResumed: true}
+	ticket.EventStateChanged: true, ticket.EventSLAPaused: true, ticket.EventSLAResumed: true,
+	ticket.EventSLAStarted: true, ticket.EventSLADueChanged: true, ticket.EventSLABreached: true, ticket.EventSLAMet: true}
 
 // Lookup opens a ticket with its number and access key. A wrong number and
 // a wrong key give the same ticket.ErrNotFound.

@@ -325,8 +325,13 @@ func (s *Server) ticketView(w http.ResponseWriter, r *http.Request, p page, v *d
 		if e.Actor == v.Ticket.Requester {
 			item.Who = p.T["requester"]
 		}
-		if e.Kind == ticket.EventStateChanged {
+		switch e.Kind {
+		case ticket.EventStateChanged:
 			item.What += ": " + p.T[e.To]
+		case ticket.EventSLAStarted, ticket.EventSLADueChanged, ticket.EventSLAResumed:
+			if due, err := time.Parse(time.RFC3339, e.To); err == nil {
+				item.What += ": " + s.when(due)
+			}
 		}
 		tp.History = append(tp.History, item)
 	}

@@ -110,7 +110,8 @@ func TestStatusPage(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("lookup: %d\n%s", code, body)
 	}
-	for _, want := range []string{tk.Number, "Acceso Remoto", "Retenido", "Envíe el F-DE-10", "&lt;script&gt;", "En espera"} {
+	for _, want := range []string{tk.Number, "Acceso Remoto", "Retenido", "Envíe el F-DE-10", "&lt;script&gt;", "En espera",
+		"Tiempo de solución: vence", "Tiempo de solución detenido"} { // the SLA timeline
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}

@@ -209,6 +209,8 @@ func (a *App) watchSLA(ctx context.Context) error {
 	jobs.Count(ctx, "breached", rep.Breached)
 	jobs.Count(ctx, "deferred", rep.Deferred)
 	jobs.Count(ctx, "mails", rep.Mails)
+	a.met.slaAlert.WithLabelValues("warning").Add(float64(rep.Warned))
+	a.met.slaAlert.WithLabelValues("breach").Add(float64(rep.Breached))
 	return err
 }
 

@@ -16,6 +16,7 @@ type metrics struct {
 	jobRuns  *prometheus.CounterVec
 	jobTime  *prometheus.HistogramVec
 	jobLast  *prometheus.GaugeVec
+	slaAlert *prometheus.CounterVec
 }
 
 // observeJob counts a job run and, when it succeeded, records its time.
@@ -40,9 +41,11 @@ func newMetrics(a *App) *metrics {
 		jobTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mesa_job_duration_seconds",
 			Help: "Duration of scheduled job runs.", Buckets: prometheus.ExponentialBuckets(0.005, 4, 8)}, []string{"job"}),
 		jobLast: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mesa_job_last_success_timestamp_seconds",
-			Help: "When each job last succeeded."}, []string{"job"})}
+			Help: "When each job last succeeded."}, []string{"job"}),
+		slaAlert: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mesa_sla_alerts_total",
+			Help: "SLA warnings and breaches recorded by the SLA watch."}, []string{"kind"})}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.messages, m.jobRuns, m.jobTime, m.jobLast, &stateCollector{a: a})
+		m.messages, m.jobRuns, m.jobTime, m.jobLast, m.slaAlert, &stateCollector{a: a})
 	return m
 }
 
