@@ -86,6 +86,7 @@ type Server struct {
 	mux      *http.ServeMux
 	tmpl     *template.Template
 	ips      *limiter
+	guesses  *limiter // wrong keys per ticket number, from any address
 	duration *prometheus.HistogramVec
 }
 
@@ -104,7 +105,8 @@ func New(o Options) *Server {
 		o.LookupsPerMinute = 30
 	}
 	s := &Server{o: o, mux: http.NewServeMux(), ips: newLimiter(o.LookupsPerMinute, time.Minute),
-		tmpl: template.Must(template.ParseFS(files, "templates/*.html"))}
+		guesses: newLimiter(ticketGuesses, 10*time.Minute),
+		tmpl:    template.Must(template.ParseFS(files, "templates/*.html"))}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /static/mesa.css", s.css)
@@ -347,8 +349,15 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request, number, key stri
 		s.render(w, http.StatusTooManyRequests, "lookup.html", p)
 		return nil, false
 	}
+	number = strings.ToUpper(strings.TrimSpace(number))
+	if s.guesses.full(number) {
+		p.Error = p.T["toomany"]
+		s.render(w, http.StatusTooManyRequests, "lookup.html", p)
+		return nil, false
+	}
 	v, err := s.o.Desk.Lookup(r.Context(), number, key)
 	if errors.Is(err, ticket.ErrNotFound) {
+		s.guesses.allow(number)
 		p.Error, p.Number = p.T["notfound"], number
 		s.render(w, http.StatusNotFound, "lookup.html", p)
 		return nil, false
@@ -436,13 +445,16 @@ type apiEvent struct {
 // api mirrors the status page; the key comes as a bearer token.
 func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || !s.ips.allow(clientIP(r)) {
+	number := strings.ToUpper(strings.TrimSpace(r.PathValue("number")))
+	if !ok || !s.ips.allow(clientIP(r)) || s.guesses.full(number) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 		return
 	}
-	v, err := s.o.Desk.Lookup(r.Context(), r.PathValue("number"), strings.TrimSpace(key))
+	v, err := s.o.Desk.Lookup(r.Context(), number, strings.TrimSpace(key))
 	if err != nil {
-		if !errors.Is(err, ticket.ErrNotFound) {
+		if errors.Is(err, ticket.ErrNotFound) {
+			s.guesses.allow(number)
+		} else {
 			s.o.Logger.Error("api lookup failed", "err", err)
 		}
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
@@ -485,6 +497,25 @@ type limiter struct {
 	n      int
 	window time.Duration
 	seen   map[string][]time.Time
+}
+
+// ticketGuesses is how many wrong keys one ticket number takes in ten
+// minutes, from all addresses together, before its lookups are refused
+// for the rest of the window: a distributed guess of a key gets nowhere.
+const ticketGuesses = 20
+
+// full reports whether key used its n events in the window, without
+// counting one.
+func (l *limiter) full(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, t := range l.seen[key] {
+		if time.Since(t) < l.window {
+			n++
+		}
+	}
+	return n >= l.n
 }
 
 func newLimiter(n int, window time.Duration) *limiter {

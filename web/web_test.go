@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -218,5 +219,30 @@ func TestAPIAndRateLimit(t *testing.T) {
 	code, body, _ := s.get(t, "/t/"+tk.Number+"?clave="+url.QueryEscape(tk.AccessKey))
 	if code != http.StatusTooManyRequests || !strings.Contains(body, "Demasiadas consultas") {
 		t.Errorf("page over the limit: %d", code)
+	}
+}
+
+// Twenty wrong keys for one ticket, from wherever, close its lookups for
+// ten minutes (the page and the API); other tickets are not affected.
+func TestKeyGuessingIsLimitedPerTicket(t *testing.T) {
+	s := newSite(t, 1000)
+	ctx := context.Background()
+	tk, _ := s.d.Create(ctx, desk.NewTicket{Subject: "VPN", Requester: "ana@entidad.gov.co", Body: "No conecta."})
+	other, _ := s.d.Create(ctx, desk.NewTicket{Subject: "Silla", Requester: "luis@entidad.gov.co", Body: "Rota."})
+	for i := 0; i < 20; i++ {
+		if code, _, _ := s.get(t, "/t/"+tk.Number+"?clave=intento"+strconv.Itoa(i)); code != http.StatusNotFound {
+			t.Fatalf("guess %d: %d", i, code)
+		}
+	}
+	if code, _, _ := s.get(t, "/t/"+tk.Number+"?clave="+url.QueryEscape(tk.AccessKey)); code != http.StatusTooManyRequests {
+		t.Errorf("after 20 wrong keys, the right one: %d, want 429", code)
+	}
+	req, _ := http.NewRequest("GET", s.srv.URL+"/api/v1/tickets/"+tk.Number, nil)
+	req.Header.Set("Authorization", "Bearer "+tk.AccessKey)
+	if resp, err := s.client.Do(req); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("API after 20 wrong keys: %v %v", resp.StatusCode, err)
+	}
+	if code, _, _ := s.get(t, "/t/"+other.Number+"?clave="+url.QueryEscape(other.AccessKey)); code != 200 {
+		t.Errorf("another ticket: %d", code)
 	}
 }
