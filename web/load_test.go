@@ -41,7 +41,8 @@ func loadRun(b *testing.B, driver, kind string) {
 		db = storetest.SQLite(b)
 	} else {
 		var err error
-		if db, err = store.Open(ctx, "postgres", testpg.NewDatabase(b), &store.Options{MaxOpenConns: 16}); err != nil {
+		// The default pool, as serve runs it.
+		if db, err = store.Open(ctx, "postgres", testpg.NewDatabase(b), nil); err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { db.Close() })
