@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/ticket"
@@ -47,8 +48,15 @@ func ParseCommands(text string) ([]Command, string) {
 		if !strings.HasPrefix(l, "#") || len(l) < 2 {
 			break
 		}
-		name, arg, _ := strings.Cut(l[1:], " ")
-		cmds = append(cmds, Command{Name: rules.Fold(name), Arg: strings.TrimSpace(arg), Line: l})
+		name, arg := l[1:], ""
+		if j := strings.IndexFunc(name, unicode.IsSpace); j >= 0 {
+			name, arg = name[:j], name[j:]
+		}
+		folded := rules.Fold(name)
+		if folded == "" || strings.IndexFunc(folded, unicode.IsSpace) >= 0 {
+			break // "# 1", "#!!": text, not a command
+		}
+		cmds = append(cmds, Command{Name: folded, Arg: strings.TrimSpace(arg), Line: l})
 	}
 	return cmds, strings.TrimSpace(strings.Join(lines[i:], "\n"))
 }

@@ -1,0 +1,50 @@
+package desk_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mesadeservicios/mesa/desk"
+)
+
+// Technician replies are untrusted mail text.
+func FuzzParseCommands(f *testing.F) {
+	for _, s := range []string{"#cerrar Listo\nGracias", "#Categoría ti.vpn\r\n#nota x\n\nTexto", "#", "##ayuda", "\n\n#estado  retenido  \n> cita",
+		"#CRITICIDAD alta\n#asignar carlos@x.co\nhola"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		cmds, answer := desk.ParseCommands(s)
+		for _, c := range cmds {
+			if c.Name == "" || strings.ContainsAny(c.Name, " \t\r\n") {
+				t.Fatalf("command name %q from %q", c.Name, s)
+			}
+			if !strings.Contains(s, strings.TrimSpace(c.Line)) {
+				t.Fatalf("line %q not in the input", c.Line)
+			}
+		}
+		if len(answer) > len(s) {
+			t.Fatalf("answer longer than the input")
+		}
+	})
+}
+
+// Authentication-Results headers come from the network; only the trusted
+// server's pass may authenticate.
+func FuzzAuthenticated(f *testing.F) {
+	for _, s := range []string{
+		"mx.entidad.gov.co; dkim=pass header.d=entidad.gov.co; dmarc=pass header.from=entidad.gov.co",
+		"mx.entidad.gov.co; dmarc=fail", "otro.example; dmarc=pass header.from=entidad.gov.co", "", ";;;", "mx.entidad.gov.co (comment; dmarc=pass)",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ok := desk.Authenticated([]string{s}, "mx.entidad.gov.co", "entidad.gov.co")
+		if ok && !strings.Contains(strings.ToLower(s), "mx.entidad.gov.co") {
+			t.Fatalf("authenticated without the trusted authserv-id: %q", s)
+		}
+		if ok && !strings.Contains(strings.ToLower(s), "pass") {
+			t.Fatalf("authenticated without a pass: %q", s)
+		}
+	})
+}
