@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -509,13 +510,7 @@ const ticketGuesses = 20
 func (l *limiter) full(key string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	n := 0
-	for _, t := range l.seen[key] {
-		if time.Since(t) < l.window {
-			n++
-		}
-	}
-	return n >= l.n
+	return len(l.recent(key, time.Now())) >= l.n
 }
 
 func newLimiter(n int, window time.Duration) *limiter {
@@ -526,12 +521,7 @@ func (l *limiter) allow(key string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
-	recent := l.seen[key][:0]
-	for _, t := range l.seen[key] {
-		if now.Sub(t) < l.window {
-			recent = append(recent, t)
-		}
-	}
+	recent := l.recent(key, now)
 	if len(l.seen) > 100000 { // bounded memory under a flood of addresses
 		l.seen = map[string][]time.Time{}
 	}
@@ -541,6 +531,14 @@ func (l *limiter) allow(key string) bool {
 	}
 	l.seen[key] = append(recent, now)
 	return true
+}
+
+// recent returns the key's events within the window. They are kept in
+// the order they happened, so the old ones are a prefix.
+func (l *limiter) recent(key string, now time.Time) []time.Time {
+	ts := l.seen[key]
+	i := sort.Search(len(ts), func(i int) bool { return now.Sub(ts[i]) < l.window })
+	return ts[i:]
 }
 
 // surveyError shows why a survey link does not work.
