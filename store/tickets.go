@@ -244,9 +244,18 @@ func (db *DB) CountByState(ctx context.Context) (map[ticket.State]int, error) {
 // SLAPending returns up to limit tickets whose next SLA alert
 // (sla_next_at) is due at now, earliest first, through the partial index
 // tickets_sla_next.
+//
+// Inside a transaction on PostgreSQL the rows are locked, and rows another
+// transaction holds (a ticket being changed right now) are skipped until
+// the next run: the watch then writes only rows it read, never over a
+// concurrent change.
 func (db *DB) SLAPending(ctx context.Context, now time.Time, limit int) ([]*ticket.Ticket, error) {
+	lock := ""
+	if db.forUpdate(ctx) != "" {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
 	return db.tickets(ctx, "tickets due for SLA alerts", `SELECT `+ticketCols+` FROM tickets
-		WHERE sla_next_at IS NOT NULL AND sla_next_at <= ? ORDER BY sla_next_at, id LIMIT ?`, now.UTC(), limit)
+		WHERE sla_next_at IS NOT NULL AND sla_next_at <= ? ORDER BY sla_next_at, id LIMIT ?`+lock, now.UTC(), limit)
 }
 
 // GroupManagers returns the addresses of the active managers of a group
