@@ -63,6 +63,11 @@ type Desk struct {
 	// EnglishFor lists requesters (addresses, or @domain) who get mail in
 	// English when language is es (or in Spanish when it is en).
 	EnglishFor []string `yaml:"english_for"`
+	// AcceptAutomatedFrom lists senders (addresses, or @domain) whose
+	// automatic mail (Auto-Submitted, Precedence: bulk…) opens tickets —
+	// monitoring alerts, web forms — without an acknowledgement or survey.
+	// Other automatic mail is kept with the disposition autoreply.
+	AcceptAutomatedFrom []string `yaml:"accept_automated_from"`
 }
 
 // IMAP is the mailbox the desk reads.

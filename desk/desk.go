@@ -107,6 +107,9 @@ type Options struct {
 	Digests DigestRenderer
 	// Mine renders the "Mis solicitudes" link mail; nil: no such page.
 	Mine MineRenderer
+	// AcceptAutomatedFrom lists senders (addresses, or "@domain") whose
+	// automatic mail opens tickets, with no acknowledgement and no survey.
+	AcceptAutomatedFrom []string
 }
 
 // Replier renders the mail that answers a technician's commands: kind
@@ -154,6 +157,7 @@ type Desk struct {
 	surveyOpts SurveyOptions
 	digests    DigestRenderer
 	mine       MineRenderer
+	automated  []string // senders whose automatic mail opens tickets
 }
 
 // New returns a Desk over s. opts may be nil.
@@ -200,6 +204,7 @@ func New(s Store, opts *Options) (*Desk, error) {
 	d.alerts = opts.Alerts
 	d.deferAlerts = !opts.AlertOutOfHours
 	d.surveys, d.surveyOpts, d.digests, d.mine = opts.Surveys, opts.Survey, opts.Digests, opts.Mine
+	d.automated = opts.AcceptAutomatedFrom
 	if d.surveyOpts.Disabled {
 		d.surveys = nil
 	}

@@ -166,7 +166,19 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}
-	if in.AutoSubmitted || autoSubjectRE.MatchString(in.Subject) {
+	automated := in.AutoSubmitted || autoSubjectRE.MatchString(in.Subject)
+	if automated && thread == nil && d.acceptsAutomated(sender) {
+		// A monitoring alert or a web form the desk takes (pain point A4):
+		// a ticket, without an acknowledgement nobody would read.
+		t, err := d.Create(ctx, NewTicket{Subject: title(in.Subject, d.prefix), Body: in.Text, Requester: sender,
+			MessageID: in.MessageID, RequesterName: in.From.Name,
+			Details: map[string]any{"message_key": msg.Key, AutomatedDetail: true}})
+		if err != nil {
+			return IntakeResult{}, 0, err
+		}
+		return IntakeResult{Disposition: DispTicket, Ticket: t.Number, Reason: "automatic mail from an accepted sender"}, t.ID, nil
+	}
+	if automated {
 		if thread == nil {
 			return IntakeResult{Disposition: DispAutoreply, Reason: "automatic reply, no ticket"}, 0, nil
 		}
@@ -428,6 +440,23 @@ func (d *Desk) businessSince(t time.Time) time.Duration {
 func isBounce(in *ticket.Inbound, sender string) bool {
 	local, _, _ := strings.Cut(sender, "@")
 	return in.Bounce || local == "mailer-daemon" || local == "postmaster" || bounceSubjectRE.MatchString(in.Subject)
+}
+
+// AutomatedDetail marks, in the created event's details, a ticket opened
+// by automatic mail from an accepted sender: no acknowledgement, no survey.
+const AutomatedDetail = "automated"
+
+// acceptsAutomated reports whether addr is on the accept_automated_from
+// list (an address, or "@domain").
+func (d *Desk) acceptsAutomated(addr string) bool {
+	addr = strings.ToLower(addr)
+	for _, a := range d.automated {
+		a = strings.ToLower(strings.TrimSpace(a))
+		if a != "" && (a == addr || strings.HasPrefix(a, "@") && strings.HasSuffix(addr, a)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Desk) isOwn(addr string) bool {

@@ -144,7 +144,7 @@ func (d *Desk) sendSurvey(ctx context.Context, ss SurveyStore, t *ticket.Ticket,
 	switch {
 	case strings.HasPrefix(t.Solution, OutOfScopePrefix):
 		why = "cerrado como fuera de alcance"
-	case d.isOwn(t.Requester) || noSurveyRE.MatchString(t.Requester):
+	case d.isOwn(t.Requester) || noSurveyRE.MatchString(t.Requester) || d.acceptsAutomated(t.Requester):
 		why = "el solicitante es una dirección automática"
 	default:
 		if last, err := ss.LatestSurvey(ctx, t.ID); err == nil && last.SentAt.After(t.ClosedAt.Add(-7*24*time.Hour)) {

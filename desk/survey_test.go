@@ -309,3 +309,41 @@ func FuzzParseSurveyReply(f *testing.F) {
 		}
 	})
 }
+
+// Pain point A4: an alert from an accepted monitoring sender opens a
+// ticket without an acknowledgement (and, closed, without a survey); the
+// same alert from anyone else is kept as automatic mail, not ticketed.
+func TestAcceptedAutomatedSender(t *testing.T) {
+	ctx := context.Background()
+	e := newSLAEnv(t, nil, desk.Options{AcceptAutomatedFrom: []string{"@monitoring.example"}})
+	e.at(3, 24, 9, 0)
+	intake := func(from, id string) desk.IntakeResult {
+		raw := "From: " + from + "\r\nTo: mesa@entidad.gov.co\r\nSubject: [ALERTA] VPN caída en el firewall\r\nMessage-ID: <" + id +
+			">\r\nAuto-Submitted: auto-generated\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nEl túnel VPN no responde desde las 08:55.\r\n"
+		in, _ := mailin.Parse([]byte(raw))
+		res, err := e.d.Intake(ctx, []byte(raw), in, ticket.Source{Mailbox: "INBOX", UID: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := intake("alerts@monitoring.example", "a1@monitoring.example")
+	if res.Disposition != desk.DispTicket {
+		t.Fatalf("accepted alert: %+v", res)
+	}
+	if n := len(e.mailsTo(t, "alerts@monitoring.example", "")); n != 0 {
+		t.Errorf("mail to the monitoring system: %d", n)
+	}
+	tk := e.state(t, res.Ticket)
+	if tk.Assignee == "" || len(e.mailsTo(t, tk.Assignee, "Asignado")) != 1 {
+		t.Errorf("the assignee was not told: %q", tk.Assignee)
+	}
+	if res := intake("alerts@otro.example", "a2@otro.example"); res.Disposition != desk.DispAutoreply || res.Ticket != "" {
+		t.Errorf("automatic mail from an unlisted sender: %+v", res)
+	}
+	e.d.Transition(ctx, tk.Number, ticket.Cerrado, tk.Assignee, "Se reinició el túnel.")
+	e.at(3, 24, 12, 0)
+	if rep := e.surveys(t); rep.Sent != 0 || rep.Skipped != 1 {
+		t.Errorf("survey to a monitoring system: %+v", rep)
+	}
+}

@@ -282,12 +282,16 @@ func (r *Renderer) Notify(_ context.Context, t *ticket.Ticket, e *ticket.Event) 
 	case e.Kind == ticket.EventCreated:
 		var details struct {
 			MessageKey     string `json:"message_key"`
+			Automated      bool   `json:"automated"`
 			Classification struct {
 				Attachments []string `json:"attachments_required"`
 			} `json:"classification"`
 		}
 		if e.Data != "" {
 			json.Unmarshal([]byte(e.Data), &details) // best effort: only threading and hints
+		}
+		if details.Automated {
+			return nil, nil // an alert or a form from an accepted machine: nobody reads an acknowledgement
 		}
 		kind, to, toName, inReplyTo, auto = "ack", t.Requester, t.RequesterName, details.MessageKey, "auto-replied"
 		d.Attachments = strings.Join(details.Classification.Attachments, "; ")

@@ -56,7 +56,7 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, 
 		RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
 		ReopenWithin: reopenWithin(cfg.Desk.ReopenDays), Replier: r, TrustedAuthServID: cfg.Auth.TrustedAuthServID,
 		WarnAt: cfg.SLA.WarnAt, SLARecipients: db, Alerts: r, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Now: deskClock,
-		Surveys: r, Survey: surveyOptions(cfg), Digests: r, Mine: r,
+		Surveys: r, Survey: surveyOptions(cfg), Digests: r, Mine: r, AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom,
 		AllowUnauthenticatedCommands: !cfg.Auth.Require})
 }
 
