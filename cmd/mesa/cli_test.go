@@ -17,6 +17,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv("GO_TEST_RUN_AS_MESA") == "1" {
+		// The chaos test runs the daemon as a separate process: this
+		// binary, re-executed as mesa.
+		main()
+	}
 	code := m.Run()
 	testpg.Stop()
 	os.Exit(code)
