@@ -27,7 +27,9 @@ import (
 )
 
 // TestChaosKill appends a mix of mail to a real Dovecot while the daemon,
-// a separate process, is killed with SIGKILL at random and restarted; then
+// a separate process, is killed with SIGKILL at random and restarted,
+// Dovecot is restarted twice and the SMTP server is away for a while
+// (MESA_CHAOS_SMTP_OUTAGE, 3 s by default); then
 // it checks that nothing was lost or done twice: one ticket per distinct
 // request, duplicates and automatic mail recognised, malformed mail
 // quarantined, the INBOX empty and every message moved exactly once, one
@@ -98,14 +100,25 @@ func TestChaosKill(t *testing.T) {
 		}
 	}()
 
-	c, err := imapclient.DialInsecure(dc.Addr, nil)
-	if err != nil {
-		t.Fatal(err)
+	var c *imapclient.Client
+	dial := func() {
+		var err error
+		if c, err = imapclient.DialInsecure(dc.Addr, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Login("mesa", "mesapw").Wait(); err != nil {
+			t.Fatal(err)
+		}
 	}
-	defer c.Close()
-	if err := c.Login("mesa", "mesapw").Wait(); err != nil {
-		t.Fatal(err)
+	dial()
+	defer func() { c.Close() }()
+	// The SMTP server goes away for a while in the middle of the run.
+	outage := 3 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("MESA_CHAOS_SMTP_OUTAGE")); err == nil {
+		outage = v
 	}
+	sinks := []*testsmtp.Sink{sink}
+	var smtpBack sync.WaitGroup
 	appendMail := func(raw string) {
 		cmd := c.Append("INBOX", int64(len(raw)), nil)
 		cmd.Write([]byte(raw))
@@ -115,7 +128,25 @@ func TestChaosKill(t *testing.T) {
 		}
 	}
 	requests, duplicates, automatic, malformed := 0, 0, 0, 0
+	dovecotRestarts := 0
 	for i := 0; i < n; i++ {
+		switch i {
+		case n / 3, 2 * n / 3:
+			// Dovecot restarted under mesa's feet (between two appends, so
+			// that the driver never wonders whether one landed).
+			c.Close()
+			dc.Restart(t)
+			dovecotRestarts++
+			dial()
+		case n / 2:
+			sinks[0].Server.Close()
+			smtpBack.Add(1)
+			go func() {
+				defer smtpBack.Done()
+				time.Sleep(outage)
+				sinks = append(sinks, testsmtp.Start(t, sink.Addr))
+			}()
+		}
 		switch {
 		case i%10 == 7 && requests > 0:
 			j := rand.IntN(requests) // the same mail again, as a resend or a second delivery
@@ -136,6 +167,7 @@ func TestChaosKill(t *testing.T) {
 	}
 	close(stopKiller)
 	killerDone.Wait()
+	smtpBack.Wait()
 
 	// Let the last instance finish: INBOX empty and the outbox drained.
 	db, err := store.Open(context.Background(), "postgres", dsn, nil)
@@ -144,7 +176,7 @@ func TestChaosKill(t *testing.T) {
 	}
 	defer db.Close()
 	ctx := context.Background()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute) // mail refused during the outage is retried a minute later
 	for {
 		inbox := count(t, c, "INBOX")
 		stats, _, _ := db.OutboxStats(ctx, time.Now())
@@ -179,7 +211,11 @@ func TestChaosKill(t *testing.T) {
 	}
 	rows.Close()
 	acks := map[string]int{}
-	for _, m := range sink.Messages() {
+	var delivered [][]byte
+	for _, sk := range sinks {
+		delivered = append(delivered, sk.Messages()...)
+	}
+	for _, m := range delivered {
 		if n, ok := ticket.FindNumber(string(m[:min(len(m), 4000)]), "MS"); ok && strings.Contains(string(m), "Auto-Submitted: auto-replied") {
 			acks[n.String()]++
 		}
@@ -190,9 +226,9 @@ func TestChaosKill(t *testing.T) {
 			twice++
 		}
 	}
-	t.Logf("chaos: %d mails (%d requests, %d duplicates, %d automatic, %d malformed), %d SIGKILLs; "+
+	t.Logf("chaos: %d mails (%d requests, %d duplicates, %d automatic, %d malformed), %d SIGKILLs, %d Dovecot restarts, SMTP down %s; "+
 		"%d tickets, %d moved to Procesados, %d to Cuarentena, stored by disposition %v, %d acknowledgements (%d tickets acknowledged twice)",
-		n, requests, duplicates, automatic, malformed, kills, len(tickets), processed, quarantined, disp, len(acks), twice)
+		n, requests, duplicates, automatic, malformed, kills, dovecotRestarts, outage, len(tickets), processed, quarantined, disp, len(acks), twice)
 	if disp["ticket"] != requests || disp["autoreply"] != automatic || disp["quarantined"] != malformed {
 		t.Errorf("stored once each: %v, want ticket %d, autoreply %d, quarantined %d", disp, requests, automatic, malformed)
 	}
