@@ -7,7 +7,7 @@ FUZZTIME  ?= 20s
 STATICCHECK_VERSION := v0.8.2
 export CGO_ENABLED ?= 0
 
-.PHONY: build run test lint fuzz bench demo clean deps
+.PHONY: build run test e2e lint fuzz bench demo clean deps
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/mesa
@@ -32,6 +32,12 @@ fuzz:
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; done
+
+# The chaos run at full size: 5,000 mails while the daemon is SIGKILLed at
+# random, Dovecot restarted twice and SMTP away for 60 s (make test runs it
+# with 300 mails and a 3 s outage). Results: docs/RELIABILITY.md.
+e2e: deps
+	MESA_CHAOS_MAILS=5000 MESA_CHAOS_SMTP_OUTAGE=60s $(GO) test -count=1 -timeout 30m -run '^TestChaosKill$$' -v ./cmd/mesa
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
