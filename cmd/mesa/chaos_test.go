@@ -176,7 +176,12 @@ func TestChaosKill(t *testing.T) {
 	}
 	defer db.Close()
 	ctx := context.Background()
-	deadline := time.Now().Add(3 * time.Minute) // mail refused during the outage is retried a minute later
+	// Mail refused during the outage is retried after 1, 2, 4… minutes, and
+	// a row an instance was sending when it was killed waits for its
+	// 10-minute lease: settling may take that long.
+	settleStart := time.Now()
+	deadline := settleStart.Add(13 * time.Minute)
+	reported := false
 	for {
 		inbox := count(t, c, "INBOX")
 		stats, _, _ := db.OutboxStats(ctx, time.Now())
@@ -186,8 +191,13 @@ func TestChaosKill(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("not settled: %d in INBOX, outbox %v", inbox, stats)
 		}
+		if !reported && time.Since(settleStart) > 3*time.Minute {
+			reported = true
+			t.Logf("after 3 minutes: %d in INBOX, outbox %v; pending rows:\n%s", inbox, stats, pendingRows(t, dsn))
+		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	t.Logf("settled %s after the last append", time.Since(settleStart).Round(time.Second))
 	tickets, err := db.ListTickets(ctx, store.TicketFilter{Limit: 100000})
 	if err != nil {
 		t.Fatal(err)
@@ -259,4 +269,27 @@ func count(t *testing.T, c *imapclient.Client, mailbox string) int {
 		return 0 // not created yet
 	}
 	return int(*st.NumMessages)
+}
+
+// pendingRows describes the outbox rows still pending, for the log.
+func pendingRows(t *testing.T, dsn string) string {
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return err.Error()
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT id, attempts, next_attempt_at, last_error FROM outbox WHERE state = 'pending' ORDER BY id LIMIT 20`)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, attempts int
+		var next time.Time
+		var last string
+		rows.Scan(&id, &attempts, &next, &last)
+		fmt.Fprintf(&b, "  #%d attempts %d next %s %s\n", id, attempts, next.Format(time.TimeOnly), last)
+	}
+	return b.String()
 }
