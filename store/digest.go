@@ -23,18 +23,24 @@ func inGroups(col string, groups []string) (string, []any) {
 }
 
 func (db *DB) tickets(ctx context.Context, what, q string, args ...any) ([]*ticket.Ticket, error) {
+	return scanAll(ctx, db, what, scanTicket, q, args...)
+}
+
+// scanAll runs a query and scans every row with scan; what names the rows
+// in errors.
+func scanAll[T any](ctx context.Context, db *DB, what string, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
 	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []*ticket.Ticket
+	var out []T
 	for rows.Next() {
-		t, err := scanTicket(rows)
+		v, err := scan(rows)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", what, err)
 		}
-		out = append(out, t)
+		out = append(out, v)
 	}
 	return out, db.translate(rows.Err())
 }

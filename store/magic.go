@@ -43,6 +43,5 @@ func (db *DB) CountMagicLinks(ctx context.Context, email string, since time.Time
 // TicketsByRequester returns up to limit tickets of a requester, newest
 // first.
 func (db *DB) TicketsByRequester(ctx context.Context, email string, limit int) ([]*ticket.Ticket, error) {
-	return db.tickets(ctx, "tickets of "+email, `SELECT `+ticketCols+` FROM tickets WHERE requester = ?
-		ORDER BY created_at DESC, id DESC LIMIT ?`, strings.ToLower(email), limit)
+	return db.ListTickets(ctx, TicketFilter{Requester: strings.ToLower(email), Limit: limit})
 }

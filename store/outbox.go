@@ -64,24 +64,8 @@ func (db *DB) MailByDedupeKey(ctx context.Context, key string) (*ticket.Outgoing
 // oldest first. Inside a transaction on PostgreSQL the rows are locked with
 // SKIP LOCKED, so several instances never send the same row at once.
 func (db *DB) DueMail(ctx context.Context, now time.Time, limit int) ([]*ticket.Outgoing, error) {
-	q := `SELECT ` + outboxCols + ` FROM outbox WHERE state = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?`
-	if db.driver == "postgres" && db.inTx(ctx) {
-		q += ` FOR UPDATE SKIP LOCKED`
-	}
-	rows, err := db.query(ctx, q, ticket.OutboxPending, now.UTC(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("reading due mail: %w", err)
-	}
-	defer rows.Close()
-	var out []*ticket.Outgoing
-	for rows.Next() {
-		m, err := scanOutgoing(rows)
-		if err != nil {
-			return nil, fmt.Errorf("reading due mail: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, db.translate(rows.Err())
+	return scanAll(ctx, db, "due mail", scanOutgoing, `SELECT `+outboxCols+` FROM outbox
+		WHERE state = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?`+db.skipLocked(ctx), ticket.OutboxPending, now.UTC(), limit)
 }
 
 // UpdateMail records the outcome of a send attempt: state, attempts, next

@@ -96,21 +96,8 @@ func (db *DB) LatestSurvey(ctx context.Context, ticketID int64) (*ticket.Survey,
 // SurveysSentBefore returns up to limit surveys still waiting for an
 // answer that were sent before t, oldest first.
 func (db *DB) SurveysSentBefore(ctx context.Context, t time.Time, limit int) ([]*ticket.Survey, error) {
-	rows, err := db.query(ctx, `SELECT `+surveyCols+` FROM surveys WHERE status = 'sent' AND sent_at < ?
-		ORDER BY sent_at, id LIMIT ?`, t.UTC(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("reading pending surveys: %w", err)
-	}
-	defer rows.Close()
-	var out []*ticket.Survey
-	for rows.Next() {
-		s, err := scanSurvey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("reading pending surveys: %w", err)
-		}
-		out = append(out, s)
-	}
-	return out, db.translate(rows.Err())
+	return scanAll(ctx, db, "pending surveys", scanSurvey, `SELECT `+surveyCols+` FROM surveys
+		WHERE status = 'sent' AND sent_at < ? ORDER BY sent_at, id LIMIT ?`, t.UTC(), limit)
 }
 
 // ClosedWithoutSurvey returns up to limit tickets closed in [after, before]

@@ -123,6 +123,15 @@ func (db *DB) forUpdate(ctx context.Context) string {
 	return ""
 }
 
+// skipLocked is forUpdate for queues: rows another transaction holds are
+// skipped instead of waited for.
+func (db *DB) skipLocked(ctx context.Context) string {
+	if f := db.forUpdate(ctx); f != "" {
+		return f + " SKIP LOCKED"
+	}
+	return ""
+}
+
 // TicketFilter selects tickets for ListTickets; zero fields select all.
 type TicketFilter struct {
 	States    []ticket.State
@@ -149,20 +158,7 @@ func (db *DB) ListTickets(ctx context.Context, f TicketFilter) ([]*ticket.Ticket
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, f.Limit)
-	rows, err := db.query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("listing tickets: %w", err)
-	}
-	defer rows.Close()
-	var out []*ticket.Ticket
-	for rows.Next() {
-		t, err := scanTicket(rows)
-		if err != nil {
-			return nil, fmt.Errorf("listing tickets: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, db.translate(rows.Err())
+	return db.tickets(ctx, "tickets", q, args...)
 }
 
 // AddEvent appends e to its ticket's audit trail and sets its ID.
@@ -250,12 +246,8 @@ func (db *DB) CountByState(ctx context.Context) (map[ticket.State]int, error) {
 // the next run: the watch then writes only rows it read, never over a
 // concurrent change.
 func (db *DB) SLAPending(ctx context.Context, now time.Time, limit int) ([]*ticket.Ticket, error) {
-	lock := ""
-	if db.forUpdate(ctx) != "" {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
 	return db.tickets(ctx, "tickets due for SLA alerts", `SELECT `+ticketCols+` FROM tickets
-		WHERE sla_next_at IS NOT NULL AND sla_next_at <= ? ORDER BY sla_next_at, id LIMIT ?`+lock, now.UTC(), limit)
+		WHERE sla_next_at IS NOT NULL AND sla_next_at <= ? ORDER BY sla_next_at, id LIMIT ?`+db.skipLocked(ctx), now.UTC(), limit)
 }
 
 // GroupManagers returns the addresses of the active managers of a group
