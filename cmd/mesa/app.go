@@ -93,13 +93,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		}
 	}
 	if cfg.IMAP.Host != "" {
-		port := cfg.IMAP.Port
-		if port == 0 {
-			port = 143
-			if cfg.IMAP.TLS == "implicit" {
-				port = 993
-			}
-		}
+		port := portOr(cfg.IMAP.Port, cfg.IMAP.TLS, 143, 993)
 		a.poll, err = mailin.NewPoller(mailin.Options{Tokens: tokens,
 			Addr: net.JoinHostPort(cfg.IMAP.Host, strconv.Itoa(port)), TLS: cfg.IMAP.TLS,
 			Username: cfg.IMAP.Username, Password: cfg.IMAP.Password, Mailbox: cfg.IMAP.Mailbox,
@@ -113,17 +107,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		}
 	}
 	if cfg.SMTP.Host != "" {
-		port := cfg.SMTP.Port
-		if port == 0 {
-			port = 587
-			if cfg.SMTP.TLS == "implicit" {
-				port = 465
-			}
-		}
-		from := cfg.SMTP.From
-		if from == "" {
-			from = cfg.Desk.Addresses[0]
-		}
+		port := portOr(cfg.SMTP.Port, cfg.SMTP.TLS, 587, 465)
+		from := fromAddress(cfg)
 		helo := cfg.SMTP.HELO
 		if helo == "" {
 			_, helo, _ = strings.Cut(from, "@")
@@ -173,23 +158,25 @@ func (a *App) schedule(loc *time.Location) error {
 	if err := a.jobs.Add("sla_check", a.cfg.Jobs.SLACheck, a.watchSLA); err != nil {
 		return err
 	}
-	for kind, spec := range map[string]string{"daily": a.cfg.Jobs.Digest, "weekly": a.cfg.Jobs.WeeklyDigest} {
-		job := "digest"
-		if kind == "weekly" {
-			job = "weekly_digest"
-		}
-		if err := a.jobs.Add(job, spec, func(ctx context.Context) error {
-			n, err := a.desk.SendDigests(ctx, kind)
-			jobs.Count(ctx, "mails", n)
-			return err
-		}); err != nil {
-			return err
-		}
+	if err := a.jobs.Add("digest", a.cfg.Jobs.Digest, a.sendDigests("daily")); err != nil {
+		return err
+	}
+	if err := a.jobs.Add("weekly_digest", a.cfg.Jobs.WeeklyDigest, a.sendDigests("weekly")); err != nil {
+		return err
 	}
 	if !a.cfg.Surveys.Enabled {
 		return nil
 	}
 	return a.jobs.Add("surveys", a.cfg.Jobs.Surveys, a.sendSurveys)
+}
+
+// sendDigests is the job of the daily or weekly digest.
+func (a *App) sendDigests(kind string) jobs.Func {
+	return func(ctx context.Context) error {
+		n, err := a.desk.SendDigests(ctx, kind)
+		jobs.Count(ctx, "mails", n)
+		return err
+	}
 }
 
 // sendSurveys is the surveys job.

@@ -36,10 +36,7 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, 
 		return nil, err
 	}
 	loc, _ := time.LoadLocation(cfg.Desk.Timezone) // validated by config
-	from := cfg.SMTP.From
-	if from == "" {
-		from = cfg.Desk.Addresses[0]
-	}
+	from := fromAddress(cfg)
 	signer, err := dkimOptions(cfg, from)
 	if err != nil {
 		return nil, err
@@ -58,6 +55,26 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, 
 		WarnAt: cfg.SLA.WarnAt, SLARecipients: db, Alerts: r, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Now: deskClock,
 		Surveys: r, Survey: surveyOptions(cfg), Digests: r, Mine: r, AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom,
 		AllowUnauthenticatedCommands: !cfg.Auth.Require})
+}
+
+// fromAddress is the From of mesa's mail: smtp.from, or the desk's first
+// address.
+func fromAddress(cfg *config.Config) string {
+	if cfg.SMTP.From != "" {
+		return cfg.SMTP.From
+	}
+	return cfg.Desk.Addresses[0]
+}
+
+// portOr is port, or the protocol's default for the TLS mode when zero.
+func portOr(port int, tls string, plain, implicit int) int {
+	switch {
+	case port != 0:
+		return port
+	case tls == "implicit":
+		return implicit
+	}
+	return plain
 }
 
 // loadRules returns the catalogue named by rules.file, or the embedded one.
