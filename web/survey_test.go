@@ -2,11 +2,7 @@ package web_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -14,12 +10,7 @@ import (
 	"time"
 
 	"github.com/mesadeservicios/mesa/desk"
-	"github.com/mesadeservicios/mesa/mailout"
-	"github.com/mesadeservicios/mesa/rules"
-	"github.com/mesadeservicios/mesa/sla"
-	"github.com/mesadeservicios/mesa/store/storetest"
 	"github.com/mesadeservicios/mesa/ticket"
-	"github.com/mesadeservicios/mesa/web"
 )
 
 // TestSurveyPage: the link shows the form and moves the ticket to
@@ -27,36 +18,17 @@ import (
 // CSRF token and a complete answer, works once, and "no" reopens.
 func TestSurveyPage(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.SQLite(t)
-	eng, _ := rules.Default()
-	cal, _ := sla.New(sla.Options{})
-	r, _ := mailout.New(mailout.Options{DeskName: "Mesa", From: "mesa@entidad.gov.co", PublicURL: "https://mesa.x", Catalogue: eng})
-	now := time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC)
-	d, err := desk.New(db, &desk.Options{Classifier: eng, Calendar: cal, Notifier: r, Surveys: r, Logger: slog.New(slog.DiscardHandler),
-		Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(web.New(web.Options{Desk: d, DB: db, Catalogue: eng, Logger: slog.New(slog.DiscardHandler), LookupsPerMinute: 100}))
-	defer srv.Close()
-	jar, _ := cookiejar.New(nil)
-	s := &site{srv: srv, d: d, client: &http.Client{Jar: jar}}
-
+	s := newMailSite(t)
+	db, d := s.db, s.d
 	tk, _ := d.Create(ctx, desk.NewTicket{Subject: "Impresora <b>atascada</b>", Requester: "ana@entidad.gov.co", Body: "No imprime."})
 	if _, err := d.Transition(ctx, tk.Number, ticket.Cerrado, "carlos@entidad.gov.co", "Se retiró el papel atascado."); err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(time.Hour)
+	*s.now = s.now.Add(time.Hour)
 	if rep, err := d.SendSurveys(ctx); err != nil || rep.Sent != 1 {
 		t.Fatalf("surveys: %+v %v", rep, err)
 	}
-	mails, _ := db.DueMail(ctx, now.Add(time.Hour), 100)
-	var token string
-	for _, m := range mails {
-		if sm := regexp.MustCompile(`/encuesta/([A-Za-z0-9_-]+)`).FindSubmatch(m.Raw); sm != nil {
-			token = string(sm[1])
-		}
-	}
+	token := s.link(t, "ana@entidad.gov.co", "/encuesta/")
 	if token == "" {
 		t.Fatal("no survey link in the outbox")
 	}
@@ -74,15 +46,7 @@ func TestSurveyPage(t *testing.T) {
 		t.Errorf("a GET recorded more than the opening: %+v", sv)
 	}
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)[1]
-	post := func(form url.Values) (int, string) {
-		resp, err := s.client.PostForm(srv.URL+"/encuesta/"+token, form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	post := func(form url.Values) (int, string) { return s.postForm(t, "/encuesta/"+token, form) }
 	if code, _ := post(url.Values{"csrf": {"forjado"}, "calificacion": {"5"}, "resuelto": {"si"}}); code != http.StatusForbidden {
 		t.Errorf("forged CSRF: %d", code)
 	}

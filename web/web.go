@@ -345,15 +345,8 @@ func (s *Server) ticketView(w http.ResponseWriter, r *http.Request, p page, v *d
 // lookup opens a ticket or writes the one answer for every failure: wrong
 // number, wrong key, or too many attempts.
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request, number, key string, p page) (*desk.View, bool) {
-	if !s.ips.allow(clientIP(r)) {
-		p.Error = p.T["toomany"]
-		s.render(w, http.StatusTooManyRequests, "lookup.html", p)
-		return nil, false
-	}
 	number = strings.ToUpper(strings.TrimSpace(number))
-	if s.guesses.full(number) {
-		p.Error = p.T["toomany"]
-		s.render(w, http.StatusTooManyRequests, "lookup.html", p)
+	if s.limited(w, r, p, "lookup.html") || s.guesses.full(number) && s.tooMany(w, p, "lookup.html") {
 		return nil, false
 	}
 	v, err := s.o.Desk.Lookup(r.Context(), number, key)
@@ -541,6 +534,19 @@ func (l *limiter) recent(key string, now time.Time) []time.Time {
 	return ts[i:]
 }
 
+// limited answers 429 with the page tmpl when the client used up its
+// lookups, and reports whether it did.
+func (s *Server) limited(w http.ResponseWriter, r *http.Request, p page, tmpl string) bool {
+	return !s.ips.allow(clientIP(r)) && s.tooMany(w, p, tmpl)
+}
+
+// tooMany renders the 429 page; it returns true for use in conditions.
+func (s *Server) tooMany(w http.ResponseWriter, p page, tmpl string) bool {
+	p.Error = p.T["toomany"]
+	s.render(w, http.StatusTooManyRequests, tmpl, p)
+	return true
+}
+
 // surveyError shows why a survey link does not work.
 func (s *Server) surveyError(w http.ResponseWriter, p page, err error) {
 	switch {
@@ -563,9 +569,7 @@ func (s *Server) surveyError(w http.ResponseWriter, p page, err error) {
 // (mail scanners follow links): the ticket shows abierto_por_encuesta.
 func (s *Server) survey(w http.ResponseWriter, r *http.Request) {
 	p := s.base(r)
-	if !s.ips.allow(clientIP(r)) {
-		p.Error = p.T["toomany"]
-		s.render(w, http.StatusTooManyRequests, "survey.html", p)
+	if s.limited(w, r, p, "survey.html") {
 		return
 	}
 	sp, err := s.o.Desk.(SurveyDesk).OpenSurvey(r.Context(), r.PathValue("token"))
@@ -626,9 +630,7 @@ func (s *Server) mineRequest(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusForbidden, "mine.html", p)
 		return
 	}
-	if !s.ips.allow(clientIP(r)) {
-		p.Error = p.T["toomany"]
-		s.render(w, http.StatusTooManyRequests, "mine.html", p)
+	if s.limited(w, r, p, "mine.html") {
 		return
 	}
 	err = s.o.Desk.(MineDesk).RequestMyTickets(r.Context(), r.PostFormValue("correo"))
@@ -663,9 +665,7 @@ func (s *Server) mineError(w http.ResponseWriter, r *http.Request, p page, err e
 
 func (s *Server) mineList(w http.ResponseWriter, r *http.Request) {
 	p := s.base(r)
-	if !s.ips.allow(clientIP(r)) {
-		p.Error = p.T["toomany"]
-		s.render(w, http.StatusTooManyRequests, "mine.html", p)
+	if s.limited(w, r, p, "mine.html") {
 		return
 	}
 	token := r.PathValue("token")
@@ -683,9 +683,7 @@ func (s *Server) mineList(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) mineTicket(w http.ResponseWriter, r *http.Request) {
 	p := s.base(r)
-	if !s.ips.allow(clientIP(r)) {
-		p.Error = p.T["toomany"]
-		s.render(w, http.StatusTooManyRequests, "mine.html", p)
+	if s.limited(w, r, p, "mine.html") {
 		return
 	}
 	v, err := s.o.Desk.(MineDesk).LookupMine(r.Context(), r.PathValue("token"), r.PathValue("number"))
