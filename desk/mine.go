@@ -72,7 +72,7 @@ func (d *Desk) RequestMyTickets(ctx context.Context, addr string) error {
 		if err != nil || len(ts) == 0 {
 			return err
 		}
-		token, hash := newSurveyToken()
+		token, hash := newLinkToken()
 		if err := ms.CreateMagicLink(ctx, hash, email, now, now.Add(MyTicketsTTL)); err != nil {
 			return err
 		}

@@ -144,21 +144,11 @@ func (d *Desk) WatchSLA(ctx context.Context) (SLAReport, error) {
 				if err := d.record(ctx, t, &ticket.Event{Kind: kind, Actor: ticket.SystemActor, At: now, To: due}); err != nil {
 					return err
 				}
-				people := []string{t.Assignee}
-				if kind == ticket.EventSLABreached && d.slaRecipients != nil && t.Group != "" {
-					m, err := d.slaRecipients.GroupManagers(ctx, t.Group)
-					if err != nil {
-						return err
-					}
-					people = append(people, m...)
-				}
-				if t.Assignee == "" && d.slaRecipients != nil && t.Group != "" && kind == ticket.EventSLAWarning {
-					// Nobody to warn: the group's managers are.
-					m, err := d.slaRecipients.GroupManagers(ctx, t.Group)
-					if err != nil {
-						return err
-					}
-					people = append(people, m...)
+				// A breach reaches the group's managers too, and so does the
+				// warning of a ticket nobody is assigned.
+				people, err := d.assigneeAndManagers(ctx, t, kind == ticket.EventSLABreached || t.Assignee == "")
+				if err != nil {
+					return err
 				}
 				for _, p := range people {
 					switch {
@@ -244,4 +234,15 @@ func rfc3339(t *time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// assigneeAndManagers is t's assignee and, when withManagers, its group's
+// managers.
+func (d *Desk) assigneeAndManagers(ctx context.Context, t *ticket.Ticket, withManagers bool) ([]string, error) {
+	people := []string{t.Assignee}
+	if !withManagers || d.slaRecipients == nil || t.Group == "" {
+		return people, nil
+	}
+	m, err := d.slaRecipients.GroupManagers(ctx, t.Group)
+	return append(people, m...), err
 }

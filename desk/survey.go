@@ -158,7 +158,7 @@ func (d *Desk) sendSurvey(ctx context.Context, ss SurveyStore, t *ticket.Ticket,
 			s.Status, s.Token = ticket.SurveySkipped, fmt.Sprintf("skipped:%d:%d", t.ID, t.ClosedAt.UnixNano())
 			return ss.CreateSurvey(ctx, s)
 		}
-		token, hash := newSurveyToken()
+		token, hash := newLinkToken()
 		s.Token = hash
 		m, err := d.surveys.Survey(t, token, false, "", now)
 		if err != nil {
@@ -227,8 +227,9 @@ func (d *Desk) expireSurvey(ctx context.Context, ss SurveyStore, s *ticket.Surve
 	})
 }
 
-// newSurveyToken returns a link token (256 bits, URL-safe) and its hash.
-func newSurveyToken() (token, hash string) {
+// newLinkToken returns a link token (256 bits, URL-safe) for surveys and
+// Mis solicitudes, and the hash the store keeps.
+func newLinkToken() (token, hash string) {
 	b := make([]byte, 32)
 	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
 	token = base64.RawURLEncoding.EncodeToString(b)
@@ -346,13 +347,9 @@ func (d *Desk) answer(ctx context.Context, ss SurveyStore, s *ticket.Survey, t *
 	if err != nil || !bad {
 		return err
 	}
-	people := []string{t.Assignee}
-	if d.slaRecipients != nil && t.Group != "" {
-		m, err := d.slaRecipients.GroupManagers(ctx, t.Group)
-		if err != nil {
-			return err
-		}
-		people = append(people, m...)
+	people, err := d.assigneeAndManagers(ctx, t, true)
+	if err != nil {
+		return err
 	}
 	for _, p := range people {
 		if p == "" || d.isOwn(p) {
