@@ -325,40 +325,52 @@ func (d *Desk) thread(ctx context.Context, in *ticket.Inbound, sender string) (*
 // bounce links a delivery failure report to the mail it bounces, marks that
 // mail failed and records it on its ticket. An unmatched report is
 // quarantined, never ticketed.
-func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, int64, error) {
-	ids := append(append([]string(nil), in.InReplyTo...), in.References...)
-	status := ""
+// deliveryReport is what a bounce tells about the mail that failed.
+type deliveryReport struct {
+	IDs       []string // Message-IDs of our mail quoted in the report
+	ThreadIDs []string // In-Reply-To/References of the quoted headers
+	Rcpt      string   // the failed recipient (Final-Recipient)
+	Status    string   // Status and Diagnostic-Code lines, or the subject
+}
+
+// readDeliveryReport reads a bounce (RFC 3464 or a free-form one). Its
+// input is mail from the network: nothing here may fail.
+func readDeliveryReport(in *ticket.Inbound) deliveryReport {
+	r := deliveryReport{IDs: append(append([]string(nil), in.InReplyTo...), in.References...)}
 	for _, a := range in.Attachments {
 		for _, m := range messageIDRE.FindAllStringSubmatch(string(a.Data), -1) {
-			ids = append(ids, m[1])
+			r.IDs = append(r.IDs, m[1])
 		}
-		if s := statusRE.FindAllStringSubmatch(string(a.Data), -1); len(s) > 0 && status == "" {
+		if s := statusRE.FindAllStringSubmatch(string(a.Data), -1); len(s) > 0 && r.Status == "" {
 			var parts []string
 			for _, x := range s {
 				parts = append(parts, strings.TrimSpace(x[2]))
 			}
-			status = strings.Join(parts, "; ")
+			r.Status = strings.Join(parts, "; ")
 		}
 	}
 	for _, m := range messageIDRE.FindAllStringSubmatch(in.Text, -1) {
-		ids = append(ids, m[1])
+		r.IDs = append(r.IDs, m[1])
 	}
-	var threadIDs []string
-	rcpt := ""
 	for _, a := range append([]ticket.InboundAttachment{{Data: []byte(in.Text)}}, in.Attachments...) {
-		if m := finalRcptRE.FindStringSubmatch(string(a.Data)); m != nil && rcpt == "" {
-			rcpt = strings.ToLower(m[1])
+		if m := finalRcptRE.FindStringSubmatch(string(a.Data)); m != nil && r.Rcpt == "" {
+			r.Rcpt = strings.ToLower(m[1])
 		}
 		for _, m := range threadIDsRE.FindAllStringSubmatch(string(a.Data), -1) {
 			for _, id := range angleIDRE.FindAllStringSubmatch(m[2], -1) {
-				threadIDs = append(threadIDs, id[1])
+				r.ThreadIDs = append(r.ThreadIDs, id[1])
 			}
 		}
 	}
-	if status == "" {
-		status = in.Subject
+	if r.Status == "" {
+		r.Status = in.Subject
 	}
-	for _, id := range ids {
+	return r
+}
+
+func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, int64, error) {
+	r := readDeliveryReport(in)
+	for _, id := range r.IDs {
 		out, err := d.istore.MailByMessageID(ctx, strings.Trim(id, "<> "))
 		if errors.Is(err, ticket.ErrNotFound) {
 			continue
@@ -366,12 +378,12 @@ func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, in
 		if err != nil {
 			return IntakeResult{}, 0, err
 		}
-		return d.bounced(ctx, out, status)
+		return d.bounced(ctx, out, r.Status)
 	}
 	// The report quotes only the headers of our mail: its In-Reply-To
 	// leads to the ticket, whose latest mail to the failed recipient is the
 	// one that bounced.
-	for _, id := range threadIDs {
+	for _, id := range r.ThreadIDs {
 		tid, err := d.istore.TicketIDByMessageID(ctx, id)
 		if errors.Is(err, ticket.ErrNotFound) {
 			continue
@@ -379,14 +391,14 @@ func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, in
 		if err != nil {
 			return IntakeResult{}, 0, err
 		}
-		out, err := d.istore.LatestMail(ctx, tid, rcpt)
+		out, err := d.istore.LatestMail(ctx, tid, r.Rcpt)
 		if errors.Is(err, ticket.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return IntakeResult{}, 0, err
 		}
-		return d.bounced(ctx, out, status)
+		return d.bounced(ctx, out, r.Status)
 	}
 	return IntakeResult{Disposition: DispQuarantined, Reason: "delivery report for no mail of ours"}, 0, nil
 }

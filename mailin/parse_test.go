@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/mesadeservicios/mesa/ticket"
 )
 
 func load(t *testing.T, name string) []byte {
@@ -142,4 +144,30 @@ func TestLargeAttachmentStaysInRaw(t *testing.T) {
 	if b := small.Attachments[0]; len(b.Data) == 0 || int64(len(b.Data)) != b.Size {
 		t.Errorf("small attachment: data %d bytes, size %d", len(b.Data), b.Size)
 	}
+}
+
+// Address headers are the most abused part of mail: every address kept must
+// be one that can be written back into a header.
+func FuzzAddresses(f *testing.F) {
+	for _, s := range []string{`"Pérez, Ana" <ana@x.co>, b@y.co`, `=?utf-8?q?Jos=C3=A9?= <J@X.CO>`, `<>`, `a@b, , "c" <`, "Ñandú <ñ@x.co>", `undisclosed-recipients:;`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.ContainsAny(s, "\r\n") {
+			return // a header line cannot hold them; Parse sees them as the next header
+		}
+		raw := []byte("From: " + s + "\r\nTo: " + s + "\r\nSubject: x\r\n\r\nhola\r\n")
+		in, err := Parse(raw)
+		if err != nil {
+			return
+		}
+		for _, a := range append([]ticket.Address{in.From}, in.To...) {
+			if a.Email != strings.ToLower(a.Email) || strings.ContainsAny(a.Email, "\r\n\x00") {
+				t.Fatalf("address %q from %q", a.Email, s)
+			}
+			if !utf8.ValidString(a.Name) || strings.ContainsAny(a.Name, "\r\n\x00") {
+				t.Fatalf("name %q from %q", a.Name, s)
+			}
+		}
+	})
 }
