@@ -41,8 +41,8 @@ func (e *SendError) Error() string { return fmt.Sprintf("smtp %d: %s", e.Code, e
 // in brackets.
 type WorkerOptions struct {
 	Interval    time.Duration    // how often to look for due mail [1s]
-	Batch       int              // rows claimed at once [20]
-	Lease       time.Duration    // a claimed row is left alone this long [10m]
+	Batch       int              // mails sent per pass before looking again [20]
+	Lease       time.Duration    // a claimed mail is left alone this long, plus 1 s per 64 KiB [2m]
 	BaseBackoff time.Duration    // first retry delay, doubled each attempt [1m]
 	MaxBackoff  time.Duration    // [1h]
 	GiveUpAfter time.Duration    // a mail still failing this long after it was queued fails [24h]
@@ -82,7 +82,7 @@ func NewWorker(s Store, sender Sender, o WorkerOptions) *Worker {
 		}
 	}
 	def(&o.Interval, time.Second)
-	def(&o.Lease, 10*time.Minute)
+	def(&o.Lease, 2*time.Minute)
 	def(&o.BaseBackoff, time.Minute)
 	def(&o.MaxBackoff, time.Hour)
 	def(&o.GiveUpAfter, 24*time.Hour)
@@ -137,16 +137,25 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
-// Once sends one batch of due mail and returns how many rows it handled.
+// Once sends up to Batch due mails and returns how many it handled. It
+// claims them one at a time: the lease must outlast the slowest send (the
+// SMTP dial and deadline, twice the timeout plus a second per 64 KiB), and a
+// worker killed mid-send strands only the mail in its hands, for one lease,
+// instead of a whole batch for the batch's worst case.
 func (w *Worker) Once(ctx context.Context) (int, error) {
-	rows, err := w.store.ClaimMail(ctx, w.o.Now(), w.o.Lease, w.o.Batch)
-	if err != nil {
-		return 0, err
+	n := 0
+	for n < w.o.Batch {
+		rows, err := w.store.ClaimMail(ctx, w.o.Now(), w.o.Lease, 1)
+		if err != nil {
+			return n, err
+		}
+		if len(rows) == 0 {
+			break
+		}
+		w.send(ctx, rows[0])
+		n++
 	}
-	for _, m := range rows {
-		w.send(ctx, m)
-	}
-	return len(rows), nil
+	return n, nil
 }
 
 func (w *Worker) send(ctx context.Context, m *ticket.Outgoing) {

@@ -260,3 +260,31 @@ func TestSMTPAuth(t *testing.T) {
 		t.Errorf("delivered %d, want 2", len(s.Messages()))
 	}
 }
+
+// A worker killed mid-send leaves the mail it held to the next worker once
+// its lease ends, and only that mail: the rest of the queue goes out at once.
+func TestKilledWorkerStrandsOneMailForOneLease(t *testing.T) {
+	ctx := context.Background()
+	db, c, _ := setupOutbox(t, 3)
+	held, err := db.ClaimMail(ctx, c.now(), 2*time.Minute, 1) // the dead worker's claim
+	if err != nil || len(held) != 1 {
+		t.Fatalf("claim: %v %v", held, err)
+	}
+	s := testsmtp.Start(t, "")
+	w := worker(t, db, c, s.Addr)
+	if n, err := w.Once(ctx); err != nil || n != 2 {
+		t.Fatalf("first pass sent %d (%v), want the 2 unclaimed", n, err)
+	}
+	c.add(119 * time.Second)
+	if n, _ := w.Once(ctx); n != 0 {
+		t.Fatalf("the held mail was sent while its lease ran: %d", n)
+	}
+	c.add(2 * time.Second)
+	if n, _ := w.Once(ctx); n != 1 {
+		t.Fatalf("after the lease: %d sent, want 1", n)
+	}
+	m, _ := db.MailByDedupeKey(ctx, "k"+string(rune('a'+0)))
+	if m.State != ticket.OutboxSent || len(s.Messages()) != 3 {
+		t.Errorf("state %s, sink %d", m.State, len(s.Messages()))
+	}
+}

@@ -101,8 +101,9 @@ func (db *DB) LatestMail(ctx context.Context, ticketID int64, to string) (*ticke
 }
 
 // ClaimMail takes up to limit due pending rows for sending and pushes their
-// next attempt lease into the future, so that no other worker (another
-// instance, or this one after a crash) sends them meanwhile. The claim is a
+// next attempt lease into the future (plus a second per 64 KiB of the mail,
+// as the SMTP deadline grows), so that no other worker (another instance, or
+// this one after a crash) sends them meanwhile. The claim is a
 // short transaction (FOR UPDATE SKIP LOCKED on PostgreSQL); the sending
 // happens outside it. A worker that dies mid-send leaves the row to be
 // retried when the lease ends: mail is sent at least once, and its
@@ -115,7 +116,8 @@ func (db *DB) ClaimMail(ctx context.Context, now time.Time, lease time.Duration,
 			return err
 		}
 		for _, m := range rows {
-			if _, err := db.exec(ctx, `UPDATE outbox SET next_attempt_at = ? WHERE id = ?`, now.Add(lease).UTC(), m.ID); err != nil {
+			if _, err := db.exec(ctx, `UPDATE outbox SET next_attempt_at = ? WHERE id = ?`,
+				now.Add(lease+time.Duration(len(m.Raw)/(64<<10))*time.Second).UTC(), m.ID); err != nil {
 				return fmt.Errorf("claiming outbox row %d: %w", m.ID, err)
 			}
 		}
