@@ -563,19 +563,24 @@ func (d *Desk) RecordMail(ctx context.Context, ticketID int64, e *ticket.Event) 
 	})
 }
 
-// underCap reports whether one more automatic mail to a single recipient
-// stays within RepliesPerHour and RepliesPerDay (counted in the store, so
-// a restart does not reset them), and that the address is not known to
-// bounce.
-func (d *Desk) underCap(ctx context.Context, to []string, now time.Time) (bool, error) {
+// holdReason says why automatic mail to the single recipient in to must be
+// held instead of sent ("" when it may go): the address bounces for good,
+// or it had RepliesPerHour or RepliesPerDay already (counted in the store,
+// so a restart does not reset them).
+func (d *Desk) holdReason(ctx context.Context, to []string, now time.Time) (string, error) {
 	if d.counter == nil || len(to) != 1 {
-		return true, nil
+		return "", nil
 	}
 	bad, hour, day, err := d.counter.MailPressure(ctx, to[0], now.Add(-time.Hour), d.perHour, now.Add(-24*time.Hour), d.perDay)
-	if err != nil || bad {
-		return false, err
+	switch {
+	case err != nil:
+		return "", err
+	case bad:
+		return "the address bounced for good (a delivery report said so)", nil
+	case d.perHour > 0 && hour >= d.perHour || d.perDay > 0 && day >= d.perDay:
+		return "too many to this address recently; a loop with an auto-responder?", nil
 	}
-	return (d.perHour <= 0 || hour < d.perHour) && (d.perDay <= 0 || day < d.perDay), nil
+	return "", nil
 }
 
 func (d *Desk) due(start time.Time, dur time.Duration) (time.Time, error) {
@@ -647,14 +652,14 @@ func (d *Desk) queue(ctx context.Context, t *ticket.Ticket, at time.Time, mails 
 		if m.To = to; len(m.To) == 0 {
 			continue
 		}
-		if ok, err := d.underCap(ctx, m.To, at); err != nil {
+		if why, err := d.holdReason(ctx, m.To, at); err != nil {
 			return err
-		} else if !ok {
+		} else if why != "" {
 			// Held, not dropped: visible in the outbox, never sent
 			// automatically (pain point A1).
 			m.State = ticket.OutboxHeld
-			d.log.Error("ALERT: automatic mail held: too many to this address recently; a loop with an auto-responder?",
-				"subject", m.Subject, "to", strings.Join(m.To, ","), "per_hour", d.perHour, "per_day", d.perDay)
+			d.log.Error("ALERT: automatic mail held: "+why, "subject", m.Subject, "to", strings.Join(m.To, ","),
+				"per_hour", d.perHour, "per_day", d.perDay)
 		}
 		if m.TicketID == 0 && t != nil {
 			m.TicketID = t.ID

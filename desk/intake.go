@@ -191,8 +191,8 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 	}
 	body := in.Text
 	if src.Truncated {
-		body = fmt.Sprintf("[Mensaje de %.1f MB: supera el límite de tamaño; el original queda en el buzón %q.]\n\n%s",
-			float64(src.Size)/(1<<20), src.Mailbox, body)
+		body = fmt.Sprintf("[Mensaje de %.1f MB: supera el límite de tamaño; se leyó solo su encabezado y el original completo se conserva en el buzón de la mesa.]\n\n%s",
+			float64(src.Size)/(1<<20), body)
 	}
 	if thread != nil && (thread.State == ticket.Cerrado || thread.State == ticket.AbiertoPorEncuesta) {
 		// An answer to the survey mail ("4", "no") is the survey's answer.

@@ -48,8 +48,10 @@ var (
 )
 
 type server struct {
-	cmd *exec.Cmd
-	dir string
+	bin, dir string
+	port     int
+	cred     *syscall.Credential
+	cmd      *exec.Cmd
 }
 
 // NewDatabase creates an empty database for t, dropped when t ends, and
@@ -62,7 +64,12 @@ func NewDatabase(t T) string {
 			"Fix: install the server (apt-get install postgresql; `make test` does this when run as root), "+
 			"or set %s=postgres://user:pw@host:port/db?sslmode=disable for a role with CREATEDB.", bootErr, EnvURL)
 	}
-	admin, err := sql.Open("postgres", baseURL)
+	return createDatabase(t, baseURL)
+}
+
+func createDatabase(t T, base string) string {
+	t.Helper()
+	admin, err := sql.Open("postgres", base)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
@@ -72,16 +79,48 @@ func NewDatabase(t T) string {
 		t.Fatalf("creating test database: %v", err)
 	}
 	t.Cleanup(func() {
-		admin, err := sql.Open("postgres", baseURL)
+		admin, err := sql.Open("postgres", base)
 		if err != nil {
 			return
 		}
 		defer admin.Close()
 		admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
 	})
-	u, _ := url.Parse(baseURL)
+	u, _ := url.Parse(base)
 	u.Path = "/" + name
 	return u.String()
+}
+
+// Cluster is a private throwaway server, for a test that restarts
+// PostgreSQL under the daemon's feet. It always runs from the local
+// binaries, whatever MESA_TEST_DATABASE_URL says.
+type Cluster struct{ s *server }
+
+// StartCluster starts a private cluster, stopped when t ends.
+func StartCluster(t T) *Cluster {
+	t.Helper()
+	s, err := newServer()
+	if err != nil {
+		t.Fatalf("private PostgreSQL cluster: %v", err)
+	}
+	t.Cleanup(func() { s.stop(); os.RemoveAll(s.dir) })
+	return &Cluster{s: s}
+}
+
+// NewDatabase creates an empty database in the cluster and returns its URL.
+func (c *Cluster) NewDatabase(t T) string {
+	t.Helper()
+	return createDatabase(t, c.s.url())
+}
+
+// Restart stops the server (fast shutdown: clients are disconnected) and
+// starts it again on the same port, with the same data.
+func (c *Cluster) Restart(t T) {
+	t.Helper()
+	c.s.stop()
+	if err := c.s.launch(); err != nil {
+		t.Fatalf("restarting PostgreSQL: %v", err)
+	}
 }
 
 // Stop stops the throwaway cluster, if one was started. Call it from
@@ -90,17 +129,25 @@ func Stop() {
 	if cluster == nil {
 		return
 	}
-	cluster.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
+	cluster.stop()
+	os.RemoveAll(cluster.dir)
+	cluster = nil
+}
+
+func (s *server) stop() {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
 	done := make(chan struct{})
-	go func() { cluster.cmd.Wait(); close(done) }()
+	go func() { s.cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		cluster.cmd.Process.Kill()
+		s.cmd.Process.Kill()
 		<-done
 	}
-	os.RemoveAll(cluster.dir)
-	cluster = nil
+	s.cmd = nil
 }
 
 func boot() {
@@ -109,67 +156,81 @@ func boot() {
 		bootErr = ping(u, 10*time.Second)
 		return
 	}
-	baseURL, bootErr = start()
+	cluster, bootErr = newServer()
+	if bootErr == nil {
+		baseURL = cluster.url()
+	}
 }
 
-func start() (string, error) {
+// newServer creates a cluster in a new temporary directory and starts it.
+func newServer() (*server, error) {
 	bin, err := binDir()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "mesa-pg-")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	var cred *syscall.Credential
+	s := &server{bin: bin, dir: dir}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			return "", fmt.Errorf("running as root needs the postgres system user to run initdb: %w", err)
+			return nil, fmt.Errorf("running as root needs the postgres system user to run initdb: %w", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
-		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 		if err := os.Chown(dir, uid, gid); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
-	run := func(name string, args ...string) *exec.Cmd {
-		c := exec.Command(filepath.Join(bin, name), args...)
-		c.Dir = dir
-		c.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "TZ=UTC")
-		c.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT}
-		return c
-	}
-	data := filepath.Join(dir, "data")
-	if out, err := run("initdb", "--no-sync", "-U", "postgres", "--auth=trust", "-E", "UTF8",
-		"--locale=C.UTF-8", "-D", data).CombinedOutput(); err != nil {
+	if out, err := s.command("initdb", "--no-sync", "-U", "postgres", "--auth=trust", "-E", "UTF8",
+		"--locale=C.UTF-8", "-D", filepath.Join(dir, "data")).CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
-		return "", fmt.Errorf("initdb: %v: %s", err, out)
+		return nil, fmt.Errorf("initdb: %v: %s", err, out)
 	}
-	port, err := freePort()
-	if err != nil {
-		return "", err
+	if s.port, err = freePort(); err != nil {
+		return nil, err
 	}
-	cmd := run("postgres", "-D", data, "-p", strconv.Itoa(port), "-k", dir,
+	if err := s.launch(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *server) command(name string, args ...string) *exec.Cmd {
+	c := exec.Command(filepath.Join(s.bin, name), args...)
+	c.Dir = s.dir
+	c.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "TZ=UTC")
+	c.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGQUIT}
+	return c
+}
+
+func (s *server) url() string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.port)
+}
+
+// launch starts postgres on the cluster's port and waits until it answers.
+func (s *server) launch() error {
+	cmd := s.command("postgres", "-D", filepath.Join(s.dir, "data"), "-p", strconv.Itoa(s.port), "-k", s.dir,
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off", "-c", "max_connections=200")
-	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
+	logf, err := os.OpenFile(filepath.Join(s.dir, "postgres.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err == nil {
 		cmd.Stdout, cmd.Stderr = logf, logf
 	}
 	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return "", fmt.Errorf("starting postgres: %w", err)
+		return fmt.Errorf("starting postgres: %w", err)
 	}
-	cluster = &server{cmd: cmd, dir: dir}
-	u := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
-	if err := ping(u, 20*time.Second); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
-		Stop()
-		return "", fmt.Errorf("%w; server log:\n%s", err, log)
+	s.cmd = cmd
+	if err := ping(s.url(), 20*time.Second); err != nil {
+		log, _ := os.ReadFile(filepath.Join(s.dir, "postgres.log"))
+		s.stop()
+		return fmt.Errorf("%w; server log:\n%s", err, log)
 	}
-	return u, nil
+	return nil
 }
 
 func ping(u string, within time.Duration) error {
