@@ -30,10 +30,12 @@ lint:
 # Every Fuzz* target, FUZZTIME each (the reliability run: FUZZTIME=10m).
 # A crasher stays in the package's testdata/fuzz and fails `make test` until fixed.
 fuzz:
-	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	@failed=""; for pkg in $$($(GO) list $(PKGS)); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg; \
-	  done; done
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg || failed="$$failed $$pkg.$$f"; \
+	  done; done; \
+	if [ -n "$$failed" ]; then echo "fuzz failures:$$failed"; exit 1; fi
 
 # The chaos run at full size: 5,000 mails to two instances while one of them
 # is SIGKILLed every 1–5 s, Dovecot restarted twice, PostgreSQL once, SMTP

@@ -73,7 +73,7 @@ var (
 	// embedded headers: they lead to the ticket when the Message-ID does not.
 	threadIDsRE = regexp.MustCompile(`(?im)^(in-reply-to|references)\s*:\s*((?:\s*<[^>\s]+>)+)`)
 	angleIDRE   = regexp.MustCompile(`<([^>\s]+)>`)
-	finalRcptRE = regexp.MustCompile(`(?im)^final-recipient\s*:\s*rfc822\s*;\s*<?([^>\s]+)>?`)
+	finalRcptRE = regexp.MustCompile(`(?im)^final-recipient\s*:\s*rfc822\s*;\s*<?([^<>\s]+)>?`)
 	// Reply and forward prefixes of many languages, stacked (pain point F1);
 	// a bare "XX:" is never taken for one.
 	replyPrefixRE = regexp.MustCompile(`(?i)^\s*((re|rv|fw|fwd|aw|wg|sv|vs|antw|r|tr|rif|res|enc)(\[\d+\])?\s*:\s*)+`)
