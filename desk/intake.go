@@ -68,11 +68,11 @@ var (
 	// Subjects of delivery failure reports.
 	bounceSubjectRE = regexp.MustCompile(`(?i)^\s*(undeliverable|undelivered mail|mail delivery (failed|failure)|delivery status notification \((failure|delay)\)|returned mail|no se puede entregar|no se pudo entregar|entrega fallida|error de entrega)`)
 	statusRE        = regexp.MustCompile(`(?im)^\s*(status|diagnostic-code)\s*:\s*(.+)$`)
-	messageIDRE     = regexp.MustCompile(`(?im)^message-id\s*:\s*<([^>\s]+)>`)
+	messageIDRE     = regexp.MustCompile(`(?im)^message-id\s*:\s*<([^<>\s]+)>`)
 	// In-Reply-To and References of the bounced message, in a DSN's
 	// embedded headers: they lead to the ticket when the Message-ID does not.
 	threadIDsRE = regexp.MustCompile(`(?im)^(in-reply-to|references)\s*:\s*((?:\s*<[^>\s]+>)+)`)
-	angleIDRE   = regexp.MustCompile(`<([^>\s]+)>`)
+	angleIDRE   = regexp.MustCompile(`<([^<>\s]+)>`)
 	finalRcptRE = regexp.MustCompile(`(?im)^final-recipient\s*:\s*rfc822\s*;\s*<?([^<>\s]+)>?`)
 	// Reply and forward prefixes of many languages, stacked (pain point F1);
 	// a bare "XX:" is never taken for one.
