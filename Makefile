@@ -8,7 +8,7 @@ FUZZFLAGS ?=
 STATICCHECK_VERSION := v0.8.2
 export CGO_ENABLED ?= 0
 
-.PHONY: build run test e2e lint fuzz bench demo clean deps
+.PHONY: build run test e2e soak lint fuzz bench demo clean deps
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/mesa
@@ -44,6 +44,11 @@ fuzz:
 e2e: deps
 	MESA_CHAOS_MAILS=5000 MESA_CHAOS_KILL_EVERY=1s-5s MESA_CHAOS_SMTP_OUTAGE=60s \
 	  $(GO) test -count=1 -timeout 40m -run '^TestChaosKill$$' -v ./cmd/mesa
+
+# Thirty minutes at 10 mails/s with mesa's memory and goroutines sampled
+# (make test runs 20 s of it). Results: docs/RELIABILITY.md.
+soak: deps
+	MESA_SOAK_DURATION=30m $(GO) test -count=1 -timeout 45m -run '^TestSoak$$' -v ./cmd/mesa
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
