@@ -50,8 +50,10 @@ e2e: deps
 soak: deps
 	MESA_SOAK_DURATION=30m $(GO) test -count=1 -timeout 45m -run '^TestSoak$$' -v ./cmd/mesa
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+# Every benchmark of docs/BENCHMARKS.md, rerun, and one table of the results
+# written into it (scripts/benchtable); fails when a target is missed.
+bench: deps build
+	$(GO) run ./scripts/benchtable
 
 # The whole daemon on an in-process mail system, seeded with a dozen mails;
 # prints the status page and each demo ticket's link.
