@@ -51,7 +51,7 @@ soak: deps
 	MESA_SOAK_DURATION=30m $(GO) test -count=1 -timeout 45m -run '^TestSoak$$' -v ./cmd/mesa
 
 # Every benchmark of docs/BENCHMARKS.md, rerun, and one table of the results
-# written into it (scripts/benchtable); fails when a target is missed.
+# written into it (scripts/benchtable); a missed target is a NO there.
 bench: deps build
 	$(GO) run ./scripts/benchtable
 
