@@ -244,7 +244,11 @@ func TestChaosKill(t *testing.T) {
 
 	var sinkMu sync.Mutex
 	sinks := []*testsmtp.Sink{sink}
-	allSinks := func() []*testsmtp.Sink { sinkMu.Lock(); defer sinkMu.Unlock(); return append([]*testsmtp.Sink(nil), sinks...) }
+	allSinks := func() []*testsmtp.Sink {
+		sinkMu.Lock()
+		defer sinkMu.Unlock()
+		return append([]*testsmtp.Sink(nil), sinks...)
+	}
 	var smtpBack sync.WaitGroup
 	// What the driver learns from the acknowledgements that reached the SMTP
 	// server: which requests have a ticket, and the Message-IDs to bounce.
