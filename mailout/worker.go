@@ -183,19 +183,37 @@ func (w *Worker) send(ctx context.Context, m *ticket.Outgoing) {
 		w.count(func(s *WorkerStats) { s.Retried++ })
 		log.Warn("mail deferred", "err", err, "attempts", m.Attempts, "next_attempt", m.NextAttemptAt)
 	}
-	err = w.store.InTx(ctx, func(ctx context.Context) error {
-		if err := w.store.UpdateMail(ctx, m); err != nil {
-			return err
-		}
-		if ev != nil && m.TicketID != 0 {
-			ev.TicketID = m.TicketID
-			if w.o.Recorder != nil {
-				return w.o.Recorder.RecordMail(ctx, m.TicketID, ev)
+	record := func() error {
+		return w.store.InTx(ctx, func(ctx context.Context) error {
+			if err := w.store.UpdateMail(ctx, m); err != nil {
+				return err
 			}
-			return w.store.AddEvent(ctx, ev)
+			if ev != nil && m.TicketID != 0 {
+				ev.TicketID = m.TicketID
+				if w.o.Recorder != nil {
+					return w.o.Recorder.RecordMail(ctx, m.TicketID, ev)
+				}
+				return w.store.AddEvent(ctx, ev)
+			}
+			return nil
+		})
+	}
+	// The database may be restarting, or the pool may hold connections it
+	// broke: retry while the lease keeps the row ours (half of it), since a
+	// sent mail whose outcome is not recorded is sent again when the lease
+	// ends.
+	giveUp := time.Now().Add(w.o.Lease / 2)
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		err = record()
+		if err == nil || ctx.Err() != nil || time.Now().Add(wait).After(giveUp) {
+			break
 		}
-		return nil
-	})
+		log.Warn("outbox: cannot record the outcome of a send; retrying", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
 	if err != nil {
 		// The lease keeps the row from being sent again before it is
 		// reconciled; a sent mail may be sent once more after it ends.

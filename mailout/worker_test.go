@@ -288,3 +288,47 @@ func TestKilledWorkerStrandsOneMailForOneLease(t *testing.T) {
 		t.Errorf("state %s, sink %d", m.State, len(s.Messages()))
 	}
 }
+
+// flakyTx fails the first n transactions, as a restarting database or a
+// pool of broken connections does.
+type flakyTx struct {
+	*store.DB
+	mu sync.Mutex
+	n  int
+}
+
+func (f *flakyTx) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	f.mu.Lock()
+	fail := f.n > 0
+	f.n--
+	f.mu.Unlock()
+	if fail {
+		return errors.New("pq: the database system is starting up")
+	}
+	return f.DB.InTx(ctx, fn)
+}
+
+// A mail the SMTP server accepted while the database could not record it
+// is recorded once the database answers, not sent again when its lease
+// ends.
+func TestOutcomeRecordedAfterDatabaseHiccup(t *testing.T) {
+	ctx := context.Background()
+	db, c, tid := setupOutbox(t, 1)
+	s := testsmtp.Start(t, "")
+	sender, err := NewSMTP(SMTPOptions{Addr: s.Addr, TLS: "none", Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWorker(&flakyTx{DB: db, n: 3}, sender, WorkerOptions{Now: c.now, Logger: slog.New(slog.DiscardHandler)})
+	if n, err := w.Once(ctx); err != nil || n != 1 {
+		t.Fatalf("once: %d %v", n, err)
+	}
+	m, _ := db.MailByDedupeKey(ctx, "ka")
+	if m.State != ticket.OutboxSent || m.Attempts != 1 || kinds(t, db, tid)[ticket.EventMailSent] != 1 {
+		t.Fatalf("after the hiccup: state %s, attempts %d, events %v", m.State, m.Attempts, kinds(t, db, tid))
+	}
+	c.add(3 * time.Minute) // past the lease
+	if n, _ := w.Once(ctx); n != 0 || len(s.Messages()) != 1 {
+		t.Errorf("sent again: %d claimed, %d delivered", n, len(s.Messages()))
+	}
+}
