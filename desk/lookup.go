@@ -40,41 +40,15 @@ func (d *Desk) Lookup(ctx context.Context, number, key string) (*View, error) {
 	if err != nil {
 		return nil, ticket.ErrNotFound
 	}
-	var t *ticket.Ticket
-	var evs []ticket.Event
-	tv, viewer := d.store.(TicketViewer)
-	if viewer {
-		t, evs, err = tv.TicketView(ctx, n.String(), publicKindList)
-	} else {
-		t, err = d.store.TicketByNumber(ctx, n.String())
-	}
+	t, err := d.store.TicketByNumber(ctx, n.String())
 	if errors.Is(err, ticket.ErrNotFound) || err == nil && !t.CheckAccessKey(strings.TrimSpace(key)) {
 		return nil, ticket.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	if viewer {
-		return d.viewOf(t, evs), nil
-	}
 	return d.view(ctx, t)
 }
-
-// TicketViewer reads a ticket with its events of some kinds in one round
-// trip (the status page's query); stores without it take two.
-type TicketViewer interface {
-	TicketView(ctx context.Context, number string, kinds []ticket.EventKind) (*ticket.Ticket, []ticket.Event, error)
-}
-
-var publicKindList = func() []ticket.EventKind {
-	var out []ticket.EventKind
-	for _, k := range ticket.EventKinds {
-		if publicKinds[k] {
-			out = append(out, k)
-		}
-	}
-	return out
-}()
 
 // view is what the status page shows of t: never internal notes.
 func (d *Desk) view(ctx context.Context, t *ticket.Ticket) (*View, error) {
@@ -86,11 +60,6 @@ func (d *Desk) view(ctx context.Context, t *ticket.Ticket) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.viewOf(t, all), nil
-}
-
-// viewOf builds the view of t from its events, keeping the public ones.
-func (d *Desk) viewOf(t *ticket.Ticket, all []ticket.Event) *View {
 	v := &View{Ticket: t, Paused: t.PausedAt != nil}
 	for _, e := range all {
 		if publicKinds[e.Kind] {
@@ -112,7 +81,7 @@ func (d *Desk) viewOf(t *ticket.Ticket, all []ticket.Event) *View {
 			v.Remaining = -d.calendar.Between(*t.DueAt, now)
 		}
 	}
-	return v
+	return v, nil
 }
 
 // RequesterComment adds a comment from the status page; the key proves the

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -177,60 +176,6 @@ func (db *DB) AddEvent(ctx context.Context, e *ticket.Event) error {
 }
 
 // Events returns the audit trail of a ticket, oldest first.
-// TicketView reads the ticket with the given number and its events of the
-// given kinds (without their data), in one round trip: the status page's
-// query. It gives ticket.ErrNotFound for an unknown number.
-func (db *DB) TicketView(ctx context.Context, number string, kinds []ticket.EventKind) (*ticket.Ticket, []ticket.Event, error) {
-	cols := strings.Split(ticketCols, ",")
-	for i, c := range cols {
-		cols[i] = "t." + strings.TrimSpace(c)
-	}
-	args := []any{}
-	marks := make([]string, len(kinds))
-	for i, k := range kinds {
-		marks[i], args = "?", append(args, string(k))
-	}
-	args = append(args, number)
-	rows, err := db.query(ctx, `SELECT `+strings.Join(cols, ", ")+`, e.id, e.kind, e.actor, e.at, e.body, e.from_value, e.to_value
-		FROM tickets t LEFT JOIN events e ON e.ticket_id = t.id AND e.kind IN (`+strings.Join(marks, ", ")+`)
-		WHERE t.number = ? ORDER BY e.id`, args...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading ticket %s: %w", number, err)
-	}
-	defer rows.Close()
-	var t *ticket.Ticket
-	var evs []ticket.Event
-	for rows.Next() {
-		var id sql.NullInt64
-		var kind, actor, body, from, to sql.NullString
-		var at sql.NullTime
-		row, err := scanTicket(withExtra{rows, []any{&id, &kind, &actor, &at, &body, &from, &to}})
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading ticket %s: %w", number, err)
-		}
-		t = row
-		if id.Valid {
-			evs = append(evs, ticket.Event{ID: id.Int64, TicketID: t.ID, Kind: ticket.EventKind(kind.String), Actor: actor.String,
-				At: at.Time.UTC(), Body: body.String, From: from.String, To: to.String})
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("reading ticket %s: %w", number, db.translate(err))
-	}
-	if t == nil {
-		return nil, nil, fmt.Errorf("reading ticket %s: %w", number, ticket.ErrNotFound)
-	}
-	return t, evs, nil
-}
-
-// withExtra scans a row whose first columns are read by another scanner.
-type withExtra struct {
-	r     scanner
-	extra []any
-}
-
-func (w withExtra) Scan(dest ...any) error { return w.r.Scan(append(dest, w.extra...)...) }
-
 func (db *DB) Events(ctx context.Context, ticketID int64) ([]ticket.Event, error) {
 	rows, err := db.query(ctx, `SELECT id, ticket_id, kind, actor, at, body, from_value, to_value, data
 		FROM events WHERE ticket_id = ? ORDER BY id`, ticketID)

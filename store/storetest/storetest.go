@@ -44,7 +44,6 @@ func Run(t *testing.T, open Opener) {
 	t.Run("SLAPendingAndManagers", func(t *testing.T) { testSLAPending(t, migrated(t)) })
 	t.Run("DigestQueries", func(t *testing.T) { testDigestQueries(t, migrated(t)) })
 	t.Run("IntakeBookkeeping", func(t *testing.T) { testIntakeBookkeeping(t, migrated(t)) })
-	t.Run("TicketView", func(t *testing.T) { testTicketView(t, migrated(t)) })
 }
 
 // at is a fixed instant with microsecond precision, the finest PostgreSQL keeps.
@@ -599,38 +598,6 @@ func testNotFound(t *testing.T, db *store.DB) {
 }
 
 func second[T any](_ T, err error) error { return err }
-
-// The status page's one-query read gives the ticket and only the asked
-// kinds, in order, without their data.
-func testTicketView(t *testing.T, db *store.DB) {
-	ctx := context.Background()
-	tk := newTicket(t, ctx, db, 2026)
-	bare := newTicket(t, ctx, db, 2026)
-	for i, k := range []ticket.EventKind{ticket.EventCreated, ticket.EventNote, ticket.EventComment, ticket.EventMailSent, ticket.EventStateChanged} {
-		if err := db.AddEvent(ctx, &ticket.Event{TicketID: tk.ID, Kind: k, Actor: "ana@entidad.gov.co", At: at.Add(time.Duration(i) * time.Minute),
-			Body: fmt.Sprintf("evento %d ñ", i), From: "abierto", To: "en_proceso", Data: `{"x":1}`}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	kinds := []ticket.EventKind{ticket.EventCreated, ticket.EventComment, ticket.EventStateChanged}
-	got, evs, err := db.TicketView(ctx, tk.Number, kinds)
-	if err != nil || got.ID != tk.ID || got.AccessKeyHash != tk.AccessKeyHash {
-		t.Fatalf("ticket: %+v %v", got, err)
-	}
-	if len(evs) != 3 || evs[0].Kind != ticket.EventCreated || evs[1].Kind != ticket.EventComment || evs[2].Kind != ticket.EventStateChanged {
-		t.Fatalf("events: %+v", evs)
-	}
-	if e := evs[1]; e.Body != "evento 2 ñ" || e.TicketID != tk.ID || e.Data != "" || e.To != "en_proceso" || !e.At.Equal(at.Add(2*time.Minute)) {
-		t.Errorf("comment: %+v", e)
-	}
-	got, evs, err = db.TicketView(ctx, bare.Number, kinds)
-	if err != nil || got.ID != bare.ID || len(evs) != 0 {
-		t.Errorf("ticket without events: %+v %v %v", got, evs, err)
-	}
-	if _, _, err := db.TicketView(ctx, "MS-2026-999999", kinds); !errors.Is(err, ticket.ErrNotFound) {
-		t.Errorf("unknown number: %v", err)
-	}
-}
 
 func testIntakeBookkeeping(t *testing.T, db *store.DB) {
 	ctx := context.Background()
