@@ -322,9 +322,6 @@ func (d *Desk) thread(ctx context.Context, in *ticket.Inbound, sender string) (*
 	return t, "by subject tag", nil
 }
 
-// bounce links a delivery failure report to the mail it bounces, marks that
-// mail failed and records it on its ticket. An unmatched report is
-// quarantined, never ticketed.
 // deliveryReport is what a bounce tells about the mail that failed.
 type deliveryReport struct {
 	IDs       []string // Message-IDs of our mail quoted in the report
@@ -368,6 +365,9 @@ func readDeliveryReport(in *ticket.Inbound) deliveryReport {
 	return r
 }
 
+// bounce links a delivery failure report to the mail it bounces, marks that
+// mail failed and records it on its ticket. An unmatched report is
+// quarantined, never ticketed.
 func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, int64, error) {
 	r := readDeliveryReport(in)
 	for _, id := range r.IDs {
