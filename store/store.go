@@ -16,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
@@ -30,7 +32,16 @@ import (
 type DB struct {
 	x      *sqlx.DB
 	driver string
+	// Reads outside a transaction use prepared statements, kept per query
+	// text: the server parses and plans them once per connection instead
+	// of at every call (the status page's two reads are most of its cost).
+	stmts  sync.Map // rebound query → *sqlx.Stmt
+	nstmts atomic.Int32
 }
+
+// maxStmts bounds the statement cache; queries built with a variable
+// number of placeholders could otherwise grow it without end.
+const maxStmts = 256
 
 // Options tune Open; a nil *Options means the defaults.
 type Options struct {
@@ -91,7 +102,35 @@ func Open(ctx context.Context, driver, dsn string, opts *Options) (*DB, error) {
 }
 
 // Close closes the pool.
-func (db *DB) Close() error { return db.x.Close() }
+func (db *DB) Close() error {
+	db.stmts.Range(func(_, v any) bool { v.(*sqlx.Stmt).Close(); return true })
+	return db.x.Close()
+}
+
+// prepared returns the cached statement for a read outside a transaction,
+// preparing it on first use; nil inside a transaction, when the cache is
+// full or when preparing fails (the caller then runs the query directly).
+func (db *DB) prepared(ctx context.Context, query string) *sqlx.Stmt {
+	if db.inTx(ctx) {
+		return nil
+	}
+	if s, ok := db.stmts.Load(query); ok {
+		return s.(*sqlx.Stmt)
+	}
+	if db.nstmts.Load() >= maxStmts {
+		return nil
+	}
+	s, err := db.x.PreparexContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, s); loaded {
+		s.Close()
+		return prev.(*sqlx.Stmt)
+	}
+	db.nstmts.Add(1)
+	return s
+}
 
 // Driver returns "postgres" or "sqlite".
 func (db *DB) Driver() string { return db.driver }
@@ -153,11 +192,20 @@ func (db *DB) get(ctx context.Context, dest any, query string, args ...any) erro
 }
 
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sqlx.Row {
-	return db.q(ctx).QueryRowxContext(ctx, db.x.Rebind(query), args...)
+	query = db.x.Rebind(query)
+	if s := db.prepared(ctx, query); s != nil {
+		return s.QueryRowxContext(ctx, args...)
+	}
+	return db.q(ctx).QueryRowxContext(ctx, query, args...)
 }
 
 func (db *DB) query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	rows, err := db.q(ctx).QueryxContext(ctx, db.x.Rebind(query), args...)
+	query = db.x.Rebind(query)
+	if s := db.prepared(ctx, query); s != nil {
+		rows, err := s.QueryxContext(ctx, args...)
+		return rows, db.translate(err)
+	}
+	rows, err := db.q(ctx).QueryxContext(ctx, query, args...)
 	return rows, db.translate(err)
 }
 
