@@ -131,13 +131,7 @@ func benchIntake(ctx context.Context, r *benchRunner, e *env, n, latN, size, lar
 	if err := c.Login("mesa", "mesapw").Wait(); err != nil {
 		return err
 	}
-	appendMsg := func(raw []byte) error {
-		cmd := c.Append("INBOX", int64(len(raw)), nil)
-		cmd.Write(raw)
-		cmd.Close()
-		_, err := cmd.Wait()
-		return err
-	}
+	appendMsg := func(raw []byte) error { return appendMessage(c, raw) }
 	done := func(ids ...string) bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -255,4 +249,13 @@ func rss(field string) int64 {
 		}
 	}
 	return 0
+}
+
+// appendMessage appends raw to the INBOX and waits for the server's answer.
+func appendMessage(c *imapclient.Client, raw []byte) error {
+	cmd := c.Append("INBOX", int64(len(raw)), nil)
+	cmd.Write(raw)
+	cmd.Close()
+	_, err := cmd.Wait()
+	return err
 }

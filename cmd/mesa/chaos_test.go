@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"regexp"
@@ -127,12 +126,29 @@ func (f *fleet) retire(d *daemon) {
 	d.retired = true
 }
 
-func (f *fleet) stopAll() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, d := range f.ds {
-		f.kill(d)
+// startFleet starts one instance of mesa per name, each a separate process
+// logging to its own file. When the test ends they are killed, and if it
+// failed the tail of each log is printed.
+func startFleet(t *testing.T, args, env []string, names ...string) *fleet {
+	f := &fleet{t: t, args: args, env: env}
+	dir := t.TempDir()
+	for _, name := range names {
+		d := &daemon{name: name, log: dir + "/mesa-" + name + ".log"}
+		f.ds = append(f.ds, d)
+		f.start(d)
 	}
+	t.Cleanup(func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, d := range f.ds {
+			f.kill(d)
+			if t.Failed() {
+				b, _ := os.ReadFile(d.log)
+				t.Logf("instance %s log (last 3000 bytes):\n%s", d.name, b[max(0, len(b)-3000):])
+			}
+		}
+	})
+	return f
 }
 
 // chaosDesk is the desk's configuration for the chaos run: one technician
@@ -171,9 +187,7 @@ func TestChaosKill(t *testing.T) {
 	cc := chaosConfigFromEnv(t)
 	n := cc.mails
 	dc := testimap.Start(t, "mesa")
-	host, port, _ := net.SplitHostPort(dc.Addr)
 	sink := testsmtp.Start(t, "")
-	shost, sport, _ := net.SplitHostPort(sink.Addr)
 	pgc := testpg.StartCluster(t)
 	dsn := pgc.NewDatabase(t)
 	dir := t.TempDir()
@@ -182,27 +196,9 @@ func TestChaosKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	const maxBytes = 256 << 10
-	// Only mesa's own variables: it refuses unknown MESA_* names.
-	f := &fleet{t: t, args: []string{"serve", "--config", cfgPath}, env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-		"GO_TEST_RUN_AS_MESA=1", "MESA_DATABASE_URL=" + dsn, "MESA_HTTP_LISTEN=127.0.0.1:0",
-		"MESA_IMAP_HOST=" + host, "MESA_IMAP_PORT=" + port, "MESA_IMAP_TLS=none", "MESA_IMAP_INSECURE_PLAINTEXT=true",
-		"MESA_IMAP_USERNAME=mesa", "MESA_IMAP_PASSWORD=mesapw", "MESA_DESK_ADDRESSES=mesa@entidad.gov.co",
-		"MESA_SMTP_HOST=" + shost, "MESA_SMTP_PORT=" + sport, "MESA_SMTP_TLS=none", "MESA_SMTP_INSECURE_PLAINTEXT=true",
+	f := startFleet(t, []string{"serve", "--config", cfgPath}, processEnv(loopbackEnv(dsn, dc.Addr, sink.Addr,
 		"MESA_LIMITS_REPLIES_PER_SENDER_PER_HOUR=100000", "MESA_LIMITS_REPLIES_PER_SENDER_PER_DAY=100000",
-		"MESA_LIMITS_MAX_MESSAGE_BYTES=" + strconv.Itoa(maxBytes), "MESA_LOG_LEVEL=warn"}}
-	f.ds = []*daemon{{name: "A", log: dir + "/mesa-a.log"}, {name: "B", log: dir + "/mesa-b.log"}}
-	defer func() {
-		if t.Failed() {
-			for _, d := range f.ds {
-				b, _ := os.ReadFile(d.log)
-				t.Logf("instance %s log (last 3000 bytes):\n%s", d.name, b[max(0, len(b)-3000):])
-			}
-		}
-	}()
-	for _, d := range f.ds {
-		f.start(d)
-	}
-	defer f.stopAll()
+		"MESA_LIMITS_MAX_MESSAGE_BYTES="+strconv.Itoa(maxBytes), "MESA_LOG_LEVEL=warn")), "A", "B")
 
 	stopKiller := make(chan struct{})
 	var killerDone sync.WaitGroup
@@ -221,26 +217,8 @@ func TestChaosKill(t *testing.T) {
 	stopKilling := sync.OnceFunc(func() { close(stopKiller); killerDone.Wait() })
 	defer stopKilling()
 
-	var c *imapclient.Client
-	dial := func() {
-		var err error
-		if c, err = imapclient.DialInsecure(dc.Addr, nil); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Login("mesa", "mesapw").Wait(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dial()
+	c := loginMesa(t, dc.Addr)
 	defer func() { c.Close() }()
-	appendMail := func(raw string) {
-		cmd := c.Append("INBOX", int64(len(raw)), nil)
-		cmd.Write([]byte(raw))
-		cmd.Close()
-		if _, err := cmd.Wait(); err != nil {
-			t.Fatal(err)
-		}
-	}
 
 	var sinkMu sync.Mutex
 	sinks := []*testsmtp.Sink{sink}
@@ -294,7 +272,7 @@ func TestChaosKill(t *testing.T) {
 			c.Close()
 			dc.Restart(t)
 			dovecotRestarts++
-			dial()
+			c = loginMesa(t, dc.Addr)
 		case 2 * n / 5:
 			pgc.Restart(t)
 			pgRestarts++
@@ -328,7 +306,7 @@ func TestChaosKill(t *testing.T) {
 		case (k == 3 || k == 13) && len(ackOrder) > 0:
 			j, _ := pick()
 			tok := fmt.Sprintf("chaos-reply-%d", i)
-			appendMail(fmt.Sprintf("From: Empleado %d <empleado%d@entidad.gov.co>\r\nTo: mesa@entidad.gov.co\r\nSubject: RE: No imprime la impresora %d\r\n"+
+			appendMail(t, c, fmt.Sprintf("From: Empleado %d <empleado%d@entidad.gov.co>\r\nTo: mesa@entidad.gov.co\r\nSubject: RE: No imprime la impresora %d\r\n"+
 				"Message-ID: <reply-%d@entidad.gov.co>\r\nIn-Reply-To: <req-%d@entidad.gov.co>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"+
 				"Sigue igual, dato adicional %s.\r\n\r\n> La impresora del piso no imprime.\r\n", j, j, j, i, j, tok))
 			replies = append(replies, reply{j, tok})
@@ -346,20 +324,20 @@ func TestChaosKill(t *testing.T) {
 			}
 			cmdSeq[j]++
 			a := acked[j]
-			appendMail(fmt.Sprintf("From: Carlos <carlos@entidad.gov.co>\r\nTo: mesa@entidad.gov.co\r\nSubject: RE: [%s] Asignado\r\n"+
+			appendMail(t, c, fmt.Sprintf("From: Carlos <carlos@entidad.gov.co>\r\nTo: mesa@entidad.gov.co\r\nSubject: RE: [%s] Asignado\r\n"+
 				"Message-ID: <cmd-%d@entidad.gov.co>\r\nIn-Reply-To: <req-%d@entidad.gov.co>\r\n"+
 				"Authentication-Results: mx.entidad.gov.co; dkim=pass header.d=entidad.gov.co; dmarc=pass header.from=entidad.gov.co\r\n"+
 				"Content-Type: text/plain; charset=utf-8\r\n\r\n%s", a.number, i, j, body))
 			commands = append(commands, reply{j, tok})
 		case k == 7 && requests > 0:
-			appendMail(request(rand.IntN(requests))) // the same mail again, as a resend or a second delivery
+			appendMail(t, c, request(rand.IntN(requests))) // the same mail again, as a resend or a second delivery
 			duplicates++
 		case k == 8:
-			appendMail(fmt.Sprintf("From: ana%d@entidad.gov.co\r\nTo: mesa@entidad.gov.co\r\nSubject: Respuesta automática: fuera de la oficina\r\n"+
+			appendMail(t, c, fmt.Sprintf("From: ana%d@entidad.gov.co\r\nTo: mesa@entidad.gov.co\r\nSubject: Respuesta automática: fuera de la oficina\r\n"+
 				"Message-ID: <auto-%d@entidad.gov.co>\r\nAuto-Submitted: auto-replied\r\n\r\nEstoy de vacaciones.\r\n", i, i))
 			automatic++
 		case k == 9:
-			appendMail(fmt.Sprintf("esto no es un correo %d\r\n\r\n\x00\xff", i))
+			appendMail(t, c, fmt.Sprintf("esto no es un correo %d\r\n\r\n\x00\xff", i))
 			malformed++
 		case k == 11 && len(ackOrder) > len(bounced):
 			j := -1
@@ -371,14 +349,14 @@ func TestChaosKill(t *testing.T) {
 			}
 			bouncedSet[j] = true
 			bounced = append(bounced, j)
-			appendMail(bounceOf(i, acked[j].messageID, acked[j].to))
+			appendMail(t, c, bounceOf(i, acked[j].messageID, acked[j].to))
 		case i%100 == 19:
 			// Larger than limits.max_message_bytes: a ticket from the header.
-			appendMail(strings.Replace(request(requests), "no imprime.\r\n", "no imprime.\r\n"+strings.Repeat("adjunto en línea ", maxBytes/16)+"\r\n", 1))
+			appendMail(t, c, strings.Replace(request(requests), "no imprime.\r\n", "no imprime.\r\n"+strings.Repeat("adjunto en línea ", maxBytes/16)+"\r\n", 1))
 			requests++
 			oversized++
 		default:
-			appendMail(request(requests))
+			appendMail(t, c, request(requests))
 			requests++
 		}
 		time.Sleep(time.Duration(rand.IntN(30)) * time.Millisecond)
@@ -474,11 +452,10 @@ func TestChaosKill(t *testing.T) {
 		}
 	}
 	// Acknowledgements: every one delivered, and how many twice.
-	idRE := regexp.MustCompile(`(?im)^Message-ID:\s*<([^>\s]+)>`)
 	delivered := map[string]int{}
 	for _, sk := range allSinks() {
 		for _, m := range sk.Messages() {
-			if id := idRE.FindSubmatch(m[:min(len(m), 8000)]); id != nil {
+			if id := messageIDLineRE.FindSubmatch(m[:min(len(m), 8000)]); id != nil {
 				delivered[string(id[1])]++
 			}
 		}
@@ -566,6 +543,9 @@ func TestChaosKill(t *testing.T) {
 		t.Errorf("the mix lacks replies (%d), commands (%d) or bounces (%d)", len(replies), len(commands), len(bounced))
 	}
 }
+
+// messageIDLineRE finds the Message-ID header of raw mail.
+var messageIDLineRE = regexp.MustCompile(`(?im)^Message-ID:\s*<([^<>\s]+)>`)
 
 // requestIndex is j of the Message-ID req-j@entidad.gov.co, or -1.
 func requestIndex(id string) int {
@@ -712,7 +692,6 @@ func distinctIn(t *testing.T, c *imapclient.Client, mailbox string) (distinct, c
 	if err != nil {
 		t.Fatalf("reading %s: %v", mailbox, err)
 	}
-	idRE := regexp.MustCompile(`(?im)^Message-ID:\s*(<[^>\s]+>)`)
 	seen := map[string]bool{}
 	for _, m := range msgs {
 		var h []byte
@@ -720,7 +699,7 @@ func distinctIn(t *testing.T, c *imapclient.Client, mailbox string) (distinct, c
 			h = b.Bytes
 		}
 		key := string(h)
-		if id := idRE.FindSubmatch(h); id != nil {
+		if id := messageIDLineRE.FindSubmatch(h); id != nil {
 			key = string(id[1])
 		}
 		if seen[key] {

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"mime"
-	"net"
 	"net/smtp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,12 +27,7 @@ import (
 func TestEndToEndThroughPostfix(t *testing.T) {
 	dc := testimap.StartWithLMTP(t, "mesa", "ana", "carlos")
 	pf := testimap.StartPostfix(t, dc, "entidad.gov.co", "mesa", "ana", "carlos")
-	ih, ip, _ := net.SplitHostPort(dc.Addr)
-	cfg, err := config.Load("", []string{"MESA_DATABASE_URL=" + testpg.NewDatabase(t), "MESA_HTTP_LISTEN=127.0.0.1:0",
-		"MESA_IMAP_HOST=" + ih, "MESA_IMAP_PORT=" + ip, "MESA_IMAP_TLS=none", "MESA_IMAP_INSECURE_PLAINTEXT=true",
-		"MESA_IMAP_USERNAME=mesa", "MESA_IMAP_PASSWORD=mesapw", "MESA_DESK_ADDRESSES=mesa@entidad.gov.co",
-		"MESA_SMTP_HOST=127.0.0.1", "MESA_SMTP_PORT=" + strconv.Itoa(pf.Port()), "MESA_SMTP_TLS=none",
-		"MESA_SMTP_INSECURE_PLAINTEXT=true", "MESA_AUTH_TRUSTED_AUTHSERV_ID=mx.entidad.gov.co"})
+	cfg, err := config.Load("", loopbackEnv(testpg.NewDatabase(t), dc.Addr, pf.Addr, "MESA_AUTH_TRUSTED_AUTHSERV_ID=mx.entidad.gov.co"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,12 +142,8 @@ func TestSLABreachReachesTheMailbox(t *testing.T) {
 
 	dc := testimap.StartWithLMTP(t, "mesa", "ana", "carlos", "marta")
 	pf := testimap.StartPostfix(t, dc, "entidad.gov.co", "mesa", "ana", "carlos", "marta")
-	ih, ip, _ := net.SplitHostPort(dc.Addr)
-	cfg, err := config.Load("", []string{"MESA_DATABASE_URL=" + testpg.NewDatabase(t), "MESA_HTTP_LISTEN=127.0.0.1:0",
-		"MESA_IMAP_HOST=" + ih, "MESA_IMAP_PORT=" + ip, "MESA_IMAP_TLS=none", "MESA_IMAP_INSECURE_PLAINTEXT=true",
-		"MESA_IMAP_USERNAME=mesa", "MESA_IMAP_PASSWORD=mesapw", "MESA_DESK_ADDRESSES=mesa@entidad.gov.co",
-		"MESA_SMTP_HOST=127.0.0.1", "MESA_SMTP_PORT=" + strconv.Itoa(pf.Port()), "MESA_SMTP_TLS=none",
-		"MESA_SMTP_INSECURE_PLAINTEXT=true", "MESA_JOBS_SLA_CHECK=", "MESA_JOBS_SURVEYS="}) // the test runs the jobs itself
+	cfg, err := config.Load("", loopbackEnv(testpg.NewDatabase(t), dc.Addr, pf.Addr,
+		"MESA_JOBS_SLA_CHECK=", "MESA_JOBS_SURVEYS=")) // the test runs the jobs itself
 	if err != nil {
 		t.Fatal(err)
 	}

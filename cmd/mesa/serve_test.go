@@ -1,12 +1,9 @@
 package main
 
 import (
-	"net"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/internal/testimap"
@@ -22,35 +19,19 @@ import (
 // queued, threaded to the original.
 func TestServeReadsMailbox(t *testing.T) {
 	srv := testimap.Start(t, "mesa")
-	host, port, _ := net.SplitHostPort(srv.Addr)
 	sink := testsmtp.Start(t, "")
-	shost, sport, _ := net.SplitHostPort(sink.Addr)
-	cfg, err := config.Load("", []string{"MESA_DATABASE_URL=" + testpg.NewDatabase(t), "MESA_HTTP_LISTEN=127.0.0.1:0",
-		"MESA_IMAP_HOST=" + host, "MESA_IMAP_PORT=" + port, "MESA_IMAP_TLS=none", "MESA_IMAP_INSECURE_PLAINTEXT=true",
-		"MESA_IMAP_USERNAME=mesa", "MESA_IMAP_PASSWORD=mesapw", "MESA_DESK_ADDRESSES=mesa@entidad.gov.co",
-		"MESA_SMTP_HOST=" + shost, "MESA_SMTP_PORT=" + sport, "MESA_SMTP_TLS=none", "MESA_SMTP_INSECURE_PLAINTEXT=true"})
+	cfg, err := config.Load("", loopbackEnv(testpg.NewDatabase(t), srv.Addr, sink.Addr))
 	if err != nil {
 		t.Fatal(err)
 	}
 	app, ctx, stop := startApp(t, cfg)
 
-	c, err := imapclient.DialInsecure(srv.Addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := loginMesa(t, srv.Addr)
 	defer c.Close()
-	if err := c.Login("mesa", "mesapw").Wait(); err != nil {
-		t.Fatal(err)
-	}
 	raw := "From: Ana Rojas <ana@entidad.gov.co>\r\nTo: mesa@entidad.gov.co\r\nSubject: No conecta la VPN\r\n" +
 		"Message-ID: <vpn-1@entidad.gov.co>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
 		"Desde la casa el FortiClient no conecta.\r\n"
-	cmd := c.Append("INBOX", int64(len(raw)), nil)
-	cmd.Write([]byte(raw))
-	cmd.Close()
-	if _, err := cmd.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	appendMail(t, c, raw)
 	var list []*ticket.Ticket
 	deadline := time.Now().Add(20 * time.Second)
 	for len(list) == 0 && time.Now().Before(deadline) {
@@ -108,12 +89,7 @@ func TestServeReadsMailbox(t *testing.T) {
 	reply := "From: Ana Rojas <ana@entidad.gov.co>\r\nTo: mesa@entidad.gov.co\r\nSubject: RE: " + back.Subject + "\r\n" +
 		"Message-ID: <vpn-2@entidad.gov.co>\r\nIn-Reply-To: <" + back.MessageID + ">\r\n" +
 		"Content-Type: text/plain; charset=utf-8\r\n\r\nYa diligencié el F-DE-10.\r\n"
-	cmd = c.Append("INBOX", int64(len(reply)), nil)
-	cmd.Write([]byte(reply))
-	cmd.Close()
-	if _, err := cmd.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	appendMail(t, c, reply)
 	var comments int
 	for deadline := time.Now().Add(20 * time.Second); comments == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		evs, _ := app.db.Events(ctx, tk.ID)

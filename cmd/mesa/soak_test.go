@@ -6,15 +6,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/mesadeservicios/mesa/internal/testimap"
 	"github.com/mesadeservicios/mesa/internal/testpg"
@@ -47,49 +43,18 @@ func TestSoak(t *testing.T) {
 	}
 	warm := min(dur/3, 5*time.Minute)
 	dc := testimap.Start(t, "mesa")
-	host, port, _ := net.SplitHostPort(dc.Addr)
 	sink := testsmtp.Start(t, "")
-	shost, sport, _ := net.SplitHostPort(sink.Addr)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	httpAddr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(os.Args[0], "serve")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "GO_TEST_RUN_AS_MESA=1",
-		"MESA_DATABASE_URL=" + testpg.NewDatabase(t), "MESA_HTTP_LISTEN=" + httpAddr,
-		"MESA_IMAP_HOST=" + host, "MESA_IMAP_PORT=" + port, "MESA_IMAP_TLS=none", "MESA_IMAP_INSECURE_PLAINTEXT=true",
-		"MESA_IMAP_USERNAME=mesa", "MESA_IMAP_PASSWORD=mesapw", "MESA_DESK_ADDRESSES=mesa@entidad.gov.co",
-		"MESA_SMTP_HOST=" + shost, "MESA_SMTP_PORT=" + sport, "MESA_SMTP_TLS=none", "MESA_SMTP_INSECURE_PLAINTEXT=true",
-		"MESA_LOG_LEVEL=warn"}
-	logPath := t.TempDir() + "/mesa.log"
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logf.Close()
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("daemon log (last 3000 bytes):\n%s", b[max(0, len(b)-3000):])
-		}
-	}()
+	startFleet(t, []string{"serve"}, processEnv(loopbackEnv(testpg.NewDatabase(t), dc.Addr, sink.Addr,
+		"MESA_HTTP_LISTEN="+httpAddr, "MESA_LOG_LEVEL=warn")), "soak")
 
-	c, err := imapclient.DialInsecure(dc.Addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := loginMesa(t, dc.Addr)
 	defer c.Close()
-	if err := c.Login("mesa", "mesapw").Wait(); err != nil {
-		t.Fatal(err)
-	}
 	var samples []soakSample
 	every := max(dur/60, time.Second)
 	start := time.Now()
@@ -108,12 +73,7 @@ func TestSoak(t *testing.T) {
 		} else {
 			raw = request(appended)
 		}
-		ap := c.Append("INBOX", int64(len(raw)), nil)
-		ap.Write([]byte(raw))
-		ap.Close()
-		if _, err := ap.Wait(); err != nil {
-			t.Fatal(err)
-		}
+		appendMail(t, c, raw)
 		appended++
 		if time.Now().After(nextSample) {
 			nextSample = nextSample.Add(every)
