@@ -99,10 +99,7 @@ func (r *Renderer) Digest(to string, dg *desk.Digest) (*ticket.Outgoing, error) 
 		percents = append(percents, c.Percent())
 	}
 	alt := map[string]string{"es": "Cumplimiento diario del ANS, últimos 14 días", "en": "Daily SLA compliance, last 14 days"}[lang]
-	r.mu.Lock()
-	r.seq++
-	id := fmt.Sprintf("digest.%s.%d.%d@%s", dg.Kind, dg.At.UnixNano(), r.seq, r.domain)
-	r.mu.Unlock()
+	id := r.messageID("digest."+dg.Kind, dg.At)
 	raw, err := r.build(to, "", subject, id, "", body.String(), dg.At, "auto-generated",
 		inlineImage{name: "cumplimiento.png", alt: alt, png: complianceChart(percents)})
 	if err != nil {

@@ -71,6 +71,16 @@ type Renderer struct {
 	seq int64 // makes Message-IDs unique within an instant
 }
 
+// messageID is a new Message-ID for a mail of the given kind rendered at
+// at: unique within an instant by a per-renderer sequence.
+func (r *Renderer) messageID(kind string, at time.Time) string {
+	r.mu.Lock()
+	r.seq++
+	n := r.seq
+	r.mu.Unlock()
+	return fmt.Sprintf("%s.%d.%d@%s", kind, at.UnixNano(), n, r.domain)
+}
+
 // New parses the templates of opts.Language.
 func New(opts Options) (*Renderer, error) {
 	if opts.Language == "" {
@@ -180,10 +190,7 @@ func (r *Renderer) MyTicketsLink(to, token string, at time.Time) (*ticket.Outgoi
 		return nil, fmt.Errorf("rendering mine: %w", err)
 	}
 	subject := map[string]string{"es": "Sus solicitudes a la " + r.opts.DeskName, "en": "Your requests to the " + r.opts.DeskName}[lang]
-	r.mu.Lock()
-	r.seq++
-	id := fmt.Sprintf("mine.%d.%d@%s", at.UnixNano(), r.seq, r.domain)
-	r.mu.Unlock()
+	id := r.messageID("mine", at)
 	raw, err := r.build(to, "", subject, id, "", body.String(), at, "auto-generated")
 	if err != nil {
 		return nil, err
@@ -239,10 +246,7 @@ func (r *Renderer) SLAAlert(to string, warned, breached []*ticket.Ticket, at tim
 	if all := append(append([]*ticket.Ticket{}, breached...), warned...); len(all) == 1 {
 		subject = fmt.Sprintf("[%s] %s", all[0].Number, subject) // one ticket: it threads with the ticket's mail
 	}
-	r.mu.Lock()
-	r.seq++
-	id := fmt.Sprintf("sla.%d.%d@%s", at.UnixNano(), r.seq, r.domain)
-	r.mu.Unlock()
+	id := r.messageID("sla", at)
 	raw, err := r.build(to, "", subject, id, "", body.String(), at, "auto-generated")
 	if err != nil {
 		return nil, err
@@ -376,10 +380,7 @@ func (r *Renderer) render(kind, lang string, t *ticket.Ticket, d data, to, toNam
 		return nil, fmt.Errorf("rendering %s: %w", kind, err)
 	}
 	subject := fmt.Sprintf("[%s] %s", t.Number, fmt.Sprintf(subjects[kind][lang], t.Subject))
-	r.mu.Lock()
-	r.seq++
-	id := fmt.Sprintf("%s.%s.%d.%d@%s", strings.ToLower(t.Number), kind, at.UnixNano(), r.seq, r.domain)
-	r.mu.Unlock()
+	id := r.messageID(strings.ToLower(t.Number)+"."+kind, at)
 	raw, err := r.build(to, toName, subject, id, inReplyTo, body.String(), at, auto)
 	if err != nil {
 		return nil, err
