@@ -8,7 +8,7 @@ FUZZFLAGS ?=
 STATICCHECK_VERSION := v0.8.2
 export CGO_ENABLED ?= 0
 
-.PHONY: build run test e2e soak lint fuzz bench demo clean deps
+.PHONY: build run test test-race e2e soak lint fuzz bench demo clean deps
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/mesa
@@ -21,6 +21,10 @@ deps:
 
 test: deps
 	./scripts/gotest.sh -timeout 20m $(PKGS)
+
+# The whole suite under the race detector (needs cgo and a C compiler).
+test-race: deps
+	CGO_ENABLED=1 ./scripts/gotest.sh -race -timeout 40m $(PKGS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
