@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,10 +27,20 @@ import (
 // The store satisfies the interfaces the use cases declare.
 var _ desk.Store = (*store.DB)(nil)
 
+// Options are what Open takes besides the configuration.
+type Options struct {
+	Logger *slog.Logger // nil: slog.Default()
+	// Now is the clock of the desk's use cases (SLA, surveys, digests,
+	// readiness); nil: time.Now. Tests pass a clock they move to drive SLA
+	// time. Network timers (IMAP, SMTP, the scheduler) keep the wall clock.
+	Now func() time.Time
+}
+
 // App is the daemon, wired: tests start it in-process with ports ":0".
 type App struct {
 	cfg  *config.Config
 	log  *slog.Logger
+	now  func() time.Time
 	db   *store.DB
 	desk *desk.Desk
 	ln   net.Listener
@@ -45,8 +54,15 @@ type App struct {
 // Open connects the store, brings the schema up to date (or refuses an
 // outdated one), loads people and groups from the configuration and binds
 // the HTTP listener. It starts no goroutine; Run does.
-func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, log: log}
+func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
+	log, now := o.Logger, o.Now
+	if log == nil {
+		log = slog.Default()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	a := &App{cfg: cfg, log: log, now: now}
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -70,23 +86,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		a.Close()
 		return nil, err
 	}
-	a.desk, err = buildDesk(cfg, db, log)
+	a.desk, err = buildDesk(cfg, db, log, now)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
 	var tokens oauth2.TokenSource
 	if cfg.IMAP.Auth == "xoauth2" {
-		o := mailin.OAuth2{TokenURL: cfg.IMAP.OAuth2TokenURL, ClientID: cfg.IMAP.OAuth2ClientID,
+		o := mailin.OAuth2{Tenant: cfg.IMAP.OAuth2Tenant, TokenURL: cfg.IMAP.OAuth2TokenURL, ClientID: cfg.IMAP.OAuth2ClientID,
 			ClientSecret: cfg.IMAP.OAuth2ClientSecret, Scopes: cfg.IMAP.OAuth2Scopes, RefreshTokenFile: cfg.IMAP.OAuth2RefreshTokenFile}
-		if cfg.IMAP.OAuth2Tenant != "" {
-			if o.TokenURL == "" {
-				o.TokenURL = "https://login.microsoftonline.com/" + url.PathEscape(cfg.IMAP.OAuth2Tenant) + "/oauth2/v2.0/token"
-			}
-			if len(o.Scopes) == 0 {
-				o.Scopes = []string{"https://outlook.office365.com/.default"}
-			}
-		}
 		if tokens, err = o.TokenSource(context.WithoutCancel(ctx)); err != nil {
 			a.Close()
 			return nil, fmt.Errorf("imap oauth2: %w", err)

@@ -100,7 +100,7 @@ func benchIntake(ctx context.Context, r *benchRunner, e *env, n, latN, size, lar
 	cfg := *e.cfg
 	cfg.Desk.Addresses = []string{"mesa@entidad.gov.co"}
 	cfg.Limits.RepliesPerSenderPerHour = 0
-	d, err := buildDesk(&cfg, db, slog.New(slog.DiscardHandler))
+	d, err := buildDesk(&cfg, db, slog.New(slog.DiscardHandler), time.Now)
 	if err != nil {
 		return err
 	}

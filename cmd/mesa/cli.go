@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/mailout"
@@ -118,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		}
 		return exitConfig
 	}
-	return c.run(ctx, &env{cfg: cfg, path: *path, args: fs.Args(), stdout: stdout, stderr: stderr})
+	return c.run(ctx, &env{cfg: cfg, path: *path, args: fs.Args(), stdout: stdout, stderr: stderr, now: time.Now})
 }
 
 // command is one subcommand: its own flags, and whether it takes arguments.
@@ -134,6 +135,7 @@ type env struct {
 	path           string
 	args           []string
 	stdout, stderr io.Writer
+	now            func() time.Time // the clock the desk runs on
 }
 
 func runCheck(_ context.Context, e *env) int {
@@ -193,7 +195,7 @@ func migrate(ctx context.Context, e *env) int {
 
 func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	log := newLogger(cfg.Log, stderr)
-	app, err := Open(ctx, cfg, log)
+	app, err := Open(ctx, cfg, Options{Logger: log})
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return exitFail

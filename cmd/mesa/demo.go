@@ -252,7 +252,7 @@ func runDemo(ctx context.Context, e *env, addr string, ready chan<- string) erro
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	app, err := Open(ctx, cfg, log)
+	app, err := Open(ctx, cfg, Options{Logger: log})
 	if err != nil {
 		return err
 	}

@@ -21,12 +21,8 @@ import (
 )
 
 // buildDesk wires the use cases: catalogue, business calendar, the renderer
-// of outgoing mail, and the store.
-// deskClock is the desk's clock; end-to-end tests move it to drive SLA
-// time.
-var deskClock = time.Now
-
-func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, error) {
+// of outgoing mail, the store and the clock.
+func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() time.Time) (*desk.Desk, error) {
 	eng, err := loadRules(cfg)
 	if err != nil {
 		return nil, err
@@ -52,7 +48,7 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, 
 		Classifier: eng, Calendar: cal, Notifier: r, Addresses: append(cfg.Desk.Addresses, from),
 		RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
 		ReopenWithin: reopenWithin(cfg.Desk.ReopenDays), Replier: r, TrustedAuthServID: cfg.Auth.TrustedAuthServID,
-		WarnAt: cfg.SLA.WarnAt, SLARecipients: db, Alerts: r, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Now: deskClock,
+		WarnAt: cfg.SLA.WarnAt, SLARecipients: db, Alerts: r, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Now: now,
 		Surveys: r, Survey: surveyOptions(cfg), Digests: r, Mine: r, AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom,
 		AllowUnauthenticatedCommands: !cfg.Auth.Require})
 }

@@ -18,8 +18,18 @@ import (
 // the test unless it stops cleanly within 15 s; it also runs at cleanup.
 func startApp(t *testing.T, cfg *config.Config) (*App, context.Context, func()) {
 	t.Helper()
+	return startAppWith(t, cfg, Options{})
+}
+
+// startAppWith is startApp with Open's options (a clock); a nil logger
+// discards the log.
+func startAppWith(t *testing.T, cfg *config.Config, o Options) (*App, context.Context, func()) {
+	t.Helper()
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	app, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app, err := Open(ctx, cfg, o)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
