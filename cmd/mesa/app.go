@@ -46,6 +46,7 @@ type App struct {
 	ln   net.Listener
 	http *http.Server
 	poll *mailin.Poller  // nil when imap.host is empty
+	lead *mailin.Leader  // reads poll while this instance holds the mailbox's lease
 	out  *mailout.Worker // nil when smtp.host is empty
 	met  *metrics
 	jobs *jobs.Scheduler
@@ -113,6 +114,8 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 			a.Close()
 			return nil, err
 		}
+		a.lead = mailin.NewLeader(a.poll, leases{db: db, retry: 5 * time.Second},
+			mailin.LeaderOptions{Name: mailin.LeaseName(cfg.IMAP.Username, cfg.IMAP.Mailbox), Logger: log})
 	}
 	if cfg.SMTP.Host != "" {
 		port := portOr(cfg.SMTP.Port, cfg.SMTP.TLS, 587, 465)
@@ -238,9 +241,9 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
 	var wg sync.WaitGroup
-	if a.poll != nil {
+	if a.lead != nil {
 		wg.Add(1)
-		go func() { defer wg.Done(); a.readMailbox(ctx) }()
+		go func() { defer wg.Done(); a.lead.Run(ctx) }()
 	}
 	if a.out != nil {
 		wg.Add(1)
@@ -298,33 +301,22 @@ func (a *App) ready(ctx context.Context) error {
 	return nil
 }
 
-// readMailbox runs the mailbox poller while this instance holds the
-// mailbox's lease: with several instances on one PostgreSQL database, one
-// reads and the others stand by, taking over when it dies.
-func (a *App) readMailbox(ctx context.Context) {
-	for ctx.Err() == nil {
-		lease, err := a.db.AcquireLease(ctx, "imap:"+a.cfg.IMAP.Username+"/"+a.cfg.IMAP.Mailbox, 5*time.Second)
-		if err != nil {
-			if ctx.Err() == nil {
-				a.log.Error("cannot take the mailbox lease", "err", err)
-				time.Sleep(5 * time.Second)
-			}
-			continue
-		}
-		a.log.Info("reading the mailbox", "mailbox", a.cfg.IMAP.Mailbox, "imap", a.cfg.IMAP.Host)
-		pctx, cancel := context.WithCancel(ctx)
-		go func() {
-			select {
-			case <-lease.Lost:
-				a.log.Error("mailbox lease lost: stopping intake on this instance")
-				cancel()
-			case <-pctx.Done():
-			}
-		}()
-		a.poll.Run(pctx)
-		cancel()
-		lease.Release()
+// leases adapts the store's advisory locks to mailin.Leases: with several
+// instances on one PostgreSQL database, one reads each mailbox and the
+// others stand by, retrying every retry.
+type leases struct {
+	db    *store.DB
+	retry time.Duration
+}
+
+var _ mailin.Leases = leases{}
+
+func (l leases) Acquire(ctx context.Context, name string) (<-chan struct{}, func(), error) {
+	lease, err := l.db.AcquireLease(ctx, name, l.retry)
+	if err != nil {
+		return nil, nil, err
 	}
+	return lease.Lost, lease.Release, nil
 }
 
 // Close releases what Open acquired.
