@@ -22,6 +22,7 @@ import (
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/ticket"
 	"github.com/mesadeservicios/mesa/web"
+	"github.com/mesadeservicios/mesa/web/health"
 )
 
 // The store satisfies the interfaces the use cases declare.
@@ -30,9 +31,10 @@ var _ desk.Store = (*store.DB)(nil)
 // Options are what Open takes besides the configuration.
 type Options struct {
 	Logger *slog.Logger // nil: slog.Default()
-	// Now is the clock of the desk's use cases (SLA, surveys, digests,
-	// readiness); nil: time.Now. Tests pass a clock they move to drive SLA
-	// time. Network timers (IMAP, SMTP, the scheduler) keep the wall clock.
+	// Now is the clock of the desk's use cases (SLA, surveys, digests);
+	// nil: time.Now. Tests pass a clock they move to drive SLA
+	// time. Network timers (IMAP, SMTP, the scheduler) and readiness keep
+	// the wall clock.
 	Now func() time.Time
 }
 
@@ -158,7 +160,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	a.http = &http.Server{Handler: web.New(web.Options{Desk: a.desk, DB: db, Catalogue: eng, Language: cfg.Desk.Language,
-		Location: loc, Logger: log, Ready: a.ready, Metrics: a.met.reg}), ReadHeaderTimeout: 10 * time.Second}
+		Location: loc, Logger: log, Ready: a.readiness().Check, Metrics: a.met.reg}), ReadHeaderTimeout: 10 * time.Second}
 	return a, nil
 }
 
@@ -277,28 +279,20 @@ func (a *App) handleMail(ctx context.Context, raw []byte, in *ticket.Inbound, sr
 	return err
 }
 
-// ready reports whether the daemon does its work: intake connected (or
-// reconnecting less than ten minutes), no OAuth grant refused, no mail due
-// for more than 30 minutes without being sent.
-func (a *App) ready(ctx context.Context) error {
+// readiness is the policy of /readyz over this instance's outbox and
+// mailbox.
+func (a *App) readiness() health.Policy {
+	var p health.Policy
 	if a.out != nil {
-		if _, oldest, err := a.db.OutboxStats(ctx, time.Now()); err != nil {
-			return err
-		} else if !oldest.IsZero() && time.Since(oldest) > 30*time.Minute {
-			return fmt.Errorf("outbox: mail due since %s is not sent", oldest.Format(time.RFC3339))
-		}
+		p.Outbox = a.db
 	}
-	if a.poll == nil {
-		return nil
+	if a.poll != nil {
+		p.Intakes = append(p.Intakes, func() health.Intake {
+			st := a.poll.Stats()
+			return health.Intake{LastSuccess: st.LastSuccess, LastError: st.LastError, NeedsReauthorization: st.NeedsReauthorization}
+		})
 	}
-	st := a.poll.Stats()
-	if st.NeedsReauthorization {
-		return fmt.Errorf("imap: the mailbox needs re-authorisation: %s", st.LastError)
-	}
-	if !st.LastSuccess.IsZero() && time.Since(st.LastSuccess) > 10*time.Minute {
-		return fmt.Errorf("imap: no successful fetch since %s: %s", st.LastSuccess.Format(time.RFC3339), st.LastError)
-	}
-	return nil
+	return p
 }
 
 // leases adapts the store's advisory locks to mailin.Leases: with several
