@@ -39,11 +39,19 @@ Usage:
                                  the due instant, counted in business hours
   mesa sla holidays YEAR         the closed days of YEAR, one ISO date per line
   mesa bench intake [--messages N] [--latency K] [--size BYTES] [--large-mb MB]
-                                 append mail to a throwaway Dovecot and measure intake into PostgreSQL
+                                 append mail to a throwaway Dovecot and measure intake into PostgreSQL;
+                                 only in bin/mesa-bench, which make bench builds (-tags bench)
   mesa version                   print the version
 
 FILE defaults to $MESA_CONFIG; with neither, mesa runs on its defaults.
 Every key can be overridden as MESA_<SECTION>_<KEY>; see mesa.example.yaml.
+`
+
+// noBench answers `mesa bench` in the production binary.
+const noBench = `mesa bench is not part of this binary: the intake benchmark starts throwaway
+Dovecot and PostgreSQL servers, so it is built apart, as bin/mesa-bench:
+  make bench                                    every benchmark, written into docs/BENCHMARKS.md
+  go build -tags bench -o bin/mesa-bench ./cmd/mesa && bin/mesa-bench bench intake --help
 `
 
 // run is the whole command line, in-process for tests.
@@ -61,6 +69,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	case "rules", "sla", "bench":
+		if cmd == "bench" && benchIntakeCommand == nil {
+			fmt.Fprint(stderr, noBench)
+			return exitConfig
+		}
+		if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		}
 		if len(args) == 0 {
 			fmt.Fprintf(stderr, "mesa %s: missing subcommand\n\n%s", cmd, usage)
 			return exitConfig
@@ -80,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	case "demo":
 		c = demo()
 	case "bench intake":
-		c = bench()
+		c = benchIntakeCommand()
 	case "rules test":
 		c = rulesTest()
 	case "rules suggest":

@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/mesadeservicios/mesa/config"
+	"github.com/mesadeservicios/mesa/internal/testimap"
 )
 
 // startApp opens and runs the daemon in-process. stop cancels it and fails
@@ -94,7 +95,7 @@ func loginMesa(t *testing.T, addr string) *imapclient.Client {
 // appendMail appends raw to the INBOX, failing the test if it cannot.
 func appendMail(t *testing.T, c *imapclient.Client, raw string) {
 	t.Helper()
-	if err := appendMessage(c, []byte(raw)); err != nil {
+	if err := testimap.Append(c, "INBOX", []byte(raw)); err != nil {
 		t.Fatal(err)
 	}
 }

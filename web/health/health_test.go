@@ -21,7 +21,9 @@ func (o outbox) OutboxStats(context.Context, time.Time) (map[string]int, time.Ti
 
 func TestCheck(t *testing.T) {
 	now := time.Date(2026, 3, 24, 10, 0, 0, 0, time.UTC)
-	intake := func(st health.Intake) []func() health.Intake { return []func() health.Intake{func() health.Intake { return st }} }
+	intake := func(st health.Intake) []func() health.Intake {
+		return []func() health.Intake{func() health.Intake { return st }}
+	}
 	for _, tc := range []struct {
 		name string
 		p    health.Policy
