@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	case "ingest":
 		c = ingest()
 	case "demo":
-		c = demo()
+		c = demoCommand()
 	case "bench intake":
 		c = benchIntakeCommand()
 	case "rules test":
