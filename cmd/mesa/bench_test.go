@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -18,6 +19,20 @@ func TestBenchIsElsewhere(t *testing.T) {
 		code := run(context.Background(), args, &out, &errs, nil)
 		if code != exitConfig || !strings.Contains(errs.String(), "bin/mesa-bench") || !strings.Contains(errs.String(), "make bench") {
 			t.Errorf("mesa %v: got exit %d, stderr %q; want %d and where the bench tool is", args, code, errs.String(), exitConfig)
+		}
+	}
+}
+
+// TestProductionLinksNoTestHarness: without -tags bench, mesa does not
+// depend on the throwaway Dovecot and PostgreSQL of the tests.
+func TestProductionLinksNoTestHarness(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range []string{"internal/testimap", "internal/testpg"} {
+		if strings.Contains(string(out), "mesa/"+pkg+"\n") {
+			t.Errorf("the production binary links %s", pkg)
 		}
 	}
 }
