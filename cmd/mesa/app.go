@@ -139,7 +139,8 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 			a.Close()
 			return nil, err
 		}
-		a.out = mailout.NewWorker(db, sender, mailout.WorkerOptions{Logger: log, Recorder: a.desk})
+		a.out = mailout.NewWorker(db, sender, mailout.WorkerOptions{Logger: log, Recorder: a.desk,
+			GiveUpAfter: cfg.Limits.OutboxGiveUpAfter})
 	} else {
 		log.Warn("smtp.host is empty: outgoing mail stays in the outbox until it is set")
 	}
