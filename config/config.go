@@ -213,9 +213,14 @@ type Limits struct {
 	// RepliesPerSenderPerHour caps automatic answers to one address.
 	RepliesPerSenderPerHour int `yaml:"replies_per_sender_per_hour"`
 	RepliesPerSenderPerDay  int `yaml:"replies_per_sender_per_day"`
-	// MaxAttempts is how often a message or outbox row is retried before it
-	// is quarantined or given up.
+	// MaxAttempts is how often an incoming message is tried before it is
+	// quarantined. Outgoing mail is not counted in attempts: it is retried
+	// (1 min doubling to 1 h) until OutboxGiveUpAfter.
 	MaxAttempts int `yaml:"max_attempts"`
+	// OutboxGiveUpAfter is how long after it was queued an outgoing mail
+	// still refused for a temporary reason is given up (failed, recorded on
+	// the ticket); a permanent refusal fails it at once. 24h.
+	OutboxGiveUpAfter time.Duration `yaml:"outbox_give_up_after"`
 }
 
 // Log configures the daemon's log.
@@ -265,6 +270,7 @@ func Default() *Config {
 			RepliesPerSenderPerHour: 10,
 			RepliesPerSenderPerDay:  40,
 			MaxAttempts:             5,
+			OutboxGiveUpAfter:       24 * time.Hour,
 		},
 		Log: Log{Level: "info", Format: "text"},
 	}

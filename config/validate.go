@@ -226,6 +226,9 @@ func (c *Config) validate() Problems {
 	if c.Limits.MaxAttempts < 1 {
 		bad("limits.max_attempts", "must be at least 1, got %d", c.Limits.MaxAttempts)
 	}
+	if c.Limits.OutboxGiveUpAfter < time.Minute {
+		bad("limits.outbox_give_up_after", "must be at least 1m, got %s", c.Limits.OutboxGiveUpAfter)
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/ticket"
 )
@@ -46,6 +47,8 @@ type Calendar interface {
 	Due(start time.Time, d time.Duration) (time.Time, error)
 	Extend(due, from, to time.Time) time.Time
 	Between(from, to time.Time) time.Duration
+	// DayLength is the business time of one working day.
+	DayLength() time.Duration
 }
 
 // Classifier assigns category, type, criticality and group (package rules)
@@ -61,8 +64,8 @@ type Options struct {
 	Calendar   Calendar
 	Classifier Classifier       // nil: tickets are created sin_clasificar
 	Now        func() time.Time // time.Now
-	Location   *time.Location   // America/Bogota: the year in ticket numbers
-	Prefix     string           // ticket.DefaultPrefix
+	Location   *time.Location   // config.Default()'s desk.timezone: the year in ticket numbers
+	Prefix     string           // config.Default()'s desk.ticket_prefix
 	Logger     *slog.Logger     // slog.Default()
 	// Addresses are the desk's own addresses and aliases: mail from them is
 	// quarantined, and mesa never writes to them.
@@ -81,14 +84,15 @@ type Options struct {
 	AllowUnauthenticatedCommands bool
 	// ReopenWithin is the business time after closure during which a reply
 	// from the requester reopens the ticket; later replies open a new
-	// ticket linked to it. Zero means 5 business days (45 h); negative,
-	// never.
+	// ticket linked to it. Zero means config.Default()'s desk.reopen_days
+	// business days; negative, never.
 	ReopenWithin time.Duration
 	// RepliesPerDay caps automatic mails to one address per day, like
 	// RepliesPerHour; 0 means no cap.
 	RepliesPerDay int
 	// WarnAt is the elapsed fraction of a ticket's SLA at which its
-	// assignee is warned; 0.75 when zero or out of (0, 1).
+	// assignee is warned; config.Default()'s sla.warn_at when zero or out
+	// of (0, 1).
 	WarnAt float64
 	// SLARecipients names who hears of a warning or a breach besides the
 	// assignee (the group's managers); nil: the assignee only.
@@ -170,15 +174,16 @@ func New(s Store, opts *Options) (*Desk, error) {
 	if d.now == nil {
 		d.now = time.Now
 	}
+	def := config.Default() // the one owner of every default value
 	if d.loc == nil {
-		loc, err := time.LoadLocation("America/Bogota")
+		loc, err := time.LoadLocation(def.Desk.Timezone)
 		if err != nil {
-			return nil, fmt.Errorf("loading America/Bogota: %w", err)
+			return nil, fmt.Errorf("loading %s: %w", def.Desk.Timezone, err)
 		}
 		d.loc = loc
 	}
 	if d.prefix == "" {
-		d.prefix = ticket.DefaultPrefix
+		d.prefix = def.Desk.TicketPrefix
 	}
 	if !ticket.ValidPrefix(d.prefix) {
 		return nil, fmt.Errorf("%w: ticket prefix %q", ticket.ErrInvalid, d.prefix)
@@ -198,7 +203,7 @@ func New(s Store, opts *Options) (*Desk, error) {
 	d.reopen = opts.ReopenWithin
 	d.warnAt = opts.WarnAt
 	if d.warnAt <= 0 || d.warnAt >= 1 {
-		d.warnAt = 0.75
+		d.warnAt = def.SLA.WarnAt
 	}
 	d.slaRecipients = opts.SLARecipients
 	d.alerts = opts.Alerts
@@ -208,20 +213,21 @@ func New(s Store, opts *Options) (*Desk, error) {
 	if d.surveyOpts.Disabled {
 		d.surveys = nil
 	}
+	days := func(n int) time.Duration { return time.Duration(n) * d.dayLength() }
 	if d.surveyOpts.Delay <= 0 {
-		d.surveyOpts.Delay = time.Hour
+		d.surveyOpts.Delay = def.Surveys.Delay
 	}
 	if d.surveyOpts.ReopenAtOrBelow == 0 {
-		d.surveyOpts.ReopenAtOrBelow = 2
+		d.surveyOpts.ReopenAtOrBelow = def.Surveys.ReopenAtOrBelow
 	}
 	if d.surveyOpts.RemindAfter <= 0 {
-		d.surveyOpts.RemindAfter = 2 * 9 * time.Hour
+		d.surveyOpts.RemindAfter = days(def.Surveys.RemindAfterDays)
 	}
 	if d.surveyOpts.ExpireAfter <= 0 {
-		d.surveyOpts.ExpireAfter = 5 * 9 * time.Hour
+		d.surveyOpts.ExpireAfter = days(def.Surveys.ExpireAfterDays)
 	}
 	if d.reopen == 0 {
-		d.reopen = 5 * 9 * time.Hour
+		d.reopen = days(def.Desk.ReopenDays)
 	}
 	return d, nil
 }
@@ -581,6 +587,15 @@ func (d *Desk) holdReason(ctx context.Context, to []string, now time.Time) (stri
 		return "too many to this address recently; a loop with an auto-responder?", nil
 	}
 	return "", nil
+}
+
+// dayLength is one business day: the calendar's, or a wall-clock day
+// without a calendar.
+func (d *Desk) dayLength() time.Duration {
+	if d.calendar != nil {
+		return d.calendar.DayLength()
+	}
+	return 24 * time.Hour
 }
 
 func (d *Desk) due(start time.Time, dur time.Duration) (time.Time, error) {

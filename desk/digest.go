@@ -102,7 +102,7 @@ func (d *Desk) BuildDigest(ctx context.Context, groups []string, kind string) (*
 		case t.DueAt.Before(endOfDay):
 			dg.DueToday = append(dg.DueToday, t)
 		}
-		if t.State == ticket.Retenido && t.PausedAt != nil && d.businessSince(*t.PausedAt) > 3*9*time.Hour {
+		if t.State == ticket.Retenido && t.PausedAt != nil && d.businessSince(*t.PausedAt) > 3*d.dayLength() {
 			dg.LongHeld = append(dg.LongHeld, t)
 		}
 	}

@@ -41,12 +41,13 @@ type SurveyRenderer interface {
 	SurveyAlert(to string, t *ticket.Ticket, s *ticket.Survey, at time.Time) (*ticket.Outgoing, error)
 }
 
-// SurveyOptions configure surveys; zero fields take the defaults.
+// SurveyOptions configure surveys; zero fields take config.Default()'s
+// surveys section, days counted in the calendar's business days.
 type SurveyOptions struct {
-	Delay           time.Duration // after closure; 1 hour
-	ReopenAtOrBelow int           // a rating at or below reopens; 2
-	RemindAfter     time.Duration // business time; 2 business days (18 h)
-	ExpireAfter     time.Duration // business time; 5 business days (45 h)
+	Delay           time.Duration // after closure
+	ReopenAtOrBelow int           // a rating at or below reopens; negative: none does
+	RemindAfter     time.Duration // business time
+	ExpireAfter     time.Duration // business time
 	Disabled        bool
 }
 
@@ -299,6 +300,13 @@ func (d *Desk) liveSurvey(ctx context.Context, ss SurveyStore, token string) (*t
 	return s, t, nil
 }
 
+// SurveyReopens tells whether an answer is bad enough to reopen its ticket
+// and warn the managers: "not solved", or a rating at or below the
+// configured threshold. The survey page says so with the same rule.
+func (d *Desk) SurveyReopens(a SurveyAnswer) bool {
+	return (a.Solved != nil && !*a.Solved) || (a.Rating > 0 && a.Rating <= d.surveyOpts.ReopenAtOrBelow)
+}
+
 // AnswerSurvey records the answer given on the page. The link works once.
 func (d *Desk) AnswerSurvey(ctx context.Context, token string, a SurveyAnswer) error {
 	if a.Rating < 1 || a.Rating > 5 {
@@ -324,7 +332,7 @@ func (d *Desk) answer(ctx context.Context, ss SurveyStore, s *ticket.Survey, t *
 	if err := ss.UpdateSurvey(ctx, s); err != nil {
 		return err
 	}
-	bad := (a.Solved != nil && !*a.Solved) || (a.Rating > 0 && a.Rating <= d.surveyOpts.ReopenAtOrBelow)
+	bad := d.SurveyReopens(a)
 	data, _ := json.Marshal(map[string]any{"rating": a.Rating, "solved": a.Solved, "reopens": bad})
 	current := t.ClosedAt != nil && t.ClosedAt.Equal(s.ClosedAt) // not reopened since
 	t, err := d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +38,15 @@ var ErrNeedsReauthorization = errors.New("mailbox needs re-authorisation")
 // OAuth2 configures XOAUTH2 tokens: client credentials (app-only, Microsoft
 // 365) when RefreshTokenFile is empty, otherwise a delegated refresh token
 // kept in that file, rewritten whenever the provider rotates it.
+//
+// mailin owns the mailbox's identity, so it owns the provider defaults too:
+// the token source it returns is the one the daemon also hands to mailout
+// for SMTP XOAUTH2, as a plain oauth2.TokenSource (mailout imports nothing
+// of mailin). Microsoft's one scope covers IMAP and SMTP alike.
 type OAuth2 struct {
+	// Tenant, when set, is a Microsoft 365 (Entra ID) tenant: TokenURL and
+	// Scopes default to Microsoft's (MicrosoftTokenURL, MicrosoftScope).
+	Tenant           string
 	TokenURL         string
 	ClientID         string
 	ClientSecret     string
@@ -45,8 +54,33 @@ type OAuth2 struct {
 	RefreshTokenFile string
 }
 
+// MicrosoftScope is the scope of Exchange Online's IMAP and SMTP access
+// (IMAP.AccessAsApp, SMTP.SendAsApp or their delegated forms).
+const MicrosoftScope = "https://outlook.office365.com/.default"
+
+// MicrosoftTokenURL is the v2.0 token endpoint of a Microsoft tenant (a
+// tenant ID or domain).
+func MicrosoftTokenURL(tenant string) string {
+	return "https://login.microsoftonline.com/" + url.PathEscape(tenant) + "/oauth2/v2.0/token"
+}
+
+// withDefaults fills in the provider's endpoint and scope for a tenant.
+func (o OAuth2) withDefaults() OAuth2 {
+	if o.Tenant == "" {
+		return o
+	}
+	if o.TokenURL == "" {
+		o.TokenURL = MicrosoftTokenURL(o.Tenant)
+	}
+	if len(o.Scopes) == 0 {
+		o.Scopes = []string{MicrosoftScope}
+	}
+	return o
+}
+
 // TokenSource returns the source of access tokens described by o.
 func (o OAuth2) TokenSource(ctx context.Context) (oauth2.TokenSource, error) {
+	o = o.withDefaults()
 	if o.TokenURL == "" || o.ClientID == "" {
 		return nil, errors.New("oauth2 needs token_url and client_id")
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/emersion/go-message/charset"
 	"golang.org/x/oauth2"
 
+	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -55,11 +56,12 @@ type Options struct {
 	// instead of LOGIN with Password.
 	Tokens oauth2.TokenSource
 
+	// The mailboxes' defaults are config.Default()'s imap section.
 	Mailbox           string // [INBOX]
 	ProcessedMailbox  string // [Procesados] created if missing
 	QuarantineMailbox string // [Cuarentena] created if missing
 
-	PollInterval time.Duration // without IDLE [30s]
+	PollInterval time.Duration // without IDLE [config's imap.poll_interval, 30s]
 	// ReadTimeout is the longest silence from the server before the
 	// connection is declared dead [30s, go-imap's own response timeout].
 	ReadTimeout time.Duration
@@ -70,8 +72,8 @@ type Options struct {
 	SweepInterval time.Duration // full reconcile of the mailbox [5m]
 	DialTimeout   time.Duration // connect and greeting [30s]
 	MaxBackoff    time.Duration // reconnect delay cap [5m]
-	MaxSize       int64         // larger messages: header only, ticket stub [35 MiB]
-	MaxAttempts   int           // failures before quarantine [5]
+	MaxSize       int64         // larger messages: header only, ticket stub [config's limits.max_message_bytes, 35 MiB]
+	MaxAttempts   int           // failures before quarantine [config's limits.max_attempts, 5]
 
 	State      State
 	Handle     Handler
@@ -118,16 +120,17 @@ func NewPoller(o Options) (*Poller, error) {
 			*d = v
 		}
 	}
+	cfg := config.Default() // the one owner of every default value
 	if o.Mailbox == "" {
-		o.Mailbox = "INBOX"
+		o.Mailbox = cfg.IMAP.Mailbox
 	}
 	if o.ProcessedMailbox == "" {
-		o.ProcessedMailbox = "Procesados"
+		o.ProcessedMailbox = cfg.IMAP.ProcessedMailbox
 	}
 	if o.QuarantineMailbox == "" {
-		o.QuarantineMailbox = "Cuarentena"
+		o.QuarantineMailbox = cfg.IMAP.QuarantineMailbox
 	}
-	def(&o.PollInterval, 30*time.Second)
+	def(&o.PollInterval, cfg.IMAP.PollInterval)
 	def(&o.ReadTimeout, 30*time.Second)
 	def(&o.IdleRestart, 25*time.Second)
 	if o.IdleRestart >= o.ReadTimeout {
@@ -137,10 +140,10 @@ func NewPoller(o Options) (*Poller, error) {
 	def(&o.DialTimeout, 30*time.Second)
 	def(&o.MaxBackoff, 5*time.Minute)
 	if o.MaxSize <= 0 {
-		o.MaxSize = 35 << 20
+		o.MaxSize = cfg.Limits.MaxMessageBytes
 	}
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 5
+		o.MaxAttempts = cfg.Limits.MaxAttempts
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -22,6 +22,7 @@ import (
 	"github.com/emersion/go-msgauth/dkim"
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -38,8 +39,8 @@ type Options struct {
 	DeskName  string         // "Mesa de Servicios"
 	From      string         // the desk's address, From of every mail
 	PublicURL string         // base of status links, e.g. https://mesa.entidad.gov.co
-	Language  string         // es (default) or en
-	Location  *time.Location // zone dates are shown in; America/Bogota
+	Language  string         // es or en; config.Default()'s desk.language
+	Location  *time.Location // zone dates are shown in; config.Default()'s desk.timezone
 	Catalogue Catalogue      // nil: category keys are shown as they are
 	// CommandHelp lists the technicians' mail commands, for the assignment
 	// notice.
@@ -56,7 +57,8 @@ type Options struct {
 	// TemplateDir holds templates that replace the embedded ones file by
 	// file (ack.es.txt, closed.en.txt, …); empty: the embedded ones.
 	TemplateDir string
-	// WarnPercent is the SLA warning threshold shown in alerts (75).
+	// WarnPercent is the SLA warning threshold shown in alerts;
+	// config.Default()'s sla.warn_at.
 	WarnPercent int
 }
 
@@ -83,15 +85,19 @@ func (r *Renderer) messageID(kind string, at time.Time) string {
 
 // New parses the templates of opts.Language.
 func New(opts Options) (*Renderer, error) {
+	def := config.Default() // the one owner of every default value
 	if opts.Language == "" {
-		opts.Language = "es"
+		opts.Language = def.Desk.Language
 	}
 	if opts.Location == nil {
-		loc, err := time.LoadLocation("America/Bogota")
+		loc, err := time.LoadLocation(def.Desk.Timezone)
 		if err != nil {
 			return nil, err
 		}
 		opts.Location = loc
+	}
+	if opts.WarnPercent == 0 {
+		opts.WarnPercent = int(def.SLA.WarnAt*100 + 0.5)
 	}
 	_, domain, ok := strings.Cut(opts.From, "@")
 	if !ok || domain == "" {
@@ -225,9 +231,6 @@ func (r *Renderer) SLAAlert(to string, warned, breached []*ticket.Ticket, at tim
 		Warned, Breached []alertItem
 		WarnPercent      int
 	}{Desk: r.opts.DeskName, Warned: items(warned), Breached: items(breached), WarnPercent: r.opts.WarnPercent}
-	if d.WarnPercent == 0 {
-		d.WarnPercent = 75
-	}
 	var body bytes.Buffer
 	if err := r.tmpl.ExecuteTemplate(&body, "sla_alert."+lang+".txt", d); err != nil {
 		return nil, fmt.Errorf("rendering sla_alert: %w", err)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -45,7 +46,7 @@ type WorkerOptions struct {
 	Lease       time.Duration    // a claimed mail is left alone this long, plus 1 s per 64 KiB [2m]
 	BaseBackoff time.Duration    // first retry delay, doubled each attempt [1m]
 	MaxBackoff  time.Duration    // [1h]
-	GiveUpAfter time.Duration    // a mail still failing this long after it was queued fails [24h]
+	GiveUpAfter time.Duration    // a mail still failing this long after it was queued fails [config's limits.outbox_give_up_after]
 	Logger      *slog.Logger     // [slog.Default()]
 	Now         func() time.Time // [time.Now]
 	// Recorder, when set, records the mail_sent and mail_failed events on
@@ -85,7 +86,7 @@ func NewWorker(s Store, sender Sender, o WorkerOptions) *Worker {
 	def(&o.Lease, 2*time.Minute)
 	def(&o.BaseBackoff, time.Minute)
 	def(&o.MaxBackoff, time.Hour)
-	def(&o.GiveUpAfter, 24*time.Hour)
+	def(&o.GiveUpAfter, config.Default().Limits.OutboxGiveUpAfter)
 	if o.Batch <= 0 {
 		o.Batch = 20
 	}

@@ -49,6 +49,11 @@ const (
 
 var firstDay = daysFromCivil(firstYear, 1, 1)
 
+// DayLength is the business time of one working day, from opening to
+// closing (9 h for 08:00–17:00): what "a business day" of the desk's
+// settings (reopen window, survey reminder and expiry, long holds) means.
+func (c *Calendar) DayLength() time.Duration { return c.close - c.open }
+
 // New returns a calendar, or an error naming what is wrong with opts.
 func New(opts Options) (*Calendar, error) {
 	c := &Calendar{loc: opts.Location, open: opts.Open, close: opts.Close, national: !opts.NoNationalHolidays,

@@ -309,3 +309,22 @@ func TestIsOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestDayLength: a business day is the calendar's opening hours.
+func TestDayLength(t *testing.T) {
+	for _, tc := range []struct {
+		open, close, want time.Duration
+	}{
+		{0, 0, 9 * time.Hour}, // the guide's 08:00–17:00
+		{7 * time.Hour, 17 * time.Hour, 10 * time.Hour},
+		{8*time.Hour + 30*time.Minute, 12 * time.Hour, 3*time.Hour + 30*time.Minute},
+	} {
+		c, err := New(Options{Open: tc.open, Close: tc.close})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.DayLength(); got != tc.want {
+			t.Errorf("%s–%s: got %s, want %s", tc.open, tc.close, got, tc.want)
+		}
+	}
+}

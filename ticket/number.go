@@ -7,9 +7,6 @@ import (
 	"time"
 )
 
-// DefaultPrefix is the ticket number prefix when none is configured.
-const DefaultPrefix = "MS"
-
 // Number is a ticket's public identifier, PREFIX-YYYY-NNNNNN: the year of
 // creation in the desk's time zone and a sequence that restarts every year.
 type Number struct {

@@ -49,6 +49,7 @@ type Desk interface {
 type SurveyDesk interface {
 	OpenSurvey(ctx context.Context, token string) (*desk.SurveyPage, error)
 	AnswerSurvey(ctx context.Context, token string, a desk.SurveyAnswer) error
+	SurveyReopens(a desk.SurveyAnswer) bool
 }
 
 // MineDesk is what "Mis solicitudes" needs.
@@ -607,7 +608,7 @@ func (s *Server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Thanks = p.T["survey_thanks"]
-	if !yes || rating <= 2 {
+	if s.o.Desk.(SurveyDesk).SurveyReopens(a) {
 		p.Thanks = p.T["survey_reopened"]
 	}
 	s.render(w, http.StatusOK, "survey.html", p)

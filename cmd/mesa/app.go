@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,20 +22,33 @@ import (
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/ticket"
 	"github.com/mesadeservicios/mesa/web"
+	"github.com/mesadeservicios/mesa/web/health"
 )
 
 // The store satisfies the interfaces the use cases declare.
 var _ desk.Store = (*store.DB)(nil)
 
+// Options are what Open takes besides the configuration.
+type Options struct {
+	Logger *slog.Logger // nil: slog.Default()
+	// Now is the clock of the desk's use cases (SLA, surveys, digests);
+	// nil: time.Now. Tests pass a clock they move to drive SLA
+	// time. Network timers (IMAP, SMTP, the scheduler) and readiness keep
+	// the wall clock.
+	Now func() time.Time
+}
+
 // App is the daemon, wired: tests start it in-process with ports ":0".
 type App struct {
 	cfg  *config.Config
 	log  *slog.Logger
+	now  func() time.Time
 	db   *store.DB
 	desk *desk.Desk
 	ln   net.Listener
 	http *http.Server
 	poll *mailin.Poller  // nil when imap.host is empty
+	lead *mailin.Leader  // reads poll while this instance holds the mailbox's lease
 	out  *mailout.Worker // nil when smtp.host is empty
 	met  *metrics
 	jobs *jobs.Scheduler
@@ -45,8 +57,15 @@ type App struct {
 // Open connects the store, brings the schema up to date (or refuses an
 // outdated one), loads people and groups from the configuration and binds
 // the HTTP listener. It starts no goroutine; Run does.
-func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, log: log}
+func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
+	log, now := o.Logger, o.Now
+	if log == nil {
+		log = slog.Default()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	a := &App{cfg: cfg, log: log, now: now}
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -70,23 +89,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		a.Close()
 		return nil, err
 	}
-	a.desk, err = buildDesk(cfg, db, log)
+	a.desk, err = buildDesk(cfg, db, log, now)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
 	var tokens oauth2.TokenSource
 	if cfg.IMAP.Auth == "xoauth2" {
-		o := mailin.OAuth2{TokenURL: cfg.IMAP.OAuth2TokenURL, ClientID: cfg.IMAP.OAuth2ClientID,
+		o := mailin.OAuth2{Tenant: cfg.IMAP.OAuth2Tenant, TokenURL: cfg.IMAP.OAuth2TokenURL, ClientID: cfg.IMAP.OAuth2ClientID,
 			ClientSecret: cfg.IMAP.OAuth2ClientSecret, Scopes: cfg.IMAP.OAuth2Scopes, RefreshTokenFile: cfg.IMAP.OAuth2RefreshTokenFile}
-		if cfg.IMAP.OAuth2Tenant != "" {
-			if o.TokenURL == "" {
-				o.TokenURL = "https://login.microsoftonline.com/" + url.PathEscape(cfg.IMAP.OAuth2Tenant) + "/oauth2/v2.0/token"
-			}
-			if len(o.Scopes) == 0 {
-				o.Scopes = []string{"https://outlook.office365.com/.default"}
-			}
-		}
 		if tokens, err = o.TokenSource(context.WithoutCancel(ctx)); err != nil {
 			a.Close()
 			return nil, fmt.Errorf("imap oauth2: %w", err)
@@ -105,6 +116,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 			a.Close()
 			return nil, err
 		}
+		a.lead = mailin.NewLeader(a.poll, leases{db: db, retry: 5 * time.Second},
+			mailin.LeaderOptions{Name: mailin.LeaseName(cfg.IMAP.Username, cfg.IMAP.Mailbox), Logger: log})
 	}
 	if cfg.SMTP.Host != "" {
 		port := portOr(cfg.SMTP.Port, cfg.SMTP.TLS, 587, 465)
@@ -126,7 +139,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 			a.Close()
 			return nil, err
 		}
-		a.out = mailout.NewWorker(db, sender, mailout.WorkerOptions{Logger: log, Recorder: a.desk})
+		a.out = mailout.NewWorker(db, sender, mailout.WorkerOptions{Logger: log, Recorder: a.desk,
+			GiveUpAfter: cfg.Limits.OutboxGiveUpAfter})
 	} else {
 		log.Warn("smtp.host is empty: outgoing mail stays in the outbox until it is set")
 	}
@@ -147,7 +161,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	a.http = &http.Server{Handler: web.New(web.Options{Desk: a.desk, DB: db, Catalogue: eng, Language: cfg.Desk.Language,
-		Location: loc, Logger: log, Ready: a.ready, Metrics: a.met.reg}), ReadHeaderTimeout: 10 * time.Second}
+		Location: loc, Logger: log, Ready: a.readiness().Check, Metrics: a.met.reg}), ReadHeaderTimeout: 10 * time.Second}
 	return a, nil
 }
 
@@ -230,9 +244,9 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
 	var wg sync.WaitGroup
-	if a.poll != nil {
+	if a.lead != nil {
 		wg.Add(1)
-		go func() { defer wg.Done(); a.readMailbox(ctx) }()
+		go func() { defer wg.Done(); a.lead.Run(ctx) }()
 	}
 	if a.out != nil {
 		wg.Add(1)
@@ -266,57 +280,38 @@ func (a *App) handleMail(ctx context.Context, raw []byte, in *ticket.Inbound, sr
 	return err
 }
 
-// ready reports whether the daemon does its work: intake connected (or
-// reconnecting less than ten minutes), no OAuth grant refused, no mail due
-// for more than 30 minutes without being sent.
-func (a *App) ready(ctx context.Context) error {
+// readiness is the policy of /readyz over this instance's outbox and
+// mailbox.
+func (a *App) readiness() health.Policy {
+	var p health.Policy
 	if a.out != nil {
-		if _, oldest, err := a.db.OutboxStats(ctx, time.Now()); err != nil {
-			return err
-		} else if !oldest.IsZero() && time.Since(oldest) > 30*time.Minute {
-			return fmt.Errorf("outbox: mail due since %s is not sent", oldest.Format(time.RFC3339))
-		}
+		p.Outbox = a.db
 	}
-	if a.poll == nil {
-		return nil
+	if a.poll != nil {
+		p.Intakes = append(p.Intakes, func() health.Intake {
+			st := a.poll.Stats()
+			return health.Intake{LastSuccess: st.LastSuccess, LastError: st.LastError, NeedsReauthorization: st.NeedsReauthorization}
+		})
 	}
-	st := a.poll.Stats()
-	if st.NeedsReauthorization {
-		return fmt.Errorf("imap: the mailbox needs re-authorisation: %s", st.LastError)
-	}
-	if !st.LastSuccess.IsZero() && time.Since(st.LastSuccess) > 10*time.Minute {
-		return fmt.Errorf("imap: no successful fetch since %s: %s", st.LastSuccess.Format(time.RFC3339), st.LastError)
-	}
-	return nil
+	return p
 }
 
-// readMailbox runs the mailbox poller while this instance holds the
-// mailbox's lease: with several instances on one PostgreSQL database, one
-// reads and the others stand by, taking over when it dies.
-func (a *App) readMailbox(ctx context.Context) {
-	for ctx.Err() == nil {
-		lease, err := a.db.AcquireLease(ctx, "imap:"+a.cfg.IMAP.Username+"/"+a.cfg.IMAP.Mailbox, 5*time.Second)
-		if err != nil {
-			if ctx.Err() == nil {
-				a.log.Error("cannot take the mailbox lease", "err", err)
-				time.Sleep(5 * time.Second)
-			}
-			continue
-		}
-		a.log.Info("reading the mailbox", "mailbox", a.cfg.IMAP.Mailbox, "imap", a.cfg.IMAP.Host)
-		pctx, cancel := context.WithCancel(ctx)
-		go func() {
-			select {
-			case <-lease.Lost:
-				a.log.Error("mailbox lease lost: stopping intake on this instance")
-				cancel()
-			case <-pctx.Done():
-			}
-		}()
-		a.poll.Run(pctx)
-		cancel()
-		lease.Release()
+// leases adapts the store's advisory locks to mailin.Leases: with several
+// instances on one PostgreSQL database, one reads each mailbox and the
+// others stand by, retrying every retry.
+type leases struct {
+	db    *store.DB
+	retry time.Duration
+}
+
+var _ mailin.Leases = leases{}
+
+func (l leases) Acquire(ctx context.Context, name string) (<-chan struct{}, func(), error) {
+	lease, err := l.db.AcquireLease(ctx, name, l.retry)
+	if err != nil {
+		return nil, nil, err
 	}
+	return lease.Lost, lease.Release, nil
 }
 
 // Close releases what Open acquired.

@@ -1,3 +1,9 @@
+//go:build bench
+
+// The intake benchmark is built only with -tags bench (bin/mesa-bench, by
+// make bench): it starts the test servers of internal/testimap and
+// internal/testpg, which the production binary must not link.
+
 package main
 
 import (
@@ -24,6 +30,9 @@ import (
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/ticket"
 )
+
+// benchIntakeCommand is `mesa bench intake` in this build.
+var benchIntakeCommand = bench
 
 // benchRunner lets the test-server helpers run outside `go test`.
 type benchRunner struct {
@@ -100,7 +109,7 @@ func benchIntake(ctx context.Context, r *benchRunner, e *env, n, latN, size, lar
 	cfg := *e.cfg
 	cfg.Desk.Addresses = []string{"mesa@entidad.gov.co"}
 	cfg.Limits.RepliesPerSenderPerHour = 0
-	d, err := buildDesk(&cfg, db, slog.New(slog.DiscardHandler))
+	d, err := buildDesk(&cfg, db, slog.New(slog.DiscardHandler), time.Now)
 	if err != nil {
 		return err
 	}
@@ -131,7 +140,7 @@ func benchIntake(ctx context.Context, r *benchRunner, e *env, n, latN, size, lar
 	if err := c.Login("mesa", "mesapw").Wait(); err != nil {
 		return err
 	}
-	appendMsg := func(raw []byte) error { return appendMessage(c, raw) }
+	appendMsg := func(raw []byte) error { return testimap.Append(c, "INBOX", raw) }
 	done := func(ids ...string) bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -249,13 +258,4 @@ func rss(field string) int64 {
 		}
 	}
 	return 0
-}
-
-// appendMessage appends raw to the INBOX and waits for the server's answer.
-func appendMessage(c *imapclient.Client, raw []byte) error {
-	cmd := c.Append("INBOX", int64(len(raw)), nil)
-	cmd.Write(raw)
-	cmd.Close()
-	_, err := cmd.Wait()
-	return err
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/mailout"
@@ -38,11 +39,19 @@ Usage:
                                  the due instant, counted in business hours
   mesa sla holidays YEAR         the closed days of YEAR, one ISO date per line
   mesa bench intake [--messages N] [--latency K] [--size BYTES] [--large-mb MB]
-                                 append mail to a throwaway Dovecot and measure intake into PostgreSQL
+                                 append mail to a throwaway Dovecot and measure intake into PostgreSQL;
+                                 only in bin/mesa-bench, which make bench builds (-tags bench)
   mesa version                   print the version
 
 FILE defaults to $MESA_CONFIG; with neither, mesa runs on its defaults.
 Every key can be overridden as MESA_<SECTION>_<KEY>; see mesa.example.yaml.
+`
+
+// noBench answers `mesa bench` in the production binary.
+const noBench = `mesa bench is not part of this binary: the intake benchmark starts throwaway
+Dovecot and PostgreSQL servers, so it is built apart, as bin/mesa-bench:
+  make bench                                    every benchmark, written into docs/BENCHMARKS.md
+  go build -tags bench -o bin/mesa-bench ./cmd/mesa && bin/mesa-bench bench intake --help
 `
 
 // run is the whole command line, in-process for tests.
@@ -60,6 +69,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	case "rules", "sla", "bench":
+		if cmd == "bench" && benchIntakeCommand == nil {
+			fmt.Fprint(stderr, noBench)
+			return exitConfig
+		}
+		if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		}
 		if len(args) == 0 {
 			fmt.Fprintf(stderr, "mesa %s: missing subcommand\n\n%s", cmd, usage)
 			return exitConfig
@@ -77,9 +94,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	case "ingest":
 		c = ingest()
 	case "demo":
-		c = demo()
+		c = demoCommand()
 	case "bench intake":
-		c = bench()
+		c = benchIntakeCommand()
 	case "rules test":
 		c = rulesTest()
 	case "rules suggest":
@@ -118,7 +135,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		}
 		return exitConfig
 	}
-	return c.run(ctx, &env{cfg: cfg, path: *path, args: fs.Args(), stdout: stdout, stderr: stderr})
+	return c.run(ctx, &env{cfg: cfg, path: *path, args: fs.Args(), stdout: stdout, stderr: stderr, now: time.Now})
 }
 
 // command is one subcommand: its own flags, and whether it takes arguments.
@@ -134,6 +151,7 @@ type env struct {
 	path           string
 	args           []string
 	stdout, stderr io.Writer
+	now            func() time.Time // the clock the desk runs on
 }
 
 func runCheck(_ context.Context, e *env) int {
@@ -193,7 +211,7 @@ func migrate(ctx context.Context, e *env) int {
 
 func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	log := newLogger(cfg.Log, stderr)
-	app, err := Open(ctx, cfg, log)
+	app, err := Open(ctx, cfg, Options{Logger: log})
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return exitFail

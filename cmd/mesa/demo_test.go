@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mesadeservicios/mesa/config"
+	"github.com/mesadeservicios/mesa/internal/demo"
 )
 
 // TestDemo starts the demo, looks up a seeded ticket, writes a mail through
@@ -23,7 +24,7 @@ func TestDemo(t *testing.T) {
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() {
-		done <- runDemo(ctx, &env{cfg: config.Default(), stdout: &out, stderr: &errs}, "127.0.0.1:0", ready)
+		done <- runDemo(ctx, &env{cfg: config.Default(), stdout: &out, stderr: &errs, now: time.Now}, "127.0.0.1:0", ready)
 	}()
 	var base string
 	select {
@@ -35,8 +36,8 @@ func TestDemo(t *testing.T) {
 	}
 	t.Logf("demo ready in %s", time.Since(start).Round(time.Millisecond))
 	links := regexp.MustCompile(`http://\S+/t/MS-\d{4}-\d{6}\?clave=\S+`).FindAllString(out.String(), -1)
-	if len(links) != len(demoSeed) {
-		t.Fatalf("got %d ticket links, want %d:\n%s", len(links), len(demoSeed), out.String())
+	if len(links) != len(demo.Seed) {
+		t.Fatalf("got %d ticket links, want %d:\n%s", len(links), len(demo.Seed), out.String())
 	}
 	body := get(t, links[0])
 	if !strings.Contains(body, "MS-") || !strings.Contains(body, "Historial") {

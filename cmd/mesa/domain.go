@@ -21,12 +21,8 @@ import (
 )
 
 // buildDesk wires the use cases: catalogue, business calendar, the renderer
-// of outgoing mail, and the store.
-// deskClock is the desk's clock; end-to-end tests move it to drive SLA
-// time.
-var deskClock = time.Now
-
-func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, error) {
+// of outgoing mail, the store and the clock.
+func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() time.Time) (*desk.Desk, error) {
 	eng, err := loadRules(cfg)
 	if err != nil {
 		return nil, err
@@ -51,9 +47,9 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger) (*desk.Desk, 
 	return desk.New(db, &desk.Options{Location: loc, Prefix: cfg.Desk.TicketPrefix, Logger: log,
 		Classifier: eng, Calendar: cal, Notifier: r, Addresses: append(cfg.Desk.Addresses, from),
 		RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
-		ReopenWithin: reopenWithin(cfg.Desk.ReopenDays), Replier: r, TrustedAuthServID: cfg.Auth.TrustedAuthServID,
-		WarnAt: cfg.SLA.WarnAt, SLARecipients: db, Alerts: r, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Now: deskClock,
-		Surveys: r, Survey: surveyOptions(cfg), Digests: r, Mine: r, AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom,
+		ReopenWithin: reopenWithin(cfg.Desk.ReopenDays, cal.DayLength()), Replier: r, TrustedAuthServID: cfg.Auth.TrustedAuthServID,
+		WarnAt: cfg.SLA.WarnAt, SLARecipients: db, Alerts: r, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Now: now,
+		Surveys: r, Survey: surveyOptions(cfg, cal.DayLength()), Digests: r, Mine: r, AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom,
 		AllowUnauthenticatedCommands: !cfg.Auth.Require})
 }
 
@@ -109,25 +105,26 @@ func loadCalendar(cfg *config.Config) (*sla.Calendar, error) {
 	return sla.New(opts)
 }
 
-// reopenWithin turns desk.reopen_days into business time; 0 days means
-// replies never reopen.
-// surveyOptions maps the surveys section; business days are the
-// catalogue's (9 hours).
-func surveyOptions(cfg *config.Config) desk.SurveyOptions {
+// surveyOptions maps the surveys section; days are business days of the
+// calendar (day long). surveys.reopen_at_or_below 0 means no rating
+// reopens, which desk spells negative (its zero takes config's default).
+func surveyOptions(cfg *config.Config, day time.Duration) desk.SurveyOptions {
 	o := desk.SurveyOptions{Disabled: !cfg.Surveys.Enabled, Delay: cfg.Surveys.Delay, ReopenAtOrBelow: cfg.Surveys.ReopenAtOrBelow,
-		RemindAfter: time.Duration(cfg.Surveys.RemindAfterDays) * rules.BusinessDay,
-		ExpireAfter: time.Duration(cfg.Surveys.ExpireAfterDays) * rules.BusinessDay}
+		RemindAfter: time.Duration(cfg.Surveys.RemindAfterDays) * day,
+		ExpireAfter: time.Duration(cfg.Surveys.ExpireAfterDays) * day}
 	if o.ReopenAtOrBelow == 0 {
 		o.ReopenAtOrBelow = -1 // never by rating; "no" still reopens
 	}
 	return o
 }
 
-func reopenWithin(days int) time.Duration {
+// reopenWithin turns desk.reopen_days into business time (days of day
+// long); 0 days means replies never reopen, which desk spells negative.
+func reopenWithin(days int, day time.Duration) time.Duration {
 	if days == 0 {
 		return -1
 	}
-	return time.Duration(days) * rules.BusinessDay
+	return time.Duration(days) * day
 }
 
 // dkimOptions loads the DKIM key of the smtp section, or returns nil.

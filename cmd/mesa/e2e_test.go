@@ -136,8 +136,7 @@ func TestSLABreachReachesTheMailbox(t *testing.T) {
 	bog, _ := time.LoadLocation("America/Bogota")
 	var mu sync.Mutex
 	now := time.Date(2026, 3, 20, 16, 0, 0, 0, bog)
-	deskClock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	defer func() { deskClock = time.Now }()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	setNow := func(t time.Time) { mu.Lock(); now = t; mu.Unlock() }
 
 	dc := testimap.StartWithLMTP(t, "mesa", "ana", "carlos", "marta")
@@ -151,7 +150,7 @@ func TestSLABreachReachesTheMailbox(t *testing.T) {
 	cfg.People = []config.Person{
 		{Email: "carlos@entidad.gov.co", Name: "Carlos", Role: "technician", Level: 1, Groups: []string{"infraestructura"}},
 		{Email: "marta@entidad.gov.co", Name: "Marta", Role: "manager", Groups: []string{"infraestructura"}}}
-	app, ctx, stop := startApp(t, cfg)
+	app, ctx, stop := startAppWith(t, cfg, Options{Now: clock})
 	defer stop()
 
 	msg := "From: ana@entidad.gov.co\r\nTo: mesa@entidad.gov.co\r\nSubject: No conecta la VPN\r\nMessage-ID: <sla-1@entidad.gov.co>\r\n" +

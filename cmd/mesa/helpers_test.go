@@ -12,14 +12,25 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/mesadeservicios/mesa/config"
+	"github.com/mesadeservicios/mesa/internal/testimap"
 )
 
 // startApp opens and runs the daemon in-process. stop cancels it and fails
 // the test unless it stops cleanly within 15 s; it also runs at cleanup.
 func startApp(t *testing.T, cfg *config.Config) (*App, context.Context, func()) {
 	t.Helper()
+	return startAppWith(t, cfg, Options{})
+}
+
+// startAppWith is startApp with Open's options (a clock); a nil logger
+// discards the log.
+func startAppWith(t *testing.T, cfg *config.Config, o Options) (*App, context.Context, func()) {
+	t.Helper()
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	app, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app, err := Open(ctx, cfg, o)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -84,7 +95,7 @@ func loginMesa(t *testing.T, addr string) *imapclient.Client {
 // appendMail appends raw to the INBOX, failing the test if it cannot.
 func appendMail(t *testing.T, c *imapclient.Client, raw string) {
 	t.Helper()
-	if err := appendMessage(c, []byte(raw)); err != nil {
+	if err := testimap.Append(c, "INBOX", []byte(raw)); err != nil {
 		t.Fatal(err)
 	}
 }

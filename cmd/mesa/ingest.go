@@ -54,7 +54,7 @@ func ingest() command {
 			if *asJSON {
 				log = slog.New(slog.DiscardHandler)
 			}
-			d, err := buildDesk(e.cfg, db, log)
+			d, err := buildDesk(e.cfg, db, log, e.now)
 			if err != nil {
 				fmt.Fprintln(e.stderr, "mesa ingest:", err)
 				return exitConfig

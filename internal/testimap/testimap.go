@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/emersion/go-imap/v2/imapclient"
 )
 
 // T is what the helpers need of a test; testing.TB satisfies it, and so
@@ -307,4 +309,18 @@ func (p *Proxy) Conns() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.links)
+}
+
+// Append appends raw to mailbox over c and waits for the server's answer.
+func Append(c *imapclient.Client, mailbox string, raw []byte) error {
+	cmd := c.Append(mailbox, int64(len(raw)), nil)
+	if _, err := cmd.Write(raw); err != nil {
+		cmd.Close()
+		return err
+	}
+	if err := cmd.Close(); err != nil {
+		return err
+	}
+	_, err := cmd.Wait()
+	return err
 }

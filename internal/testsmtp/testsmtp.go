@@ -1,6 +1,7 @@
 // Package testsmtp is an in-process SMTP server for tests
 // (github.com/emersion/go-smtp): it records the mail it accepts and can
-// answer with faults.
+// answer with faults. The demo (internal/demo) runs it too, with Listen and
+// a Deliver function that puts mail into the demo's mailboxes.
 package testsmtp
 
 import (
@@ -28,6 +29,8 @@ type Sink struct {
 	// one of these user → password pairs.
 	Users map[string]string
 
+	deliver func(to []string, raw []byte) error
+
 	mu    sync.Mutex
 	got   [][]byte
 	rcpts [][]string
@@ -40,22 +43,50 @@ type Sink struct {
 // ends.
 func Start(t T, addr string, fail ...error) *Sink {
 	t.Helper()
-	s := &Sink{fail: fail}
+	s, err := Listen(addr, Options{Fail: fail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Options configure a Sink started with Listen.
+type Options struct {
+	// Fail answers the first DATA commands, in order (nil accepts).
+	Fail []error
+	// Deliver, when set, receives every accepted mail with its envelope
+	// recipients instead of the Sink keeping it (Messages stays empty); an
+	// error refuses the mail with 550.
+	Deliver func(to []string, raw []byte) error
+	// MaxMessageBytes is advertised as SIZE and enforced [1 MiB].
+	MaxMessageBytes int64
+}
+
+// Listen starts a server on addr ("" for a free loopback port) outside a
+// test; Close stops it.
+func Listen(addr string, o Options) (*Sink, error) {
+	s := &Sink{fail: o.Fail, deliver: o.Deliver}
 	s.Server = gosmtp.NewServer(s)
 	s.Server.Domain, s.Server.AllowInsecureAuth = "localhost", true
 	s.Server.MaxMessageBytes = 1 << 20
+	if o.MaxMessageBytes > 0 {
+		s.Server.MaxMessageBytes = o.MaxMessageBytes
+	}
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	s.Addr = ln.Addr().String()
 	go s.Server.Serve(ln)
-	t.Cleanup(func() { s.Server.Close() })
-	return s
+	return s, nil
 }
+
+// Close stops the server.
+func (s *Sink) Close() error { return s.Server.Close() }
 
 // Messages returns the accepted mail, in order.
 func (s *Sink) Messages() [][]byte {
@@ -155,6 +186,12 @@ func (ss *session) Data(r io.Reader) error {
 		if f != nil {
 			return f
 		}
+	}
+	if ss.s.deliver != nil {
+		if err := ss.s.deliver(ss.to, b); err != nil {
+			return &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: err.Error()}
+		}
+		return nil
 	}
 	ss.s.got = append(ss.s.got, b)
 	ss.s.rcpts = append(ss.s.rcpts, ss.to)

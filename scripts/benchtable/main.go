@@ -89,7 +89,7 @@ func main() {
 			latency: fmt.Sprintf("%.1f ms/run (%.1f ms when nothing is due)", m["ms/run"], m["quiet_ms/run"]), memory: mem(m),
 			target: "≤ 200 ms per run", met: yes(m["ms/run"] > 0 && m["ms/run"] <= 200)})
 	}
-	out := run("bin/mesa", "bench", "intake", "--messages", "2000", "--latency", "50")
+	out := run("bin/mesa-bench", "bench", "intake", "--messages", "2000", "--latency", "50") // built by make bench
 	intake(add, out)
 	out = run("bin/mesa", "rules", "test", "--json", "rules/testdata/corpus")
 	if m := accuracyRE.FindStringSubmatch(out); m != nil {

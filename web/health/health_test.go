@@ -1,0 +1,58 @@
+package health_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mesadeservicios/mesa/web/health"
+)
+
+type outbox struct {
+	oldest time.Time
+	err    error
+}
+
+func (o outbox) OutboxStats(context.Context, time.Time) (map[string]int, time.Time, error) {
+	return nil, o.oldest, o.err
+}
+
+func TestCheck(t *testing.T) {
+	now := time.Date(2026, 3, 24, 10, 0, 0, 0, time.UTC)
+	intake := func(st health.Intake) []func() health.Intake {
+		return []func() health.Intake{func() health.Intake { return st }}
+	}
+	for _, tc := range []struct {
+		name string
+		p    health.Policy
+		want string // "" ready, else a substring of the error
+	}{
+		{"nothing configured", health.Policy{}, ""},
+		{"outbox empty", health.Policy{Outbox: outbox{}}, ""},
+		{"outbox due 29 min", health.Policy{Outbox: outbox{oldest: now.Add(-29 * time.Minute)}}, ""},
+		{"outbox due 31 min", health.Policy{Outbox: outbox{oldest: now.Add(-31 * time.Minute)}}, "outbox: mail due since 2026-03-24T09:29:00Z is not sent"},
+		{"outbox limit set", health.Policy{Outbox: outbox{oldest: now.Add(-6 * time.Minute)}, MaxOutboxDelay: 5 * time.Minute}, "outbox: mail due"},
+		{"outbox unreadable", health.Policy{Outbox: outbox{err: errors.New("db down")}}, "db down"},
+		{"intake never fetched yet", health.Policy{Intakes: intake(health.Intake{LastError: "dial"})}, ""},
+		{"intake fetched 9 min ago", health.Policy{Intakes: intake(health.Intake{LastSuccess: now.Add(-9 * time.Minute)})}, ""},
+		{"intake silent 11 min", health.Policy{Intakes: intake(health.Intake{LastSuccess: now.Add(-11 * time.Minute), LastError: "eof"})},
+			"imap: no successful fetch since 2026-03-24T09:49:00Z: eof"},
+		{"intake named", health.Policy{Intakes: intake(health.Intake{Name: "soporte", NeedsReauthorization: true, LastError: "invalid_grant"})},
+			"imap soporte: the mailbox needs re-authorisation: invalid_grant"},
+		{"reauthorisation beats a recent fetch", health.Policy{Intakes: intake(health.Intake{LastSuccess: now, NeedsReauthorization: true})},
+			"re-authorisation"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.p.Now = func() time.Time { return now }
+			err := tc.p.Check(context.Background())
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("got %v, want ready", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("got %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+}
