@@ -33,21 +33,13 @@ type SurveyStore interface {
 	TicketByID(ctx context.Context, id int64) (*ticket.Ticket, error)
 }
 
-// SurveyRenderer renders the survey mails: the invitation (token is the
-// link's; reminder: the second mail, which threads with the first) and the
-// notice of a bad answer to a manager or the assignee.
-type SurveyRenderer interface {
-	Survey(t *ticket.Ticket, token string, reminder bool, inReplyTo string, at time.Time) (*ticket.Outgoing, error)
-	SurveyAlert(to string, t *ticket.Ticket, s *ticket.Survey, at time.Time) (*ticket.Outgoing, error)
-}
-
 // SurveyOptions configure surveys; zero fields take the defaults.
 type SurveyOptions struct {
 	Delay           time.Duration // after closure; 1 hour
 	ReopenAtOrBelow int           // a rating at or below reopens; 2
 	RemindAfter     time.Duration // business time; 2 business days (18 h)
 	ExpireAfter     time.Duration // business time; 5 business days (45 h)
-	Disabled        bool
+	Disabled        bool          // no surveys: the links and the job answer "not configured"
 }
 
 // Survey errors the page shows.
@@ -74,11 +66,10 @@ type SurveyPage struct {
 }
 
 func (d *Desk) surveyStore() (SurveyStore, error) {
-	ss, ok := d.store.(SurveyStore)
-	if !ok || d.surveys == nil {
+	if d.cfg.Survey.Disabled {
 		return nil, fmt.Errorf("%w: surveys are not configured", ErrSurveyUnknown)
 	}
-	return ss, nil
+	return d.store, nil
 }
 
 // noSurveyRE matches addresses that are machines, not people.
@@ -94,7 +85,7 @@ func (d *Desk) SendSurveys(ctx context.Context) (SurveyReport, error) {
 		return rep, err
 	}
 	now := d.now().UTC()
-	closed, err := ss.ClosedWithoutSurvey(ctx, now.Add(-30*24*time.Hour), now.Add(-d.surveyOpts.Delay), 500)
+	closed, err := ss.ClosedWithoutSurvey(ctx, now.Add(-30*24*time.Hour), now.Add(-d.cfg.Survey.Delay), 500)
 	if err != nil {
 		return rep, err
 	}
@@ -122,12 +113,12 @@ func (d *Desk) SendSurveys(ctx context.Context) (SurveyReport, error) {
 		}
 		superseded := t.ClosedAt == nil || !t.ClosedAt.Equal(s.ClosedAt) // reopened since: the question is moot
 		switch {
-		case age >= d.surveyOpts.ExpireAfter || superseded:
+		case age >= d.cfg.Survey.ExpireAfter || superseded:
 			if err := d.expireSurvey(ctx, ss, s, now); err != nil {
 				return rep, err
 			}
 			rep.Expired++
-		case age >= d.surveyOpts.RemindAfter && s.RemindedAt == nil:
+		case age >= d.cfg.Survey.RemindAfter && s.RemindedAt == nil:
 			if err := d.remindSurvey(ctx, ss, s, now); err != nil {
 				return rep, err
 			}
@@ -142,7 +133,7 @@ func (d *Desk) sendSurvey(ctx context.Context, ss SurveyStore, t *ticket.Ticket,
 	s := &ticket.Survey{TicketID: t.ID, SentAt: now, ClosedAt: *t.ClosedAt, Status: ticket.SurveySent}
 	why := ""
 	switch {
-	case strings.HasPrefix(t.Solution, OutOfScopePrefix):
+	case strings.HasPrefix(t.Solution, ticket.OutOfScopePrefix):
 		why = "cerrado como fuera de alcance"
 	case d.isOwn(t.Requester) || noSurveyRE.MatchString(t.Requester) || d.acceptsAutomated(t.Requester):
 		why = "el solicitante es una dirección automática"
@@ -160,19 +151,18 @@ func (d *Desk) sendSurvey(ctx context.Context, ss SurveyStore, t *ticket.Ticket,
 		}
 		token, hash := newLinkToken()
 		s.Token = hash
-		m, err := d.surveys.Survey(t, token, false, "", now)
+		m, _, err := d.queue(ctx, d.surveyNotice(t, ticket.SurveyNotice{Token: token}, "",
+			fmt.Sprintf("survey:%s:%d", t.Number, t.ClosedAt.Unix()), now))
 		if err != nil {
-			return fmt.Errorf("rendering the survey of %s: %w", t.Number, err)
+			return err
 		}
-		s.MessageID = m.MessageID
-		m.DedupeKey = fmt.Sprintf("survey:%s:%d", t.Number, t.ClosedAt.Unix())
+		if m != nil {
+			s.MessageID = m.MessageID
+		}
 		if err := ss.CreateSurvey(ctx, s); err != nil {
 			return err
 		}
-		if err := d.store.AddEvent(ctx, &ticket.Event{TicketID: t.ID, Kind: ticket.EventSurveySent, Actor: ticket.SystemActor, At: now}); err != nil {
-			return err
-		}
-		return d.queue(ctx, t, now, []*ticket.Outgoing{m})
+		return d.store.AddEvent(ctx, &ticket.Event{TicketID: t.ID, Kind: ticket.EventSurveySent, Actor: ticket.SystemActor, At: now})
 	})
 	if errors.Is(err, ticket.ErrAlreadyStored) {
 		return false, nil // another instance did it
@@ -194,16 +184,13 @@ func (d *Desk) remindSurvey(ctx context.Context, ss SurveyStore, s *ticket.Surve
 		}
 		// The token is kept only hashed: the reminder threads with the
 		// first mail, whose link still works, and takes an answer by mail.
-		m, err := d.surveys.Survey(t, "", true, "<"+s.MessageID+">", now)
-		if err != nil {
-			return fmt.Errorf("rendering the survey reminder of %s: %w", t.Number, err)
-		}
-		m.DedupeKey = fmt.Sprintf("survey-reminder:%d", s.ID)
 		s.RemindedAt = &now
 		if err := ss.UpdateSurvey(ctx, s); err != nil {
 			return err
 		}
-		return d.queue(ctx, t, now, []*ticket.Outgoing{m})
+		_, _, err = d.queue(ctx, d.surveyNotice(t, ticket.SurveyNotice{Reminder: true}, "<"+s.MessageID+">",
+			fmt.Sprintf("survey-reminder:%d", s.ID), now))
+		return err
 	})
 }
 
@@ -225,6 +212,16 @@ func (d *Desk) expireSurvey(ctx context.Context, ss SurveyStore, s *ticket.Surve
 		})
 		return err
 	})
+}
+
+// surveyNotice is the survey mail to t's requester; it threads with
+// inReplyTo, or with the mail that opened the ticket.
+func (d *Desk) surveyNotice(t *ticket.Ticket, p ticket.SurveyNotice, inReplyTo, key string, now time.Time) *ticket.Notice {
+	if inReplyTo == "" && t.OriginMessageID != "" {
+		inReplyTo = "<" + t.OriginMessageID + ">"
+	}
+	return &ticket.Notice{Ticket: t, To: t.Requester, ToName: t.RequesterName, Lang: d.langFor(t.Requester),
+		InReplyTo: inReplyTo, DedupeKey: key, At: now, Payload: p}
 }
 
 // newLinkToken returns a link token (256 bits, URL-safe) for surveys and
@@ -264,7 +261,7 @@ func (d *Desk) OpenSurvey(ctx context.Context, token string) (*SurveyPage, error
 				return err
 			}
 		}
-		page = &SurveyPage{Number: t.Number, Subject: t.Subject, Solution: strings.TrimPrefix(t.Solution, OutOfScopePrefix), ClosedAt: s.ClosedAt}
+		page = &SurveyPage{Number: t.Number, Subject: t.Subject, Solution: strings.TrimPrefix(t.Solution, ticket.OutOfScopePrefix), ClosedAt: s.ClosedAt}
 		return nil
 	})
 	return page, err
@@ -324,7 +321,7 @@ func (d *Desk) answer(ctx context.Context, ss SurveyStore, s *ticket.Survey, t *
 	if err := ss.UpdateSurvey(ctx, s); err != nil {
 		return err
 	}
-	bad := (a.Solved != nil && !*a.Solved) || (a.Rating > 0 && a.Rating <= d.surveyOpts.ReopenAtOrBelow)
+	bad := (a.Solved != nil && !*a.Solved) || (a.Rating > 0 && a.Rating <= d.cfg.Survey.ReopenAtOrBelow)
 	data, _ := json.Marshal(map[string]any{"rating": a.Rating, "solved": a.Solved, "reopens": bad})
 	current := t.ClosedAt != nil && t.ClosedAt.Equal(s.ClosedAt) // not reopened since
 	t, err := d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
@@ -352,15 +349,9 @@ func (d *Desk) answer(ctx context.Context, ss SurveyStore, s *ticket.Survey, t *
 		return err
 	}
 	for _, p := range people {
-		if p == "" || d.isOwn(p) {
-			continue
-		}
-		m, err := d.surveys.SurveyAlert(p, t, s, now)
-		if err != nil {
-			return fmt.Errorf("rendering the survey notice: %w", err)
-		}
-		m.DedupeKey = fmt.Sprintf("survey-bad:%d:%s", s.ID, p)
-		if err := d.queue(ctx, t, now, []*ticket.Outgoing{m}); err != nil {
+		n := &ticket.Notice{Ticket: t, To: p, Lang: d.cfg.Language, At: now, DedupeKey: fmt.Sprintf("survey-bad:%d:%s", s.ID, p),
+			Payload: ticket.SurveyBadNotice{Survey: s, Reopened: t.State == ticket.EnProceso}}
+		if _, _, err := d.queue(ctx, n); err != nil {
 			return err
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/mesadeservicios/mesa/desk"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -39,7 +38,7 @@ func digestFuncs(lang string, loc *time.Location) template.FuncMap {
 			return short(*t.DueAt)
 		},
 		"created": func(t *ticket.Ticket) string { return short(t.CreatedAt) },
-		"pct": func(c desk.Compliance) string {
+		"pct": func(c ticket.Compliance) string {
 			if c.Total == 0 {
 				return none
 			}
@@ -53,7 +52,7 @@ func digestFuncs(lang string, loc *time.Location) template.FuncMap {
 			}
 			return s
 		},
-		"trend": func(cs []desk.Compliance) string {
+		"trend": func(cs []ticket.Compliance) string {
 			var parts []string
 			for _, c := range cs {
 				if p := c.Percent(); p >= 0 {
@@ -67,11 +66,13 @@ func digestFuncs(lang string, loc *time.Location) template.FuncMap {
 	}
 }
 
-// Digest renders a manager's digest: text, and HTML with the daily
-// compliance chart embedded as a PNG. It implements desk.DigestRenderer.
-func (r *Renderer) Digest(to string, dg *desk.Digest) (*ticket.Outgoing, error) {
-	lang := r.opts.Language
-	cats := make([]desk.Count, len(dg.ByCat))
+// digest renders a manager's digest: text, and HTML with the daily
+// compliance chart embedded as a PNG.
+func (r *Renderer) digest(n *ticket.Notice, lang string, dg *ticket.Digest) (*ticket.Outgoing, error) {
+	if dg == nil {
+		return nil, fmt.Errorf("mailout: a digest notice without its digest")
+	}
+	cats := make([]ticket.Count, len(dg.ByCat))
 	for i, c := range dg.ByCat {
 		cats[i] = c
 		if r.opts.Catalogue != nil {
@@ -81,12 +82,12 @@ func (r *Renderer) Digest(to string, dg *desk.Digest) (*ticket.Outgoing, error) 
 		}
 	}
 	d := struct {
-		D          *desk.Digest
-		Cats       []desk.Count
+		D          *ticket.Digest
+		Cats       []ticket.Count
 		When, Desk string
 	}{D: dg, Cats: cats, When: formatDate(dg.At.In(r.opts.Location), lang), Desk: r.opts.DeskName}
 	var body bytes.Buffer
-	if err := r.tmpl.ExecuteTemplate(&body, "digest."+lang+".txt", d); err != nil {
+	if err := r.tmpl[lang].ExecuteTemplate(&body, "digest."+lang+".txt", d); err != nil {
 		return nil, fmt.Errorf("rendering digest: %w", err)
 	}
 	kind := map[string]map[string]string{"daily": {"es": "diario", "en": "Daily"}, "weekly": {"es": "semanal", "en": "Weekly"}}[dg.Kind][lang]
@@ -100,10 +101,10 @@ func (r *Renderer) Digest(to string, dg *desk.Digest) (*ticket.Outgoing, error) 
 	}
 	alt := map[string]string{"es": "Cumplimiento diario del ANS, últimos 14 días", "en": "Daily SLA compliance, last 14 days"}[lang]
 	id := r.messageID("digest."+dg.Kind, dg.At)
-	raw, err := r.build(to, "", subject, id, "", body.String(), dg.At, "auto-generated",
+	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), dg.At, "auto-generated",
 		inlineImage{name: "cumplimiento.png", alt: alt, png: complianceChart(percents)})
 	if err != nil {
 		return nil, err
 	}
-	return &ticket.Outgoing{From: r.opts.From, To: []string{to}, Subject: subject, MessageID: id, Raw: raw, State: ticket.OutboxPending}, nil
+	return &ticket.Outgoing{From: r.opts.From, To: []string{n.To}, Subject: subject, MessageID: id, Raw: raw, State: ticket.OutboxPending}, nil
 }

@@ -38,14 +38,21 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Desk is what the pages need of the use cases.
+// Desk is everything the pages need of the use cases (a *desk.Desk; the
+// compile-time check is in cmd/mesa/contracts.go).
 type Desk interface {
+	StatusDesk
+	SurveyDesk
+	MineDesk
+}
+
+// StatusDesk is what the status page needs.
+type StatusDesk interface {
 	Lookup(ctx context.Context, number, key string) (*desk.View, error)
 	RequesterComment(ctx context.Context, number, key, body string) error
 }
 
-// SurveyDesk is what the survey page needs; a Desk that has it gets the
-// page at /encuesta/{token}.
+// SurveyDesk is what the survey page at /encuesta/{token} needs.
 type SurveyDesk interface {
 	OpenSurvey(ctx context.Context, token string) (*desk.SurveyPage, error)
 	AnswerSurvey(ctx context.Context, token string, a desk.SurveyAnswer) error
@@ -63,17 +70,21 @@ type Catalogue interface {
 	DisplayName(key string) string
 }
 
-// Options configure the server; zero fields take the defaults in brackets.
-type Options struct {
-	Desk      Desk // nil: only the health endpoints
+// Deps are the server's collaborators, every one required.
+type Deps struct {
+	Desk      Desk
 	DB        Pinger
 	Catalogue Catalogue
+	Logger    *slog.Logger
+}
+
+// Options configure the server; zero fields take the defaults in brackets.
+type Options struct {
 	// Ready adds readiness checks (IMAP connected or retrying, outbox not
 	// stuck) to /readyz; nil: the database only.
 	Ready    func(ctx context.Context) error
 	Language string         // [es]
 	Location *time.Location // [America/Bogota]
-	Logger   *slog.Logger   // [slog.Default()]
 	// LookupsPerMinute limits ticket lookups per client address [30].
 	LookupsPerMinute int
 	// Metrics, when set, is served at /metrics; the server adds its own
@@ -83,6 +94,7 @@ type Options struct {
 
 // Server is mesa's HTTP handler.
 type Server struct {
+	d        Deps
 	o        Options
 	mux      *http.ServeMux
 	tmpl     *template.Template
@@ -92,9 +104,15 @@ type Server struct {
 }
 
 // New returns the handler.
-func New(o Options) *Server {
-	if o.Logger == nil {
-		o.Logger = slog.Default()
+func New(d Deps, o Options) (*Server, error) {
+	var missing []error
+	for name, nil_ := range map[string]bool{"Desk": d.Desk == nil, "DB": d.DB == nil, "Catalogue": d.Catalogue == nil, "Logger": d.Logger == nil} {
+		if nil_ {
+			missing = append(missing, fmt.Errorf("web: Deps.%s is required", name))
+		}
+	}
+	if err := errors.Join(missing...); err != nil {
+		return nil, err
 	}
 	if o.Language != "en" {
 		o.Language = "es"
@@ -105,7 +123,7 @@ func New(o Options) *Server {
 	if o.LookupsPerMinute <= 0 {
 		o.LookupsPerMinute = 30
 	}
-	s := &Server{o: o, mux: http.NewServeMux(), ips: newLimiter(o.LookupsPerMinute, time.Minute),
+	s := &Server{d: d, o: o, mux: http.NewServeMux(), ips: newLimiter(o.LookupsPerMinute, time.Minute),
 		guesses: newLimiter(ticketGuesses, 10*time.Minute),
 		tmpl:    template.Must(template.ParseFS(files, "templates/*.html"))}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
@@ -118,24 +136,18 @@ func New(o Options) *Server {
 		o.Metrics.MustRegister(s.duration)
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics, promhttp.HandlerOpts{}))
 	}
-	if o.Desk != nil {
-		s.mux.HandleFunc("GET /{$}", s.home)
-		s.mux.HandleFunc("GET /consulta", s.consulta)
-		s.mux.HandleFunc("GET /t/{number}", s.ticket)
-		s.mux.HandleFunc("POST /t/{number}/comentario", s.comment)
-		s.mux.HandleFunc("GET /api/v1/tickets/{number}", s.api)
-		if _, ok := o.Desk.(MineDesk); ok {
-			s.mux.HandleFunc("GET /mis-solicitudes", s.mineForm)
-			s.mux.HandleFunc("POST /mis-solicitudes", s.mineRequest)
-			s.mux.HandleFunc("GET /mis-solicitudes/{token}", s.mineList)
-			s.mux.HandleFunc("GET /mis-solicitudes/{token}/t/{number}", s.mineTicket)
-		}
-		if _, ok := o.Desk.(SurveyDesk); ok {
-			s.mux.HandleFunc("GET /encuesta/{token}", s.survey)
-			s.mux.HandleFunc("POST /encuesta/{token}", s.answerSurvey)
-		}
-	}
-	return s
+	s.mux.HandleFunc("GET /{$}", s.home)
+	s.mux.HandleFunc("GET /consulta", s.consulta)
+	s.mux.HandleFunc("GET /t/{number}", s.ticket)
+	s.mux.HandleFunc("POST /t/{number}/comentario", s.comment)
+	s.mux.HandleFunc("GET /api/v1/tickets/{number}", s.api)
+	s.mux.HandleFunc("GET /mis-solicitudes", s.mineForm)
+	s.mux.HandleFunc("POST /mis-solicitudes", s.mineRequest)
+	s.mux.HandleFunc("GET /mis-solicitudes/{token}", s.mineList)
+	s.mux.HandleFunc("GET /mis-solicitudes/{token}/t/{number}", s.mineTicket)
+	s.mux.HandleFunc("GET /encuesta/{token}", s.survey)
+	s.mux.HandleFunc("POST /encuesta/{token}", s.answerSurvey)
+	return s, nil
 }
 
 // ServeHTTP adds the security headers every response carries.
@@ -179,8 +191,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	status, code := map[string]string{"status": "ok", "database": "ok"}, http.StatusOK
-	if err := s.o.DB.Ping(ctx); err != nil {
-		s.o.Logger.Warn("health check failed", "err", err)
+	if err := s.d.DB.Ping(ctx); err != nil {
+		s.d.Logger.Warn("health check failed", "err", err)
 		status["status"], status["database"], code = "error", err.Error(), http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, status)
@@ -190,7 +202,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	err := s.o.DB.Ping(ctx)
+	err := s.d.DB.Ping(ctx)
 	if err == nil && s.o.Ready != nil {
 		err = s.o.Ready(ctx)
 	}
@@ -257,7 +269,7 @@ func (s *Server) render(w http.ResponseWriter, code int, name string, data any) 
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
 	if err := s.tmpl.ExecuteTemplate(w, name, data); err != nil {
-		s.o.Logger.Error("rendering page", "page", name, "err", err)
+		s.d.Logger.Error("rendering page", "page", name, "err", err)
 	}
 }
 
@@ -311,9 +323,7 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request) {
 // solicitudes") it has no comment form.
 func (s *Server) ticketView(w http.ResponseWriter, r *http.Request, p page, v *desk.View, key string) {
 	tp := ticketPage{page: p, V: v, Key: key, Open: v.Ticket.State.Open() && key != "", Category: v.Ticket.Category, Group: v.Ticket.Group}
-	if s.o.Catalogue != nil {
-		tp.Category = s.o.Catalogue.DisplayName(v.Ticket.Category)
-	}
+	tp.Category = s.d.Catalogue.DisplayName(v.Ticket.Category)
 	tp.Created = s.when(v.Ticket.CreatedAt)
 	if v.Ticket.DueAt != nil {
 		tp.Due = s.when(*v.Ticket.DueAt)
@@ -349,7 +359,7 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request, number, key stri
 	if s.limited(w, r, p, "lookup.html") || s.guesses.full(number) && s.tooMany(w, p, "lookup.html") {
 		return nil, false
 	}
-	v, err := s.o.Desk.Lookup(r.Context(), number, key)
+	v, err := s.d.Desk.Lookup(r.Context(), number, key)
 	if errors.Is(err, ticket.ErrNotFound) {
 		s.guesses.allow(number)
 		p.Error, p.Number = p.T["notfound"], number
@@ -357,7 +367,7 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request, number, key stri
 		return nil, false
 	}
 	if err != nil {
-		s.o.Logger.Error("ticket lookup failed", "err", err)
+		s.d.Logger.Error("ticket lookup failed", "err", err)
 		http.Error(w, "error", http.StatusInternalServerError)
 		return nil, false
 	}
@@ -398,13 +408,13 @@ func (s *Server) comment(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.lookup(w, r, number, key, p); !ok {
 		return
 	}
-	if err := s.o.Desk.RequesterComment(r.Context(), number, key, strings.TrimSpace(r.PostFormValue("comentario"))); err != nil {
+	if err := s.d.Desk.RequesterComment(r.Context(), number, key, strings.TrimSpace(r.PostFormValue("comentario"))); err != nil {
 		if errors.Is(err, ticket.ErrInvalid) {
 			p.Error = p.T["bad"]
 			s.render(w, http.StatusBadRequest, "lookup.html", p)
 			return
 		}
-		s.o.Logger.Error("comment from the status page failed", "err", err)
+		s.d.Logger.Error("comment from the status page failed", "err", err)
 		http.Error(w, "error", http.StatusInternalServerError)
 		return
 	}
@@ -444,12 +454,12 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 		return
 	}
-	v, err := s.o.Desk.Lookup(r.Context(), number, strings.TrimSpace(key))
+	v, err := s.d.Desk.Lookup(r.Context(), number, strings.TrimSpace(key))
 	if err != nil {
 		if errors.Is(err, ticket.ErrNotFound) {
 			s.guesses.allow(number)
 		} else {
-			s.o.Logger.Error("api lookup failed", "err", err)
+			s.d.Logger.Error("api lookup failed", "err", err)
 		}
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 		return
@@ -458,9 +468,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	out := apiTicket{Number: t.Number, Subject: t.Subject, State: string(t.State), Type: string(t.Type),
 		Criticality: string(t.Criticality), Category: t.Category, CategoryName: t.Category, Created: t.CreatedAt,
 		Due: t.DueAt, Paused: v.Paused, Solution: t.Solution, History: []apiEvent{}}
-	if s.o.Catalogue != nil {
-		out.CategoryName = s.o.Catalogue.DisplayName(t.Category)
-	}
+	out.CategoryName = s.d.Catalogue.DisplayName(t.Category)
 	if t.DueAt != nil && t.State.Open() {
 		h := v.Remaining.Hours()
 		out.RemainingHours = &h
@@ -560,7 +568,7 @@ func (s *Server) surveyError(w http.ResponseWriter, p page, err error) {
 		p.Error = p.T["survey_expired"]
 		s.render(w, http.StatusGone, "survey.html", p)
 	default:
-		s.o.Logger.Error("survey page failed", "err", err)
+		s.d.Logger.Error("survey page failed", "err", err)
 		http.Error(w, "error", http.StatusInternalServerError)
 	}
 }
@@ -572,7 +580,7 @@ func (s *Server) survey(w http.ResponseWriter, r *http.Request) {
 	if s.limited(w, r, p, "survey.html") {
 		return
 	}
-	sp, err := s.o.Desk.(SurveyDesk).OpenSurvey(r.Context(), r.PathValue("token"))
+	sp, err := s.d.Desk.OpenSurvey(r.Context(), r.PathValue("token"))
 	if err != nil {
 		s.surveyError(w, p, err)
 		return
@@ -602,7 +610,7 @@ func (s *Server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 	}
 	yes := solved == "si"
 	a.Rating, a.Solved, a.Comment = rating, &yes, r.PostFormValue("comentario")
-	if err := s.o.Desk.(SurveyDesk).AnswerSurvey(r.Context(), r.PathValue("token"), a); err != nil {
+	if err := s.d.Desk.AnswerSurvey(r.Context(), r.PathValue("token"), a); err != nil {
 		s.surveyError(w, p, err)
 		return
 	}
@@ -633,14 +641,14 @@ func (s *Server) mineRequest(w http.ResponseWriter, r *http.Request) {
 	if s.limited(w, r, p, "mine.html") {
 		return
 	}
-	err = s.o.Desk.(MineDesk).RequestMyTickets(r.Context(), r.PostFormValue("correo"))
+	err = s.d.Desk.RequestMyTickets(r.Context(), r.PostFormValue("correo"))
 	switch {
 	case errors.Is(err, ticket.ErrInvalid):
 		p.Error, p.AskAddress, p.CSRF = p.T["mine_bad"], true, c.Value
 		s.render(w, http.StatusBadRequest, "mine.html", p)
 		return
 	case err != nil:
-		s.o.Logger.Error("Mis solicitudes request failed", "err", err)
+		s.d.Logger.Error("Mis solicitudes request failed", "err", err)
 		http.Error(w, "error", http.StatusInternalServerError)
 		return
 	}
@@ -658,7 +666,7 @@ func (s *Server) mineError(w http.ResponseWriter, r *http.Request, p page, err e
 		p.Error, p.AskAddress, p.CSRF = p.T["notfound"], true, s.csrfCookieAt(w, r, "/mis-solicitudes")
 		s.render(w, http.StatusNotFound, "mine.html", p)
 	default:
-		s.o.Logger.Error("Mis solicitudes failed", "err", err)
+		s.d.Logger.Error("Mis solicitudes failed", "err", err)
 		http.Error(w, "error", http.StatusInternalServerError)
 	}
 }
@@ -669,7 +677,7 @@ func (s *Server) mineList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.PathValue("token")
-	email, ts, err := s.o.Desk.(MineDesk).MyTickets(r.Context(), token)
+	email, ts, err := s.d.Desk.MyTickets(r.Context(), token)
 	if err != nil {
 		s.mineError(w, r, p, err)
 		return
@@ -686,7 +694,7 @@ func (s *Server) mineTicket(w http.ResponseWriter, r *http.Request) {
 	if s.limited(w, r, p, "mine.html") {
 		return
 	}
-	v, err := s.o.Desk.(MineDesk).LookupMine(r.Context(), r.PathValue("token"), r.PathValue("number"))
+	v, err := s.d.Desk.LookupMine(r.Context(), r.PathValue("token"), r.PathValue("number"))
 	if err != nil {
 		s.mineError(w, r, p, err)
 		return

@@ -25,9 +25,6 @@ import (
 	"github.com/mesadeservicios/mesa/web"
 )
 
-// The store satisfies the interfaces the use cases declare.
-var _ desk.Store = (*store.DB)(nil)
-
 // App is the daemon, wired: tests start it in-process with ports ":0".
 type App struct {
 	cfg  *config.Config
@@ -146,8 +143,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		a.Close()
 		return nil, err
 	}
-	a.http = &http.Server{Handler: web.New(web.Options{Desk: a.desk, DB: db, Catalogue: eng, Language: cfg.Desk.Language,
-		Location: loc, Logger: log, Ready: a.ready, Metrics: a.met.reg}), ReadHeaderTimeout: 10 * time.Second}
+	srv, err := web.New(web.Deps{Desk: a.desk, DB: db, Catalogue: eng, Logger: log},
+		web.Options{Language: cfg.Desk.Language, Location: loc, Ready: a.ready, Metrics: a.met.reg})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	return a, nil
 }
 
