@@ -8,15 +8,9 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/ticket"
 )
-
-var stateNames = map[string]map[string]string{
-	"es": {"abierto": "Abierto", "en_proceso": "En proceso", "retenido": "Retenido", "cerrado": "Cerrado",
-		"abierto_por_encuesta": "Abierto por encuesta"},
-	"en": {"abierto": "Open", "en_proceso": "In progress", "retenido": "On hold", "cerrado": "Closed",
-		"abierto_por_encuesta": "Reopened by survey"},
-}
 
 // digestFuncs are the helpers of the digest template in a language.
 func digestFuncs(lang string, loc *time.Location) template.FuncMap {
@@ -27,10 +21,10 @@ func digestFuncs(lang string, loc *time.Location) template.FuncMap {
 		}
 		return fmt.Sprintf("%d %s %d:%02d", t.Day(), monthsES[t.Month()][:3], t.Hour(), t.Minute())
 	}
-	none := map[string]string{"es": "sin cierres", "en": "no closures"}[lang]
+	none := i18n.T(lang, "mail.digest.no_closures")
 	return template.FuncMap{
 		"join":      strings.Join,
-		"stateName": func(s any) string { return stateNames[lang][fmt.Sprint(s)] },
+		"stateName": func(s any) string { return i18n.T(lang, fmt.Sprint(s)) },
 		"due": func(t *ticket.Ticket) string {
 			if t.DueAt == nil {
 				return "—"
@@ -90,16 +84,16 @@ func (r *Renderer) digest(n *ticket.Notice, lang string, dg *ticket.Digest) (*ti
 	if err := r.tmpl[lang].ExecuteTemplate(&body, "digest."+lang+".txt", d); err != nil {
 		return nil, fmt.Errorf("rendering digest: %w", err)
 	}
-	kind := map[string]map[string]string{"daily": {"es": "diario", "en": "Daily"}, "weekly": {"es": "semanal", "en": "Weekly"}}[dg.Kind][lang]
-	subject := fmt.Sprintf("Resumen %s de la Mesa de Servicios — abiertos: %d, vencidos: %d", kind, dg.Open, len(dg.Breached))
-	if lang == "en" {
-		subject = fmt.Sprintf("%s Service Desk digest — open: %d, past due: %d", kind, dg.Open, len(dg.Breached))
+	kind, err := i18n.Text(lang, "mail.digest."+dg.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("rendering digest: %w", err)
 	}
+	subject := i18n.Tf(lang, "mail.subject.digest", kind, dg.Open, len(dg.Breached))
 	var percents []int
 	for _, c := range dg.Trend {
 		percents = append(percents, c.Percent())
 	}
-	alt := map[string]string{"es": "Cumplimiento diario del ANS, últimos 14 días", "en": "Daily SLA compliance, last 14 days"}[lang]
+	alt := i18n.T(lang, "mail.digest.chart_alt")
 	id := r.messageID("digest."+dg.Kind, dg.At)
 	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), dg.At, "auto-generated",
 		inlineImage{name: "cumplimiento.png", alt: alt, png: complianceChart(percents)})

@@ -22,6 +22,7 @@ import (
 	"github.com/emersion/go-msgauth/dkim"
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -145,20 +146,6 @@ type data struct {
 	Lines, Help                                                                     []string
 }
 
-var subjects = map[string]map[string]string{
-	"ack":        {"es": "Recibido: %s", "en": "Received: %s"},
-	"answer":     {"es": "RE: %s", "en": "RE: %s"},
-	"closed":     {"es": "Caso cerrado: %s", "en": "Ticket closed: %s"},
-	"assigned":   {"es": "Asignado: %s", "en": "Assigned: %s"},
-	"requester":  {"es": "Nuevo mensaje del solicitante: %s", "en": "New message from the requester: %s"},
-	"commands":   {"es": "Resultado de comandos: %s", "en": "Command results: %s"},
-	"rejected":   {"es": "Comandos no aplicados: %s", "en": "Commands not applied: %s"},
-	"failed":     {"es": "No se pudo entregar un correo: %s", "en": "A mail could not be delivered: %s"},
-	"held":       {"es": "Caso en espera: %s", "en": "Ticket on hold: %s"},
-	"survey":     {"es": "Encuesta de satisfacción: %s", "en": "Satisfaction survey: %s"},
-	"survey_bad": {"es": "Encuesta desfavorable: %s", "en": "Unfavourable survey: %s"},
-}
-
 func (r *Renderer) base(t *ticket.Ticket, lang string) data {
 	d := data{Name: t.RequesterName, Desk: r.opts.DeskName, Number: t.Number, Subject: t.Subject,
 		Category: t.Category, Criticality: string(t.Criticality), Requester: t.Requester, Type: string(t.Type),
@@ -222,9 +209,12 @@ func (r *Renderer) Render(n *ticket.Notice) (*ticket.Outgoing, error) {
 	case ticket.SurveyBadNotice:
 		s := p.Survey
 		d.Rating, d.Body, d.Actor, d.Reopened = s.Rating, s.Comment, t.Assignee, p.Reopened
-		d.Solved = map[string]string{"es": "sin respuesta", "en": "no answer"}[lang]
-		if s.Solved != nil {
-			d.Solved = map[bool]map[string]string{true: {"es": "sí", "en": "yes"}, false: {"es": "no", "en": "no"}}[*s.Solved][lang]
+		d.Solved = i18n.T(lang, "mail.survey.unanswered")
+		switch {
+		case s.Solved != nil && *s.Solved:
+			d.Solved = i18n.T(lang, "mail.yes")
+		case s.Solved != nil:
+			d.Solved = i18n.T(lang, "mail.no")
 		}
 	default:
 		return nil, fmt.Errorf("mailout: no rendering for a %q notice", n.Kind())
@@ -239,7 +229,7 @@ func (r *Renderer) myTicketsLink(n *ticket.Notice, lang string, p ticket.MineNot
 	if err := r.tmpl[lang].ExecuteTemplate(&body, "mine."+lang+".txt", d); err != nil {
 		return nil, fmt.Errorf("rendering mine: %w", err)
 	}
-	subject := map[string]string{"es": "Sus solicitudes a la " + r.opts.DeskName, "en": "Your requests to the " + r.opts.DeskName}[lang]
+	subject := i18n.Tf(lang, "mail.subject.mine", r.opts.DeskName)
 	id := r.messageID("mine", n.At)
 	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), n.At, "auto-generated")
 	if err != nil {
@@ -260,7 +250,7 @@ func (r *Renderer) slaAlert(n *ticket.Notice, lang string, p ticket.SLAAlertNoti
 		for _, t := range ts {
 			it := alertItem{Number: t.Number, Subject: t.Subject, Criticality: string(t.Criticality), Assignee: t.Assignee}
 			if it.Assignee == "" {
-				it.Assignee = map[string]string{"es": "nadie", "en": "nobody"}[lang]
+				it.Assignee = i18n.T(lang, "mail.nobody")
 			}
 			if t.DueAt != nil {
 				it.Due = formatDate(t.DueAt.In(r.opts.Location), lang)
@@ -281,16 +271,9 @@ func (r *Renderer) slaAlert(n *ticket.Notice, lang string, p ticket.SLAAlertNoti
 	if err := r.tmpl[lang].ExecuteTemplate(&body, "sla_alert."+lang+".txt", d); err != nil {
 		return nil, fmt.Errorf("rendering sla_alert: %w", err)
 	}
-	var subject string
-	switch {
-	case lang == "en" && len(breached) > 0:
-		subject = fmt.Sprintf("SLA alert — past due: %d, close to due: %d", len(breached), len(warned))
-	case lang == "en":
-		subject = fmt.Sprintf("SLA warning — close to due: %d", len(warned))
-	case len(breached) > 0:
-		subject = fmt.Sprintf("Alerta de ANS — vencidos: %d, por vencer: %d", len(breached), len(warned))
-	default:
-		subject = fmt.Sprintf("Aviso de ANS — por vencer: %d", len(warned))
+	subject := i18n.Tf(lang, "mail.subject.sla_warned", len(warned))
+	if len(breached) > 0 {
+		subject = i18n.Tf(lang, "mail.subject.sla_breached", len(breached), len(warned))
 	}
 	if all := append(append([]*ticket.Ticket{}, breached...), warned...); len(all) == 1 {
 		subject = fmt.Sprintf("[%s] %s", all[0].Number, subject) // one ticket: it threads with the ticket's mail
@@ -319,7 +302,11 @@ func (r *Renderer) render(kind, lang string, t *ticket.Ticket, d data, to, toNam
 	if err := r.tmpl[lang].ExecuteTemplate(&body, kind+"."+lang+".txt", d); err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", kind, err)
 	}
-	subject := fmt.Sprintf("[%s] %s", t.Number, fmt.Sprintf(subjects[kind][lang], t.Subject))
+	format, err := i18n.Text(lang, "mail.subject."+kind)
+	if err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", kind, err)
+	}
+	subject := fmt.Sprintf("[%s] %s", t.Number, fmt.Sprintf(format, t.Subject))
 	id := r.messageID(strings.ToLower(t.Number)+"."+kind, at)
 	raw, err := r.build(to, toName, subject, id, inReplyTo, body.String(), at, auto)
 	if err != nil {

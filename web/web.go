@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -125,7 +126,9 @@ func New(d Deps, o Options) (*Server, error) {
 	}
 	s := &Server{d: d, o: o, mux: http.NewServeMux(), ips: newLimiter(o.LookupsPerMinute, time.Minute),
 		guesses: newLimiter(ticketGuesses, 10*time.Minute),
-		tmpl:    template.Must(template.ParseFS(files, "templates/*.html"))}
+		// A word the catalogue lacks stops the page with an error, never
+		// renders as "".
+		tmpl: template.Must(template.New("").Option("missingkey=error").ParseFS(files, "templates/*.html"))}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /static/mesa.css", s.css)
@@ -229,7 +232,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // page is the data of every page.
 type page struct {
 	Lang, Other string
-	T           map[string]string
+	T           map[string]string // the catalogue in Lang (package i18n)
 	Error       string
 	Number      string
 	// the survey page
@@ -262,7 +265,7 @@ func (s *Server) base(r *http.Request) page {
 	if l == "en" {
 		other = "es"
 	}
-	return page{Lang: l, Other: other, T: texts[l]}
+	return page{Lang: l, Other: other, T: i18n.Table(l)}
 }
 
 func (s *Server) render(w http.ResponseWriter, code int, name string, data any) {
@@ -283,7 +286,7 @@ func (s *Server) consulta(w http.ResponseWriter, r *http.Request) {
 	key := strings.TrimSpace(r.URL.Query().Get("clave"))
 	if _, err := ticket.ParseNumber(number); err != nil || key == "" {
 		p := s.base(r)
-		p.Error, p.Number = p.T["notfound"], number
+		p.Error, p.Number = i18n.T(p.Lang, "notfound"), number
 		s.render(w, http.StatusNotFound, "lookup.html", p)
 		return
 	}
@@ -334,13 +337,13 @@ func (s *Server) ticketView(w http.ResponseWriter, r *http.Request, p page, v *d
 		tp.Remaining = fmt.Sprintf("%.1f", rem.Hours())
 	}
 	for _, e := range v.History {
-		item := historyItem{When: s.when(e.At), What: p.T["ev_"+string(e.Kind)], Who: p.T["desk"], Text: e.Body}
+		item := historyItem{When: s.when(e.At), What: i18n.T(p.Lang, "ev_"+string(e.Kind)), Who: i18n.T(p.Lang, "desk"), Text: e.Body}
 		if e.Actor == v.Ticket.Requester {
-			item.Who = p.T["requester"]
+			item.Who = i18n.T(p.Lang, "requester")
 		}
 		switch e.Kind {
 		case ticket.EventStateChanged:
-			item.What += ": " + p.T[e.To]
+			item.What += ": " + i18n.T(p.Lang, e.To)
 		case ticket.EventSLAStarted, ticket.EventSLADueChanged, ticket.EventSLAResumed:
 			if due, err := time.Parse(time.RFC3339, e.To); err == nil {
 				item.What += ": " + s.when(due)
@@ -362,7 +365,7 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request, number, key stri
 	v, err := s.d.Desk.Lookup(r.Context(), number, key)
 	if errors.Is(err, ticket.ErrNotFound) {
 		s.guesses.allow(number)
-		p.Error, p.Number = p.T["notfound"], number
+		p.Error, p.Number = i18n.T(p.Lang, "notfound"), number
 		s.render(w, http.StatusNotFound, "lookup.html", p)
 		return nil, false
 	}
@@ -400,7 +403,7 @@ func (s *Server) comment(w http.ResponseWriter, r *http.Request) {
 	p := s.base(r)
 	c, err := r.Cookie("mesa_csrf")
 	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
-		p.Error = p.T["bad"]
+		p.Error = i18n.T(p.Lang, "bad")
 		s.render(w, http.StatusForbidden, "lookup.html", p)
 		return
 	}
@@ -410,7 +413,7 @@ func (s *Server) comment(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.d.Desk.RequesterComment(r.Context(), number, key, strings.TrimSpace(r.PostFormValue("comentario"))); err != nil {
 		if errors.Is(err, ticket.ErrInvalid) {
-			p.Error = p.T["bad"]
+			p.Error = i18n.T(p.Lang, "bad")
 			s.render(w, http.StatusBadRequest, "lookup.html", p)
 			return
 		}
@@ -550,7 +553,7 @@ func (s *Server) limited(w http.ResponseWriter, r *http.Request, p page, tmpl st
 
 // tooMany renders the 429 page; it returns true for use in conditions.
 func (s *Server) tooMany(w http.ResponseWriter, p page, tmpl string) bool {
-	p.Error = p.T["toomany"]
+	p.Error = i18n.T(p.Lang, "toomany")
 	s.render(w, http.StatusTooManyRequests, tmpl, p)
 	return true
 }
@@ -559,13 +562,13 @@ func (s *Server) tooMany(w http.ResponseWriter, p page, tmpl string) bool {
 func (s *Server) surveyError(w http.ResponseWriter, p page, err error) {
 	switch {
 	case errors.Is(err, desk.ErrSurveyUnknown):
-		p.Error = p.T["survey_unknown"]
+		p.Error = i18n.T(p.Lang, "survey_unknown")
 		s.render(w, http.StatusNotFound, "survey.html", p)
 	case errors.Is(err, desk.ErrSurveyAnswered):
-		p.Error = p.T["survey_answered"]
+		p.Error = i18n.T(p.Lang, "survey_answered")
 		s.render(w, http.StatusGone, "survey.html", p)
 	case errors.Is(err, desk.ErrSurveyExpired):
-		p.Error = p.T["survey_expired"]
+		p.Error = i18n.T(p.Lang, "survey_expired")
 		s.render(w, http.StatusGone, "survey.html", p)
 	default:
 		s.d.Logger.Error("survey page failed", "err", err)
@@ -596,7 +599,7 @@ func (s *Server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 	p := s.base(r)
 	c, err := r.Cookie("mesa_csrf")
 	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
-		p.Error = p.T["bad"]
+		p.Error = i18n.T(p.Lang, "bad")
 		s.render(w, http.StatusForbidden, "survey.html", p)
 		return
 	}
@@ -604,7 +607,7 @@ func (s *Server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 	rating, err := strconv.Atoi(r.PostFormValue("calificacion"))
 	solved := r.PostFormValue("resuelto")
 	if err != nil || rating < 1 || rating > 5 || (solved != "si" && solved != "no") {
-		p.Error = p.T["survey_incomplete"]
+		p.Error = i18n.T(p.Lang, "survey_incomplete")
 		s.render(w, http.StatusBadRequest, "survey.html", p)
 		return
 	}
@@ -614,9 +617,9 @@ func (s *Server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 		s.surveyError(w, p, err)
 		return
 	}
-	p.Thanks = p.T["survey_thanks"]
+	p.Thanks = i18n.T(p.Lang, "survey_thanks")
 	if !yes || rating <= 2 {
-		p.Thanks = p.T["survey_reopened"]
+		p.Thanks = i18n.T(p.Lang, "survey_reopened")
 	}
 	s.render(w, http.StatusOK, "survey.html", p)
 }
@@ -634,7 +637,7 @@ func (s *Server) mineRequest(w http.ResponseWriter, r *http.Request) {
 	p := s.base(r)
 	c, err := r.Cookie("mesa_csrf")
 	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
-		p.Error = p.T["bad"]
+		p.Error = i18n.T(p.Lang, "bad")
 		s.render(w, http.StatusForbidden, "mine.html", p)
 		return
 	}
@@ -644,7 +647,7 @@ func (s *Server) mineRequest(w http.ResponseWriter, r *http.Request) {
 	err = s.d.Desk.RequestMyTickets(r.Context(), r.PostFormValue("correo"))
 	switch {
 	case errors.Is(err, ticket.ErrInvalid):
-		p.Error, p.AskAddress, p.CSRF = p.T["mine_bad"], true, c.Value
+		p.Error, p.AskAddress, p.CSRF = i18n.T(p.Lang, "mine_bad"), true, c.Value
 		s.render(w, http.StatusBadRequest, "mine.html", p)
 		return
 	case err != nil:
@@ -652,7 +655,7 @@ func (s *Server) mineRequest(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "error", http.StatusInternalServerError)
 		return
 	}
-	p.Thanks = p.T["mine_sent"]
+	p.Thanks = i18n.T(p.Lang, "mine_sent")
 	s.render(w, http.StatusOK, "mine.html", p)
 }
 
@@ -660,10 +663,10 @@ func (s *Server) mineRequest(w http.ResponseWriter, r *http.Request) {
 func (s *Server) mineError(w http.ResponseWriter, r *http.Request, p page, err error) {
 	switch {
 	case errors.Is(err, desk.ErrLinkExpired):
-		p.Error, p.AskAddress, p.CSRF = p.T["mine_expired"], true, s.csrfCookieAt(w, r, "/mis-solicitudes")
+		p.Error, p.AskAddress, p.CSRF = i18n.T(p.Lang, "mine_expired"), true, s.csrfCookieAt(w, r, "/mis-solicitudes")
 		s.render(w, http.StatusGone, "mine.html", p)
 	case errors.Is(err, ticket.ErrNotFound):
-		p.Error, p.AskAddress, p.CSRF = p.T["notfound"], true, s.csrfCookieAt(w, r, "/mis-solicitudes")
+		p.Error, p.AskAddress, p.CSRF = i18n.T(p.Lang, "notfound"), true, s.csrfCookieAt(w, r, "/mis-solicitudes")
 		s.render(w, http.StatusNotFound, "mine.html", p)
 	default:
 		s.d.Logger.Error("Mis solicitudes failed", "err", err)
@@ -684,7 +687,7 @@ func (s *Server) mineList(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Email, p.Token = email, token
 	for _, t := range ts {
-		p.Mine = append(p.Mine, mineRow{Number: t.Number, Subject: t.Subject, State: p.T[string(t.State)], Created: s.when(t.CreatedAt)})
+		p.Mine = append(p.Mine, mineRow{Number: t.Number, Subject: t.Subject, State: i18n.T(p.Lang, string(t.State)), Created: s.when(t.CreatedAt)})
 	}
 	s.render(w, http.StatusOK, "mine.html", p)
 }
