@@ -154,11 +154,13 @@ type Desk struct {
 // New returns a Desk over its collaborators, every one of them required.
 func New(deps Deps) (*Desk, error) {
 	var missing []error
-	for name, nil_ := range map[string]bool{"Store": deps.Store == nil, "Mail": deps.Mail == nil,
-		"Calendar": deps.Calendar == nil, "Classifier": deps.Classifier == nil, "Now": deps.Now == nil,
-		"Logger": deps.Logger == nil} {
-		if nil_ {
-			missing = append(missing, fmt.Errorf("desk: Deps.%s is required", name))
+	for _, c := range []struct {
+		name string
+		nil_ bool
+	}{{"Store", deps.Store == nil}, {"Mail", deps.Mail == nil}, {"Calendar", deps.Calendar == nil},
+		{"Classifier", deps.Classifier == nil}, {"Now", deps.Now == nil}, {"Logger", deps.Logger == nil}} {
+		if c.nil_ {
+			missing = append(missing, fmt.Errorf("desk: Deps.%s is required", c.name))
 		}
 	}
 	if err := errors.Join(missing...); err != nil {
