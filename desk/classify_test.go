@@ -27,7 +27,7 @@ func setupClassified(t *testing.T, now time.Time) (*desk.Desk, *store.DB, *sla.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := desk.New(db, &desk.Options{Classifier: eng, Calendar: cal, Now: func() time.Time { return now },
+	d, err := desk.New(desk.Deps{Store: db, Mail: &fakeMail{}, Classifier: eng, Calendar: cal, Now: func() time.Time { return now },
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

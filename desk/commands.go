@@ -65,9 +65,9 @@ func ParseCommands(text string) ([]Command, string) {
 // only when the mail is authenticated, and its answer to the requester.
 func (d *Desk) technicianReply(ctx context.Context, t *ticket.Ticket, in *ticket.Inbound, sender, text, key string) error {
 	cmds, answer := ParseCommands(text)
-	if len(cmds) > 0 && !d.noAuth {
+	if len(cmds) > 0 && !d.cfg.AllowUnauthenticatedCommands {
 		_, domain, _ := strings.Cut(sender, "@")
-		if !Authenticated(in.AuthResults, d.authID, domain) {
+		if !Authenticated(in.AuthResults, d.cfg.TrustedAuthServID, domain) {
 			// Nothing is applied and nothing reaches the requester: anybody
 			// can write a technician's address in From.
 			_, err := d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
@@ -78,10 +78,10 @@ func (d *Desk) technicianReply(ctx context.Context, t *ticket.Ticket, in *ticket
 				return err
 			}
 			d.log.Warn("technician commands refused: the mail is not authenticated", "ticket", t.Number, "from", sender)
-			return d.replyTo("rejected", t, sender, []string{
+			return d.replyTo(ctx, t, sender, key, ticket.CommandsNotice{Rejected: true, Lines: []string{
 				"Los comandos no se aplicaron: el mensaje no pasó la verificación de autenticación (DMARC/DKIM) del servidor de correo de la entidad.",
 				"Si usted lo envió, escriba desde su cuenta institucional; si no, alguien intentó suplantarlo y conviene avisar a seguridad.",
-			}, key, ctx)
+			}})
 		}
 	}
 	if answer != "" {
@@ -109,7 +109,7 @@ func (d *Desk) technicianReply(ctx context.Context, t *ticket.Ticket, in *ticket
 	if help {
 		results = append(append(results, "", "Comandos disponibles:"), CommandHelp...)
 	}
-	return d.replyTo("commands", t, sender, results, key, ctx)
+	return d.replyTo(ctx, t, sender, key, ticket.CommandsNotice{Lines: results})
 }
 
 var (
@@ -146,7 +146,7 @@ func (d *Desk) apply(ctx context.Context, number, actor string, c Command) error
 		if strings.TrimSpace(c.Arg) == "" {
 			return fmt.Errorf("%w: #fuera_de_alcance necesita la orientación de a dónde dirigirse", ticket.ErrSolutionRequired)
 		}
-		_, err = d.Transition(ctx, number, ticket.Cerrado, actor, OutOfScopePrefix+c.Arg)
+		_, err = d.Transition(ctx, number, ticket.Cerrado, actor, ticket.OutOfScopePrefix+c.Arg)
 	case "ayuda", "help":
 		return errHelp
 	default:
@@ -154,10 +154,6 @@ func (d *Desk) apply(ctx context.Context, number, actor string, c Command) error
 	}
 	return err
 }
-
-// OutOfScopePrefix starts the solution of a ticket closed as out of scope
-// (guide 4.1.8); the closure notice shows it as an orientation.
-const OutOfScopePrefix = "Fuera del alcance de la Mesa de Servicios. Orientación: "
 
 // explain turns a use-case error into a sentence for the technician.
 func explain(err error) string {
@@ -170,23 +166,11 @@ func explain(err error) string {
 	return err.Error()
 }
 
-func (d *Desk) replyTo(kind string, t *ticket.Ticket, to string, lines []string, key string, ctx context.Context) error {
-	if d.replier == nil {
-		return nil
-	}
-	m, err := d.replier.Reply(kind, t, to, lines, key, d.now().UTC())
-	if err != nil || m == nil {
-		return err
-	}
-	if m.DedupeKey == "" {
-		m.DedupeKey = kind + ":" + key
-	}
-	m.TicketID = t.ID
-	now := d.now().UTC()
-	m.CreatedAt, m.NextAttemptAt = now, now
-	err = d.store.EnqueueMail(ctx, m)
-	if errors.Is(err, ticket.ErrAlreadyStored) {
-		return nil
-	}
+// replyTo answers a technician's mail (key: its dedupe key, which the
+// answer threads with) with the results of its commands or their refusal.
+func (d *Desk) replyTo(ctx context.Context, t *ticket.Ticket, to, key string, p ticket.CommandsNotice) error {
+	n := &ticket.Notice{Ticket: t, To: to, Lang: d.cfg.Language, InReplyTo: key, At: d.now().UTC(), Payload: p}
+	n.DedupeKey = string(n.Kind()) + ":" + key
+	_, _, err := d.queue(ctx, n)
 	return err
 }

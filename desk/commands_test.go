@@ -45,9 +45,9 @@ func newStaffEnv(t *testing.T) *staffEnv {
 		t.Fatal(err)
 	}
 	e := &staffEnv{db: db, now: time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC)}
-	e.d, err = desk.New(db, &desk.Options{Classifier: eng, Calendar: cal, Notifier: r, Replier: r, Logger: slog.New(slog.DiscardHandler),
-		RepliesPerHour: 10, RepliesPerDay: 40,
-		Addresses: []string{"mesa@entidad.gov.co"}, TrustedAuthServID: "mx.entidad.gov.co", Now: func() time.Time { return e.now }})
+	e.d, err = desk.New(desk.Deps{Store: db, Mail: r, Calendar: cal, Classifier: eng, Logger: slog.New(slog.DiscardHandler),
+		Now: func() time.Time { return e.now }, Config: desk.Config{RepliesPerHour: 10, RepliesPerDay: 40,
+			Addresses: []string{"mesa@entidad.gov.co"}, TrustedAuthServID: "mx.entidad.gov.co"}})
 	if err != nil {
 		t.Fatal(err)
 	}

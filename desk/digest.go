@@ -2,7 +2,6 @@ package desk
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -21,61 +20,21 @@ type DigestStore interface {
 	PeopleWithRole(ctx context.Context, role ticket.Role) ([]*ticket.Person, error)
 }
 
-// DigestRenderer renders a digest mail to one manager.
-type DigestRenderer interface {
-	Digest(to string, dg *Digest) (*ticket.Outgoing, error)
-}
-
-// Count is a named number in a digest.
-type Count struct {
-	Key string
-	N   int
-}
-
-// Compliance is how many tickets closed in a period met their SLA.
-type Compliance struct {
-	Day        time.Time // the local day, for the trend
-	Met, Total int
-}
-
-// Percent is the share met, or -1 without closures.
-func (c Compliance) Percent() int {
-	if c.Total == 0 {
-		return -1
-	}
-	return (c.Met*100 + c.Total/2) / c.Total
-}
-
-// Digest is one manager's view of the desk.
-type Digest struct {
-	Kind     string // daily or weekly
-	Groups   []string
-	At       time.Time // local time
-	Open     int
-	ByState  []Count
-	ByCat    []Count
-	ByGroup  []Count
-	Load     []Count // open tickets per technician
-	Breached []*ticket.Ticket
-	DueToday []*ticket.Ticket
-	Oldest   []*ticket.Ticket // the five oldest open
-	LongHeld []*ticket.Ticket // retenido for more than 3 business days
-	Last7    Compliance
-	Last30   Compliance
-	Trend    []Compliance // the last 14 days, oldest first
-	// Surveys sent in the last 30 days.
-	SurveysSent, SurveysAnswered int
-	RatingAvg                    float64
-}
+// The digest's types live in package ticket, which mailout renders from.
+type (
+	// Count is a named number in a digest.
+	Count = ticket.Count
+	// Compliance is how many tickets closed in a period met their SLA.
+	Compliance = ticket.Compliance
+	// Digest is one manager's view of the desk.
+	Digest = ticket.Digest
+)
 
 // BuildDigest computes the digest of the groups (none: the whole desk).
 func (d *Desk) BuildDigest(ctx context.Context, groups []string, kind string) (*Digest, error) {
-	ds, ok := d.store.(DigestStore)
-	if !ok {
-		return nil, errors.New("the store cannot build digests")
-	}
+	ds := d.store
 	now := d.now()
-	local := now.In(d.loc)
+	local := now.In(d.cfg.Location)
 	dg := &Digest{Kind: kind, Groups: groups, At: local}
 	open, err := ds.OpenTicketsOf(ctx, groups)
 	if err != nil {
@@ -84,7 +43,7 @@ func (d *Desk) BuildDigest(ctx context.Context, groups []string, kind string) (*
 	dg.Open = len(open)
 	state, cat, group, load := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	y, m, dd := local.Date()
-	endOfDay := time.Date(y, m, dd+1, 0, 0, 0, 0, d.loc)
+	endOfDay := time.Date(y, m, dd+1, 0, 0, 0, 0, d.cfg.Location)
 	for _, t := range open {
 		state[string(t.State)]++
 		cat[t.Category]++
@@ -102,7 +61,7 @@ func (d *Desk) BuildDigest(ctx context.Context, groups []string, kind string) (*
 		case t.DueAt.Before(endOfDay):
 			dg.DueToday = append(dg.DueToday, t)
 		}
-		if t.State == ticket.Retenido && t.PausedAt != nil && d.businessSince(*t.PausedAt) > 3*d.dayLength() {
+		if t.State == ticket.Retenido && t.PausedAt != nil && d.businessSince(*t.PausedAt) > 3*d.calendar.DayLength() {
 			dg.LongHeld = append(dg.LongHeld, t)
 		}
 	}
@@ -111,7 +70,7 @@ func (d *Desk) BuildDigest(ctx context.Context, groups []string, kind string) (*
 	sort.Slice(dg.Breached, func(i, j int) bool { return dg.Breached[i].DueAt.Before(*dg.Breached[j].DueAt) })
 	sort.Slice(dg.DueToday, func(i, j int) bool { return dg.DueToday[i].DueAt.Before(*dg.DueToday[j].DueAt) })
 
-	today := time.Date(y, m, dd, 0, 0, 0, 0, d.loc)
+	today := time.Date(y, m, dd, 0, 0, 0, 0, d.cfg.Location)
 	closed, err := ds.ClosedBetween(ctx, groups, today.AddDate(0, 0, -30), now)
 	if err != nil {
 		return nil, err
@@ -138,7 +97,7 @@ func (d *Desk) BuildDigest(ctx context.Context, groups []string, kind string) (*
 		if !t.ClosedAt.Before(today.AddDate(0, 0, -6)) {
 			add(&dg.Last7)
 		}
-		if c, ok := days[t.ClosedAt.In(d.loc).Format(time.DateOnly)]; ok {
+		if c, ok := days[t.ClosedAt.In(d.cfg.Location).Format(time.DateOnly)]; ok {
 			add(c)
 		}
 	}
@@ -159,7 +118,7 @@ func (d *Desk) BuildDigest(ctx context.Context, groups []string, kind string) (*
 func counts(m map[string]int) []Count {
 	out := make([]Count, 0, len(m))
 	for k, n := range m {
-		out = append(out, Count{k, n})
+		out = append(out, Count{Key: k, N: n})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].N != out[j].N {
@@ -174,11 +133,7 @@ func counts(m map[string]int) []Count {
 // manager, scoped to their groups (a manager without groups sees the whole
 // desk). It is the digest jobs' work.
 func (d *Desk) SendDigests(ctx context.Context, kind string) (int, error) {
-	ds, ok := d.store.(DigestStore)
-	if !ok || d.digests == nil {
-		return 0, errors.New("digests are not configured")
-	}
-	managers, err := ds.PeopleWithRole(ctx, ticket.RoleManager)
+	managers, err := d.store.PeopleWithRole(ctx, ticket.RoleManager)
 	if err != nil {
 		return 0, err
 	}
@@ -188,20 +143,15 @@ func (d *Desk) SendDigests(ctx context.Context, kind string) (int, error) {
 		if err != nil {
 			return sent, err
 		}
-		m, err := d.digests.Digest(p.Email, dg)
-		if err != nil {
-			return sent, fmt.Errorf("rendering the digest to %s: %w", p.Email, err)
-		}
-		m.DedupeKey = fmt.Sprintf("digest:%s:%s:%s", kind, strings.ToLower(p.Email), dg.At.Format(time.DateOnly))
-		m.CreatedAt, m.NextAttemptAt = d.now().UTC(), d.now().UTC()
-		err = d.store.EnqueueMail(ctx, m)
-		if errors.Is(err, ticket.ErrAlreadyStored) {
-			continue // already sent today (a rerun)
-		}
+		_, queued, err := d.queue(ctx, &ticket.Notice{To: p.Email, Lang: d.cfg.Language, At: d.now().UTC(),
+			DedupeKey: fmt.Sprintf("digest:%s:%s:%s", kind, strings.ToLower(p.Email), dg.At.Format(time.DateOnly)),
+			Payload:   ticket.DigestNotice{Digest: dg}})
 		if err != nil {
 			return sent, err
 		}
-		sent++
+		if queued { // not queued: already sent today (a rerun), or to the desk itself
+			sent++
+		}
 	}
 	return sent, nil
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
-// IntakeStore is what intake needs from storage beyond Store.
+// IntakeStore is what intake needs from storage beyond TxStore.
 type IntakeStore interface {
 	StoreMessage(ctx context.Context, m *ticket.RawMessage) error
 	SetMessageOutcome(ctx context.Context, id, ticketID int64, disposition, reason string) error
@@ -101,9 +101,6 @@ func (d *Desk) Intake(ctx context.Context, raw []byte, in *ticket.Inbound, src t
 }
 
 func (d *Desk) intake(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source) (IntakeResult, error) {
-	if d.istore == nil {
-		return IntakeResult{}, errors.New("desk has no intake store")
-	}
 	received := src.ReceivedAt
 	if received.IsZero() {
 		received = d.now()
@@ -111,7 +108,7 @@ func (d *Desk) intake(ctx context.Context, raw []byte, in *ticket.Inbound, src t
 	msg := &ticket.RawMessage{Key: MessageKey(in.MessageID, raw), MessageID: in.MessageID, Mailbox: src.Mailbox,
 		UIDValidity: src.UIDValidity, UID: src.UID, From: in.From.Email, Subject: in.Subject, Raw: raw,
 		ReceivedAt: received.UTC()}
-	if err := d.istore.StoreMessage(ctx, msg); errors.Is(err, ticket.ErrAlreadyStored) {
+	if err := d.store.StoreMessage(ctx, msg); errors.Is(err, ticket.ErrAlreadyStored) {
 		return IntakeResult{Disposition: DispDuplicate, Reason: "already processed"}, nil
 	} else if err != nil {
 		return IntakeResult{}, err
@@ -128,27 +125,86 @@ func (d *Desk) intake(ctx context.Context, raw []byte, in *ticket.Inbound, src t
 			}
 			// A large file stays in the raw message only (Data is nil): the
 			// row indexes it by name, size and hash.
-			if err := d.istore.AddAttachment(ctx, &ticket.Attachment{MessageID: msg.ID, TicketID: ticketID,
+			if err := d.store.AddAttachment(ctx, &ticket.Attachment{MessageID: msg.ID, TicketID: ticketID,
 				Filename: ticket.SafeFilename(a.Filename), ContentType: a.ContentType, Size: size,
 				SHA256: sum, Data: a.Data}); err != nil {
 				return IntakeResult{}, err
 			}
 		}
 	}
-	return res, d.istore.SetMessageOutcome(ctx, msg.ID, ticketID, string(res.Disposition), res.Reason)
+	return res, d.store.SetMessageOutcome(ctx, msg.ID, ticketID, string(res.Disposition), res.Reason)
 }
 
+// inMail is a message on its way through intake, with what decide found
+// out about it.
+type inMail struct {
+	msg    *ticket.RawMessage
+	in     *ticket.Inbound
+	src    ticket.Source
+	sender string         // the real sender, lower case
+	thread *ticket.Ticket // the ticket it continues; nil: none
+	how    string         // how thread was found
+}
+
+// decide dispatches a stored message to the handler of what it is: a
+// delivery report, automatic mail, a survey answer, mail from staff, a
+// reply, or a new ticket.
 func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.Inbound, src ticket.Source) (IntakeResult, int64, error) {
-	sender := strings.ToLower(in.From.Email)
-	quarantine := func(reason string) (IntakeResult, int64, error) {
-		return IntakeResult{Disposition: DispQuarantined, Reason: reason}, 0, nil
-	}
-	if isBounce(in, sender) {
+	// What the network input says. These two facts are parsed here today;
+	// they are the only parsing call sites of the dispatch.
+	bounce := isBounce(in, strings.ToLower(in.From.Email))
+	automated := in.AutoSubmitted || autoSubjectRE.MatchString(in.Subject)
+
+	if bounce {
 		return d.bounce(ctx, in)
 	}
+	sender, why := d.realSender(in)
+	if why != "" {
+		return IntakeResult{Disposition: DispQuarantined, Reason: why}, 0, nil
+	}
+	thread, how, err := d.thread(ctx, in, sender)
+	if err != nil {
+		return IntakeResult{}, 0, err
+	}
+	m := &inMail{msg: msg, in: in, src: src, sender: sender, thread: thread, how: how}
+	body := m.body()
+	switch {
+	case automated:
+		return d.automatic(ctx, m)
+	case thread == nil:
+		return d.newTicket(ctx, m, body, nil)
+	}
+	if thread.State == ticket.Cerrado || thread.State == ticket.AbiertoPorEncuesta {
+		// An answer to the survey mail ("4", "no") is the survey's answer.
+		if ok, err := d.surveyReply(ctx, thread, in, sender, rules.Clean(body)); err != nil || ok {
+			return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how + ", survey answer"}, thread.ID, err
+		}
+	}
+	reopen := false
+	if thread.State == ticket.Cerrado && !d.isStaff(ctx, sender) {
+		if thread.ClosedAt == nil || d.businessSince(*thread.ClosedAt) > d.cfg.ReopenWithin {
+			// Too late to reopen: a new ticket that links the old one.
+			m.how, m.thread = "reply to "+thread.Number+", closed before the reopen window", nil
+			return d.newTicket(ctx, m, body, map[string]any{"related": thread.Number})
+		}
+		reopen = true // "it still fails": back to en_proceso
+	}
+	staff, err := d.staffSender(ctx, sender, thread)
+	switch {
+	case err != nil:
+		return IntakeResult{}, 0, err
+	case staff:
+		return d.staffMail(ctx, m, comment(body))
+	}
+	return d.reply(ctx, m, comment(body), reopen)
+}
+
+// realSender is the sender of a message, or why it is quarantined. A
+// list or Google Group that rewrote From to the desk's address (DMARC)
+// names the real sender in X-Original-From or Reply-To.
+func (d *Desk) realSender(in *ticket.Inbound) (string, string) {
+	sender := strings.ToLower(in.From.Email)
 	if d.isOwn(sender) {
-		// A list or Google Group that rewrote From to the desk's address
-		// (DMARC) names the real sender in X-Original-From or Reply-To.
 		for _, a := range append([]ticket.Address{in.OriginalFrom}, in.ReplyTo...) {
 			if e := strings.ToLower(a.Email); e != "" && !d.isOwn(e) {
 				sender, in.From = e, ticket.Address{Name: a.Name, Email: e}
@@ -156,120 +212,137 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 			}
 		}
 		if d.isOwn(sender) {
-			return quarantine("from self: the sender is one of the desk's own addresses")
+			return "", "from self: the sender is one of the desk's own addresses"
 		}
 	}
 	if sender == "" {
-		return quarantine("no sender address")
+		return "", "no sender address"
 	}
-	thread, how, err := d.thread(ctx, in, sender)
+	return sender, ""
+}
+
+// body is the message's text, with a notice when only its header was read.
+func (m *inMail) body() string {
+	if !m.src.Truncated {
+		return m.in.Text
+	}
+	return fmt.Sprintf("[Mensaje de %.1f MB: supera el límite de tamaño; se leyó solo su encabezado y el original completo se conserva en el buzón de la mesa.]\n\n%s",
+		float64(m.src.Size)/(1<<20), m.in.Text)
+}
+
+// comment is what a reply adds to its ticket: the text without quotes
+// and signature, or all of it, never nothing.
+func comment(body string) string {
+	c := rules.Clean(body)
+	if strings.TrimSpace(c) == "" {
+		c = body
+	}
+	if strings.TrimSpace(c) == "" {
+		c = "(mensaje sin texto)"
+	}
+	return c
+}
+
+// staffSender reports whether sender, not t's requester, is active desk
+// staff (whose mail carries commands and answers).
+func (d *Desk) staffSender(ctx context.Context, sender string, t *ticket.Ticket) (bool, error) {
+	if sender == t.Requester {
+		return false, nil
+	}
+	p, err := d.store.PersonByEmail(ctx, sender)
+	if errors.Is(err, ticket.ErrNotFound) {
+		return false, nil
+	}
 	if err != nil {
-		return IntakeResult{}, 0, err
+		return false, err
 	}
-	automated := in.AutoSubmitted || autoSubjectRE.MatchString(in.Subject)
-	if automated && thread == nil && d.acceptsAutomated(sender) {
-		// A monitoring alert or a web form the desk takes (pain point A4):
-		// a ticket, without an acknowledgement nobody would read.
-		t, err := d.Create(ctx, NewTicket{Subject: title(in.Subject, d.prefix), Body: in.Text, Requester: sender,
-			MessageID: in.MessageID, RequesterName: in.From.Name,
-			Details: map[string]any{"message_key": msg.Key, AutomatedDetail: true}})
+	return p.Active && p.Role != ticket.RoleRequester, nil
+}
+
+// automatic handles automatic mail: from an accepted sender and in no
+// thread, a ticket without an acknowledgement; in a thread, a note for the
+// technicians that never reopens and is never answered; otherwise nothing.
+func (d *Desk) automatic(ctx context.Context, m *inMail) (IntakeResult, int64, error) {
+	in := m.in
+	if m.thread == nil && d.acceptsAutomated(m.sender) {
+		// A monitoring alert or a web form the desk takes (pain point A4).
+		t, err := d.Create(ctx, NewTicket{Subject: title(in.Subject, d.cfg.Prefix), Body: in.Text, Requester: m.sender,
+			MessageID: in.MessageID, RequesterName: in.From.Name, MessageKey: m.msg.Key, Automated: true})
 		if err != nil {
 			return IntakeResult{}, 0, err
 		}
 		return IntakeResult{Disposition: DispTicket, Ticket: t.Number, Reason: "automatic mail from an accepted sender"}, t.ID, nil
 	}
-	if automated {
-		if thread == nil {
-			return IntakeResult{Disposition: DispAutoreply, Reason: "automatic reply, no ticket"}, 0, nil
-		}
-		// Recorded for the technicians; never reopens, never answered.
-		_, err := d.change(ctx, thread.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
-			return d.record(ctx, t, &ticket.Event{Kind: ticket.EventNote, Actor: sender, At: now,
-				Body: "Respuesta automática recibida: " + in.Subject})
-		})
-		return IntakeResult{Disposition: DispAutoreply, Ticket: thread.Number, Reason: "automatic reply " + how}, thread.ID, err
+	if m.thread == nil {
+		return IntakeResult{Disposition: DispAutoreply, Reason: "automatic reply, no ticket"}, 0, nil
 	}
-	body := in.Text
-	if src.Truncated {
-		body = fmt.Sprintf("[Mensaje de %.1f MB: supera el límite de tamaño; se leyó solo su encabezado y el original completo se conserva en el buzón de la mesa.]\n\n%s",
-			float64(src.Size)/(1<<20), body)
+	_, err := d.change(ctx, m.thread.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventNote, Actor: m.sender, At: now,
+			Body: "Respuesta automática recibida: " + in.Subject})
+	})
+	return IntakeResult{Disposition: DispAutoreply, Ticket: m.thread.Number, Reason: "automatic reply " + m.how}, m.thread.ID, err
+}
+
+// newTicket opens a ticket for a message that continues none; its sender
+// and the people in copy become participants.
+func (d *Desk) newTicket(ctx context.Context, m *inMail, body string, details map[string]any) (IntakeResult, int64, error) {
+	in := m.in
+	if details == nil {
+		details = map[string]any{}
 	}
-	if thread != nil && (thread.State == ticket.Cerrado || thread.State == ticket.AbiertoPorEncuesta) {
-		// An answer to the survey mail ("4", "no") is the survey's answer.
-		if ok, err := d.surveyReply(ctx, thread, in, sender, rules.Clean(body)); err != nil || ok {
-			return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how + ", survey answer"}, thread.ID, err
-		}
+	if n, ok := ticket.FindNumber(in.Subject, d.cfg.Prefix); ok && m.how == "" {
+		details["mentions"] = n.String()
 	}
-	details := map[string]any{"message_key": msg.Key}
-	reopen := false
-	if thread != nil && thread.State == ticket.Cerrado && !d.isStaff(ctx, sender) {
-		if thread.ClosedAt != nil && d.businessSince(*thread.ClosedAt) <= d.reopen {
-			reopen = true // "it still fails": back to en_proceso
-		} else {
-			// Too late to reopen: a new ticket that links the old one.
-			details["related"] = thread.Number
-			how = "reply to " + thread.Number + ", closed before the reopen window"
-			thread = nil
+	t, err := d.Create(ctx, NewTicket{Subject: title(in.Subject, d.cfg.Prefix), Body: body, Requester: m.sender, MessageID: in.MessageID,
+		RequesterName: in.From.Name, MessageKey: m.msg.Key, Details: details})
+	if err != nil {
+		return IntakeResult{}, 0, err
+	}
+	var participants []string
+	for _, a := range append(append([]ticket.Address{in.From}, in.Cc...), in.To...) {
+		if e := strings.ToLower(a.Email); e != "" && !d.isOwn(e) {
+			participants = append(participants, e)
 		}
 	}
-	if thread == nil {
-		if n, ok := ticket.FindNumber(in.Subject, d.prefix); ok && how == "" {
-			details["mentions"] = n.String()
-		}
-		t, err := d.Create(ctx, NewTicket{Subject: title(in.Subject, d.prefix), Body: body, Requester: sender, MessageID: in.MessageID,
-			RequesterName: in.From.Name, Details: details})
-		if err != nil {
-			return IntakeResult{}, 0, err
-		}
-		var participants []string
-		for _, a := range append(append([]ticket.Address{in.From}, in.Cc...), in.To...) {
-			if e := strings.ToLower(a.Email); e != "" && !d.isOwn(e) {
-				participants = append(participants, e)
-			}
-		}
-		if err := d.istore.AddParticipants(ctx, t.ID, participants...); err != nil {
-			return IntakeResult{}, 0, err
-		}
-		return IntakeResult{Disposition: DispTicket, Ticket: t.Number, Reason: how}, t.ID, nil
+	if err := d.store.AddParticipants(ctx, t.ID, participants...); err != nil {
+		return IntakeResult{}, 0, err
 	}
-	comment := rules.Clean(body)
-	if strings.TrimSpace(comment) == "" {
-		comment = body
+	return IntakeResult{Disposition: DispTicket, Ticket: t.Number, Reason: m.how}, t.ID, nil
+}
+
+// staffMail handles desk staff's mail to a ticket: commands and an answer
+// for the requester.
+func (d *Desk) staffMail(ctx context.Context, m *inMail, text string) (IntakeResult, int64, error) {
+	if err := d.technicianReply(ctx, m.thread, m.in, m.sender, text, m.msg.Key); err != nil {
+		return IntakeResult{}, 0, err
 	}
-	if strings.TrimSpace(comment) == "" {
-		comment = "(mensaje sin texto)"
-	}
-	if sender != thread.Requester {
-		if p, err := d.istore.PersonByEmail(ctx, sender); err == nil && p.Active && p.Role != ticket.RoleRequester {
-			// Desk staff: commands and an answer for the requester.
-			if err := d.technicianReply(ctx, thread, in, sender, comment, msg.Key); err != nil {
-				return IntakeResult{}, 0, err
-			}
-			return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how + ", from staff"}, thread.ID, nil
-		} else if err != nil && !errors.Is(err, ticket.ErrNotFound) {
-			return IntakeResult{}, 0, err
-		}
-	}
-	_, err = d.change(ctx, thread.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
-		if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventComment, Actor: sender, At: now, Body: comment}); err != nil {
+	return IntakeResult{Disposition: DispReply, Ticket: m.thread.Number, Reason: m.how + ", from staff"}, m.thread.ID, nil
+}
+
+// reply adds a message of the requester or a participant to its ticket:
+// it resumes a ticket on hold for the requester, and reopens a closed one
+// when decide says so (within the reopen window).
+func (d *Desk) reply(ctx context.Context, m *inMail, text string, reopen bool) (IntakeResult, int64, error) {
+	_, err := d.change(ctx, m.thread.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventComment, Actor: m.sender, At: now, Body: text}); err != nil {
 			return err
 		}
-		if t.State == ticket.Retenido && sender == t.Requester {
+		if t.State == ticket.Retenido && m.sender == t.Requester {
 			// The requester answered what the desk was waiting for.
-			return d.step(ctx, t, ticket.EnProceso, sender, "", now)
+			return d.step(ctx, t, ticket.EnProceso, m.sender, "", now)
 		}
 		if reopen && t.State == ticket.Cerrado {
-			return d.step(ctx, t, ticket.EnProceso, sender, "Reabierto por respuesta del solicitante", now)
+			return d.step(ctx, t, ticket.EnProceso, m.sender, "Reabierto por respuesta del solicitante", now)
 		}
 		return nil
 	})
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}
-	if err := d.istore.AddParticipants(ctx, thread.ID, sender); err != nil {
+	if err := d.store.AddParticipants(ctx, m.thread.ID, m.sender); err != nil {
 		return IntakeResult{}, 0, err
 	}
-	return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how}, thread.ID, nil
+	return IntakeResult{Disposition: DispReply, Ticket: m.thread.Number, Reason: m.how}, m.thread.ID, nil
 }
 
 // thread finds the ticket a message continues: first by In-Reply-To and
@@ -279,20 +352,20 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 func (d *Desk) thread(ctx context.Context, in *ticket.Inbound, sender string) (*ticket.Ticket, string, error) {
 	ids := append(append([]string(nil), in.InReplyTo...), in.References...)
 	for i := len(ids) - 1; i >= 0; i-- { // the most recent reference first
-		id, err := d.istore.TicketIDByMessageID(ctx, strings.Trim(ids[i], "<> "))
+		id, err := d.store.TicketIDByMessageID(ctx, strings.Trim(ids[i], "<> "))
 		if errors.Is(err, ticket.ErrNotFound) || id == 0 {
 			continue
 		}
 		if err != nil {
 			return nil, "", err
 		}
-		t, err := d.istore.TicketByID(ctx, id)
+		t, err := d.store.TicketByID(ctx, id)
 		if err != nil {
 			return nil, "", err
 		}
 		return t, "by header", nil
 	}
-	n, ok := ticket.FindNumber(in.Subject, d.prefix)
+	n, ok := ticket.FindNumber(in.Subject, d.cfg.Prefix)
 	if !ok {
 		return nil, "", nil
 	}
@@ -303,12 +376,12 @@ func (d *Desk) thread(ctx context.Context, in *ticket.Inbound, sender string) (*
 	if err != nil {
 		return nil, "", err
 	}
-	member, err := d.istore.IsParticipant(ctx, t.ID, sender)
+	member, err := d.store.IsParticipant(ctx, t.ID, sender)
 	if err != nil {
 		return nil, "", err
 	}
 	if !member {
-		p, err := d.istore.PersonByEmail(ctx, sender)
+		p, err := d.store.PersonByEmail(ctx, sender)
 		if err != nil && !errors.Is(err, ticket.ErrNotFound) {
 			return nil, "", err
 		}
@@ -371,7 +444,7 @@ func readDeliveryReport(in *ticket.Inbound) deliveryReport {
 func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, int64, error) {
 	r := readDeliveryReport(in)
 	for _, id := range r.IDs {
-		out, err := d.istore.MailByMessageID(ctx, strings.Trim(id, "<> "))
+		out, err := d.store.MailByMessageID(ctx, strings.Trim(id, "<> "))
 		if errors.Is(err, ticket.ErrNotFound) {
 			continue
 		}
@@ -384,14 +457,14 @@ func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, in
 	// leads to the ticket, whose latest mail to the failed recipient is the
 	// one that bounced.
 	for _, id := range r.ThreadIDs {
-		tid, err := d.istore.TicketIDByMessageID(ctx, id)
+		tid, err := d.store.TicketIDByMessageID(ctx, id)
 		if errors.Is(err, ticket.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return IntakeResult{}, 0, err
 		}
-		out, err := d.istore.LatestMail(ctx, tid, r.Rcpt)
+		out, err := d.store.LatestMail(ctx, tid, r.Rcpt)
 		if errors.Is(err, ticket.ErrNotFound) {
 			continue
 		}
@@ -411,18 +484,18 @@ var permanentRE = regexp.MustCompile(`\b5\.\d{1,3}\.\d{1,3}\b`)
 // mail to it is held.
 func (d *Desk) bounced(ctx context.Context, out *ticket.Outgoing, status string) (IntakeResult, int64, error) {
 	out.State, out.LastError = ticket.OutboxFailed, "bounce: "+status
-	if err := d.istore.UpdateMail(ctx, out); err != nil {
+	if err := d.store.UpdateMail(ctx, out); err != nil {
 		return IntakeResult{}, 0, err
 	}
 	if permanentRE.MatchString(status) && len(out.To) == 1 {
-		if err := d.istore.MarkUndeliverable(ctx, out.To[0], status, d.now().UTC()); err != nil {
+		if err := d.store.MarkUndeliverable(ctx, out.To[0], status, d.now().UTC()); err != nil {
 			return IntakeResult{}, 0, err
 		}
 	}
 	if out.TicketID == 0 {
 		return IntakeResult{Disposition: DispBounce, Reason: status}, 0, nil
 	}
-	t, err := d.istore.TicketByID(ctx, out.TicketID)
+	t, err := d.store.TicketByID(ctx, out.TicketID)
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}
@@ -435,18 +508,14 @@ func (d *Desk) bounced(ctx context.Context, out *ticket.Outgoing, status string)
 
 // isStaff reports whether addr is an active technician, manager or owner.
 func (d *Desk) isStaff(ctx context.Context, addr string) bool {
-	p, err := d.istore.PersonByEmail(ctx, addr)
+	p, err := d.store.PersonByEmail(ctx, addr)
 	return err == nil && p.Active && p.Role != ticket.RoleRequester
 }
 
 // businessSince is the business time from t until now (wall-clock time
 // without a calendar).
 func (d *Desk) businessSince(t time.Time) time.Duration {
-	now := d.now()
-	if d.calendar != nil {
-		return d.calendar.Between(t, now)
-	}
-	return now.Sub(t)
+	return d.calendar.Between(t, d.now())
 }
 
 func isBounce(in *ticket.Inbound, sender string) bool {
@@ -462,7 +531,7 @@ const AutomatedDetail = "automated"
 // list (an address, or "@domain").
 func (d *Desk) acceptsAutomated(addr string) bool {
 	addr = strings.ToLower(addr)
-	for _, a := range d.automated {
+	for _, a := range d.cfg.AcceptAutomatedFrom {
 		a = strings.ToLower(strings.TrimSpace(a))
 		if a != "" && (a == addr || strings.HasPrefix(a, "@") && strings.HasSuffix(addr, a)) {
 			return true
@@ -472,7 +541,7 @@ func (d *Desk) acceptsAutomated(addr string) bool {
 }
 
 func (d *Desk) isOwn(addr string) bool {
-	for _, a := range d.addresses {
+	for _, a := range d.cfg.Addresses {
 		if strings.EqualFold(a, addr) {
 			return true
 		}
@@ -514,7 +583,7 @@ func (d *Desk) QuarantineMail(ctx context.Context, raw []byte, in *ticket.Inboun
 	if received.IsZero() {
 		received = d.now()
 	}
-	err := d.istore.StoreMessage(ctx, &ticket.RawMessage{Key: MessageKey(in.MessageID, raw), MessageID: in.MessageID,
+	err := d.store.StoreMessage(ctx, &ticket.RawMessage{Key: MessageKey(in.MessageID, raw), MessageID: in.MessageID,
 		Mailbox: src.Mailbox, UIDValidity: src.UIDValidity, UID: src.UID, From: in.From.Email, Subject: in.Subject,
 		Raw: raw, ReceivedAt: received.UTC(), Disposition: string(DispQuarantined), Reason: reason})
 	if err != nil && !errors.Is(err, ticket.ErrAlreadyStored) {

@@ -52,11 +52,7 @@ func (d *Desk) Lookup(ctx context.Context, number, key string) (*View, error) {
 
 // view is what the status page shows of t: never internal notes.
 func (d *Desk) view(ctx context.Context, t *ticket.Ticket) (*View, error) {
-	er, ok := d.store.(EventReader)
-	if !ok {
-		return nil, errors.New("store cannot read events")
-	}
-	all, err := er.Events(ctx, t.ID)
+	all, err := d.store.Events(ctx, t.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -73,8 +69,6 @@ func (d *Desk) view(ctx context.Context, t *ticket.Ticket) (*View, error) {
 			now = *t.PausedAt
 		}
 		switch {
-		case d.calendar == nil:
-			v.Remaining = t.DueAt.Sub(now)
 		case now.Before(*t.DueAt):
 			v.Remaining = d.calendar.Between(now, *t.DueAt)
 		default:

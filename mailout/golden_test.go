@@ -2,18 +2,17 @@ package mailout
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"html"
 	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/mesadeservicios/mesa/desk"
 	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/ticket"
 )
@@ -29,82 +28,60 @@ func TestTemplatesGolden(t *testing.T) {
 		OriginMessageID: "CAF=orig@mail.entidad.gov.co",
 		RequesterName:   "Ana Rojas", Category: "ti.vpn", Criticality: ticket.Alta, AccessKey: "abc123", DueAt: &due,
 		Assignee: "carlos@entidad.gov.co"}
-	cases := map[string]func(r *Renderer) (*ticket.Outgoing, error){
-		"ack": func(r *Renderer) (*ticket.Outgoing, error) {
-			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 1, Kind: ticket.EventCreated, At: at,
-				Data: `{"message_key":"<m@x>","classification":{"attachments_required":["F-DE-10 Solicitud de Conexión Remota VPN"]}}`}))
-		},
-		"answer": func(r *Renderer) (*ticket.Outgoing, error) {
-			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 2, Kind: ticket.EventComment, Actor: "carlos@entidad.gov.co", At: at,
-				Body: "Ya quedó habilitada su VPN; reinicie el FortiClient.", Data: `{"staff":true}`}))
-		},
-		"requester": func(r *Renderer) (*ticket.Outgoing, error) {
-			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 3, Kind: ticket.EventComment, Actor: "ana@entidad.gov.co", At: at,
-				Body: "Adjunto el formato F-DE-10."}))
-		},
-		"closed": func(r *Renderer) (*ticket.Outgoing, error) {
-			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 4, Kind: ticket.EventStateChanged, To: "cerrado", At: at,
-				Body: "Se habilitó la VPN y se verificó la conexión."}))
-		},
-		"closed-out-of-scope": func(r *Renderer) (*ticket.Outgoing, error) {
-			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 5, Kind: ticket.EventStateChanged, To: "cerrado", At: at,
-				Body: OutOfScopePrefix + "La VPN personal la gestiona su proveedor de internet."}))
-		},
-		"assigned": func(r *Renderer) (*ticket.Outgoing, error) {
-			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 6, Kind: ticket.EventAssigned, To: "carlos@entidad.gov.co", At: at,
-				Body: "Desde la casa el FortiClient no conecta."}))
-		},
-		"failed": func(r *Renderer) (*ticket.Outgoing, error) {
-			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 7, Kind: ticket.EventMailFailed, To: "ana@entidad.gov.co", At: at,
-				Body: "No se pudo enviar «[MS-2026-000042] Recibido» a ana@entidad.gov.co: smtp 550: no such user"}))
-		},
-		"held": func(r *Renderer) (*ticket.Outgoing, error) {
-			return one(r.Notify(context.Background(), tk, &ticket.Event{ID: 8, Kind: ticket.EventStateChanged, To: "retenido", At: at,
-				Body: "Necesitamos el formato F-DE-10 firmado por su jefe."}))
-		},
-		"commands": func(r *Renderer) (*ticket.Outgoing, error) {
-			return r.Reply("commands", tk, "carlos@entidad.gov.co", []string{"✔ #criticidad alta", "✘ #foo — no aplicado: comando desconocido"}, "<c@x>", at)
-		},
-		"sla_alert": func(r *Renderer) (*ticket.Outgoing, error) {
-			late := *tk
-			late.Number, late.Subject, late.Criticality, late.Assignee = "MS-2026-000040", "Gotera en la sala 3", ticket.Media, ""
-			return r.SLAAlert("carlos@entidad.gov.co", []*ticket.Ticket{tk}, []*ticket.Ticket{&late}, at)
-		},
-		"sla_alert-one": func(r *Renderer) (*ticket.Outgoing, error) {
-			return r.SLAAlert("carlos@entidad.gov.co", []*ticket.Ticket{tk}, nil, at)
-		},
-		"survey": func(r *Renderer) (*ticket.Outgoing, error) {
-			return r.Survey(tk, "tok_123", false, "", at)
-		},
-		"survey-reminder": func(r *Renderer) (*ticket.Outgoing, error) {
-			return r.Survey(tk, "", true, "<survey.1@x>", at)
-		},
-		"survey_bad": func(r *Renderer) (*ticket.Outgoing, error) {
-			no, reopened := false, *tk
-			reopened.State = ticket.EnProceso
-			return r.SurveyAlert("marta@entidad.gov.co", &reopened, &ticket.Survey{Rating: 1, Solved: &no, Comment: "La VPN sigue sin conectar."}, at)
-		},
-		"digest": func(r *Renderer) (*ticket.Outgoing, error) {
-			return r.Digest("marta@entidad.gov.co", digestFixture(tk, at))
-		},
-		"mine": func(r *Renderer) (*ticket.Outgoing, error) {
-			m, err := r.MyTicketsLink("ana@entidad.gov.co", "tok_"+tk.Number, at) // the number, for the HTML check
-			return m, err
-		},
-		"rejected": func(r *Renderer) (*ticket.Outgoing, error) {
-			return r.Reply("rejected", tk, "carlos@entidad.gov.co", []string{"Los comandos no se aplicaron."}, "<c@x>", at)
-		},
+	origin := "<" + tk.OriginMessageID + ">"
+	// The notices desk decides for each kind (desk's tests check the
+	// deciding; these check the rendering).
+	notice := func(to, inReplyTo string, p ticket.NoticePayload) *ticket.Notice {
+		n := &ticket.Notice{Ticket: tk, To: to, InReplyTo: inReplyTo, At: at, Payload: p}
+		if to == tk.Requester {
+			n.ToName = tk.RequesterName
+		}
+		return n
+	}
+	late := *tk
+	late.Number, late.Subject, late.Criticality, late.Assignee = "MS-2026-000040", "Gotera en la sala 3", ticket.Media, ""
+	no, reopened := false, *tk
+	reopened.State = ticket.EnProceso
+	cases := map[string]*ticket.Notice{
+		"ack": notice(tk.Requester, "<m@x>", ticket.AckNotice{Attachments: []string{"F-DE-10 Solicitud de Conexión Remota VPN"},
+			OutOfHours: true}), // the fixture's 16:00 Friday counts as closed
+		"answer":              notice(tk.Requester, origin, ticket.AnswerNotice{Actor: "carlos@entidad.gov.co", Body: "Ya quedó habilitada su VPN; reinicie el FortiClient."}),
+		"requester":           notice(tk.Assignee, "", ticket.RequesterNotice{From: "ana@entidad.gov.co", Body: "Adjunto el formato F-DE-10."}),
+		"closed":              notice(tk.Requester, origin, ticket.ClosedNotice{Solution: "Se habilitó la VPN y se verificó la conexión."}),
+		"closed-out-of-scope": notice(tk.Requester, origin, ticket.ClosedNotice{Solution: "La VPN personal la gestiona su proveedor de internet.", OutOfScope: true}),
+		"assigned":            notice("carlos@entidad.gov.co", "", ticket.AssignedNotice{Body: "Desde la casa el FortiClient no conecta."}),
+		"failed": notice(tk.Assignee, "", ticket.FailedNotice{
+			Body: "No se pudo enviar «[MS-2026-000042] Recibido» a ana@entidad.gov.co: smtp 550: no such user"}),
+		"held":     notice(tk.Requester, origin, ticket.HeldNotice{Reason: "Necesitamos el formato F-DE-10 firmado por su jefe."}),
+		"commands": notice("carlos@entidad.gov.co", "<c@x>", ticket.CommandsNotice{Lines: []string{"✔ #criticidad alta", "✘ #foo — no aplicado: comando desconocido"}}),
+		"sla_alert": {To: "carlos@entidad.gov.co", At: at,
+			Payload: ticket.SLAAlertNotice{Warned: []*ticket.Ticket{tk}, Breached: []*ticket.Ticket{&late}}},
+		"sla_alert-one":   {To: "carlos@entidad.gov.co", At: at, Ticket: tk, Payload: ticket.SLAAlertNotice{Warned: []*ticket.Ticket{tk}}},
+		"survey":          notice(tk.Requester, origin, ticket.SurveyNotice{Token: "tok_123"}),
+		"survey-reminder": notice(tk.Requester, "<survey.1@x>", ticket.SurveyNotice{Reminder: true}),
+		"survey_bad": {Ticket: &reopened, To: "marta@entidad.gov.co", At: at, Payload: ticket.SurveyBadNotice{
+			Survey: &ticket.Survey{Rating: 1, Solved: &no, Comment: "La VPN sigue sin conectar."}, Reopened: true}},
+		"digest": {To: "marta@entidad.gov.co", At: at, Payload: ticket.DigestNotice{Digest: digestFixture(tk, at)}},
+		// the number in the token, for the HTML check
+		"mine":     {To: "ana@entidad.gov.co", At: at, Payload: ticket.MineNotice{Token: "tok_" + tk.Number}},
+		"rejected": notice("carlos@entidad.gov.co", "<c@x>", ticket.CommandsNotice{Rejected: true, Lines: []string{"Los comandos no se aplicaron."}}),
+	}
+	for kind := range cases {
+		if !strings.Contains(kind, "-") && !slices.Contains(ticket.NoticeKinds, cases[kind].Kind()) {
+			t.Errorf("case %s has kind %q", kind, cases[kind].Kind())
+		}
 	}
 	for _, lang := range []string{"es", "en"} {
 		r, err := New(Options{DeskName: "Mesa de Servicios", From: "mesa@entidad.gov.co", PublicURL: "https://mesa.entidad.gov.co",
-			Language: lang, Catalogue: names{"ti.vpn": "Acceso Remoto"}, CommandHelp: []string{"#cerrar <solución>", "#ayuda"},
-			IsOpen: func(t time.Time) bool { return t.UTC().Hour() < 21 }}) // the fixture's 16:00 Friday counts as closed
+			Language: lang, Catalogue: names{"ti.vpn": "Acceso Remoto"}, CommandHelp: []string{"#cerrar <solución>", "#ayuda"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, render := range cases {
+		for name, n := range cases {
 			t.Run(name+"."+lang, func(t *testing.T) {
-				m, err := render(r)
+				n := *n
+				n.Lang = lang
+				m, err := r.Render(&n)
 				if err != nil || m == nil {
 					t.Fatalf("render: %v", err)
 				}
@@ -136,16 +113,9 @@ func TestTemplatesGolden(t *testing.T) {
 	}
 }
 
-func one(ms []*ticket.Outgoing, err error) (*ticket.Outgoing, error) {
-	if err != nil || len(ms) != 1 {
-		return nil, err
-	}
-	return ms[0], nil
-}
-
 // digestFixture is a small desk: one ticket past due and due today, a
 // long hold, a compliance trend with gaps and survey figures.
-func digestFixture(tk *ticket.Ticket, at time.Time) *desk.Digest {
+func digestFixture(tk *ticket.Ticket, at time.Time) *ticket.Digest {
 	bog, _ := time.LoadLocation("America/Bogota")
 	open := *tk
 	open.State, open.CreatedAt = ticket.EnProceso, at.Add(-50*time.Hour)
@@ -153,17 +123,17 @@ func digestFixture(tk *ticket.Ticket, at time.Time) *desk.Digest {
 	held := *tk
 	held.Number, held.Subject, held.State, held.Assignee = "MS-2026-000007", "Silla rota", ticket.Retenido, ""
 	held.CreatedAt = at.Add(-30 * time.Hour)
-	dg := &desk.Digest{Kind: "daily", Groups: []string{"infraestructura"}, At: at.In(bog), Open: 3,
-		ByState:  []desk.Count{{Key: "en_proceso", N: 2}, {Key: "retenido", N: 1}},
-		ByCat:    []desk.Count{{Key: "ti.vpn", N: 2}, {Key: "adm.muebles.silla", N: 1}},
-		ByGroup:  []desk.Count{{Key: "infraestructura", N: 3}},
-		Load:     []desk.Count{{Key: "carlos@entidad.gov.co", N: 2}},
+	dg := &ticket.Digest{Kind: "daily", Groups: []string{"infraestructura"}, At: at.In(bog), Open: 3,
+		ByState:  []ticket.Count{{Key: "en_proceso", N: 2}, {Key: "retenido", N: 1}},
+		ByCat:    []ticket.Count{{Key: "ti.vpn", N: 2}, {Key: "adm.muebles.silla", N: 1}},
+		ByGroup:  []ticket.Count{{Key: "infraestructura", N: 3}},
+		Load:     []ticket.Count{{Key: "carlos@entidad.gov.co", N: 2}},
 		Breached: []*ticket.Ticket{tk}, DueToday: []*ticket.Ticket{tk}, Oldest: []*ticket.Ticket{tk, &held},
 		LongHeld: []*ticket.Ticket{&held},
-		Last7:    desk.Compliance{Met: 9, Total: 10}, Last30: desk.Compliance{Met: 40, Total: 48},
+		Last7:    ticket.Compliance{Met: 9, Total: 10}, Last30: ticket.Compliance{Met: 40, Total: 48},
 		SurveysSent: 20, SurveysAnswered: 8, RatingAvg: 4.25}
 	for i := 13; i >= 0; i-- {
-		c := desk.Compliance{Day: at.AddDate(0, 0, -i)}
+		c := ticket.Compliance{Day: at.AddDate(0, 0, -i)}
 		if i%3 != 0 {
 			c.Total, c.Met = 4, 4-i%3
 		}
@@ -182,7 +152,7 @@ func TestDigestChart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := r.Digest("marta@entidad.gov.co", digestFixture(tk, at))
+	m, err := r.Render(&ticket.Notice{To: "marta@entidad.gov.co", At: at, Payload: ticket.DigestNotice{Digest: digestFixture(tk, at)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -38,14 +39,21 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Desk is what the pages need of the use cases.
+// Desk is everything the pages need of the use cases (a *desk.Desk; the
+// compile-time check is in cmd/mesa/contracts.go).
 type Desk interface {
+	StatusDesk
+	SurveyDesk
+	MineDesk
+}
+
+// StatusDesk is what the status page needs.
+type StatusDesk interface {
 	Lookup(ctx context.Context, number, key string) (*desk.View, error)
 	RequesterComment(ctx context.Context, number, key, body string) error
 }
 
-// SurveyDesk is what the survey page needs; a Desk that has it gets the
-// page at /encuesta/{token}.
+// SurveyDesk is what the survey page at /encuesta/{token} needs.
 type SurveyDesk interface {
 	OpenSurvey(ctx context.Context, token string) (*desk.SurveyPage, error)
 	AnswerSurvey(ctx context.Context, token string, a desk.SurveyAnswer) error
@@ -64,17 +72,21 @@ type Catalogue interface {
 	DisplayName(key string) string
 }
 
-// Options configure the server; zero fields take the defaults in brackets.
-type Options struct {
-	Desk      Desk // nil: only the health endpoints
+// Deps are the server's collaborators, every one required.
+type Deps struct {
+	Desk      Desk
 	DB        Pinger
 	Catalogue Catalogue
+	Logger    *slog.Logger
+}
+
+// Options configure the server; zero fields take the defaults in brackets.
+type Options struct {
 	// Ready adds readiness checks (IMAP connected or retrying, outbox not
 	// stuck) to /readyz; nil: the database only.
 	Ready    func(ctx context.Context) error
 	Language string         // [es]
 	Location *time.Location // [America/Bogota]
-	Logger   *slog.Logger   // [slog.Default()]
 	// LookupsPerMinute limits ticket lookups per client address [30].
 	LookupsPerMinute int
 	// Metrics, when set, is served at /metrics; the server adds its own
@@ -84,6 +96,7 @@ type Options struct {
 
 // Server is mesa's HTTP handler.
 type Server struct {
+	d        Deps
 	o        Options
 	mux      *http.ServeMux
 	tmpl     *template.Template
@@ -93,9 +106,15 @@ type Server struct {
 }
 
 // New returns the handler.
-func New(o Options) *Server {
-	if o.Logger == nil {
-		o.Logger = slog.Default()
+func New(d Deps, o Options) (*Server, error) {
+	var missing []error
+	for name, nil_ := range map[string]bool{"Desk": d.Desk == nil, "DB": d.DB == nil, "Catalogue": d.Catalogue == nil, "Logger": d.Logger == nil} {
+		if nil_ {
+			missing = append(missing, fmt.Errorf("web: Deps.%s is required", name))
+		}
+	}
+	if err := errors.Join(missing...); err != nil {
+		return nil, err
 	}
 	if o.Language != "en" {
 		o.Language = "es"
@@ -106,9 +125,11 @@ func New(o Options) *Server {
 	if o.LookupsPerMinute <= 0 {
 		o.LookupsPerMinute = 30
 	}
-	s := &Server{o: o, mux: http.NewServeMux(), ips: newLimiter(o.LookupsPerMinute, time.Minute),
+	s := &Server{d: d, o: o, mux: http.NewServeMux(), ips: newLimiter(o.LookupsPerMinute, time.Minute),
 		guesses: newLimiter(ticketGuesses, 10*time.Minute),
-		tmpl:    template.Must(template.ParseFS(files, "templates/*.html"))}
+		// A word the catalogue lacks stops the page with an error, never
+		// renders as "".
+		tmpl: template.Must(template.New("").Option("missingkey=error").ParseFS(files, "templates/*.html"))}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /static/mesa.css", s.css)
@@ -119,24 +140,18 @@ func New(o Options) *Server {
 		o.Metrics.MustRegister(s.duration)
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics, promhttp.HandlerOpts{}))
 	}
-	if o.Desk != nil {
-		s.mux.HandleFunc("GET /{$}", s.home)
-		s.mux.HandleFunc("GET /consulta", s.consulta)
-		s.mux.HandleFunc("GET /t/{number}", s.ticket)
-		s.mux.HandleFunc("POST /t/{number}/comentario", s.comment)
-		s.mux.HandleFunc("GET /api/v1/tickets/{number}", s.api)
-		if _, ok := o.Desk.(MineDesk); ok {
-			s.mux.HandleFunc("GET /mis-solicitudes", s.mineForm)
-			s.mux.HandleFunc("POST /mis-solicitudes", s.mineRequest)
-			s.mux.HandleFunc("GET /mis-solicitudes/{token}", s.mineList)
-			s.mux.HandleFunc("GET /mis-solicitudes/{token}/t/{number}", s.mineTicket)
-		}
-		if _, ok := o.Desk.(SurveyDesk); ok {
-			s.mux.HandleFunc("GET /encuesta/{token}", s.survey)
-			s.mux.HandleFunc("POST /encuesta/{token}", s.answerSurvey)
-		}
-	}
-	return s
+	s.mux.HandleFunc("GET /{$}", s.home)
+	s.mux.HandleFunc("GET /consulta", s.consulta)
+	s.mux.HandleFunc("GET /t/{number}", s.ticket)
+	s.mux.HandleFunc("POST /t/{number}/comentario", s.comment)
+	s.mux.HandleFunc("GET /api/v1/tickets/{number}", s.api)
+	s.mux.HandleFunc("GET /mis-solicitudes", s.mineForm)
+	s.mux.HandleFunc("POST /mis-solicitudes", s.mineRequest)
+	s.mux.HandleFunc("GET /mis-solicitudes/{token}", s.mineList)
+	s.mux.HandleFunc("GET /mis-solicitudes/{token}/t/{number}", s.mineTicket)
+	s.mux.HandleFunc("GET /encuesta/{token}", s.survey)
+	s.mux.HandleFunc("POST /encuesta/{token}", s.answerSurvey)
+	return s, nil
 }
 
 // ServeHTTP adds the security headers every response carries.
@@ -180,8 +195,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	status, code := map[string]string{"status": "ok", "database": "ok"}, http.StatusOK
-	if err := s.o.DB.Ping(ctx); err != nil {
-		s.o.Logger.Warn("health check failed", "err", err)
+	if err := s.d.DB.Ping(ctx); err != nil {
+		s.d.Logger.Warn("health check failed", "err", err)
 		status["status"], status["database"], code = "error", err.Error(), http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, status)
@@ -191,7 +206,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	err := s.o.DB.Ping(ctx)
+	err := s.d.DB.Ping(ctx)
 	if err == nil && s.o.Ready != nil {
 		err = s.o.Ready(ctx)
 	}
@@ -218,7 +233,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // page is the data of every page.
 type page struct {
 	Lang, Other string
-	T           map[string]string
+	T           map[string]string // the catalogue in Lang (package i18n)
 	Error       string
 	Number      string
 	// the survey page
@@ -251,14 +266,14 @@ func (s *Server) base(r *http.Request) page {
 	if l == "en" {
 		other = "es"
 	}
-	return page{Lang: l, Other: other, T: texts[l]}
+	return page{Lang: l, Other: other, T: i18n.Table(l)}
 }
 
 func (s *Server) render(w http.ResponseWriter, code int, name string, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
 	if err := s.tmpl.ExecuteTemplate(w, name, data); err != nil {
-		s.o.Logger.Error("rendering page", "page", name, "err", err)
+		s.d.Logger.Error("rendering page", "page", name, "err", err)
 	}
 }
 
@@ -272,7 +287,7 @@ func (s *Server) consulta(w http.ResponseWriter, r *http.Request) {
 	key := strings.TrimSpace(r.URL.Query().Get("clave"))
 	if _, err := ticket.ParseNumber(number); err != nil || key == "" {
 		p := s.base(r)
-		p.Error, p.Number = p.T["notfound"], number
+		p.Error, p.Number = i18n.T(p.Lang, "notfound"), number
 		s.render(w, http.StatusNotFound, "lookup.html", p)
 		return
 	}
@@ -312,9 +327,7 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request) {
 // solicitudes") it has no comment form.
 func (s *Server) ticketView(w http.ResponseWriter, r *http.Request, p page, v *desk.View, key string) {
 	tp := ticketPage{page: p, V: v, Key: key, Open: v.Ticket.State.Open() && key != "", Category: v.Ticket.Category, Group: v.Ticket.Group}
-	if s.o.Catalogue != nil {
-		tp.Category = s.o.Catalogue.DisplayName(v.Ticket.Category)
-	}
+	tp.Category = s.d.Catalogue.DisplayName(v.Ticket.Category)
 	tp.Created = s.when(v.Ticket.CreatedAt)
 	if v.Ticket.DueAt != nil {
 		tp.Due = s.when(*v.Ticket.DueAt)
@@ -325,13 +338,13 @@ func (s *Server) ticketView(w http.ResponseWriter, r *http.Request, p page, v *d
 		tp.Remaining = fmt.Sprintf("%.1f", rem.Hours())
 	}
 	for _, e := range v.History {
-		item := historyItem{When: s.when(e.At), What: p.T["ev_"+string(e.Kind)], Who: p.T["desk"], Text: e.Body}
+		item := historyItem{When: s.when(e.At), What: i18n.T(p.Lang, "ev_"+string(e.Kind)), Who: i18n.T(p.Lang, "desk"), Text: e.Body}
 		if e.Actor == v.Ticket.Requester {
-			item.Who = p.T["requester"]
+			item.Who = i18n.T(p.Lang, "requester")
 		}
 		switch e.Kind {
 		case ticket.EventStateChanged:
-			item.What += ": " + p.T[e.To]
+			item.What += ": " + i18n.T(p.Lang, e.To)
 		case ticket.EventSLAStarted, ticket.EventSLADueChanged, ticket.EventSLAResumed:
 			if due, err := time.Parse(time.RFC3339, e.To); err == nil {
 				item.What += ": " + s.when(due)
@@ -350,15 +363,15 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request, number, key stri
 	if s.limited(w, r, p, "lookup.html") || s.guesses.full(number) && s.tooMany(w, p, "lookup.html") {
 		return nil, false
 	}
-	v, err := s.o.Desk.Lookup(r.Context(), number, key)
+	v, err := s.d.Desk.Lookup(r.Context(), number, key)
 	if errors.Is(err, ticket.ErrNotFound) {
 		s.guesses.allow(number)
-		p.Error, p.Number = p.T["notfound"], number
+		p.Error, p.Number = i18n.T(p.Lang, "notfound"), number
 		s.render(w, http.StatusNotFound, "lookup.html", p)
 		return nil, false
 	}
 	if err != nil {
-		s.o.Logger.Error("ticket lookup failed", "err", err)
+		s.d.Logger.Error("ticket lookup failed", "err", err)
 		http.Error(w, "error", http.StatusInternalServerError)
 		return nil, false
 	}
@@ -391,7 +404,7 @@ func (s *Server) comment(w http.ResponseWriter, r *http.Request) {
 	p := s.base(r)
 	c, err := r.Cookie("mesa_csrf")
 	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
-		p.Error = p.T["bad"]
+		p.Error = i18n.T(p.Lang, "bad")
 		s.render(w, http.StatusForbidden, "lookup.html", p)
 		return
 	}
@@ -399,13 +412,13 @@ func (s *Server) comment(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.lookup(w, r, number, key, p); !ok {
 		return
 	}
-	if err := s.o.Desk.RequesterComment(r.Context(), number, key, strings.TrimSpace(r.PostFormValue("comentario"))); err != nil {
+	if err := s.d.Desk.RequesterComment(r.Context(), number, key, strings.TrimSpace(r.PostFormValue("comentario"))); err != nil {
 		if errors.Is(err, ticket.ErrInvalid) {
-			p.Error = p.T["bad"]
+			p.Error = i18n.T(p.Lang, "bad")
 			s.render(w, http.StatusBadRequest, "lookup.html", p)
 			return
 		}
-		s.o.Logger.Error("comment from the status page failed", "err", err)
+		s.d.Logger.Error("comment from the status page failed", "err", err)
 		http.Error(w, "error", http.StatusInternalServerError)
 		return
 	}
@@ -445,12 +458,12 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 		return
 	}
-	v, err := s.o.Desk.Lookup(r.Context(), number, strings.TrimSpace(key))
+	v, err := s.d.Desk.Lookup(r.Context(), number, strings.TrimSpace(key))
 	if err != nil {
 		if errors.Is(err, ticket.ErrNotFound) {
 			s.guesses.allow(number)
 		} else {
-			s.o.Logger.Error("api lookup failed", "err", err)
+			s.d.Logger.Error("api lookup failed", "err", err)
 		}
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 		return
@@ -459,9 +472,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	out := apiTicket{Number: t.Number, Subject: t.Subject, State: string(t.State), Type: string(t.Type),
 		Criticality: string(t.Criticality), Category: t.Category, CategoryName: t.Category, Created: t.CreatedAt,
 		Due: t.DueAt, Paused: v.Paused, Solution: t.Solution, History: []apiEvent{}}
-	if s.o.Catalogue != nil {
-		out.CategoryName = s.o.Catalogue.DisplayName(t.Category)
-	}
+	out.CategoryName = s.d.Catalogue.DisplayName(t.Category)
 	if t.DueAt != nil && t.State.Open() {
 		h := v.Remaining.Hours()
 		out.RemainingHours = &h
@@ -543,7 +554,7 @@ func (s *Server) limited(w http.ResponseWriter, r *http.Request, p page, tmpl st
 
 // tooMany renders the 429 page; it returns true for use in conditions.
 func (s *Server) tooMany(w http.ResponseWriter, p page, tmpl string) bool {
-	p.Error = p.T["toomany"]
+	p.Error = i18n.T(p.Lang, "toomany")
 	s.render(w, http.StatusTooManyRequests, tmpl, p)
 	return true
 }
@@ -552,16 +563,16 @@ func (s *Server) tooMany(w http.ResponseWriter, p page, tmpl string) bool {
 func (s *Server) surveyError(w http.ResponseWriter, p page, err error) {
 	switch {
 	case errors.Is(err, desk.ErrSurveyUnknown):
-		p.Error = p.T["survey_unknown"]
+		p.Error = i18n.T(p.Lang, "survey_unknown")
 		s.render(w, http.StatusNotFound, "survey.html", p)
 	case errors.Is(err, desk.ErrSurveyAnswered):
-		p.Error = p.T["survey_answered"]
+		p.Error = i18n.T(p.Lang, "survey_answered")
 		s.render(w, http.StatusGone, "survey.html", p)
 	case errors.Is(err, desk.ErrSurveyExpired):
-		p.Error = p.T["survey_expired"]
+		p.Error = i18n.T(p.Lang, "survey_expired")
 		s.render(w, http.StatusGone, "survey.html", p)
 	default:
-		s.o.Logger.Error("survey page failed", "err", err)
+		s.d.Logger.Error("survey page failed", "err", err)
 		http.Error(w, "error", http.StatusInternalServerError)
 	}
 }
@@ -573,7 +584,7 @@ func (s *Server) survey(w http.ResponseWriter, r *http.Request) {
 	if s.limited(w, r, p, "survey.html") {
 		return
 	}
-	sp, err := s.o.Desk.(SurveyDesk).OpenSurvey(r.Context(), r.PathValue("token"))
+	sp, err := s.d.Desk.OpenSurvey(r.Context(), r.PathValue("token"))
 	if err != nil {
 		s.surveyError(w, p, err)
 		return
@@ -589,7 +600,7 @@ func (s *Server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 	p := s.base(r)
 	c, err := r.Cookie("mesa_csrf")
 	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
-		p.Error = p.T["bad"]
+		p.Error = i18n.T(p.Lang, "bad")
 		s.render(w, http.StatusForbidden, "survey.html", p)
 		return
 	}
@@ -597,19 +608,19 @@ func (s *Server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 	rating, err := strconv.Atoi(r.PostFormValue("calificacion"))
 	solved := r.PostFormValue("resuelto")
 	if err != nil || rating < 1 || rating > 5 || (solved != "si" && solved != "no") {
-		p.Error = p.T["survey_incomplete"]
+		p.Error = i18n.T(p.Lang, "survey_incomplete")
 		s.render(w, http.StatusBadRequest, "survey.html", p)
 		return
 	}
 	yes := solved == "si"
 	a.Rating, a.Solved, a.Comment = rating, &yes, r.PostFormValue("comentario")
-	if err := s.o.Desk.(SurveyDesk).AnswerSurvey(r.Context(), r.PathValue("token"), a); err != nil {
+	if err := s.d.Desk.AnswerSurvey(r.Context(), r.PathValue("token"), a); err != nil {
 		s.surveyError(w, p, err)
 		return
 	}
-	p.Thanks = p.T["survey_thanks"]
-	if s.o.Desk.(SurveyDesk).SurveyReopens(a) {
-		p.Thanks = p.T["survey_reopened"]
+	p.Thanks = i18n.T(p.Lang, "survey_thanks")
+	if s.d.Desk.SurveyReopens(a) {
+		p.Thanks = i18n.T(p.Lang, "survey_reopened")
 	}
 	s.render(w, http.StatusOK, "survey.html", p)
 }
@@ -627,25 +638,25 @@ func (s *Server) mineRequest(w http.ResponseWriter, r *http.Request) {
 	p := s.base(r)
 	c, err := r.Cookie("mesa_csrf")
 	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
-		p.Error = p.T["bad"]
+		p.Error = i18n.T(p.Lang, "bad")
 		s.render(w, http.StatusForbidden, "mine.html", p)
 		return
 	}
 	if s.limited(w, r, p, "mine.html") {
 		return
 	}
-	err = s.o.Desk.(MineDesk).RequestMyTickets(r.Context(), r.PostFormValue("correo"))
+	err = s.d.Desk.RequestMyTickets(r.Context(), r.PostFormValue("correo"))
 	switch {
 	case errors.Is(err, ticket.ErrInvalid):
-		p.Error, p.AskAddress, p.CSRF = p.T["mine_bad"], true, c.Value
+		p.Error, p.AskAddress, p.CSRF = i18n.T(p.Lang, "mine_bad"), true, c.Value
 		s.render(w, http.StatusBadRequest, "mine.html", p)
 		return
 	case err != nil:
-		s.o.Logger.Error("Mis solicitudes request failed", "err", err)
+		s.d.Logger.Error("Mis solicitudes request failed", "err", err)
 		http.Error(w, "error", http.StatusInternalServerError)
 		return
 	}
-	p.Thanks = p.T["mine_sent"]
+	p.Thanks = i18n.T(p.Lang, "mine_sent")
 	s.render(w, http.StatusOK, "mine.html", p)
 }
 
@@ -653,13 +664,13 @@ func (s *Server) mineRequest(w http.ResponseWriter, r *http.Request) {
 func (s *Server) mineError(w http.ResponseWriter, r *http.Request, p page, err error) {
 	switch {
 	case errors.Is(err, desk.ErrLinkExpired):
-		p.Error, p.AskAddress, p.CSRF = p.T["mine_expired"], true, s.csrfCookieAt(w, r, "/mis-solicitudes")
+		p.Error, p.AskAddress, p.CSRF = i18n.T(p.Lang, "mine_expired"), true, s.csrfCookieAt(w, r, "/mis-solicitudes")
 		s.render(w, http.StatusGone, "mine.html", p)
 	case errors.Is(err, ticket.ErrNotFound):
-		p.Error, p.AskAddress, p.CSRF = p.T["notfound"], true, s.csrfCookieAt(w, r, "/mis-solicitudes")
+		p.Error, p.AskAddress, p.CSRF = i18n.T(p.Lang, "notfound"), true, s.csrfCookieAt(w, r, "/mis-solicitudes")
 		s.render(w, http.StatusNotFound, "mine.html", p)
 	default:
-		s.o.Logger.Error("Mis solicitudes failed", "err", err)
+		s.d.Logger.Error("Mis solicitudes failed", "err", err)
 		http.Error(w, "error", http.StatusInternalServerError)
 	}
 }
@@ -670,14 +681,14 @@ func (s *Server) mineList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.PathValue("token")
-	email, ts, err := s.o.Desk.(MineDesk).MyTickets(r.Context(), token)
+	email, ts, err := s.d.Desk.MyTickets(r.Context(), token)
 	if err != nil {
 		s.mineError(w, r, p, err)
 		return
 	}
 	p.Email, p.Token = email, token
 	for _, t := range ts {
-		p.Mine = append(p.Mine, mineRow{Number: t.Number, Subject: t.Subject, State: p.T[string(t.State)], Created: s.when(t.CreatedAt)})
+		p.Mine = append(p.Mine, mineRow{Number: t.Number, Subject: t.Subject, State: i18n.T(p.Lang, string(t.State)), Created: s.when(t.CreatedAt)})
 	}
 	s.render(w, http.StatusOK, "mine.html", p)
 }
@@ -687,7 +698,7 @@ func (s *Server) mineTicket(w http.ResponseWriter, r *http.Request) {
 	if s.limited(w, r, p, "mine.html") {
 		return
 	}
-	v, err := s.o.Desk.(MineDesk).LookupMine(r.Context(), r.PathValue("token"), r.PathValue("number"))
+	v, err := s.d.Desk.LookupMine(r.Context(), r.PathValue("token"), r.PathValue("number"))
 	if err != nil {
 		s.mineError(w, r, p, err)
 		return

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -16,8 +15,6 @@ import (
 	"time"
 
 	"github.com/mesadeservicios/mesa/desk"
-	"github.com/mesadeservicios/mesa/rules"
-	"github.com/mesadeservicios/mesa/sla"
 	"github.com/mesadeservicios/mesa/store/storetest"
 	"github.com/mesadeservicios/mesa/ticket"
 	"github.com/mesadeservicios/mesa/web"
@@ -39,19 +36,19 @@ func TestHealthz(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			web.New(web.Options{DB: pinger{tc.err}, Logger: slog.New(slog.DiscardHandler)}).ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+			server(t, web.Deps{DB: pinger{tc.err}}, web.Options{}).ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
 			if rec.Code != tc.code || !strings.Contains(rec.Body.String(), tc.body) {
 				t.Errorf("got %d %s, want %d with %s", rec.Code, rec.Body, tc.code, tc.body)
 			}
 		})
 	}
 	rec := httptest.NewRecorder()
-	web.New(web.Options{DB: pinger{}}).ServeHTTP(rec, httptest.NewRequest("POST", "/healthz", nil))
+	server(t, web.Deps{DB: pinger{}}, web.Options{}).ServeHTTP(rec, httptest.NewRequest("POST", "/healthz", nil))
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST: got %d, want 405", rec.Code)
 	}
 	rec = httptest.NewRecorder()
-	web.New(web.Options{DB: pinger{}, Ready: func(context.Context) error { return errors.New("imap: login failed") }}).
+	server(t, web.Deps{DB: pinger{}}, web.Options{Ready: func(context.Context) error { return errors.New("imap: login failed") }}).
 		ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 	if rec.Code != 503 || !strings.Contains(rec.Body.String(), "imap: login failed") {
 		t.Errorf("readyz: %d %s", rec.Code, rec.Body)
@@ -67,15 +64,8 @@ type site struct {
 func newSite(t *testing.T, perMinute int) *site {
 	t.Helper()
 	db := storetest.SQLite(t)
-	eng, _ := rules.Default()
-	cal, _ := sla.New(sla.Options{})
-	d, err := desk.New(db, &desk.Options{Classifier: eng, Calendar: cal, Logger: slog.New(slog.DiscardHandler),
-		Now: func() time.Time { return time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(web.New(web.Options{Desk: d, DB: db, Catalogue: eng, Logger: slog.New(slog.DiscardHandler),
-		LookupsPerMinute: perMinute}))
+	d, eng := newDesk(t, db, func() time.Time { return time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC) })
+	srv := httptest.NewServer(server(t, web.Deps{Desk: d, DB: db, Catalogue: eng}, web.Options{LookupsPerMinute: perMinute}))
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	return &site{srv: srv, d: d, client: &http.Client{Jar: jar}}

@@ -25,9 +25,6 @@ import (
 	"github.com/mesadeservicios/mesa/web/health"
 )
 
-// The store satisfies the interfaces the use cases declare.
-var _ desk.Store = (*store.DB)(nil)
-
 // Options are what Open takes besides the configuration.
 type Options struct {
 	Logger *slog.Logger // nil: slog.Default()
@@ -160,8 +157,13 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	a.http = &http.Server{Handler: web.New(web.Options{Desk: a.desk, DB: db, Catalogue: eng, Language: cfg.Desk.Language,
-		Location: loc, Logger: log, Ready: a.readiness().Check, Metrics: a.met.reg}), ReadHeaderTimeout: 10 * time.Second}
+	srv, err := web.New(web.Deps{Desk: a.desk, DB: db, Catalogue: eng, Logger: log},
+		web.Options{Language: cfg.Desk.Language, Location: loc, Ready: a.readiness().Check, Metrics: a.met.reg})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	return a, nil
 }
 

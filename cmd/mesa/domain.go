@@ -38,19 +38,18 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() ti
 		return nil, err
 	}
 	r, err := mailout.New(mailout.Options{DeskName: cfg.Desk.Name, From: from, PublicURL: cfg.HTTP.PublicURL,
-		Language: cfg.Desk.Language, Location: loc, Catalogue: eng, CommandHelp: desk.CommandHelp, IsOpen: cal.IsOpen,
-		EnglishFor: cfg.Desk.EnglishFor, DKIM: signer, TemplateDir: cfg.Templates.Dir,
-		WarnPercent: int(cfg.SLA.WarnAt*100 + 0.5)})
+		Language: cfg.Desk.Language, Location: loc, Catalogue: eng, CommandHelp: desk.CommandHelp,
+		DKIM: signer, TemplateDir: cfg.Templates.Dir, WarnPercent: int(cfg.SLA.WarnAt*100 + 0.5)})
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(db, &desk.Options{Location: loc, Prefix: cfg.Desk.TicketPrefix, Logger: log,
-		Classifier: eng, Calendar: cal, Notifier: r, Addresses: append(cfg.Desk.Addresses, from),
-		RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
-		ReopenWithin: reopenWithin(cfg.Desk.ReopenDays, cal.DayLength()), Replier: r, TrustedAuthServID: cfg.Auth.TrustedAuthServID,
-		WarnAt: cfg.SLA.WarnAt, SLARecipients: db, Alerts: r, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Now: now,
-		Surveys: r, Survey: surveyOptions(cfg, cal.DayLength()), Digests: r, Mine: r, AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom,
-		AllowUnauthenticatedCommands: !cfg.Auth.Require})
+	return desk.New(desk.Deps{Store: db, Mail: r, Calendar: cal, Classifier: eng, Now: now, Logger: log,
+		Config: desk.Config{Location: loc, Prefix: cfg.Desk.TicketPrefix, Language: cfg.Desk.Language,
+			EnglishFor: cfg.Desk.EnglishFor, Addresses: append(cfg.Desk.Addresses, from),
+			RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
+			ReopenWithin: reopenWithin(cfg.Desk.ReopenDays, cal.DayLength()), TrustedAuthServID: cfg.Auth.TrustedAuthServID,
+			WarnAt: cfg.SLA.WarnAt, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Survey: surveyOptions(cfg, cal.DayLength()),
+			AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom, AllowUnauthenticatedCommands: !cfg.Auth.Require}})
 }
 
 // fromAddress is the From of mesa's mail: smtp.from, or the desk's first
