@@ -68,6 +68,8 @@ func Parse(raw []byte) (*ticket.Inbound, error) {
 	if err != nil && !message.IsUnknownCharset(err) {
 		in.Problems = append(in.Problems, err.Error())
 		fallback(in, raw)
+		in.Automatic = automaticSubject(in.Subject)
+		finish(in)
 		return in, fmt.Errorf("reading header: %w", err)
 	}
 	if err != nil {
@@ -93,7 +95,15 @@ func Parse(raw []byte) (*ticket.Inbound, error) {
 		in.Text = HTMLToText(in.HTML)
 	}
 	in.Text = strings.ReplaceAll(in.Text, "\r\n", "\n")
+	finish(in)
 	return in, nil
+}
+
+// finish derives the facts that need the whole message.
+func finish(in *ticket.Inbound) {
+	if why := reportWhy(in); why != "" {
+		in.Report = readReport(in, why)
+	}
 }
 
 func readHeader(in *ticket.Inbound, h *mail.Header) {
@@ -119,34 +129,96 @@ func readHeader(in *ticket.Inbound, h *mail.Header) {
 	if of := addresses(h, "X-Original-From"); len(of) > 0 {
 		in.OriginalFrom = of[0]
 	}
-	in.AuthResults = h.Values("Authentication-Results")
-	in.AutoSubmitted = isAutomatic(h)
+	if s := addresses(h, "Sender"); len(s) > 0 {
+		in.Sender = s[0]
+	}
+	if rp := strings.TrimSpace(h.Get("Return-Path")); rp != "" {
+		in.ReturnPath = bareAddress(rp)
+		in.NullReturnPath = in.ReturnPath == "" && strings.Trim(rp, "<> \t") == ""
+	}
+	in.ListID = Clean(strings.TrimSpace(h.Get("List-Id")))
+	for i, v := range h.Values("Authentication-Results") {
+		if i == MaxAuthHeaders {
+			in.Problems = append(in.Problems, fmt.Sprintf("more than %d Authentication-Results headers: the lower ones are ignored", MaxAuthHeaders))
+			break
+		}
+		in.AuthResults = append(in.AuthResults, ParseAuthResults(v))
+	}
+	in.Exchange = ticket.Exchange{
+		AuthAs:        headerValue(h, "X-MS-Exchange-Organization-AuthAs"),
+		AuthSource:    headerValue(h, "X-MS-Exchange-Organization-AuthSource"),
+		AuthMechanism: headerValue(h, "X-MS-Exchange-Organization-AuthMechanism"),
+		CrossTenantID: headerValue(h, "X-MS-Exchange-CrossTenant-Id"),
+	}
+	in.Automatic = automaticHeader(h)
+	in.AutoSubmitted = in.Automatic != ""
+	if in.Automatic == "" {
+		in.Automatic = automaticSubject(in.Subject)
+	}
+	if in.Automatic == "" && in.NullReturnPath {
+		in.Automatic = "null return path"
+	}
 	ct, params, _ := h.ContentType()
 	in.Bounce = ct == "multipart/report" && strings.EqualFold(params["report-type"], "delivery-status")
 }
 
-// isAutomatic tells mail that must never get an automatic answer: RFC 3834
-// Auto-Submitted, Precedence bulk/junk/list, and the vendor headers of
-// Microsoft and others.
-func isAutomatic(h *mail.Header) bool {
-	if v := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted"))); v != "" && v != "no" {
-		return true
+// headerValue is a header's first value, trimmed, made valid UTF-8 and
+// capped: a raw fact for the desk to compare.
+func headerValue(h *mail.Header, key string) string {
+	v := strings.TrimSpace(h.Get(key))
+	if len(v) > 1024 {
+		v = v[:1024]
 	}
-	switch strings.ToLower(strings.TrimSpace(h.Get("Precedence"))) {
+	return Clean(v)
+}
+
+// automaticHeader says why a header marks mail that must never get an
+// automatic answer: RFC 3834 Auto-Submitted, Precedence bulk/junk/list, and
+// the vendor headers of Microsoft and others; "" when none does.
+func automaticHeader(h *mail.Header) string {
+	if v := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted"))); v != "" && v != "no" {
+		return "auto-submitted: " + trimReason(v)
+	}
+	switch v := strings.ToLower(strings.TrimSpace(h.Get("Precedence"))); v {
 	case "bulk", "junk", "list", "auto_reply":
-		return true
+		return "precedence: " + v
 	}
 	// List-Id alone does not make mail automatic: a person writing through
 	// a list or Google Group still needs a ticket (pain point G3).
 	for _, k := range []string{"X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"} {
 		if h.Has(k) {
-			if k == "X-Auto-Response-Suppress" && !strings.Contains(strings.ToLower(h.Get(k)), "all") {
-				continue
+			v := h.Get(k)
+			if k == "X-Auto-Response-Suppress" {
+				if !strings.Contains(strings.ToLower(v), "all") {
+					continue
+				}
+				return "x-auto-response-suppress: " + trimReason(v)
 			}
-			return true
+			return strings.ToLower(k)
 		}
 	}
-	return false
+	return ""
+}
+
+func trimReason(v string) string {
+	v = Clean(strings.TrimSpace(v))
+	if len(v) > 64 {
+		v = strings.ToValidUTF8(v[:64], "")
+	}
+	return v
+}
+
+// Subjects of automatic replies that carry no RFC 3834 header (Outlook
+// rules, vacation messages), in Spanish and English.
+var autoSubjectRE = regexp.MustCompile(`(?i)^\s*(respuesta autom[aá]tica|automatic reply|auto(matic)?[ -]?reply|autorespuesta|fuera de la oficina|out of (the )?office|ausencia|vacaciones)\b`)
+
+// automaticSubject names an auto-reply subject: "subject: Respuesta
+// automática".
+func automaticSubject(subject string) string {
+	if m := autoSubjectRE.FindStringSubmatch(subject); m != nil {
+		return "subject: " + strings.TrimSpace(m[1])
+	}
+	return ""
 }
 
 var angleIDRE = regexp.MustCompile(`<([^<>\s]+)>`)
