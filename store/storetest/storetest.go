@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("SLAPendingAndManagers", func(t *testing.T) { testSLAPending(t, migrated(t)) })
 	t.Run("DigestQueries", func(t *testing.T) { testDigestQueries(t, migrated(t)) })
 	t.Run("IntakeBookkeeping", func(t *testing.T) { testIntakeBookkeeping(t, migrated(t)) })
+	t.Run("ManyParticipants", func(t *testing.T) { testManyParticipants(t, migrated(t)) })
 }
 
 // at is a fixed instant with microsecond precision, the finest PostgreSQL keeps.
@@ -643,6 +644,34 @@ func testIntakeBookkeeping(t *testing.T, db *store.DB) {
 		if err != nil || bad != c.bad || h != c.hour || d != c.day {
 			t.Errorf("MailPressure(%s): got %v %d %d %v, want %v %d %d", c.addr, bad, h, d, err, c.bad, c.hour, c.day)
 		}
+	}
+}
+
+// 20,000 Cc addresses (16,384 and more failed intake: one INSERT of two
+// parameters per address passed SQLite's 32,766 limit) are stored in chunks,
+// duplicates in any case once.
+func testManyParticipants(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tk := newTicket(t, ctx, db, 2026)
+	var emails []string
+	for i := 0; i < 20000; i++ {
+		emails = append(emails, fmt.Sprintf("Persona%05d@Entidad.gov.co", i))
+	}
+	emails = append(emails, "persona00000@entidad.gov.co", "PERSONA19999@entidad.gov.co")
+	start := time.Now()
+	if err := db.InTx(ctx, func(ctx context.Context) error { return db.AddParticipants(ctx, tk.ID, emails...) }); err != nil {
+		t.Fatalf("20,000 participants: %v", err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("20,000 participants took %v", d)
+	}
+	for _, e := range []string{"persona00000@entidad.gov.co", "persona10000@entidad.gov.co", "persona19999@entidad.gov.co"} {
+		if ok, err := db.IsParticipant(ctx, tk.ID, e); err != nil || !ok {
+			t.Errorf("IsParticipant(%s): got %v %v, want true", e, ok, err)
+		}
+	}
+	if ok, _ := db.IsParticipant(ctx, tk.ID, "persona20000@entidad.gov.co"); ok {
+		t.Error("an address never added is a participant")
 	}
 }
 
