@@ -255,3 +255,29 @@ func (db *DB) RecordFailure(ctx context.Context, mailbox string, uidValidity, ui
 	}
 	return n, nil
 }
+
+// BeginAttempt records, committed in its own statement, that processing of
+// a mailbox message starts, before the message is parsed. It returns how
+// many earlier starts ended neither with FinishAttempt nor with
+// RecordFailure: the times the process died on this message.
+func (db *DB) BeginAttempt(ctx context.Context, mailbox string, uidValidity, uid uint32, now time.Time) (int, error) {
+	var starts, failures int
+	err := db.queryRow(ctx, `INSERT INTO intake_failures (mailbox, uidvalidity, uid, attempts, last_error, updated_at, starts)
+		VALUES (?, ?, ?, 0, '', ?, 1)
+		ON CONFLICT (mailbox, uidvalidity, uid) DO UPDATE SET starts = intake_failures.starts + 1, updated_at = excluded.updated_at
+		RETURNING starts, attempts`, clean(mailbox), int64(uidValidity), int64(uid), now.UTC()).Scan(&starts, &failures)
+	if err != nil {
+		return 0, fmt.Errorf("recording the start of %s/%d: %w", mailbox, uid, db.translate(err))
+	}
+	return max(starts-1-failures, 0), nil
+}
+
+// FinishAttempt forgets the attempts of a message that was handled.
+func (db *DB) FinishAttempt(ctx context.Context, mailbox string, uidValidity, uid uint32) error {
+	_, err := db.exec(ctx, `DELETE FROM intake_failures WHERE mailbox = ? AND uidvalidity = ? AND uid = ?`,
+		clean(mailbox), int64(uidValidity), int64(uid))
+	if err != nil {
+		return fmt.Errorf("finishing the attempt on %s/%d: %w", mailbox, uid, err)
+	}
+	return nil
+}

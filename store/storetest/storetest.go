@@ -623,6 +623,30 @@ func testIntakeBookkeeping(t *testing.T, db *store.DB) {
 	if n, _ := db.RecordFailure(ctx, "INBOX", 8, 42, "otra uidvalidity", at); n != 1 {
 		t.Errorf("failures are per UIDVALIDITY: got %d", n)
 	}
+	// Starts recorded before parsing: a start followed by neither an outcome
+	// nor a failure is a death of the process on that message.
+	for i, want := range []int{0, 1, 2, 3} {
+		if died, err := db.BeginAttempt(ctx, "INBOX", 9, 7, at); err != nil || died != want {
+			t.Fatalf("start %d: got %d %v, want %d", i+1, died, err, want)
+		}
+	}
+	if died, _ := db.BeginAttempt(ctx, "INBOX", 9, 8, at); died != 0 {
+		t.Errorf("starts are per UID: got %d", died)
+	}
+	if err := db.FinishAttempt(ctx, "INBOX", 9, 7); err != nil {
+		t.Fatal(err)
+	}
+	if died, _ := db.BeginAttempt(ctx, "INBOX", 9, 7, at); died != 0 {
+		t.Errorf("after FinishAttempt: got %d deaths, want 0", died)
+	}
+	// A start that ends in a recorded failure is not a death.
+	db.RecordFailure(ctx, "INBOX", 9, 7, "fallo", at)
+	if died, _ := db.BeginAttempt(ctx, "INBOX", 9, 7, at); died != 0 {
+		t.Errorf("after a recorded failure: got %d deaths, want 0", died)
+	}
+	if n, _ := db.RecordFailure(ctx, "INBOX", 9, 7, "fallo", at); n != 2 {
+		t.Errorf("failures after starts: got %d, want 2", n)
+	}
 	m := &ticket.Outgoing{TicketID: tk.ID, DedupeKey: "ack", From: "mesa@x.co", To: []string{"ana@entidad.gov.co"},
 		MessageID: "ack.1@mesa", Raw: []byte("x"), NextAttemptAt: at, CreatedAt: at}
 	if err := db.EnqueueMail(ctx, m); err != nil {
