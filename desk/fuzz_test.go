@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/mailin"
+	"github.com/mesadeservicios/mesa/ticket"
 )
 
 // Technician replies are untrusted mail text.
@@ -39,7 +41,7 @@ func FuzzAuthenticated(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		ok := desk.Authenticated([]string{s}, "mx.entidad.gov.co", "entidad.gov.co")
+		ok := desk.Authenticated([]ticket.AuthHeader{mailin.ParseAuthResults(s)}, "mx.entidad.gov.co", "entidad.gov.co")
 		if ok && !strings.Contains(strings.ToLower(s), "mx.entidad.gov.co") {
 			t.Fatalf("authenticated without the trusted authserv-id: %q", s)
 		}

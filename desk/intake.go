@@ -62,18 +62,6 @@ func MessageKey(messageID string, raw []byte) string {
 }
 
 var (
-	// Subjects of automatic replies that carry no RFC 3834 header (Outlook
-	// rules, vacation messages).
-	autoSubjectRE = regexp.MustCompile(`(?i)^\s*(respuesta autom[aá]tica|automatic reply|auto(matic)?[ -]?reply|autorespuesta|fuera de la oficina|out of (the )?office|ausencia|vacaciones)\b`)
-	// Subjects of delivery failure reports.
-	bounceSubjectRE = regexp.MustCompile(`(?i)^\s*(undeliverable|undelivered mail|mail delivery (failed|failure)|delivery status notification \((failure|delay)\)|returned mail|no se puede entregar|no se pudo entregar|entrega fallida|error de entrega)`)
-	statusRE        = regexp.MustCompile(`(?im)^\s*(status|diagnostic-code)\s*:\s*(.+)$`)
-	messageIDRE     = regexp.MustCompile(`(?im)^message-id\s*:\s*<([^<>\s]+)>`)
-	// In-Reply-To and References of the bounced message, in a DSN's
-	// embedded headers: they lead to the ticket when the Message-ID does not.
-	threadIDsRE = regexp.MustCompile(`(?im)^(in-reply-to|references)\s*:\s*((?:\s*<[^>\s]+>)+)`)
-	angleIDRE   = regexp.MustCompile(`<([^<>\s]+)>`)
-	finalRcptRE = regexp.MustCompile(`(?im)^final-recipient\s*:\s*rfc822\s*;\s*<?([^<>\s]+)>?`)
 	// Reply and forward prefixes of many languages, stacked (pain point F1);
 	// a bare "XX:" is never taken for one.
 	replyPrefixRE = regexp.MustCompile(`(?i)^\s*((re|rv|fw|fwd|aw|wg|sv|vs|antw|r|tr|rif|res|enc)(\[\d+\])?\s*:\s*)+`)
@@ -150,13 +138,11 @@ type inMail struct {
 // delivery report, automatic mail, a survey answer, mail from staff, a
 // reply, or a new ticket.
 func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.Inbound, src ticket.Source) (IntakeResult, int64, error) {
-	// What the network input says. These two facts are parsed here today;
-	// they are the only parsing call sites of the dispatch.
-	bounce := isBounce(in, strings.ToLower(in.From.Email))
-	automated := in.AutoSubmitted || autoSubjectRE.MatchString(in.Subject)
+	// What the network input says: facts mailin found (ticket.Inbound).
+	automated := in.Automatic != ""
 
-	if bounce {
-		return d.bounce(ctx, in)
+	if in.Report != nil {
+		return d.bounce(ctx, in.Report)
 	}
 	sender, why := d.realSender(in)
 	if why != "" {
@@ -395,55 +381,11 @@ func (d *Desk) thread(ctx context.Context, in *ticket.Inbound, sender string) (*
 	return t, "by subject tag", nil
 }
 
-// deliveryReport is what a bounce tells about the mail that failed.
-type deliveryReport struct {
-	IDs       []string // Message-IDs of our mail quoted in the report
-	ThreadIDs []string // In-Reply-To/References of the quoted headers
-	Rcpt      string   // the failed recipient (Final-Recipient)
-	Status    string   // Status and Diagnostic-Code lines, or the subject
-}
-
-// readDeliveryReport reads a bounce (RFC 3464 or a free-form one). Its
-// input is mail from the network: nothing here may fail.
-func readDeliveryReport(in *ticket.Inbound) deliveryReport {
-	r := deliveryReport{IDs: append(append([]string(nil), in.InReplyTo...), in.References...)}
-	for _, a := range in.Attachments {
-		for _, m := range messageIDRE.FindAllStringSubmatch(string(a.Data), -1) {
-			r.IDs = append(r.IDs, m[1])
-		}
-		if s := statusRE.FindAllStringSubmatch(string(a.Data), -1); len(s) > 0 && r.Status == "" {
-			var parts []string
-			for _, x := range s {
-				parts = append(parts, strings.TrimSpace(x[2]))
-			}
-			r.Status = strings.Join(parts, "; ")
-		}
-	}
-	for _, m := range messageIDRE.FindAllStringSubmatch(in.Text, -1) {
-		r.IDs = append(r.IDs, m[1])
-	}
-	for _, a := range append([]ticket.InboundAttachment{{Data: []byte(in.Text)}}, in.Attachments...) {
-		if m := finalRcptRE.FindStringSubmatch(string(a.Data)); m != nil && r.Rcpt == "" {
-			r.Rcpt = strings.ToLower(m[1])
-		}
-		for _, m := range threadIDsRE.FindAllStringSubmatch(string(a.Data), -1) {
-			for _, id := range angleIDRE.FindAllStringSubmatch(m[2], -1) {
-				r.ThreadIDs = append(r.ThreadIDs, id[1])
-			}
-		}
-	}
-	if r.Status == "" {
-		r.Status = in.Subject
-	}
-	return r
-}
-
 // bounce links a delivery failure report to the mail it bounces, marks that
 // mail failed and records it on its ticket. An unmatched report is
 // quarantined, never ticketed.
-func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, int64, error) {
-	r := readDeliveryReport(in)
-	for _, id := range r.IDs {
+func (d *Desk) bounce(ctx context.Context, r *ticket.DeliveryReport) (IntakeResult, int64, error) {
+	for _, id := range r.MessageIDs {
 		out, err := d.store.MailByMessageID(ctx, strings.Trim(id, "<> "))
 		if errors.Is(err, ticket.ErrNotFound) {
 			continue
@@ -464,7 +406,7 @@ func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, in
 		if err != nil {
 			return IntakeResult{}, 0, err
 		}
-		out, err := d.store.LatestMail(ctx, tid, r.Rcpt)
+		out, err := d.store.LatestMail(ctx, tid, r.Recipient)
 		if errors.Is(err, ticket.ErrNotFound) {
 			continue
 		}
@@ -516,11 +458,6 @@ func (d *Desk) isStaff(ctx context.Context, addr string) bool {
 // without a calendar).
 func (d *Desk) businessSince(t time.Time) time.Duration {
 	return d.calendar.Between(t, d.now())
-}
-
-func isBounce(in *ticket.Inbound, sender string) bool {
-	local, _, _ := strings.Cut(sender, "@")
-	return in.Bounce || local == "mailer-daemon" || local == "postmaster" || bounceSubjectRE.MatchString(in.Subject)
 }
 
 // AutomatedDetail marks, in the created event's details, a ticket opened

@@ -170,9 +170,29 @@ func FuzzParseCorpus(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		start := time.Now()
 		in, _ := mailin.Parse(raw)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("%d bytes took %v", len(raw), d)
+		}
 		if in == nil {
 			t.Fatal("nil Inbound")
+		}
+		// Output bounded by the input (windows-1252 decoding triples a byte
+		// at most; quote marks and link addresses add a little) and by the
+		// parse budget.
+		if n := len(in.Text) + len(in.HTML); n > 8*len(raw)+1024 {
+			t.Fatalf("%d bytes of text from %d of input", n, len(raw))
+		}
+		if len(in.Text) > mailin.MaxTextBytes+200 || len(in.HTML) > mailin.MaxTextBytes+200 || len(in.Attachments) > mailin.MaxParts {
+			t.Fatalf("budget exceeded: text %d, html %d, %d attachments", len(in.Text), len(in.HTML), len(in.Attachments))
+		}
+		kept := 0
+		for _, a := range in.Attachments {
+			kept += len(a.Data)
+		}
+		if kept > len(raw) || kept > mailin.MaxKeptTotal {
+			t.Fatalf("%d attachment bytes kept from %d of input", kept, len(raw))
 		}
 		for _, a := range in.Attachments {
 			if strings.ContainsAny(a.Filename, "/\\\x00") || a.Filename == "" {

@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("SLAPendingAndManagers", func(t *testing.T) { testSLAPending(t, migrated(t)) })
 	t.Run("DigestQueries", func(t *testing.T) { testDigestQueries(t, migrated(t)) })
 	t.Run("IntakeBookkeeping", func(t *testing.T) { testIntakeBookkeeping(t, migrated(t)) })
+	t.Run("ManyParticipants", func(t *testing.T) { testManyParticipants(t, migrated(t)) })
 }
 
 // at is a fixed instant with microsecond precision, the finest PostgreSQL keeps.
@@ -622,6 +623,30 @@ func testIntakeBookkeeping(t *testing.T, db *store.DB) {
 	if n, _ := db.RecordFailure(ctx, "INBOX", 8, 42, "otra uidvalidity", at); n != 1 {
 		t.Errorf("failures are per UIDVALIDITY: got %d", n)
 	}
+	// Starts recorded before parsing: a start followed by neither an outcome
+	// nor a failure is a death of the process on that message.
+	for i, want := range []int{0, 1, 2, 3} {
+		if died, err := db.BeginAttempt(ctx, "INBOX", 9, 7, at); err != nil || died != want {
+			t.Fatalf("start %d: got %d %v, want %d", i+1, died, err, want)
+		}
+	}
+	if died, _ := db.BeginAttempt(ctx, "INBOX", 9, 8, at); died != 0 {
+		t.Errorf("starts are per UID: got %d", died)
+	}
+	if err := db.FinishAttempt(ctx, "INBOX", 9, 7); err != nil {
+		t.Fatal(err)
+	}
+	if died, _ := db.BeginAttempt(ctx, "INBOX", 9, 7, at); died != 0 {
+		t.Errorf("after FinishAttempt: got %d deaths, want 0", died)
+	}
+	// A start that ends in a recorded failure is not a death.
+	db.RecordFailure(ctx, "INBOX", 9, 7, "fallo", at)
+	if died, _ := db.BeginAttempt(ctx, "INBOX", 9, 7, at); died != 0 {
+		t.Errorf("after a recorded failure: got %d deaths, want 0", died)
+	}
+	if n, _ := db.RecordFailure(ctx, "INBOX", 9, 7, "fallo", at); n != 2 {
+		t.Errorf("failures after starts: got %d, want 2", n)
+	}
 	m := &ticket.Outgoing{TicketID: tk.ID, DedupeKey: "ack", From: "mesa@x.co", To: []string{"ana@entidad.gov.co"},
 		MessageID: "ack.1@mesa", Raw: []byte("x"), NextAttemptAt: at, CreatedAt: at}
 	if err := db.EnqueueMail(ctx, m); err != nil {
@@ -643,6 +668,34 @@ func testIntakeBookkeeping(t *testing.T, db *store.DB) {
 		if err != nil || bad != c.bad || h != c.hour || d != c.day {
 			t.Errorf("MailPressure(%s): got %v %d %d %v, want %v %d %d", c.addr, bad, h, d, err, c.bad, c.hour, c.day)
 		}
+	}
+}
+
+// 20,000 Cc addresses (16,384 and more failed intake: one INSERT of two
+// parameters per address passed SQLite's 32,766 limit) are stored in chunks,
+// duplicates in any case once.
+func testManyParticipants(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tk := newTicket(t, ctx, db, 2026)
+	var emails []string
+	for i := 0; i < 20000; i++ {
+		emails = append(emails, fmt.Sprintf("Persona%05d@Entidad.gov.co", i))
+	}
+	emails = append(emails, "persona00000@entidad.gov.co", "PERSONA19999@entidad.gov.co")
+	start := time.Now()
+	if err := db.InTx(ctx, func(ctx context.Context) error { return db.AddParticipants(ctx, tk.ID, emails...) }); err != nil {
+		t.Fatalf("20,000 participants: %v", err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("20,000 participants took %v", d)
+	}
+	for _, e := range []string{"persona00000@entidad.gov.co", "persona10000@entidad.gov.co", "persona19999@entidad.gov.co"} {
+		if ok, err := db.IsParticipant(ctx, tk.ID, e); err != nil || !ok {
+			t.Errorf("IsParticipant(%s): got %v %v, want true", e, ok, err)
+		}
+	}
+	if ok, _ := db.IsParticipant(ctx, tk.ID, "persona20000@entidad.gov.co"); ok {
+		t.Error("an address never added is a participant")
 	}
 }
 
