@@ -140,8 +140,15 @@ func runCheck(_ context.Context, e *env) int {
 	// The catalogue and the calendar are part of the configuration: check
 	// them too, so that a broken rules.file fails here and not at start.
 	var problems []string
-	if _, err := loadRules(e.cfg); err != nil {
+	var warnings config.Problems
+	if eng, err := loadRules(e.cfg); err != nil {
 		problems = append(problems, "rules.file: "+err.Error())
+	} else {
+		errs, warns := e.cfg.CheckOrganisation(catalogueRoutes(eng))
+		for _, p := range errs {
+			problems = append(problems, p.Error())
+		}
+		warnings = warns
 	}
 	if _, err := loadCalendar(e.cfg); err != nil {
 		problems = append(problems, "sla: "+err.Error())
@@ -158,8 +165,10 @@ func runCheck(_ context.Context, e *env) int {
 		for _, p := range problems {
 			fmt.Fprintln(e.stderr, "  "+p)
 		}
+		printWarnings(e.stderr, e.path, warnings)
 		return exitConfig
 	}
+	printWarnings(e.stderr, e.path, warnings)
 	out, err := e.cfg.YAML()
 	if err != nil {
 		fmt.Fprintln(e.stderr, "mesa check:", err)
@@ -193,6 +202,7 @@ func migrate(ctx context.Context, e *env) int {
 
 func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	log := newLogger(cfg.Log, stderr)
+	logOrganisation(log, cfg)
 	app, err := Open(ctx, cfg, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
