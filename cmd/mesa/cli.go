@@ -37,6 +37,9 @@ Usage:
   mesa sla due --from RFC3339 (--hours H | --category KEY [--criticidad C])
                                  the due instant, counted in business hours
   mesa sla holidays YEAR         the closed days of YEAR, one ISO date per line
+  mesa report  --from DATE --to DATE [--group G] [--format csv|xlsx] --out FILE
+                                 the follow-up report of the days DATE to DATE (both inclusive, YYYY-MM-DD):
+                                 one line per ticket; xlsx adds a summary by category, group and technician
   mesa bench intake [--messages N] [--latency K] [--size BYTES] [--large-mb MB]
                                  append mail to a throwaway Dovecot and measure intake into PostgreSQL
   mesa version                   print the version
@@ -76,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		c = command{run: func(ctx context.Context, e *env) int { return serve(ctx, e.cfg, e.stderr) }}
 	case "ingest":
 		c = ingest()
+	case "report":
+		c = reportCommand()
 	case "demo":
 		c = demo()
 	case "bench intake":
