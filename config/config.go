@@ -26,6 +26,10 @@ type Config struct {
 	Templates Templates `yaml:"templates"`
 	Limits    Limits    `yaml:"limits"`
 	Log       Log       `yaml:"log"`
+
+	// lines holds the file line of every key Load read, for problems found
+	// after loading (CheckOrganisation).
+	lines map[string]int
 }
 
 // Database says where tickets are stored.

@@ -38,6 +38,9 @@ Usage:
   mesa sla due --from RFC3339 (--hours H | --category KEY [--criticidad C])
                                  the due instant, counted in business hours
   mesa sla holidays YEAR         the closed days of YEAR, one ISO date per line
+  mesa report  --from DATE --to DATE [--group G] [--format csv|xlsx] --out FILE
+                                 the follow-up report of the days DATE to DATE (both inclusive, YYYY-MM-DD):
+                                 one line per ticket; xlsx adds a summary by category, group and technician
   mesa bench intake [--messages N] [--latency K] [--size BYTES] [--large-mb MB]
                                  append mail to a throwaway Dovecot and measure intake into PostgreSQL;
                                  only in bin/mesa-bench, which make bench builds (-tags bench)
@@ -93,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		c = command{run: func(ctx context.Context, e *env) int { return serve(ctx, e.cfg, e.stderr) }}
 	case "ingest":
 		c = ingest()
+	case "report":
+		c = reportCommand()
 	case "demo":
 		c = demoCommand()
 	case "bench intake":
@@ -158,8 +163,15 @@ func runCheck(_ context.Context, e *env) int {
 	// The catalogue and the calendar are part of the configuration: check
 	// them too, so that a broken rules.file fails here and not at start.
 	var problems []string
-	if _, err := loadRules(e.cfg); err != nil {
+	var warnings config.Problems
+	if eng, err := loadRules(e.cfg); err != nil {
 		problems = append(problems, "rules.file: "+err.Error())
+	} else {
+		errs, warns := e.cfg.CheckOrganisation(catalogueRoutes(eng))
+		for _, p := range errs {
+			problems = append(problems, p.Error())
+		}
+		warnings = warns
 	}
 	if _, err := loadCalendar(e.cfg); err != nil {
 		problems = append(problems, "sla: "+err.Error())
@@ -176,8 +188,10 @@ func runCheck(_ context.Context, e *env) int {
 		for _, p := range problems {
 			fmt.Fprintln(e.stderr, "  "+p)
 		}
+		printWarnings(e.stderr, e.path, warnings)
 		return exitConfig
 	}
+	printWarnings(e.stderr, e.path, warnings)
 	out, err := e.cfg.YAML()
 	if err != nil {
 		fmt.Fprintln(e.stderr, "mesa check:", err)
@@ -211,6 +225,7 @@ func migrate(ctx context.Context, e *env) int {
 
 func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	log := newLogger(cfg.Log, stderr)
+	logOrganisation(log, cfg)
 	app, err := Open(ctx, cfg, Options{Logger: log})
 	if err != nil {
 		log.Error("cannot start", "err", err)

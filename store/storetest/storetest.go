@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, migrated(t)) })
 	t.Run("SLAPendingAndManagers", func(t *testing.T) { testSLAPending(t, migrated(t)) })
 	t.Run("DigestQueries", func(t *testing.T) { testDigestQueries(t, migrated(t)) })
+	t.Run("ReportTickets", func(t *testing.T) { testReportTickets(t, migrated(t)) })
 	t.Run("IntakeBookkeeping", func(t *testing.T) { testIntakeBookkeeping(t, migrated(t)) })
 	t.Run("ManyParticipants", func(t *testing.T) { testManyParticipants(t, migrated(t)) })
 }
