@@ -210,34 +210,56 @@ func merge(fs []rawFeature) []rawFeature {
 	return out
 }
 
-// vectorize maps the merged raw features onto a vocabulary (hash → index),
-// dropping unknown ones, with the weighting described above.
-func vectorize(text, kw []rawFeature, vocab map[uint64]int32) sparse {
-	var v sparse
-	norm := 0.0
-	for _, f := range text {
-		i, ok := vocab[f.h]
-		if !ok {
-			continue
+// scratch is a per-call table from feature index to position in the
+// vector being built (+1; 0: not yet), pooled: vectorize sums repeated
+// features without sorting.
+var scratch sync.Pool
+
+// vectorize maps raw features onto a vocabulary (hash → index of nf),
+// dropping unknown ones and summing repeats, with the weighting described
+// above. Features keep the order they first appear in.
+func vectorize(text, kw []rawFeature, vocab map[uint64]int32, nf int) sparse {
+	pos, _ := scratch.Get().([]int32)
+	if len(pos) < nf {
+		pos = make([]int32, nf)
+	}
+	v := sparse{idx: make([]int32, 0, len(text)+len(kw)), val: make([]float32, 0, len(text)+len(kw))}
+	add := func(fs []rawFeature) {
+		for _, f := range fs {
+			i, ok := vocab[f.h]
+			if !ok {
+				continue
+			}
+			if p := pos[i]; p > 0 {
+				v.val[p-1] += f.count
+				continue
+			}
+			v.idx = append(v.idx, i)
+			v.val = append(v.val, f.count)
+			pos[i] = int32(len(v.idx))
 		}
-		x := math.Log1p(float64(f.count))
-		norm += x * x
-		v.idx = append(v.idx, i)
-		v.val = append(v.val, float32(x))
+	}
+	add(text)
+	ntext := len(v.idx)
+	norm := 0.0
+	for j := range ntext {
+		x := math.Log1p(float64(v.val[j]))
+		norm += float64(x * x)
+		v.val[j] = float32(x)
 	}
 	if norm > 0 {
 		inv := float32(1 / math.Sqrt(norm))
-		for j := range v.val {
+		for j := range ntext {
 			v.val[j] *= inv
 		}
 	}
-	for _, f := range kw {
-		i, ok := vocab[f.h]
-		if !ok {
-			continue
-		}
-		v.idx = append(v.idx, i)
-		v.val = append(v.val, float32(math.Log1p(float64(f.count))))
+	add(kw)
+	for j := ntext; j < len(v.idx); j++ {
+		v.val[j] = float32(math.Log1p(float64(v.val[j])))
 	}
+	for _, i := range v.idx {
+		pos[i] = 0
+	}
+	scratch.Put(pos)
 	return v
 }

@@ -44,7 +44,7 @@ func (e *Engine) MinConfidence() float64 {
 func (e *Engine) Digest() string { return e.digest }
 
 // extract returns the raw features of an analysed message: text features
-// and keyword features, each merged and sorted by hash.
+// and keyword features.
 func (e *Engine) extract(a analysis, x *extractor) {
 	x.words(a.toks[:a.nsubj], subjectCount)
 	x.words(a.toks[a.nsubj:], 1)
@@ -61,8 +61,6 @@ func (e *Engine) extract(a analysis, x *extractor) {
 	if a.failures > 0 {
 		x.addKeyword("k:no+verbo", a.failures*e.failureW)
 	}
-	x.text = merge(x.text)
-	x.kw = merge(x.kw)
 }
 
 // explainTop is how many features a decision lists.
@@ -74,7 +72,7 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory bool) {
 	m := e.model
 	var x extractor
 	e.extract(a, &x)
-	v := vectorize(x.text, x.kw, m.vocab)
+	v := vectorize(x.text, x.kw, m.vocab, len(m.names))
 	var logits [3][]float64
 	for hi := range m.heads {
 		logits[hi] = make([]float64, m.heads[hi].k)

@@ -11,7 +11,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"sort"
 )
 
 // The learned scorer: one multinomial logistic regression per decision
@@ -393,15 +392,23 @@ func (m *Model) explain(h *head, v sparse, jv jointVec, c, n int) []Feature {
 	return out
 }
 
-// candidates returns the top n classes of d.
+// candidates returns the top n classes of d, best first.
 func (h *head) candidates(d decision, n int) []Candidate {
-	out := make([]Candidate, len(d.probs))
+	out := make([]Candidate, 0, n+1)
 	for c, p := range d.probs {
-		out[c] = Candidate{h.classes[c], p}
-	}
-	sort.SliceStable(out, func(a, b int) bool { return out[a].Probability > out[b].Probability })
-	if len(out) > n {
-		out = out[:n]
+		if len(out) == n && p <= out[n-1].Probability {
+			continue
+		}
+		i := len(out)
+		out = append(out, Candidate{})
+		for i > 0 && out[i-1].Probability < p {
+			out[i] = out[i-1]
+			i--
+		}
+		out[i] = Candidate{h.classes[c], p}
+		if len(out) > n {
+			out = out[:n]
+		}
 	}
 	for i := range out {
 		out[i].Probability = math.Round(out[i].Probability*1000) / 1000

@@ -263,7 +263,7 @@ func (e *Engine) buildSet(exs []Example, minDF int) (*trainSet, []string) {
 		x := extractor{names: names}
 		e.extract(a, &x)
 		raws[i] = raw{x.text, x.kw}
-		for _, f := range x.text {
+		for _, f := range merge(slices.Clone(x.text)) {
 			df[f.h]++
 		}
 		for _, f := range x.kw {
@@ -287,7 +287,7 @@ func (e *Engine) buildSet(exs []Example, minDF int) (*trainSet, []string) {
 	}
 	set := &trainSet{xs: make([]sparse, len(exs)), nf: len(vocab)}
 	for i, r := range raws {
-		set.xs[i] = vectorize(r.text, r.kw, index)
+		set.xs[i] = vectorize(r.text, r.kw, index, len(vocab))
 	}
 	labels := [numHeads]func(Example) string{
 		func(ex Example) string { return ex.Category },
