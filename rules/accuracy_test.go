@@ -172,6 +172,12 @@ func TestAccuracy(t *testing.T) {
 	rulesOnly, model := evaluate(plain, test), evaluate(learned, test)
 	t.Logf("frozen test, catalogue rules alone: %s", rulesOnly)
 	t.Logf("frozen test, learned model:         %s", model)
+	// The keyword rules alone, measured once on the 1,658-mail corpus:
+	// category 80.1 %, type 82.8 %. This floor only keeps them from
+	// regressing; the learned model carries the targets.
+	if rulesOnly.category() < 0.78 || rulesOnly.typeAcc() < 0.80 {
+		t.Errorf("catalogue alone below its floor (category 78 %%, type 80 %%): %s", rulesOnly)
+	}
 	if model.category() < targetCategory || model.typeAcc() < targetType || model.critAcc() < targetCrit || model.precision() < targetPrecision {
 		t.Errorf("frozen test split below the targets (category ≥ %.0f %%, type ≥ %.0f %%, criticidad ≥ %.0f %%, precision ≥ %.0f %%): %s",
 			100*targetCategory, 100*targetType, 100*targetCrit, 100*targetPrecision, model)
