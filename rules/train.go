@@ -36,9 +36,9 @@ type Example struct {
 type TrainOptions struct {
 	// Epochs of stochastic gradient descent (AdaGrad); default 20.
 	Epochs int `json:"epochs"`
-	// Rate is AdaGrad's learning rate; default 0.5.
+	// Rate is AdaGrad's learning rate; default 0.2.
 	Rate float64 `json:"rate"`
-	// L2 is the weight decay per update; default 1e-4.
+	// L2 is the weight decay per update; default 1e-6.
 	L2 float64 `json:"l2"`
 	// MinDF drops text features found in fewer mails; default 2.
 	MinDF int `json:"min_df"`
@@ -64,10 +64,10 @@ func (o *TrainOptions) defaults() TrainOptions {
 		d.Epochs = 20
 	}
 	if d.Rate <= 0 {
-		d.Rate = 0.5
+		d.Rate = 0.2
 	}
 	if d.L2 <= 0 {
-		d.L2 = 1e-4
+		d.L2 = 1e-6
 	}
 	if d.MinDF <= 0 {
 		d.MinDF = 2
@@ -478,11 +478,11 @@ func argmax(p []float64) int {
 }
 
 // curve is the coverage/precision curve of the category decision over the
-// thresholds 0, 0.05, …, 0.95.
+// thresholds 0, 0.025, …, 0.975.
 func curve(probs [][]float64, ys []int, unclass int) []CurvePoint {
 	var out []CurvePoint
-	for g := 0; g < 20; g++ {
-		t := float64(g) / 20
+	for g := 0; g < 40; g++ {
+		t := float64(g) / 40
 		n, covered, right, acc := 0, 0, 0, 0
 		for i, p := range probs {
 			if p == nil || ys[i] < 0 {
