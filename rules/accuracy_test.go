@@ -124,8 +124,8 @@ func ratio(a, b int) float64 {
 }
 
 func (f figures) category() float64  { return ratio(f.cat, f.n) }
-func (f figures) typeAcc() float64      { return ratio(f.typ, f.n) }
-func (f figures) critAcc() float64     { return ratio(f.crit, f.n) }
+func (f figures) typeAcc() float64   { return ratio(f.typ, f.n) }
+func (f figures) critAcc() float64   { return ratio(f.crit, f.n) }
 func (f figures) coverage() float64  { return ratio(f.covered, f.n) }
 func (f figures) precision() float64 { return ratio(f.right, f.covered) }
 
