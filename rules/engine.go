@@ -19,7 +19,10 @@ type Engine struct {
 	phrases   []phrase
 	index     map[string][]int // first stem → phrases
 	seen      map[string]int   // folded phrase → index, while compiling
-	prefixed  []int            // phrases whose first word is a prefix ("imprim*")
+	prefixed  []int            // phrases whose first word is a prefix ("imprim*") shorter than 2 bytes
+	// byPrefix indexes the other prefixed phrases by the first two bytes
+	// of their prefix: a token only tries those it could match.
+	byPrefix map[string][]int
 	negations [][]string
 	failureW  float64
 	failureX  map[string]bool // words after "no" that are not a failing verb
@@ -211,7 +214,14 @@ func (e *Engine) addKeywords(kw Keywords, b int, at string) []error {
 			e.phrases = append(e.phrases, p)
 			i := len(e.phrases) - 1
 			if p.prefix[0] {
-				e.prefixed = append(e.prefixed, i)
+				if w := p.words[0]; len(w) >= 2 {
+					if e.byPrefix == nil {
+						e.byPrefix = map[string][]int{}
+					}
+					e.byPrefix[w[:2]] = append(e.byPrefix[w[:2]], i)
+				} else {
+					e.prefixed = append(e.prefixed, i)
+				}
 			} else {
 				e.index[p.words[0]] = append(e.index[p.words[0]], i)
 			}
@@ -391,6 +401,11 @@ func (e *Engine) scan(toks []token, mult float64, hits map[int]float64) {
 	for i := range toks {
 		for _, pi := range e.index[toks[i].stem] {
 			e.try(toks, i, pi, mult, hits)
+		}
+		if w := toks[i].word; len(w) >= 2 {
+			for _, pi := range e.byPrefix[w[:2]] {
+				e.try(toks, i, pi, mult, hits)
+			}
 		}
 		for _, pi := range e.prefixed {
 			e.try(toks, i, pi, mult, hits)

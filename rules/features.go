@@ -218,7 +218,7 @@ var scratch sync.Pool
 // vectorize maps raw features onto a vocabulary (hash → index of nf),
 // dropping unknown ones and summing repeats, with the weighting described
 // above. Features keep the order they first appear in.
-func vectorize(text, kw []rawFeature, vocab map[uint64]int32, nf int) sparse {
+func vectorize(text, kw []rawFeature, vocab *hashIndex, nf int) sparse {
 	pos, _ := scratch.Get().([]int32)
 	if len(pos) < nf {
 		pos = make([]int32, nf)
@@ -226,7 +226,7 @@ func vectorize(text, kw []rawFeature, vocab map[uint64]int32, nf int) sparse {
 	v := sparse{idx: make([]int32, 0, len(text)+len(kw)), val: make([]float32, 0, len(text)+len(kw))}
 	add := func(fs []rawFeature) {
 		for _, f := range fs {
-			i, ok := vocab[f.h]
+			i, ok := vocab.get(f.h)
 			if !ok {
 				continue
 			}
@@ -262,4 +262,55 @@ func vectorize(text, kw []rawFeature, vocab map[uint64]int32, nf int) sparse {
 	}
 	scratch.Put(pos)
 	return v
+}
+
+// hashIndex maps feature hashes to vocabulary indexes: open addressing
+// with linear probing, several times faster than a Go map for the few
+// hundred lookups a message makes.
+type hashIndex struct {
+	keys []uint64
+	vals []int32
+	mask uint64
+}
+
+func newHashIndex(n int) *hashIndex {
+	size := 16
+	for size < 2*n {
+		size <<= 1
+	}
+	return &hashIndex{keys: make([]uint64, size), vals: make([]int32, size), mask: uint64(size - 1)}
+}
+
+// slot: 0 marks an empty slot, so the (improbable) hash 0 is stored as 1.
+func slotKey(h uint64) uint64 {
+	if h == 0 {
+		return 1
+	}
+	return h
+}
+
+// put stores h → v and reports false when h was already there.
+func (x *hashIndex) put(h uint64, v int32) bool {
+	h = slotKey(h)
+	for i := h & x.mask; ; i = (i + 1) & x.mask {
+		switch x.keys[i] {
+		case 0:
+			x.keys[i], x.vals[i] = h, v
+			return true
+		case h:
+			return false
+		}
+	}
+}
+
+func (x *hashIndex) get(h uint64) (int32, bool) {
+	h = slotKey(h)
+	for i := h & x.mask; ; i = (i + 1) & x.mask {
+		switch x.keys[i] {
+		case 0:
+			return 0, false
+		case h:
+			return x.vals[i], true
+		}
+	}
 }

@@ -42,7 +42,7 @@ const quantum = 1.0 / 256
 type Model struct {
 	Meta  ModelMeta
 	names []string         // feature names, sorted
-	vocab map[uint64]int32 // feature hash → index into names
+	vocab *hashIndex // feature hash → index into names
 	heads [numHeads]head
 }
 
@@ -172,7 +172,7 @@ func ReadModel(r io.Reader) (*Model, error) {
 		return nil, fmt.Errorf("%w: feature count", errModel)
 	}
 	m.names = make([]string, nf)
-	m.vocab = make(map[uint64]int32, nf)
+	m.vocab = newHashIndex(int(nf))
 	for i := range m.names {
 		l, err := binary.ReadUvarint(br)
 		if err != nil || l > 256 {
@@ -183,11 +183,9 @@ func ReadModel(r io.Reader) (*Model, error) {
 			return nil, fmt.Errorf("%w: feature %d: %v", errModel, i, err)
 		}
 		m.names[i] = string(b)
-		h := featureHash(m.names[i])
-		if _, dup := m.vocab[h]; dup {
+		if !m.vocab.put(featureHash(m.names[i]), int32(i)) {
 			return nil, fmt.Errorf("%w: feature %q twice or a hash collision", errModel, m.names[i])
 		}
-		m.vocab[h] = int32(i)
 	}
 	for hi := range m.heads {
 		hm := m.Meta.Heads[hi]
@@ -315,18 +313,20 @@ type decision struct {
 }
 
 func (h *head) decide(v sparse, j jointVec, logits []float64) decision {
+	acc := make([]float32, h.k)
+	for jj, f := range v.idx {
+		x := v.val[jj]
+		row := h.w[int(f)*h.k : (int(f)+1)*h.k]
+		row = row[:len(acc)]
+		for c, w := range row {
+			acc[c] += x * w
+		}
+	}
 	for c := range logits {
-		logits[c] = float64(h.bias[c]) + float64(h.shared[0]*float64(j.score[c]))
+		logits[c] = float64(h.bias[c]) + float64(h.shared[0]*float64(j.score[c])) + float64(acc[c])
 	}
 	if j.rule >= 0 {
 		logits[j.rule] += h.shared[1]
-	}
-	for j, f := range v.idx {
-		x := v.val[j]
-		row := h.w[int(f)*h.k : (int(f)+1)*h.k]
-		for c, w := range row {
-			logits[c] += float64(x * w)
-		}
 	}
 	d := decision{probs: logits}
 	softmax(logits, h.temp)

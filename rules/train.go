@@ -281,9 +281,9 @@ func (e *Engine) buildSet(exs []Example, minDF int) (*trainSet, []string) {
 	}
 	sort.Strings(vocab)
 	vocab = slices.Compact(vocab)
-	index := make(map[uint64]int32, len(vocab))
+	index := newHashIndex(len(vocab))
 	for i, n := range vocab {
-		index[featureHash(n)] = int32(i)
+		index.put(featureHash(n), int32(i))
 	}
 	set := &trainSet{xs: make([]sparse, len(exs)), nf: len(vocab)}
 	for i, r := range raws {
