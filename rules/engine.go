@@ -13,16 +13,16 @@ import (
 
 // Engine is a compiled rule file. It is immutable and safe for concurrent use.
 type Engine struct {
-	cats      []*Category
-	byKey     map[string]*Category
-	buckets   []bucket
-	phrases   []phrase
-	index     map[string][]int // first stem → phrases
-	seen      map[string]int   // folded phrase → index, while compiling
-	prefixed  []int            // phrases whose first word is a prefix ("imprim*") shorter than 2 bytes
+	cats     []*Category
+	byKey    map[string]*Category
+	buckets  []bucket
+	phrases  []phrase
+	index    map[string][]int // first stem → phrases
+	seen     map[string]int   // folded phrase → index, while compiling
+	prefixed []int            // phrases whose first word is a prefix ("imprim*") shorter than 2 bytes
 	// byPrefix indexes the other prefixed phrases by the first two bytes
 	// of their prefix: a token only tries those it could match.
-	byPrefix map[string][]int
+	byPrefix  map[string][]int
 	negations [][]string
 	failureW  float64
 	failureX  map[string]bool // words after "no" that are not a failing verb

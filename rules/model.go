@@ -41,7 +41,7 @@ const quantum = 1.0 / 256
 // Model is a trained scorer. It is immutable and safe for concurrent use.
 type Model struct {
 	Meta  ModelMeta
-	names []string         // feature names, sorted
+	names []string   // feature names, sorted
 	vocab *hashIndex // feature hash → index into names
 	heads [numHeads]head
 }

@@ -98,7 +98,7 @@ func main() {
 		crit, _ := strconv.ParseFloat(m[4], 64)
 		add(row{name: "Classification accuracy, " + m[1] + " mails of the frozen test split (rules + model)",
 			throughput: fmt.Sprintf("category %.1f %%, type %.1f %%, criticidad %.1f %%", cat, typ, crit),
-			latency: "—", memory: "—", target: "≥ 90 %, 90 %, 80 %", met: yes(cat >= 90 && typ >= 90 && crit >= 80)})
+			latency:    "—", memory: "—", target: "≥ 90 %, 90 %, 80 %", met: yes(cat >= 90 && typ >= 90 && crit >= 80)})
 	}
 
 	if err := write(rows, cmds); err != nil {
