@@ -134,8 +134,9 @@ func LoadModel(path string) (*Model, error) {
 // maxModelFeatures bounds what a model file may declare, so that a corrupt
 // file fails instead of allocating gigabytes.
 const (
-	maxModelFeatures = 1 << 22
+	maxModelFeatures = 1 << 20
 	maxModelClasses  = 1 << 10
+	maxModelWeights  = 1 << 24 // features × classes of one decision: 64 MB
 	maxModelMeta     = 1 << 20
 )
 
@@ -190,7 +191,7 @@ func ReadModel(r io.Reader) (*Model, error) {
 	for hi := range m.heads {
 		hm := m.Meta.Heads[hi]
 		k := len(hm.Classes)
-		if hm.Name != headNames[hi] || k < 1 || k > maxModelClasses || !(hm.Temperature > 0) {
+		if hm.Name != headNames[hi] || k < 1 || k > maxModelClasses || !(hm.Temperature > 0) || int(nf)*k > maxModelWeights {
 			return nil, fmt.Errorf("%w: decision %d", errModel, hi)
 		}
 		if len(hm.Shared) != numJoint {
