@@ -219,10 +219,12 @@ var scratch sync.Pool
 // dropping unknown ones and summing repeats, with the weighting described
 // above. Features keep the order they first appear in.
 func vectorize(text, kw []rawFeature, vocab *hashIndex, nf int) sparse {
-	pos, _ := scratch.Get().([]int32)
-	if len(pos) < nf {
-		pos = make([]int32, nf)
+	pp, _ := scratch.Get().(*[]int32)
+	if pp == nil || len(*pp) < nf {
+		s := make([]int32, nf)
+		pp = &s
 	}
+	pos := *pp
 	v := sparse{idx: make([]int32, 0, len(text)+len(kw)), val: make([]float32, 0, len(text)+len(kw))}
 	add := func(fs []rawFeature) {
 		for _, f := range fs {
@@ -260,7 +262,7 @@ func vectorize(text, kw []rawFeature, vocab *hashIndex, nf int) sparse {
 	for _, i := range v.idx {
 		pos[i] = 0
 	}
-	scratch.Put(pos)
+	scratch.Put(pp)
 	return v
 }
 
