@@ -179,6 +179,20 @@ type Rules struct {
 	// File replaces the embedded catalogue (rules/catalogo.yaml); empty
 	// means the embedded one.
 	File string `yaml:"file"`
+	// ModelFile replaces the embedded learned model (rules/model.bin, made
+	// by `mesa rules train`); empty means the embedded one, "none" the
+	// catalogue's keywords alone.
+	ModelFile string `yaml:"model_file"`
+	// MinConfidence is the calibrated confidence (0–1) below which a
+	// ticket is sin_clasificar; 0 means the model's own default, chosen by
+	// cross-validation when it was trained.
+	MinConfidence float64 `yaml:"min_confidence"`
+	// TriageGroup receives sin_clasificar tickets; empty means the group of
+	// ti.soporte (first-level support, guide 4.2.1.1).
+	TriageGroup string `yaml:"triage_group"`
+	// TriageResolution is the resolution time of a sin_clasificar ticket,
+	// in business time; 2h30m (guide 4.2.1.1).
+	TriageResolution time.Duration `yaml:"triage_resolution"`
 }
 
 // Jobs are cron schedules, in the 5- or 6-field syntax of robfig/cron with an
@@ -237,6 +251,7 @@ type Log struct {
 func Default() *Config {
 	return &Config{
 		Database: Database{URL: "sqlite:mesa.db", AutoMigrate: true},
+		Rules:    Rules{TriageResolution: 2*time.Hour + 30*time.Minute},
 		HTTP:     HTTP{Listen: "127.0.0.1:8080", PublicURL: "http://127.0.0.1:8080"},
 		Desk: Desk{
 			Name:         "Mesa de Servicios",

@@ -188,6 +188,15 @@ func (c *Config) validate() Problems {
 		}
 	}
 
+	if c.Rules.MinConfidence < 0 || c.Rules.MinConfidence > 1 {
+		bad("rules.min_confidence", "must be between 0 (the model's default) and 1, got %g", c.Rules.MinConfidence)
+	}
+	if c.Rules.TriageResolution <= 0 {
+		bad("rules.triage_resolution", "must be positive, got %s", c.Rules.TriageResolution)
+	}
+	if g := c.Rules.TriageGroup; g != "" && len(c.Groups) > 0 && !groups[g] {
+		bad("rules.triage_group", "unknown group %q (not in groups)", g)
+	}
 	if c.Surveys.Delay < 0 {
 		bad("surveys.delay", "must not be negative, got %s", c.Surveys.Delay)
 	}

@@ -35,6 +35,9 @@ Usage:
   mesa rules test [--json] [--labels FILE] FILE.eml…
                                  classify mail: category, type, criticidad, score, matched rules
   mesa rules suggest [--top N]   words that recur in mail technicians recategorised, per category
+  mesa rules train [--corpus DIR] [--history FILE.csv] [--corrections] --out FILE
+                                 train a model (rules.model_file) from the corpus, a history, corrections
+  mesa rules report [--weeks N]  override rate per category and week, confusions, the model's age
   mesa sla due --from RFC3339 (--hours H | --category KEY [--criticidad C])
                                  the due instant, counted in business hours
   mesa sla holidays YEAR         the closed days of YEAR, one ISO date per line
@@ -106,6 +109,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		c = rulesTest()
 	case "rules suggest":
 		c = rulesSuggest()
+	case "rules train":
+		c = rulesTrain()
+	case "rules report":
+		c = rulesReport()
 	case "sla due":
 		c = slaDue()
 	case "sla holidays":

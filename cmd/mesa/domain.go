@@ -72,12 +72,17 @@ func portOr(port int, tls string, plain, implicit int) int {
 	return plain
 }
 
-// loadRules returns the catalogue named by rules.file, or the embedded one.
+// loadRules returns the catalogue named by rules.file, or the embedded one,
+// with the learned model of rules.model_file (rulescmd.go).
 func loadRules(cfg *config.Config) (*rules.Engine, error) {
-	if cfg.Rules.File == "" {
-		return rules.Default()
+	eng, err := rules.Default()
+	if cfg.Rules.File != "" {
+		eng, err = rules.Load(cfg.Rules.File)
 	}
-	return rules.Load(cfg.Rules.File)
+	if err != nil {
+		return nil, err
+	}
+	return withModel(eng, cfg)
 }
 
 // loadCalendar builds the business calendar of the sla section.

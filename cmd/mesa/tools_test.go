@@ -86,7 +86,7 @@ func TestRulesTestJSON(t *testing.T) {
 	if first["category"] != "ti.soporte" || first["type"] != "incidente" {
 		t.Errorf("got %s", lines[0])
 	}
-	if !strings.Contains(errs, "accuracy tune") {
+	if !strings.Contains(errs, "accuracy train") {
 		t.Errorf("labels beside the corpus should give an accuracy line on stderr, got %q", errs)
 	}
 	if code, _, _ := runCLI(t, nil, "rules", "test", "nonexistent.eml"); code != 2 {

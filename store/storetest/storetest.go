@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ReportTickets", func(t *testing.T) { testReportTickets(t, migrated(t)) })
 	t.Run("IntakeBookkeeping", func(t *testing.T) { testIntakeBookkeeping(t, migrated(t)) })
 	t.Run("ManyParticipants", func(t *testing.T) { testManyParticipants(t, migrated(t)) })
+	t.Run("Learning", func(t *testing.T) { testLearning(t, migrated(t)) })
 }
 
 // at is a fixed instant with microsecond precision, the finest PostgreSQL keeps.
