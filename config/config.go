@@ -138,6 +138,27 @@ type Auth struct {
 	// Require turns the check on (default). Turning it off lets anyone who
 	// forges a technician's From change tickets; mesa warns at every start.
 	Require bool `yaml:"require"`
+	// Provider says how the mail platform states its verdict: rfc8601
+	// (default: the topmost Authentication-Results of trusted_authserv_id),
+	// microsoft365 (Exchange Online: internal mail, or the topmost EOP
+	// header with dmarc=pass and compauth=pass), google (mx.google.com) or
+	// none (nothing is authenticated; mesa warns at start).
+	Provider string `yaml:"provider"`
+	// TenantID, with provider microsoft365, is the tenant GUID whose
+	// internal mail is trusted (X-MS-Exchange-CrossTenant-Id); empty: any
+	// mail Exchange marks internal.
+	TenantID string `yaml:"tenant_id"`
+	// VERP sends every mail with its own return path,
+	// <local>+b.<row>.<mac>@<domain> of the desk's From address, so that a
+	// delivery report proves which mail bounced. The mail server must
+	// deliver <local>+anything to <local> (subaddressing). Needs
+	// bounce_secret.
+	VERP bool `yaml:"verp"`
+	// BounceSecret keys the return paths' MAC (at least 16 characters);
+	// set it here or in bounce_secret_file. Changing it invalidates the
+	// return paths of mail already sent.
+	BounceSecret     string `yaml:"bounce_secret" secret:"true"`
+	BounceSecretFile string `yaml:"bounce_secret_file"`
 }
 
 // SLA is the business calendar SLA time is counted in (guide 4.1.3).
@@ -239,6 +260,10 @@ type Limits struct {
 	// still refused for a temporary reason is given up (failed, recorded on
 	// the ticket); a permanent refusal fails it at once. 24h.
 	OutboxGiveUpAfter time.Duration `yaml:"outbox_give_up_after"`
+	// UndeliverableFor is how long a proven permanent bounce holds
+	// automatic mail to the address, unless the address sends
+	// authenticated mail first; 720h (30 days).
+	UndeliverableFor time.Duration `yaml:"undeliverable_for"`
 }
 
 // Log configures the daemon's log.
@@ -270,7 +295,7 @@ func Default() *Config {
 			PollInterval:      30 * time.Second,
 		},
 		SMTP: SMTP{TLS: "starttls", Auth: "password"},
-		Auth: Auth{Require: true},
+		Auth: Auth{Require: true, Provider: "rfc8601"},
 		SLA: SLA{
 			Workdays: []string{"mon", "tue", "wed", "thu", "fri"},
 			Start:    "08:00",
@@ -290,6 +315,7 @@ func Default() *Config {
 			RepliesPerSenderPerDay:  40,
 			MaxAttempts:             5,
 			OutboxGiveUpAfter:       24 * time.Hour,
+			UndeliverableFor:        30 * 24 * time.Hour,
 		},
 		Log: Log{Level: "info", Format: "text"},
 	}

@@ -21,7 +21,10 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-var prefixRE = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,9}$`)
+var (
+	prefixRE = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,9}$`)
+	tenantRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+)
 
 func (c *Config) validate() Problems {
 	var ps Problems
@@ -112,6 +115,28 @@ func (c *Config) validate() Problems {
 	}
 	if c.SMTP.From != "" && !validAddress(c.SMTP.From) {
 		bad("smtp.from", "not an e-mail address: %q", c.SMTP.From)
+	}
+
+	switch c.Auth.Provider {
+	case "rfc8601", "microsoft365", "none":
+	case "google":
+		if id := c.Auth.TrustedAuthServID; id != "" && !strings.EqualFold(id, "mx.google.com") {
+			bad("auth.trusted_authserv_id", "provider google trusts mx.google.com; leave it empty or mx.google.com, got %q", id)
+		}
+	default:
+		bad("auth.provider", "must be rfc8601, microsoft365, google or none, got %q", c.Auth.Provider)
+	}
+	if c.Auth.TenantID != "" && c.Auth.Provider != "microsoft365" {
+		bad("auth.tenant_id", "is only used with provider microsoft365, got provider %q", c.Auth.Provider)
+	}
+	if c.Auth.TenantID != "" && !tenantRE.MatchString(c.Auth.TenantID) {
+		bad("auth.tenant_id", "must be the tenant's GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), got %q", c.Auth.TenantID)
+	}
+	if c.Auth.VERP && len(c.Auth.BounceSecret) < 16 {
+		bad("auth.bounce_secret", "verp needs a bounce_secret (or bounce_secret_file) of at least 16 characters")
+	}
+	if c.Limits.UndeliverableFor <= 0 {
+		bad("limits.undeliverable_for", "must be positive, got %s", c.Limits.UndeliverableFor)
 	}
 
 	if c.SLA.Timezone != "" {

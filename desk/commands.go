@@ -61,29 +61,11 @@ func ParseCommands(text string) ([]Command, string) {
 	return cmds, strings.TrimSpace(strings.Join(lines[i:], "\n"))
 }
 
-// technicianReply handles a reply from desk staff: its commands, applied
-// only when the mail is authenticated, and its answer to the requester.
+// technicianReply handles a reply from desk staff whose identity is
+// authenticated (staffMail decides): its commands and its answer to the
+// requester.
 func (d *Desk) technicianReply(ctx context.Context, t *ticket.Ticket, in *ticket.Inbound, sender, text, key string) error {
 	cmds, answer := ParseCommands(text)
-	if len(cmds) > 0 && !d.cfg.AllowUnauthenticatedCommands {
-		_, domain, _ := strings.Cut(sender, "@")
-		if !Authenticated(in.AuthResults, d.cfg.TrustedAuthServID, domain) {
-			// Nothing is applied and nothing reaches the requester: anybody
-			// can write a technician's address in From.
-			_, err := d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
-				return d.record(ctx, t, &ticket.Event{Kind: ticket.EventNote, Actor: sender, At: now,
-					Body: "Comandos NO aplicados: el mensaje no pasó la verificación de autenticación del servidor de correo.\n\n" + text})
-			})
-			if err != nil {
-				return err
-			}
-			d.log.Warn("technician commands refused: the mail is not authenticated", "ticket", t.Number, "from", sender)
-			return d.replyTo(ctx, t, sender, key, ticket.CommandsNotice{Rejected: true, Lines: []string{
-				"Los comandos no se aplicaron: el mensaje no pasó la verificación de autenticación (DMARC/DKIM) del servidor de correo de la entidad.",
-				"Si usted lo envió, escriba desde su cuenta institucional; si no, alguien intentó suplantarlo y conviene avisar a seguridad.",
-			}})
-		}
-	}
 	if answer != "" {
 		if _, err := d.Answer(ctx, t.Number, sender, answer); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mesadeservicios/mesa/auth"
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/ticket"
@@ -47,11 +48,11 @@ type TxStore interface {
 	EnqueueMail(ctx context.Context, m *ticket.Outgoing) error
 }
 
-// MailCounter knows whether an address bounces and how much automatic
-// mail went to it lately (each count bounded by its max), for the
-// throttle.
+// MailCounter knows whether an address was marked undeliverable since
+// badSince and how many answers to automatic-looking mail went to it
+// lately (each count bounded by its max), for the loop throttle.
 type MailCounter interface {
-	MailPressure(ctx context.Context, addr string, hourSince time.Time, hourMax int, daySince time.Time, dayMax int) (bool, int, int, error)
+	MailPressure(ctx context.Context, addr string, badSince, hourSince time.Time, hourMax int, daySince time.Time, dayMax int) (bool, int, int, error)
 }
 
 // MailRenderer renders a notice the desk decided into an outbox mail
@@ -121,6 +122,19 @@ type Config struct {
 	// AllowUnauthenticatedCommands turns the check off (a warning is
 	// logged at every start).
 	AllowUnauthenticatedCommands bool
+	// Auth is how mail is authenticated (package auth: provider,
+	// authserv-id, tenant). A zero Provider means rfc8601 with
+	// TrustedAuthServID; see Config.AuthPolicy.
+	Auth auth.Policy
+	// VERP, with an address and a secret, is the per-message return path
+	// the outbox worker sends with: a delivery report addressed to one
+	// names the outbox row it bounces. Zero: reports prove themselves only
+	// by the exact Message-ID of a mail to their Final-Recipient.
+	VERP auth.VERP
+	// UndeliverableFor is how long a permanent bounce holds automatic mail
+	// to an address (unless the address sends authenticated mail first);
+	// 30 days when zero.
+	UndeliverableFor time.Duration
 	// ReopenWithin is the business time after closure during which a reply
 	// from the requester reopens the ticket; later replies open a new
 	// ticket linked to it. Zero means 5 business days (45 h); negative,
@@ -150,6 +164,7 @@ type Desk struct {
 	now      func() time.Time
 	log      *slog.Logger
 	cfg      Config // with its defaults filled in
+	auth     auth.Policy
 	loadMu   sync.Mutex
 	loads    map[string]*groupLoad // recent technician load per group
 }
@@ -210,10 +225,21 @@ func New(deps Deps) (*Desk, error) {
 	if cfg.ReopenWithin == 0 {
 		cfg.ReopenWithin = days(def.Desk.ReopenDays)
 	}
+	if cfg.UndeliverableFor <= 0 {
+		cfg.UndeliverableFor = def.Limits.UndeliverableFor
+	}
 	d := &Desk{store: deps.Store, mail: deps.Mail, calendar: deps.Calendar, classify: deps.Classifier, now: deps.Now,
-		log: deps.Logger, cfg: cfg, loads: map[string]*groupLoad{}}
-	if cfg.AllowUnauthenticatedCommands {
-		d.log.Warn("technician commands are accepted WITHOUT checking that the mail is authentic (auth.require: false); anyone who forges a technician's From can change tickets")
+		log: deps.Logger, cfg: cfg, auth: cfg.AuthPolicy(), loads: map[string]*groupLoad{}}
+	if !d.auth.Provider.Valid() {
+		return nil, fmt.Errorf("%w: auth provider %q (rfc8601, microsoft365, google or none)", ticket.ErrInvalid, d.auth.Provider)
+	}
+	switch {
+	case d.auth.Off:
+		d.log.Warn("staff mail is believed WITHOUT checking that it is authentic (auth.require: false); anyone who forges a technician's From can change tickets and answer requesters as the desk")
+	case d.auth.Provider == auth.None:
+		d.log.Warn("auth.provider is none: no mail is authenticated, so no technician can act by mail (their mail is kept as unverified notes)")
+	case d.auth.Provider == auth.RFC8601 && d.auth.TrustedAuthServID == "":
+		d.log.Warn("auth.trusted_authserv_id is empty: no mail is authenticated, so no technician can act by mail; set it to your mail server's authserv-id")
 	}
 	return d, nil
 }

@@ -40,6 +40,10 @@ type NewTicket struct {
 	// Automated marks a ticket opened by automatic mail from an accepted
 	// sender: no acknowledgement, no survey.
 	Automated bool
+	// LooksAutomatic marks a ticket opened by mail that looks automatic
+	// though it does not say so (a no-reply sender): its acknowledgement
+	// counts for, and may be held by, the loop throttle.
+	LooksAutomatic bool
 	// Details are recorded, as JSON, in the created event beside the
 	// classification (message key, flags from intake).
 	Details map[string]any
@@ -80,7 +84,7 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 	for k, v := range nt.Details {
 		details[k] = v
 	}
-	facts := eventFacts{automated: nt.Automated, messageKey: nt.MessageKey}
+	facts := eventFacts{automated: nt.Automated, messageKey: nt.MessageKey, looksAutomatic: nt.LooksAutomatic}
 	if nt.MessageKey != "" {
 		details["message_key"] = nt.MessageKey
 	}

@@ -2,6 +2,7 @@ package desk_test
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/mesadeservicios/mesa/desk"
@@ -34,7 +35,8 @@ func (f *fakeMail) Render(n *ticket.Notice) (*ticket.Outgoing, error) {
 		subject = "[" + n.Ticket.Number + "] " + subject
 	}
 	return &ticket.Outgoing{From: "mesa@entidad.gov.co", To: []string{n.To}, Subject: subject, Raw: []byte("x"),
-		MessageID: subject + "." + n.DedupeKey + "@entidad.gov.co", State: ticket.OutboxPending}, nil
+		MessageID: strings.NewReplacer(" ", "", "[", "", "]", "", ":", ".").Replace(subject+"."+n.DedupeKey) + "@entidad.gov.co",
+		State:     ticket.OutboxPending}, nil
 }
 
 // wallClock counts SLA time in wall-clock time, always open.

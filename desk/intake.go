@@ -28,6 +28,9 @@ type IntakeStore interface {
 	LatestMail(ctx context.Context, ticketID int64, to string) (*ticket.Outgoing, error)
 	UpdateMail(ctx context.Context, m *ticket.Outgoing) error
 	MarkUndeliverable(ctx context.Context, addr, reason string, at time.Time) error
+	MailByID(ctx context.Context, id int64) (*ticket.Outgoing, error)
+	ClearUndeliverable(ctx context.Context, addr string) error
+	RepeatedRequest(ctx context.Context, requester, body string, since time.Time) (bool, error)
 }
 
 // Disposition is what intake did with a message.
@@ -142,11 +145,18 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 	automated := in.Automatic != ""
 
 	if in.Report != nil {
-		return d.bounce(ctx, in.Report)
+		return d.bounce(ctx, in)
 	}
 	sender, why := d.realSender(in)
 	if why != "" {
 		return IntakeResult{Disposition: DispQuarantined, Reason: why}, 0, nil
+	}
+	if id, _ := d.identity(in); id.Authenticated && id.Address == sender {
+		// Authenticated mail from an address proves it works: a bounce
+		// mark on it no longer holds mail.
+		if err := d.store.ClearUndeliverable(ctx, sender); err != nil {
+			return IntakeResult{}, 0, err
+		}
 	}
 	thread, how, err := d.thread(ctx, in, sender)
 	if err != nil {
@@ -279,8 +289,12 @@ func (d *Desk) newTicket(ctx context.Context, m *inMail, body string, details ma
 	if n, ok := ticket.FindNumber(in.Subject, d.cfg.Prefix); ok && m.how == "" {
 		details["mentions"] = n.String()
 	}
+	auto, err := d.looksAutomatic(ctx, in, m.sender, body)
+	if err != nil {
+		return IntakeResult{}, 0, err
+	}
 	t, err := d.Create(ctx, NewTicket{Subject: title(in.Subject, d.cfg.Prefix), Body: body, Requester: m.sender, MessageID: in.MessageID,
-		RequesterName: in.From.Name, MessageKey: m.msg.Key, Details: details})
+		RequesterName: in.From.Name, MessageKey: m.msg.Key, Details: details, LooksAutomatic: auto})
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}
@@ -299,6 +313,11 @@ func (d *Desk) newTicket(ctx context.Context, m *inMail, body string, details ma
 // staffMail handles desk staff's mail to a ticket: commands and an answer
 // for the requester.
 func (d *Desk) staffMail(ctx context.Context, m *inMail, text string) (IntakeResult, int64, error) {
+	// The identity that passed authentication must be the one that acts:
+	// a From of the desk's own (Reply-To a technician) acts for nobody.
+	if id, why := d.identity(m.in); !id.Authenticated || id.Address != m.sender {
+		return d.unverifiedStaffMail(ctx, m, text, id, why)
+	}
 	if err := d.technicianReply(ctx, m.thread, m.in, m.sender, text, m.msg.Key); err != nil {
 		return IntakeResult{}, 0, err
 	}
@@ -379,73 +398,6 @@ func (d *Desk) thread(ctx context.Context, in *ticket.Inbound, sender string) (*
 		return nil, "", nil
 	}
 	return t, "by subject tag", nil
-}
-
-// bounce links a delivery failure report to the mail it bounces, marks that
-// mail failed and records it on its ticket. An unmatched report is
-// quarantined, never ticketed.
-func (d *Desk) bounce(ctx context.Context, r *ticket.DeliveryReport) (IntakeResult, int64, error) {
-	for _, id := range r.MessageIDs {
-		out, err := d.store.MailByMessageID(ctx, strings.Trim(id, "<> "))
-		if errors.Is(err, ticket.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return IntakeResult{}, 0, err
-		}
-		return d.bounced(ctx, out, r.Status)
-	}
-	// The report quotes only the headers of our mail: its In-Reply-To
-	// leads to the ticket, whose latest mail to the failed recipient is the
-	// one that bounced.
-	for _, id := range r.ThreadIDs {
-		tid, err := d.store.TicketIDByMessageID(ctx, id)
-		if errors.Is(err, ticket.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return IntakeResult{}, 0, err
-		}
-		out, err := d.store.LatestMail(ctx, tid, r.Recipient)
-		if errors.Is(err, ticket.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return IntakeResult{}, 0, err
-		}
-		return d.bounced(ctx, out, r.Status)
-	}
-	return IntakeResult{Disposition: DispQuarantined, Reason: "delivery report for no mail of ours"}, 0, nil
-}
-
-// permanentRE finds a permanent failure status (RFC 3463 class 5).
-var permanentRE = regexp.MustCompile(`\b5\.\d{1,3}\.\d{1,3}\b`)
-
-// bounced marks an outbox mail failed and records it on its ticket. A
-// permanent failure marks the address undeliverable: further automatic
-// mail to it is held.
-func (d *Desk) bounced(ctx context.Context, out *ticket.Outgoing, status string) (IntakeResult, int64, error) {
-	out.State, out.LastError = ticket.OutboxFailed, "bounce: "+status
-	if err := d.store.UpdateMail(ctx, out); err != nil {
-		return IntakeResult{}, 0, err
-	}
-	if permanentRE.MatchString(status) && len(out.To) == 1 {
-		if err := d.store.MarkUndeliverable(ctx, out.To[0], status, d.now().UTC()); err != nil {
-			return IntakeResult{}, 0, err
-		}
-	}
-	if out.TicketID == 0 {
-		return IntakeResult{Disposition: DispBounce, Reason: status}, 0, nil
-	}
-	t, err := d.store.TicketByID(ctx, out.TicketID)
-	if err != nil {
-		return IntakeResult{}, 0, err
-	}
-	_, err = d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
-		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventMailFailed, Actor: ticket.SystemActor, At: now,
-			To: strings.Join(out.To, ", "), Body: fmt.Sprintf("No se pudo entregar a %s: %s", strings.Join(out.To, ", "), status)})
-	})
-	return IntakeResult{Disposition: DispBounce, Ticket: t.Number, Reason: status}, t.ID, err
 }
 
 // isStaff reports whether addr is an active technician, manager or owner.

@@ -18,10 +18,13 @@ import (
 // eventFacts is what a change knows about its event beyond the event
 // itself, for the notice the event causes.
 type eventFacts struct {
-	staff       bool     // a technician's answer to the requester
-	automated   bool     // a ticket opened by an accepted machine: no acknowledgement
-	messageKey  string   // the dedupe key of the mail that opened the ticket
-	attachments []string // documents the category requires
+	staff     bool // a technician's answer to the requester
+	automated bool // a ticket opened by an accepted machine: no acknowledgement
+	// looksAutomatic: the mail that opened the ticket looks automatic
+	// (looksAutomatic), so its acknowledgement counts for the loop throttle.
+	looksAutomatic bool
+	messageKey     string   // the dedupe key of the mail that opened the ticket
+	attachments    []string // documents the category requires
 }
 
 // record appends an event to t and queues the notice it causes.
@@ -57,7 +60,7 @@ func (d *Desk) eventNotice(t *ticket.Ticket, e *ticket.Event, f eventFacts) *tic
 			return nil // an alert or a form from an accepted machine: nobody reads an acknowledgement
 		}
 		requester(ticket.AckNotice{Attachments: f.attachments, OutOfHours: !d.calendar.IsOpen(e.At)})
-		n.InReplyTo = f.messageKey
+		n.InReplyTo, n.AnswersAutomatic = f.messageKey, f.looksAutomatic
 	case e.Kind == ticket.EventComment && f.staff:
 		requester(ticket.AnswerNotice{Actor: e.Actor, Body: e.Body})
 	case e.Kind == ticket.EventComment && t.Assignee != "" && e.Actor != t.Assignee:
@@ -116,7 +119,7 @@ func (d *Desk) queue(ctx context.Context, n *ticket.Notice) (*ticket.Outgoing, b
 	if n.Ticket != nil {
 		m.TicketID = n.Ticket.ID
 	}
-	m.CreatedAt, m.NextAttemptAt = n.At, n.At
+	m.CreatedAt, m.NextAttemptAt, m.AnswersAutomatic = n.At, n.At, n.AnswersAutomatic
 	why, err := d.holdReason(ctx, n)
 	if err != nil {
 		return nil, false, err
@@ -137,18 +140,28 @@ func (d *Desk) queue(ctx context.Context, n *ticket.Notice) (*ticket.Outgoing, b
 }
 
 // holdReason says why a notice must be held instead of sent ("" when it
-// may go): the address bounces for good, or it had RepliesPerHour or
-// RepliesPerDay already (counted in the store, so a restart does not reset
-// them). It is the one hold rule for every kind of mail; the notice's kind
-// is at hand for rules that depend on it.
+// may go). It is the one hold rule for every kind of mail:
+//   - the address bounced for good: a proven permanent delivery report
+//     within UndeliverableFor, not cleared since by authenticated mail
+//     from it (every kind is held);
+//   - the loop throttle: a notice that answers automatic-looking mail from
+//     its recipient (Notice.AnswersAutomatic) is held when RepliesPerHour
+//     or RepliesPerDay such answers already went to the address (counted
+//     in the store, so a restart does not reset them). Nothing else counts
+//     or is held by it: notices to staff, acknowledgements of distinct
+//     human requests, answers, alerts. Unauthenticated mail from a staff
+//     address gets at most one notice an hour by its dedupe key.
 func (d *Desk) holdReason(ctx context.Context, n *ticket.Notice) (string, error) {
 	now := n.At
-	bad, hour, day, err := d.store.MailPressure(ctx, n.To, now.Add(-time.Hour), d.cfg.RepliesPerHour, now.Add(-24*time.Hour), d.cfg.RepliesPerDay)
+	bad, hour, day, err := d.store.MailPressure(ctx, n.To, now.Add(-d.cfg.UndeliverableFor),
+		now.Add(-time.Hour), d.cfg.RepliesPerHour, now.Add(-24*time.Hour), d.cfg.RepliesPerDay)
 	switch {
 	case err != nil:
 		return "", err
 	case bad:
 		return "the address bounced for good (a delivery report said so)", nil
+	case !n.AnswersAutomatic:
+		return "", nil
 	case d.cfg.RepliesPerHour > 0 && hour >= d.cfg.RepliesPerHour || d.cfg.RepliesPerDay > 0 && day >= d.cfg.RepliesPerDay:
 		return "too many to this address recently; a loop with an auto-responder?", nil
 	}

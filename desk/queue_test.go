@@ -55,30 +55,34 @@ type queueEnv struct {
 }
 
 // TestEveryKindHeldBySameRule sends one mail of every kind to an address
-// that bounced for good and to one that loops with an auto-responder
-// (RepliesPerHour already reached), and shows each held, never sent, by
-// the one hold rule; mail to other people still goes.
+// that bounced for good, and shows each held, never sent, by the one hold
+// rule (but the command results: the authenticated command mail from the
+// address clears its mark); mail to other people still goes. To an
+// address that had RepliesPerHour answers to automatic-looking mail (a
+// loop), none of these is held: the loop throttle holds only further
+// answers to automatic-looking mail (issue 13 item 5; TestLoopThrottle).
 func TestEveryKindHeldBySameRule(t *testing.T) {
 	for _, tc := range []struct {
 		name, reason string
 		perHour      int
 		trouble      func(e *queueEnv) // makes x an address in trouble, before each mail
+		held         func(k ticket.NoticeKind) bool
 	}{
 		{"bounced", "the address bounced for good", 0, func(e *queueEnv) {
 			if err := e.db.MarkUndeliverable(context.Background(), e.x, "5.1.1 no such user", e.now); err != nil {
 				t.Fatal(err)
 			}
-		}},
-		{"looping auto-responder", "too many to this address recently", 2, func(e *queueEnv) {
-			// The responder answered every mail: two went to it in the last hour.
+		}, func(k ticket.NoticeKind) bool { return k != ticket.NoticeCommands }},
+		{"looping auto-responder", "", 2, func(e *queueEnv) {
+			// The responder answered every mail: two answers to it in the last hour.
 			for i := 0; i < 2; i++ {
 				loop := &ticket.Outgoing{DedupeKey: fmt.Sprintf("loop:%d:%d", e.now.UnixNano(), i), From: "mesa@entidad.gov.co",
-					To: []string{e.x}, Subject: "loop", Raw: []byte("x"), CreatedAt: e.now, NextAttemptAt: e.now}
+					To: []string{e.x}, Subject: "loop", Raw: []byte("x"), CreatedAt: e.now, NextAttemptAt: e.now, AnswersAutomatic: true}
 				if err := e.db.EnqueueMail(context.Background(), loop); err != nil {
 					t.Fatal(err)
 				}
 			}
-		}},
+		}, func(ticket.NoticeKind) bool { return false }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newQueueEnv(t, tc.perHour)
@@ -91,13 +95,17 @@ func TestEveryKindHeldBySameRule(t *testing.T) {
 					t.Fatalf("%s notice %s not in the outbox: %v", n.Kind(), n.DedupeKey, err)
 				}
 				switch {
-				case n.To == e.x && m.State != ticket.OutboxHeld:
+				case n.To == e.x && tc.held(n.Kind()) && m.State != ticket.OutboxHeld:
 					t.Errorf("%s to %s: got state %s, want held", n.Kind(), e.x, m.State)
-				case n.To != e.x && m.State != ticket.OutboxPending:
+				case n.To == "zoe@entidad.gov.co" && m.State != ticket.OutboxFailed:
+					t.Errorf("%s to %s: got state %s, want failed (it bounced)", n.Kind(), n.To, m.State)
+				case n.To != "zoe@entidad.gov.co" && (n.To != e.x || !tc.held(n.Kind())) && m.State != ticket.OutboxPending:
 					t.Errorf("%s to %s: got state %s, want pending", n.Kind(), n.To, m.State)
 				}
 				if n.To == e.x {
 					seen[n.Kind()] = true
+				}
+				if n.To == e.x && tc.held(n.Kind()) {
 					if want := string(n.Kind()) + ": ALERT: automatic mail held: " + tc.reason; !slices.ContainsFunc(e.log.held, func(s string) bool {
 						return strings.HasPrefix(s, want)
 					}) {
@@ -221,6 +229,38 @@ func everyKind(t *testing.T, e *queueEnv, trouble func()) {
 	}
 	if _, err := e.d.SendDigests(ctx, "daily"); err != nil { // digest
 		t.Fatal(err)
+	}
+	// undeliverable: x, now an owner, hears that another technician's
+	// address bounces (a report quoting the Message-ID of a mail to it).
+	step(time.Minute)
+	const z = "zoe@entidad.gov.co"
+	if err := e.db.SavePerson(ctx, &ticket.Person{Email: e.x, Role: ticket.RoleOwner, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.SavePerson(ctx, &ticket.Person{Email: z, Role: ticket.RoleTechnician, Level: 1, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	must(e.d.Assign(ctx, other.Number, "diana@entidad.gov.co", z))
+	toZ := ""
+	for _, n := range e.mail.notices {
+		if n.To == z {
+			m, err := e.db.MailByDedupeKey(ctx, n.DedupeKey)
+			must(m, err)
+			toZ = m.MessageID
+		}
+	}
+	step(time.Minute)
+	dsn := "From: MAILER-DAEMON@entidad.gov.co\r\nTo: mesa@entidad.gov.co\r\nSubject: Undelivered Mail Returned to Sender\r\n" +
+		"Message-ID: <dsn-z@entidad.gov.co>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nNo se pudo entregar.\r\n" +
+		"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.entidad.gov.co\r\n\r\n" +
+		"Final-Recipient: rfc822; " + z + "\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n" +
+		"--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <" + toZ + ">\r\nTo: " + z + "\r\n\r\n--b--\r\n"
+	in, err := mailin.Parse([]byte(dsn))
+	must(in, err)
+	if res, err := e.d.Intake(ctx, []byte(dsn), in, ticket.Source{Mailbox: "INBOX"}); err != nil || res.Disposition != desk.DispBounce {
+		t.Fatalf("a proven bounce of a staff address: got %+v, %v", res, err)
 	}
 }
 

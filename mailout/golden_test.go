@@ -63,7 +63,9 @@ func TestTemplatesGolden(t *testing.T) {
 			Survey: &ticket.Survey{Rating: 1, Solved: &no, Comment: "La VPN sigue sin conectar."}, Reopened: true}},
 		"digest": {To: "marta@entidad.gov.co", At: at, Payload: ticket.DigestNotice{Digest: digestFixture(tk, at)}},
 		// the number in the token, for the HTML check
-		"mine":     {To: "ana@entidad.gov.co", At: at, Payload: ticket.MineNotice{Token: "tok_" + tk.Number}},
+		"mine": {To: "ana@entidad.gov.co", At: at, Payload: ticket.MineNotice{Token: "tok_" + tk.Number}},
+		"undeliverable": {To: "olga@entidad.gov.co", At: at, Payload: ticket.UndeliverableNotice{Address: "carlos@entidad.gov.co",
+			Status: "5.1.1; smtp; 550 5.1.1 user unknown", Subject: "Asignado: [MS-2026-000042] No conecta la VPN", Until: at.Add(30 * 24 * time.Hour)}},
 		"rejected": notice("carlos@entidad.gov.co", "<c@x>", ticket.CommandsNotice{Rejected: true, Lines: []string{"Los comandos no se aplicaron."}}),
 	}
 	for kind := range cases {

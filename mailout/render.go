@@ -7,6 +7,7 @@ package mailout
 
 import (
 	"bytes"
+	"crypto/rand"
 	"embed"
 	"fmt"
 	"html"
@@ -68,13 +69,15 @@ type Renderer struct {
 }
 
 // messageID is a new Message-ID for a mail of the given kind rendered at
-// at: unique within an instant by a per-renderer sequence.
+// at: unique within an instant by a per-renderer sequence, and with 80
+// random bits, so that nobody can guess the Message-ID of a mail sent to
+// someone else (a delivery report proves itself by quoting it exactly).
 func (r *Renderer) messageID(kind string, at time.Time) string {
 	r.mu.Lock()
 	r.seq++
 	n := r.seq
 	r.mu.Unlock()
-	return fmt.Sprintf("%s.%d.%d@%s", kind, at.UnixNano(), n, r.domain)
+	return fmt.Sprintf("%s.%d.%d.%s@%s", kind, at.UnixNano(), n, strings.ToLower(rand.Text()[:16]), r.domain)
 }
 
 // New parses the templates of opts.Language.
@@ -183,6 +186,8 @@ func (r *Renderer) Render(n *ticket.Notice) (*ticket.Outgoing, error) {
 		return r.digest(n, lang, p.Digest)
 	case ticket.MineNotice:
 		return r.myTicketsLink(n, lang, p)
+	case ticket.UndeliverableNotice:
+		return r.undeliverable(n, lang, p)
 	}
 	t := n.Ticket
 	if t == nil {
@@ -237,6 +242,23 @@ func (r *Renderer) myTicketsLink(n *ticket.Notice, lang string, p ticket.MineNot
 	}
 	subject := i18n.Tf(lang, "mail.subject.mine", r.opts.DeskName)
 	id := r.messageID("mine", n.At)
+	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), n.At, "auto-generated")
+	if err != nil {
+		return nil, err
+	}
+	return &ticket.Outgoing{From: r.opts.From, To: []string{n.To}, Subject: subject, MessageID: id, Raw: raw, State: ticket.OutboxPending}, nil
+}
+
+// undeliverable renders the operators' alert that a staff address bounces.
+func (r *Renderer) undeliverable(n *ticket.Notice, lang string, p ticket.UndeliverableNotice) (*ticket.Outgoing, error) {
+	d := data{Desk: r.opts.DeskName, Requester: p.Address, Subject: p.Subject, Body: p.Status,
+		Due: formatDate(p.Until.In(r.opts.Location), lang)}
+	var body bytes.Buffer
+	if err := r.tmpl[lang].ExecuteTemplate(&body, "undeliverable."+lang+".txt", d); err != nil {
+		return nil, fmt.Errorf("rendering undeliverable: %w", err)
+	}
+	subject := i18n.Tf(lang, "mail.subject.undeliverable", p.Address)
+	id := r.messageID("undeliverable", n.At)
 	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), n.At, "auto-generated")
 	if err != nil {
 		return nil, err

@@ -21,12 +21,12 @@ func (db *DB) EnqueueMail(ctx context.Context, m *ticket.Outgoing) error {
 		m.State = ticket.OutboxPending
 	}
 	err := db.get(ctx, &m.ID, `INSERT INTO outbox (ticket_id, dedupe_key, from_addr, to_addrs, subject,
-		message_id, raw, state, attempts, next_attempt_at, last_error, created_at, sent_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		message_id, raw, state, attempts, next_attempt_at, last_error, created_at, sent_at, answers_automatic)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
 		nullID(m.TicketID), clean(m.DedupeKey), clean(m.From), clean(strings.Join(m.To, "\n")),
 		clean(m.Subject), clean(m.MessageID), nonNil(m.Raw), m.State, m.Attempts,
-		m.NextAttemptAt.UTC(), clean(m.LastError), m.CreatedAt.UTC(), utcp(m.SentAt))
+		m.NextAttemptAt.UTC(), clean(m.LastError), m.CreatedAt.UTC(), utcp(m.SentAt), m.AnswersAutomatic)
 	if errors.Is(err, ticket.ErrNotFound) {
 		return fmt.Errorf("queueing mail %s: %w", m.DedupeKey, ticket.ErrAlreadyStored)
 	}
@@ -37,13 +37,13 @@ func (db *DB) EnqueueMail(ctx context.Context, m *ticket.Outgoing) error {
 }
 
 const outboxCols = `id, COALESCE(ticket_id, 0), dedupe_key, from_addr, to_addrs, subject, message_id,
-	raw, state, attempts, next_attempt_at, last_error, created_at, sent_at`
+	raw, state, attempts, next_attempt_at, last_error, created_at, sent_at, answers_automatic`
 
 func scanOutgoing(r scanner) (*ticket.Outgoing, error) {
 	var m ticket.Outgoing
 	var to string
 	if err := r.Scan(&m.ID, &m.TicketID, &m.DedupeKey, &m.From, &to, &m.Subject, &m.MessageID,
-		&m.Raw, &m.State, &m.Attempts, &m.NextAttemptAt, &m.LastError, &m.CreatedAt, &m.SentAt); err != nil {
+		&m.Raw, &m.State, &m.Attempts, &m.NextAttemptAt, &m.LastError, &m.CreatedAt, &m.SentAt, &m.AnswersAutomatic); err != nil {
 		return nil, err
 	}
 	m.To = strings.Split(to, "\n")
@@ -77,6 +77,16 @@ func (db *DB) UpdateMail(ctx context.Context, m *ticket.Outgoing) error {
 		return fmt.Errorf("updating outbox row %d: %w", m.ID, err)
 	}
 	return nil
+}
+
+// MailByID returns the outbox row id: what a per-message return path
+// (VERP) names.
+func (db *DB) MailByID(ctx context.Context, id int64) (*ticket.Outgoing, error) {
+	m, err := scanOutgoing(db.queryRow(ctx, `SELECT `+outboxCols+` FROM outbox WHERE id = ?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("reading outbox row %d: %w", id, db.translate(err))
+	}
+	return m, nil
 }
 
 // MailByMessageID returns the outbox row whose Message-ID is id (without
@@ -138,10 +148,21 @@ func (db *DB) MarkUndeliverable(ctx context.Context, addr, reason string, at tim
 	return nil
 }
 
+// ClearUndeliverable removes the undeliverable mark of addr, if any: the
+// address sent authenticated mail, so it works.
+func (db *DB) ClearUndeliverable(ctx context.Context, addr string) error {
+	if _, err := db.exec(ctx, `DELETE FROM undeliverable WHERE email = ?`, strings.ToLower(clean(addr))); err != nil {
+		return fmt.Errorf("clearing the undeliverable mark of %s: %w", addr, err)
+	}
+	return nil
+}
+
 // MailPressure answers, in one round trip, what the automatic-mail
-// throttle needs: whether addr bounces permanently, and how many mails went
-// to it since hourSince and since daySince, each counted up to its max.
-func (db *DB) MailPressure(ctx context.Context, addr string, hourSince time.Time, hourMax int, daySince time.Time, dayMax int) (bool, int, int, error) {
+// throttle needs: whether addr was marked undeliverable since badSince,
+// and how many mails that answered automatic-looking mail
+// (Outgoing.AnswersAutomatic) went to it since hourSince and since
+// daySince, each counted up to its max.
+func (db *DB) MailPressure(ctx context.Context, addr string, badSince, hourSince time.Time, hourMax int, daySince time.Time, dayMax int) (bool, int, int, error) {
 	addr = strings.ToLower(addr)
 	var r struct {
 		Bad  int `db:"bad"`
@@ -149,10 +170,10 @@ func (db *DB) MailPressure(ctx context.Context, addr string, hourSince time.Time
 		Day  int `db:"day"`
 	}
 	err := db.get(ctx, &r, `SELECT
-		(SELECT COUNT(*) FROM undeliverable WHERE email = ?) AS bad,
-		(SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE to_addrs = ? AND created_at >= ? LIMIT ?) AS h) AS hour,
-		(SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE to_addrs = ? AND created_at >= ? LIMIT ?) AS d) AS day`,
-		addr, addr, hourSince.UTC(), max(hourMax, 0), addr, daySince.UTC(), max(dayMax, 0))
+		(SELECT COUNT(*) FROM undeliverable WHERE email = ? AND created_at >= ?) AS bad,
+		(SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE to_addrs = ? AND answers_automatic AND created_at >= ? LIMIT ?) AS h) AS hour,
+		(SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE to_addrs = ? AND answers_automatic AND created_at >= ? LIMIT ?) AS d) AS day`,
+		addr, badSince.UTC(), addr, hourSince.UTC(), max(hourMax, 0), addr, daySince.UTC(), max(dayMax, 0))
 	if err != nil {
 		return false, 0, 0, fmt.Errorf("reading mail pressure on %s: %w", addr, err)
 	}

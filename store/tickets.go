@@ -269,3 +269,17 @@ func (db *DB) GroupManagers(ctx context.Context, group string) ([]string, error)
 	}
 	return out, db.translate(rows.Err())
 }
+
+// RepeatedRequest reports whether requester opened a ticket since since
+// whose first message is exactly body: mail that repeats itself word for
+// word is what an auto-responder writes, not a person with a new request.
+func (db *DB) RepeatedRequest(ctx context.Context, requester, body string, since time.Time) (bool, error) {
+	var n int
+	err := db.get(ctx, &n, `SELECT COUNT(*) FROM (SELECT 1 FROM tickets t JOIN events e ON e.ticket_id = t.id
+		WHERE t.requester = ? AND t.created_at >= ? AND e.kind = ? AND e.body = ? LIMIT 1) AS r`,
+		strings.ToLower(requester), since.UTC(), ticket.EventCreated, clean(body))
+	if err != nil {
+		return false, fmt.Errorf("looking for a repeated request of %s: %w", requester, err)
+	}
+	return n > 0, nil
+}

@@ -20,6 +20,9 @@ type Outgoing struct {
 	LastError     string
 	CreatedAt     time.Time
 	SentAt        *time.Time
+	// AnswersAutomatic marks a mail that answered automatic-looking mail
+	// from its recipient: only these count for the loop throttle.
+	AnswersAutomatic bool
 }
 
 // OutboxState is where an outbox row stands.

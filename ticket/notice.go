@@ -20,6 +20,11 @@ type Notice struct {
 	// anything else (empty, a "sha256:" key) threads with nothing.
 	InReplyTo string
 	At        time.Time
+	// AnswersAutomatic is set when the notice answers inbound mail from
+	// its recipient that looks automatic (an auto-responder that does not
+	// say so): only such notices are counted and held by the loop
+	// throttle.
+	AnswersAutomatic bool
 	// Payload holds the facts of the kind of notice; its type says the
 	// kind.
 	Payload NoticePayload
@@ -54,12 +59,13 @@ const (
 	NoticeSurveyReminder NoticeKind = "survey_reminder" // its one reminder
 	NoticeSurveyBad      NoticeKind = "survey_bad"      // an unfavourable answer, to staff
 	NoticeMine           NoticeKind = "mine"            // a "Mis solicitudes" link
+	NoticeUndeliverable  NoticeKind = "undeliverable"   // a staff address bounces for good, to the owners (operator alert)
 )
 
 // NoticeKinds lists every kind.
 var NoticeKinds = []NoticeKind{NoticeAck, NoticeAnswer, NoticeRequester, NoticeHeld, NoticeClosed, NoticeAssigned,
 	NoticeFailed, NoticeCommands, NoticeRejected, NoticeSLAAlert, NoticeDigest, NoticeSurvey, NoticeSurveyReminder,
-	NoticeSurveyBad, NoticeMine}
+	NoticeSurveyBad, NoticeMine, NoticeUndeliverable}
 
 // NoticePayload is the typed content of a notice: one of the *Notice
 // types below (the set is closed).
@@ -123,6 +129,16 @@ type SurveyBadNotice struct {
 // MineNotice carries a "Mis solicitudes" link's token.
 type MineNotice struct{ Token string }
 
+// UndeliverableNotice tells the desk's operators (owners) that a proven
+// delivery report marked a staff address undeliverable: automatic mail to
+// it is held until it sends authenticated mail or the mark expires.
+type UndeliverableNotice struct {
+	Address string // the staff address
+	Status  string // what the report said
+	Subject string // the subject of the mail that bounced
+	Until   time.Time
+}
+
 func (AckNotice) noticeKind() NoticeKind       { return NoticeAck }
 func (AnswerNotice) noticeKind() NoticeKind    { return NoticeAnswer }
 func (RequesterNotice) noticeKind() NoticeKind { return NoticeRequester }
@@ -134,6 +150,9 @@ func (SLAAlertNotice) noticeKind() NoticeKind  { return NoticeSLAAlert }
 func (DigestNotice) noticeKind() NoticeKind    { return NoticeDigest }
 func (SurveyBadNotice) noticeKind() NoticeKind { return NoticeSurveyBad }
 func (MineNotice) noticeKind() NoticeKind      { return NoticeMine }
+func (UndeliverableNotice) noticeKind() NoticeKind {
+	return NoticeUndeliverable
+}
 
 func (c CommandsNotice) noticeKind() NoticeKind {
 	if c.Rejected {

@@ -657,19 +657,42 @@ func testIntakeBookkeeping(t *testing.T, db *store.DB) {
 	if got, err := db.MailByMessageID(ctx, "ack.1@mesa"); err != nil || got.ID != m.ID {
 		t.Errorf("MailByMessageID: got %+v %v", got, err)
 	}
-	m2 := *m
-	m2.ID, m2.DedupeKey = 0, "ack2"
-	db.EnqueueMail(ctx, &m2)
+	if got, err := db.MailByID(ctx, m.ID); err != nil || got.MessageID != "ack.1@mesa" || got.AnswersAutomatic {
+		t.Errorf("MailByID: got %+v %v", got, err)
+	}
+	if _, err := db.MailByID(ctx, m.ID+1000); !errors.Is(err, ticket.ErrNotFound) {
+		t.Errorf("MailByID of no row: got %v, want ErrNotFound", err)
+	}
+	// Only mail that answered automatic-looking mail counts for the loop
+	// throttle: two such rows and one ordinary one.
+	for i, auto := range []bool{true, true, false} {
+		m2 := *m
+		m2.ID, m2.DedupeKey, m2.AnswersAutomatic = 0, fmt.Sprintf("ack%d", i+2), auto
+		if err := db.EnqueueMail(ctx, &m2); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.MailByID(ctx, m2.ID); got == nil || got.AnswersAutomatic != auto {
+			t.Errorf("row %d: AnswersAutomatic not kept as %v", m2.ID, auto)
+		}
+	}
 	db.MarkUndeliverable(ctx, "gone@x.co", "5.1.1", at)
+	db.MarkUndeliverable(ctx, "old@x.co", "5.1.1", at.Add(-31*24*time.Hour))
 	for _, c := range []struct {
 		addr            string
 		bad             bool
 		hour, day, hmax int
-	}{{"ANA@entidad.gov.co", false, 2, 2, 5}, {"ana@entidad.gov.co", false, 1, 2, 1}, {"gone@x.co", true, 0, 0, 5}} {
-		bad, h, d, err := db.MailPressure(ctx, c.addr, at.Add(-time.Hour), c.hmax, at.Add(-24*time.Hour), 10)
+	}{{"ANA@entidad.gov.co", false, 2, 2, 5}, {"ana@entidad.gov.co", false, 1, 2, 1}, {"gone@x.co", true, 0, 0, 5},
+		{"old@x.co", false, 0, 0, 5}} {
+		bad, h, d, err := db.MailPressure(ctx, c.addr, at.Add(-30*24*time.Hour), at.Add(-time.Hour), c.hmax, at.Add(-24*time.Hour), 10)
 		if err != nil || bad != c.bad || h != c.hour || d != c.day {
 			t.Errorf("MailPressure(%s): got %v %d %d %v, want %v %d %d", c.addr, bad, h, d, err, c.bad, c.hour, c.day)
 		}
+	}
+	if err := db.ClearUndeliverable(ctx, "GONE@x.co"); err != nil {
+		t.Fatal(err)
+	}
+	if bad, _, _, _ := db.MailPressure(ctx, "gone@x.co", at.Add(-30*24*time.Hour), at, 1, at, 1); bad {
+		t.Error("gone@x.co still undeliverable after ClearUndeliverable")
 	}
 }
 
