@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mesadeservicios/mesa/ticket"
 )
@@ -374,39 +376,71 @@ func (d *Desk) answer(ctx context.Context, ss SurveyStore, s *ticket.Survey, t *
 	return nil
 }
 
-var (
-	ratingRE = regexp.MustCompile(`(?:^|[^\d])([1-5])(?:[^\d]|$)`)
-	noRE     = regexp.MustCompile(`(?i)^\s*no(?:[^\p{L}\d]|$)`)
-	yesRE    = regexp.MustCompile(`(?i)^\s*(?:s[ií]|yes)(?:[^\p{L}\d]|$)`)
-)
+// surveyTokenRE reads one answer token at the start of a line: a rating
+// from 1 to 5 (also "4/5"), or sí/si/yes/no; the caller checks that no
+// letter or digit continues it.
+var surveyTokenRE = regexp.MustCompile(`(?i)^(?:([1-5])(?:\s*/\s*5)?|(s[ií]|yes)|(no))`)
 
 // ParseSurveyReply reads an answer by mail from the first line with text:
-// a number from 1 to 5, and/or "sí"/"no" (was it solved). ok is false when
-// the line says neither: the mail is then an ordinary reply.
+// a number from 1 to 5, and/or "sí"/"no" (was it solved). The line must
+// be made of answers, and words may follow only after punctuation
+// ("4 — muy bien", "no, 1"): "No estaré hasta el 12" is a sentence whose
+// "no" negates a verb, and "hasta el 5 de enero" a date, not answers. ok
+// is false when the line says neither: the mail is then an ordinary reply.
 func ParseSurveyReply(text string) (SurveyAnswer, bool) {
-	var a SurveyAnswer
 	for _, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
 		}
 		if len([]rune(line)) > 80 {
-			return a, false // a sentence, not an answer
+			return SurveyAnswer{}, false // a sentence, not an answer
 		}
-		if m := ratingRE.FindStringSubmatch(line); m != nil {
-			a.Rating = int(m[1][0] - '0')
+		return parseSurveyLine(strings.TrimLeft(line, "¡¿\"'«(*"))
+	}
+	return SurveyAnswer{}, false
+}
+
+// continues reports whether s starts with a letter or digit that would
+// continue the token before it.
+func continues(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return s != "" && (unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+func parseSurveyLine(rest string) (SurveyAnswer, bool) {
+	var a SurveyAnswer
+	for tokens := 0; ; tokens++ {
+		m := surveyTokenRE.FindStringSubmatchIndex(rest)
+		if m == nil || tokens == 3 {
+			return SurveyAnswer{}, false // no answer, or words after one: a sentence
+		}
+		if continues(rest[m[1]:]) {
+			return SurveyAnswer{}, false // "noviembre", "10"
 		}
 		switch {
-		case noRE.MatchString(line):
-			f := false
-			a.Solved = &f
-		case yesRE.MatchString(line):
+		case m[2] >= 0:
+			a.Rating = int(rest[m[2]] - '0')
+		case m[4] >= 0:
 			v := true
 			a.Solved = &v
+		default:
+			f := false
+			a.Solved = &f
 		}
-		return a, a.Rating > 0 || a.Solved != nil
+		rest = strings.TrimLeft(rest[m[1]:], " \t")
+		if rest == "" {
+			return a, true
+		}
+		if r, _ := utf8.DecodeRuneInString(rest); unicode.IsPunct(r) || unicode.IsSymbol(r) {
+			// After punctuation, another answer ("no, 1") or a comment.
+			rest = strings.TrimLeftFunc(rest, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r) })
+			if m := surveyTokenRE.FindStringIndex(rest); m == nil || m[1] < len(rest) && continues(rest[m[1]:]) {
+				return a, true
+			}
+		}
+		// Otherwise another answer must follow ("Sí 5").
 	}
-	return a, false
 }
 
 // surveyReply answers a survey from the requester's mail when it replies

@@ -287,6 +287,16 @@ func TestParseSurveyReply(t *testing.T) {
 		{"noviembre", 0, nil, false},
 		{"", 0, nil, false},
 		{"Gracias", 0, nil, false},
+		// Issue 13 item 8: sentences, not answers.
+		{"No estaré hasta el 12", 0, nil, false},
+		{"hasta el 5 de enero", 0, nil, false},
+		{"5 de enero no puedo", 0, nil, false},
+		{"No puedo hasta el lunes", 0, nil, false},
+		{"Sí 5", 5, &yes, true},
+		{"¡Sí!", 0, &yes, true},
+		{"4/5", 4, nil, true},
+		{"No.", 0, &no, true},
+		{"3: regular", 3, nil, true},
 	} {
 		a, ok := desk.ParseSurveyReply(c.in)
 		if ok != c.ok || a.Rating != c.rating || (a.Solved == nil) != (c.solved == nil) || (a.Solved != nil && *a.Solved != *c.solved) {
