@@ -135,6 +135,8 @@ type inMail struct {
 	sender string         // the real sender, lower case
 	thread *ticket.Ticket // the ticket it continues; nil: none
 	how    string         // how thread was found
+	id     Identity       // who it speaks for (identity), decided on the mail as received
+	idWhy  string
 }
 
 // decide dispatches a stored message to the handler of what it is: a
@@ -147,11 +149,14 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 	if in.Report != nil {
 		return d.bounce(ctx, in)
 	}
+	// Who the mail speaks for is decided on the mail as received, before
+	// realSender substitutes a rewritten From.
+	id, idWhy := d.identity(in)
 	sender, why := d.realSender(in)
 	if why != "" {
 		return IntakeResult{Disposition: DispQuarantined, Reason: why}, 0, nil
 	}
-	if id, _ := d.identity(in); id.Authenticated && id.Address == sender {
+	if id.Authenticated && id.Address == sender {
 		// Authenticated mail from an address proves it works: a bounce
 		// mark on it no longer holds mail.
 		if err := d.store.ClearUndeliverable(ctx, sender); err != nil {
@@ -162,7 +167,7 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}
-	m := &inMail{msg: msg, in: in, src: src, sender: sender, thread: thread, how: how}
+	m := &inMail{msg: msg, in: in, src: src, sender: sender, thread: thread, how: how, id: id, idWhy: idWhy}
 	body := m.body()
 	switch {
 	case automated:
@@ -315,8 +320,8 @@ func (d *Desk) newTicket(ctx context.Context, m *inMail, body string, details ma
 func (d *Desk) staffMail(ctx context.Context, m *inMail, text string) (IntakeResult, int64, error) {
 	// The identity that passed authentication must be the one that acts:
 	// a From of the desk's own (Reply-To a technician) acts for nobody.
-	if id, why := d.identity(m.in); !id.Authenticated || id.Address != m.sender {
-		return d.unverifiedStaffMail(ctx, m, text, id, why)
+	if !m.id.Authenticated || m.id.Address != m.sender {
+		return d.unverifiedStaffMail(ctx, m, text, m.id, m.idWhy)
 	}
 	if err := d.technicianReply(ctx, m.thread, m.in, m.sender, text, m.msg.Key); err != nil {
 		return IntakeResult{}, 0, err
