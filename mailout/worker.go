@@ -53,6 +53,11 @@ type WorkerOptions struct {
 	// the ticket (desk.RecordMail, which also notifies the assignee of a
 	// failure); otherwise the worker adds the events itself.
 	Recorder Recorder
+	// ReturnPath, when set, is the SMTP envelope sender (MAIL FROM) of an
+	// outbox row, given its id: a per-message return path (VERP,
+	// auth.VERP.ReturnPath), so that a delivery report names the row it
+	// bounces. Nil: the row's From.
+	ReturnPath func(id int64) string
 }
 
 // Recorder records a send outcome on its ticket, in the caller's
@@ -161,7 +166,11 @@ func (w *Worker) Once(ctx context.Context) (int, error) {
 
 func (w *Worker) send(ctx context.Context, m *ticket.Outgoing) {
 	log := w.o.Logger.With("outbox_id", m.ID, "ticket_id", m.TicketID, "to", strings.Join(m.To, ","))
-	err := w.sender.Send(ctx, m.From, m.To, m.Raw)
+	from := m.From
+	if w.o.ReturnPath != nil {
+		from = w.o.ReturnPath(m.ID)
+	}
+	err := w.sender.Send(ctx, from, m.To, m.Raw)
 	now := w.o.Now().UTC()
 	m.Attempts++
 	var ev *ticket.Event

@@ -136,8 +136,11 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 			a.Close()
 			return nil, err
 		}
-		a.out = mailout.NewWorker(db, sender, mailout.WorkerOptions{Logger: log, Recorder: a.desk,
-			GiveUpAfter: cfg.Limits.OutboxGiveUpAfter})
+		wo := mailout.WorkerOptions{Logger: log, Recorder: a.desk, GiveUpAfter: cfg.Limits.OutboxGiveUpAfter}
+		if v := verpOf(cfg); len(v.Secret) > 0 {
+			wo.ReturnPath = v.ReturnPath
+		}
+		a.out = mailout.NewWorker(db, sender, wo)
 	} else {
 		log.Warn("smtp.host is empty: outgoing mail stays in the outbox until it is set")
 	}

@@ -47,6 +47,9 @@ Usage:
   mesa bench intake [--messages N] [--latency K] [--size BYTES] [--large-mb MB]
                                  append mail to a throwaway Dovecot and measure intake into PostgreSQL;
                                  only in bin/mesa-bench, which make bench builds (-tags bench)
+  mesa auth explain [--json] FILE.eml…
+                                 the identity mesa attributes to each mail and why (which header, which rule),
+                                 under the auth section of the configuration
   mesa version                   print the version
 
 FILE defaults to $MESA_CONFIG; with neither, mesa runs on its defaults.
@@ -74,7 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
-	case "rules", "sla", "bench":
+	case "rules", "sla", "bench", "auth":
 		if cmd == "bench" && benchIntakeCommand == nil {
 			fmt.Fprint(stderr, noBench)
 			return exitConfig
@@ -117,6 +120,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		c = slaDue()
 	case "sla holidays":
 		c = slaHolidays()
+	case "auth explain":
+		c = authExplain()
 	default:
 		fmt.Fprintf(stderr, "mesa: unknown command %q\n\n%s", cmd, usage)
 		return exitConfig

@@ -34,6 +34,7 @@ type Sink struct {
 	mu    sync.Mutex
 	got   [][]byte
 	rcpts [][]string
+	froms []string // envelope senders (MAIL FROM) of got, in order
 	fail  []error
 	authd []string // users who authenticated, in order
 }
@@ -95,11 +96,20 @@ func (s *Sink) Messages() [][]byte {
 	return append([][]byte(nil), s.got...)
 }
 
+// EnvelopeSenders returns the MAIL FROM of each accepted mail, in the
+// order of Messages.
+func (s *Sink) EnvelopeSenders() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.froms...)
+}
+
 // NewSession implements gosmtp.Backend.
 func (s *Sink) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return &session{s: s}, nil }
 
 type session struct {
 	s    *Sink
+	from string
 	to   []string
 	user string
 }
@@ -167,7 +177,10 @@ func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
 
 func (ss *session) Reset()                                 { ss.to = nil }
 func (ss *session) Logout() error                          { return nil }
-func (ss *session) Mail(string, *gosmtp.MailOptions) error { return nil }
+func (ss *session) Mail(from string, _ *gosmtp.MailOptions) error {
+	ss.from = from
+	return nil
+}
 func (ss *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
 	ss.to = append(ss.to, to)
 	return nil
@@ -195,5 +208,6 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	ss.s.got = append(ss.s.got, b)
 	ss.s.rcpts = append(ss.s.rcpts, ss.to)
+	ss.s.froms = append(ss.s.froms, ss.from)
 	return nil
 }
