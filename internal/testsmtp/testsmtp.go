@@ -175,8 +175,8 @@ func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
 	}
 }
 
-func (ss *session) Reset()                                 { ss.to = nil }
-func (ss *session) Logout() error                          { return nil }
+func (ss *session) Reset()        { ss.to = nil }
+func (ss *session) Logout() error { return nil }
 func (ss *session) Mail(from string, _ *gosmtp.MailOptions) error {
 	ss.from = from
 	return nil
