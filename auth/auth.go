@@ -174,12 +174,8 @@ func serverVerdict(v Verdict, hs []ticket.AuthHeader, id, domain string) Verdict
 			continue
 		}
 		where := fmt.Sprintf("Authentication-Results #%d (the topmost of %s)", i+1, id)
-		if rule, why, ok := pass(h, domain); ok {
-			v.Authenticated, v.Rule, v.Reason = true, rule, where+": "+why
-			return v
-		} else {
-			v.Rule, v.Reason = RuleFail, where+": "+why
-		}
+		rule, why, ok := pass(h, domain)
+		v.Authenticated, v.Rule, v.Reason = ok, rule, where+": "+why
 		return v
 	}
 	v.Rule, v.Reason = RuleNoHeader, "no Authentication-Results header of "+id

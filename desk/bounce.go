@@ -89,7 +89,7 @@ func (d *Desk) provenBounce(ctx context.Context, in *ticket.Inbound) (*ticket.Ou
 			continue
 		}
 		rc, ok := named(out.To[0])
-		if !ok || len(r.Recipients) == 0 && r.Recipient == "" {
+		if !ok {
 			continue
 		}
 		return out, rc, "by Message-ID and recipient", nil

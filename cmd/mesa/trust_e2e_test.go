@@ -108,7 +108,9 @@ func TestEndToEndForgeriesThroughPostfix(t *testing.T) {
 		"Message-ID: <tr-4@entidad.gov.co>\r\nIn-Reply-To: <"+notice.MessageID+">\r\n"+
 		"Authentication-Results: mx.entidad.gov.co; dkim=pass header.d=entidad.gov.co; dmarc=pass header.from=entidad.gov.co\r\n"+
 		"Content-Type: text/plain; charset=utf-8\r\n\r\n#criticidad alta\r\nYa quedó habilitada su VPN.\r\n")
-	waitTicket(t, app, num.String(), func(tk *ticket.Ticket, _ []ticket.Event) bool { return tk.Criticality == ticket.Alta && tk.FirstResponseAt != nil })
+	waitTicket(t, app, num.String(), func(tk *ticket.Ticket, _ []ticket.Event) bool {
+		return tk.Criticality == ticket.Alta && tk.FirstResponseAt != nil
+	})
 	answer := waitMail(t, dc.Addr, "ana", "RE:")
 	if !strings.Contains(answer.Text, "Ya quedó habilitada su VPN.") {
 		t.Errorf("answer to ana:\n%s", answer.Text)
