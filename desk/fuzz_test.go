@@ -28,3 +28,4 @@ func FuzzParseCommands(f *testing.F) {
 		}
 	})
 }
+

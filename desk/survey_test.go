@@ -305,12 +305,21 @@ func TestParseSurveyReply(t *testing.T) {
 	}
 }
 
+// FuzzParseSurveyReply: an answer is a rating of 1 to 5 and/or solved,
+// read from a first line of at most 80 characters, in bounded time.
 func FuzzParseSurveyReply(f *testing.F) {
-	for _, s := range []string{"5", "no", "Sí, 3", "\n\n2\n", "ñ1ñ", "12345"} {
+	for _, s := range []string{"5", "no", "Sí, 3", "\n\n2\n", "ñ1ñ", "12345", "No estaré hasta el 12", "hasta el 5 de enero", "¡Sí!", "4/5"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		start := time.Now()
 		a, ok := desk.ParseSurveyReply(s)
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("%s on %d bytes", d, len(s))
+		}
+		if line, _, _ := strings.Cut(strings.TrimLeft(s, " \t\r\n"), "\n"); ok && len([]rune(strings.TrimSpace(line))) > 80 {
+			t.Fatalf("a line of %d characters read as an answer", len([]rune(line)))
+		}
 		if a.Rating < 0 || a.Rating > 5 {
 			t.Fatalf("rating %d from %q", a.Rating, s)
 		}
