@@ -118,7 +118,7 @@ func (c *Config) validate() Problems {
 	}
 
 	switch c.Auth.Provider {
-	case "rfc8601", "microsoft365", "none":
+	case "", "rfc8601", "microsoft365", "none": // "": rfc8601
 	case "google":
 		if id := c.Auth.TrustedAuthServID; id != "" && !strings.EqualFold(id, "mx.google.com") {
 			bad("auth.trusted_authserv_id", "provider google trusts mx.google.com; leave it empty or mx.google.com, got %q", id)

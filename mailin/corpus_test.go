@@ -135,13 +135,16 @@ func TestCorpusGolden(t *testing.T) {
 	for _, e := range evs {
 		kinds[e.Kind]++
 	}
-	// Five replies (t02–t07 but t08, the stranger), one bounce, one automatic reply.
-	if kinds[ticket.EventComment] != 6 || kinds[ticket.EventMailFailed] != 1 || kinds[ticket.EventNote] != 1 {
+	// Five replies (t02–t07 but t08, the stranger), one automatic reply.
+	// t13 is a report that quotes only the In-Reply-To of the
+	// acknowledgement, not its (random) Message-ID: anybody could write it
+	// (issue 13 item 4), so it proves nothing and changes nothing.
+	if kinds[ticket.EventComment] != 6 || kinds[ticket.EventMailFailed] != 0 || kinds[ticket.EventNote] != 1 {
 		t.Errorf("events of the first ticket: %v", kinds)
 	}
 	ack, err := db.MailByDedupeKey(ctx, "ack:MS-2026-000001")
-	if err != nil || ack.State != ticket.OutboxFailed || !strings.Contains(ack.LastError, "5.2.2") {
-		t.Errorf("bounced acknowledgement: %+v %v", ack, err)
+	if err != nil || ack.State != ticket.OutboxPending {
+		t.Errorf("acknowledgement after an unproven report: state %v %v, want pending", stateOf(ack), err)
 	}
 	for email, want := range map[string]bool{"jefe@entidad.gov.co": true, "mesa@entidad.gov.co": false, "extrano@otro.com": false} {
 		if got, _ := db.IsParticipant(ctx, first.ID, email); got != want {
@@ -200,4 +203,11 @@ func FuzzParseCorpus(f *testing.F) {
 			}
 		}
 	})
+}
+
+func stateOf(m *ticket.Outgoing) ticket.OutboxState {
+	if m == nil {
+		return ""
+	}
+	return m.State
 }
