@@ -28,4 +28,3 @@ func FuzzParseCommands(f *testing.F) {
 		}
 	})
 }
-
