@@ -44,6 +44,11 @@ type NewTicket struct {
 	// though it does not say so (a no-reply sender): its acknowledgement
 	// counts for, and may be held by, the loop throttle.
 	LooksAutomatic bool
+	// UnverifiedStaff marks a ticket opened by mail from a staff address
+	// that was not authenticated: its acknowledgement goes at most once an
+	// hour to that address, so a forger cannot make the desk mail a
+	// technician at will.
+	UnverifiedStaff bool
 	// Details are recorded, as JSON, in the created event beside the
 	// classification (message key, flags from intake).
 	Details map[string]any
@@ -84,7 +89,8 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 	for k, v := range nt.Details {
 		details[k] = v
 	}
-	facts := eventFacts{automated: nt.Automated, messageKey: nt.MessageKey, looksAutomatic: nt.LooksAutomatic}
+	facts := eventFacts{automated: nt.Automated, messageKey: nt.MessageKey, looksAutomatic: nt.LooksAutomatic,
+		unverifiedStaff: nt.UnverifiedStaff}
 	if nt.MessageKey != "" {
 		details["message_key"] = nt.MessageKey
 	}

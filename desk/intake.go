@@ -299,7 +299,8 @@ func (d *Desk) newTicket(ctx context.Context, m *inMail, body string, details ma
 		return IntakeResult{}, 0, err
 	}
 	t, err := d.Create(ctx, NewTicket{Subject: title(in.Subject, d.cfg.Prefix), Body: body, Requester: m.sender, MessageID: in.MessageID,
-		RequesterName: in.From.Name, MessageKey: m.msg.Key, Details: details, LooksAutomatic: auto})
+		RequesterName: in.From.Name, MessageKey: m.msg.Key, Details: details, LooksAutomatic: auto,
+		UnverifiedStaff: !(m.id.Authenticated && m.id.Address == m.sender) && d.isStaff(ctx, m.sender)})
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}

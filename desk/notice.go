@@ -23,8 +23,11 @@ type eventFacts struct {
 	// looksAutomatic: the mail that opened the ticket looks automatic
 	// (looksAutomatic), so its acknowledgement counts for the loop throttle.
 	looksAutomatic bool
-	messageKey     string   // the dedupe key of the mail that opened the ticket
-	attachments    []string // documents the category requires
+	// unverifiedStaff: the ticket was opened by unauthenticated mail from
+	// a staff address; one acknowledgement an hour to it.
+	unverifiedStaff bool
+	messageKey      string   // the dedupe key of the mail that opened the ticket
+	attachments     []string // documents the category requires
 }
 
 // record appends an event to t and queues the notice it causes.
@@ -86,6 +89,9 @@ func (d *Desk) eventNotice(t *ticket.Ticket, e *ticket.Event, f eventFacts) *tic
 	n.DedupeKey = fmt.Sprintf("%s:%s:%d", n.Kind(), t.Number, e.ID)
 	if n.Kind() == ticket.NoticeAck {
 		n.DedupeKey = "ack:" + t.Number
+		if f.unverifiedStaff {
+			n.DedupeKey = "ack:unverified:" + n.To + ":" + e.At.UTC().Format("2006-01-02T15")
+		}
 	}
 	return n
 }

@@ -401,3 +401,24 @@ func stateOf(m *ticket.Outgoing, err error) string {
 	}
 	return string(m.State)
 }
+
+// Unauthenticated staff-address mail cannot provoke replies beyond one an
+// hour, also when it opens tickets: a forger writing new requests as a
+// technician makes the desk mail the technician once an hour.
+func TestForgedStaffRequestsGetOneAcknowledgementAnHour(t *testing.T) {
+	e := newStaffEnv(t)
+	for i := 0; i < 5; i++ {
+		e.raw(t, []string{"From: diana@entidad.gov.co", "To: mesa@entidad.gov.co", "Subject: Pedido " + strconv.Itoa(i)},
+			"Necesito la silla número "+strconv.Itoa(i)+".")
+	}
+	if got := len(e.outbox(t, "diana@entidad.gov.co")); got != 1 {
+		t.Errorf("mails to diana provoked by 5 forged requests: got %d, want 1", got)
+	}
+	// Her own authenticated requests are each acknowledged.
+	for i := 0; i < 3; i++ {
+		e.mail(t, "diana@entidad.gov.co", "Solicitud "+strconv.Itoa(i), "", trusted, "Necesito el monitor número "+strconv.Itoa(i)+".")
+	}
+	if got := len(e.outbox(t, "diana@entidad.gov.co")); got != 4 {
+		t.Errorf("acknowledgements of diana's authenticated requests: got %d mails, want 1 + 3", got)
+	}
+}
