@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("SLAPendingAndManagers", func(t *testing.T) { testSLAPending(t, migrated(t)) })
 	t.Run("DigestQueries", func(t *testing.T) { testDigestQueries(t, migrated(t)) })
 	t.Run("IntakeBookkeeping", func(t *testing.T) { testIntakeBookkeeping(t, migrated(t)) })
+	runOperations(t, open, migrated) // operations.go
 }
 
 // at is a fixed instant with microsecond precision, the finest PostgreSQL keeps.
