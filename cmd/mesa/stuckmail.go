@@ -124,7 +124,11 @@ func quarantineList() command {
 // key (<message-id> or sha256:…).
 func findMessage(ctx context.Context, db *store.DB, arg string) (*ticket.RawMessage, error) {
 	if id, err := strconv.ParseInt(arg, 10, 64); err == nil {
-		return db.MessageByID(ctx, id)
+		m, err := db.MessageByID(ctx, id)
+		if errors.Is(err, ticket.ErrNotFound) {
+			err = fmt.Errorf("%w (a replayed message is stored again under a new id: use its key)", err)
+		}
+		return m, err
 	}
 	return db.MessageByKey(ctx, arg)
 }
