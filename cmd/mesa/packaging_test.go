@@ -308,4 +308,3 @@ func TestVersion(t *testing.T) {
 		t.Errorf("short version: got %q", got)
 	}
 }
-
