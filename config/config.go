@@ -25,6 +25,7 @@ type Config struct {
 	Surveys   Surveys   `yaml:"surveys"`
 	Templates Templates `yaml:"templates"`
 	Limits    Limits    `yaml:"limits"`
+	Retention Retention `yaml:"retention"`
 	Log       Log       `yaml:"log"`
 
 	// lines holds the file line of every key Load read, for problems found
@@ -72,6 +73,9 @@ type Desk struct {
 	// monitoring alerts, web forms — without an acknowledgement or survey.
 	// Other automatic mail is kept with the disposition autoreply.
 	AcceptAutomatedFrom []string `yaml:"accept_automated_from"`
+	// PrivacyURL is the agency's personal-data policy (Ley 1581 de 2012),
+	// linked from the acknowledgement and the public pages; empty: none.
+	PrivacyURL string `yaml:"privacy_url"`
 }
 
 // IMAP is the mailbox the desk reads.
@@ -203,6 +207,9 @@ type Jobs struct {
 	// WeeklyDigest is the managers' weekly digest.
 	WeeklyDigest string `yaml:"weekly_digest"`
 	Surveys      string `yaml:"surveys"` // surveys: sending, reminders, expiry
+	// Retention purges raw mail and attachments past retention.*; it
+	// does nothing while both are 0.
+	Retention string `yaml:"retention"`
 }
 
 // Surveys configure the satisfaction survey after each closure (guide
@@ -282,6 +289,7 @@ func Default() *Config {
 			Digest:       "30 7 * * mon-fri",
 			WeeklyDigest: "30 7 * * mon",
 			Surveys:      "*/5 * * * *",
+			Retention:    "15 3 * * *",
 		},
 		Surveys: Surveys{Enabled: true, Delay: time.Hour, ReopenAtOrBelow: 2, RemindAfterDays: 2, ExpireAfterDays: 5},
 		Limits: Limits{

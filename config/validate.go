@@ -246,6 +246,7 @@ func (c *Config) validate() Problems {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "must be text or json, got %q", c.Log.Format)
 	}
+	c.validateOperations(bad) // operations.go
 	return ps
 }
 

@@ -31,6 +31,8 @@ const (
 	OutboxSent    OutboxState = "sent"
 	OutboxFailed  OutboxState = "failed" // gave up after the last attempt
 	OutboxHeld    OutboxState = "held"   // not sent: throttled or the address bounces; a person may release it
+	// OutboxDiscarded: an operator decided it is never to be sent (`mesa outbox discard`).
+	OutboxDiscarded OutboxState = "discarded"
 )
 
 // RawMessage is an inbound message kept verbatim, with the key that makes

@@ -180,6 +180,9 @@ func (a *App) schedule(loc *time.Location) error {
 	if err := a.jobs.Add("weekly_digest", a.cfg.Jobs.WeeklyDigest, a.sendDigests("weekly")); err != nil {
 		return err
 	}
+	if err := a.scheduleRetention(); err != nil { // retention.go
+		return err
+	}
 	if !a.cfg.Surveys.Enabled {
 		return nil
 	}

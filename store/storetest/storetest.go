@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("IntakeBookkeeping", func(t *testing.T) { testIntakeBookkeeping(t, migrated(t)) })
 	t.Run("ManyParticipants", func(t *testing.T) { testManyParticipants(t, migrated(t)) })
 	t.Run("Learning", func(t *testing.T) { testLearning(t, migrated(t)) })
+	runOperations(t, open, migrated) // operations.go
 }
 
 // at is a fixed instant with microsecond precision, the finest PostgreSQL keeps.
