@@ -76,6 +76,7 @@ type Server struct {
 	lastJWT   *Assertion
 	jtis      map[string]bool
 	tokenErr  string
+	onMove    func(raw []byte, folder string)
 }
 
 type faults struct {
@@ -311,6 +312,15 @@ func (s *Server) RefuseTokens(code string) {
 	s.mu.Unlock()
 }
 
+// SetOnMove calls f with the MIME of every message moved and the display
+// name of its destination, before the move is answered (f must not call
+// the Server).
+func (s *Server) SetOnMove(f func(raw []byte, folder string)) {
+	s.mu.Lock()
+	s.onMove = f
+	s.mu.Unlock()
+}
+
 // SetLatency delays every Graph answer, so concurrent requests overlap.
 func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Lock()
@@ -326,7 +336,8 @@ func (s *Server) MaxInFlight(user string) int {
 }
 
 // Count returns how many requests of a kind were answered: token, delta,
-// value, move, sendmail, folders, 429, 503, 410, 401.
+// value, move, sendmail, folders, 429, 503, 410, 401, and the kinds of
+// delta request: delta_initial (no token), delta_token, delta_skip.
 func (s *Server) Count(kind string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -641,6 +652,7 @@ func (s *Server) delta(w http.ResponseWriter, r *http.Request, b *mailbox, f *fo
 			return
 		}
 		delete(s.rounds, q.Get("$skiptoken"))
+		s.count("delta_skip")
 	case q.Get("$deltatoken") != "":
 		ds, ok := s.deltas[q.Get("$deltatoken")]
 		if !ok || ds.folder != f.ID {
@@ -648,7 +660,9 @@ func (s *Server) delta(w http.ResponseWriter, r *http.Request, b *mailbox, f *fo
 			return
 		}
 		rd = s.newRound(b, f, ds.since, ds.select_)
+		s.count("delta_token")
 	default:
+		s.count("delta_initial")
 		var sel []string
 		if v := q.Get("$select"); v != "" {
 			sel = strings.Split(v, ",")
@@ -755,6 +769,9 @@ func (s *Server) move(w http.ResponseWriter, r *http.Request, b *mailbox, id str
 	if dst == nil {
 		writeErr(w, graphErr{status: 404, code: "ErrorItemNotFound", msg: "The specified folder was not found in the store."})
 		return
+	}
+	if s.onMove != nil {
+		s.onMove(m.raw, dst.Name)
 	}
 	// A move creates a new copy with a new id and removes the original.
 	s.seq++
