@@ -168,7 +168,9 @@ func (g *Graph) Run(ctx context.Context) error {
 			g.mu.Unlock()
 		} else {
 			reauth := errors.Is(err, ErrNeedsReauthorization)
-			g.count(func(s *Stats) { s.LastError, s.NeedsReauthorization, s.Reconnects = err.Error(), reauth, s.Reconnects+1 })
+			g.count(func(s *Stats) {
+				s.LastError, s.NeedsReauthorization, s.Reconnects = err.Error(), reauth, s.Reconnects+1
+			})
 			if reauth {
 				g.log.Error("ALERT: the mailbox needs re-authorisation; intake is stopped until an operator renews the app's credentials",
 					"err", err)

@@ -166,7 +166,9 @@ func New(t testing.TB, o Options) *Server {
 func (s *Server) URL() string { return s.srv.URL + "/v1.0" }
 
 // TokenURL is the tenant's v2.0 token endpoint.
-func (s *Server) TokenURL() string { return s.srv.URL + "/" + url.PathEscape(s.o.Tenant) + "/oauth2/v2.0/token" }
+func (s *Server) TokenURL() string {
+	return s.srv.URL + "/" + url.PathEscape(s.o.Tenant) + "/oauth2/v2.0/token"
+}
 
 // Tenant and ClientID are the app's identity.
 func (s *Server) Tenant() string   { return s.o.Tenant }
