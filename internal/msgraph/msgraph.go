@@ -199,6 +199,8 @@ func (c *Client) Do(ctx context.Context, r Request) (*http.Response, error) {
 			continue
 		case isGraph && !retryable(ge.Status):
 			return nil, err
+		case isGraph && !r.Idempotent && ge.Status != http.StatusTooManyRequests && ge.Status != http.StatusServiceUnavailable:
+			return nil, err // a 500 or 504 may hide a request that took effect
 		case !isGraph && !r.Idempotent:
 			return nil, err
 		case !isGraph && errors.Is(err, errToken):
