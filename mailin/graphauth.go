@@ -214,3 +214,23 @@ func (g GraphCredentials) CertificateExpiry() (time.Time, error) {
 	}
 	return a.notAfter, nil
 }
+
+// parseRSAKey reads an RSA private key from PEM (PKCS#8 or PKCS#1).
+func parseRSAKey(b []byte) (*rsa.PrivateKey, error) {
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, errors.New("no PEM block")
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(blk.Bytes); err == nil {
+		return k, nil
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	rk, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("key is %T, want RSA", k)
+	}
+	return rk, nil
+}
