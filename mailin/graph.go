@@ -81,13 +81,15 @@ type Graph struct {
 	o   GraphOptions
 	log *slog.Logger
 
-	mu        sync.Mutex
-	stats     Stats
+	syncMu    sync.Mutex // one round at a time; guards the fields below it
 	folderID  string
 	doneID    string
 	quarID    string
 	lastSweep time.Time
-	alerted   map[string]bool
+
+	mu      sync.Mutex
+	stats   Stats
+	alerted map[string]bool
 }
 
 // NewGraph checks o and fills in defaults.
@@ -192,6 +194,8 @@ func (g *Graph) Run(ctx context.Context) error {
 // changes since the saved deltaLink (everything, at a sweep) and saves the
 // new deltaLink. Messages that fail are counted and left for a later sweep.
 func (g *Graph) Sync(ctx context.Context) error {
+	g.syncMu.Lock()
+	defer g.syncMu.Unlock()
 	err := g.sync(ctx)
 	if err != nil && msgraph.IsTokenError(err) && isInvalidGrant(err) {
 		return fmt.Errorf("%w: %v", ErrNeedsReauthorization, err)
