@@ -107,6 +107,30 @@ type IMAP struct {
 	ProcessedMailbox       string        `yaml:"processed_mailbox"`  // Procesados
 	QuarantineMailbox      string        `yaml:"quarantine_mailbox"` // Cuarentena
 	PollInterval           time.Duration `yaml:"poll_interval"`      // without IDLE; 30s
+	// OAuth2Provider is microsoft (the default) or google: a Google
+	// Workspace service account with domain-wide delegation, its key file
+	// in oauth2_service_account_file, acting as username (JWT bearer grant,
+	// scope https://mail.google.com/); token_url and client_id come from
+	// the key file.
+	OAuth2Provider           string `yaml:"oauth2_provider"`
+	OAuth2ServiceAccountFile string `yaml:"oauth2_service_account_file"`
+
+	// Provider is imap (the default) or graph: Microsoft Graph, for
+	// Microsoft 365 tenants where IMAP is switched off. Graph reads the
+	// mailbox user with app-only access (Mail.ReadWrite; Mail.Send to send
+	// by smtp.provider: graph) granted to the app client_id of tenant_id,
+	// authenticated by a client secret or a certificate and its key.
+	Provider              string `yaml:"provider"`
+	TenantID              string `yaml:"tenant_id"`
+	ClientID              string `yaml:"client_id"`
+	ClientSecret          string `yaml:"client_secret" secret:"true"`
+	ClientSecretFile      string `yaml:"client_secret_file"`
+	ClientCertificateFile string `yaml:"client_certificate_file"` // PEM
+	ClientKeyFile         string `yaml:"client_key_file"`         // PEM, RSA
+	User                  string `yaml:"user"`                    // the mailbox's address (UPN)
+	Folder                string `yaml:"folder"`                  // well-known name or path; empty: inbox
+	ProcessedFolder       string `yaml:"processed_folder"`        // empty: Procesados
+	QuarantineFolder      string `yaml:"quarantine_folder"`       // empty: Cuarentena
 }
 
 // SMTP is the server mesa sends through.
@@ -130,6 +154,9 @@ type SMTP struct {
 	PasswordFile string `yaml:"password_file"`
 	// From is the sender of mesa's mail; empty means the first desk address.
 	From string `yaml:"from"`
+	// Provider is smtp (the default) or graph: sendMail through Microsoft
+	// Graph as the imap section's Graph mailbox (imap.provider: graph).
+	Provider string `yaml:"provider"`
 }
 
 // Auth decides when a technician's mail commands are trusted.

@@ -274,6 +274,7 @@ func (c *Config) readSecretFiles() Problems {
 		{"imap.password_file", c.IMAP.PasswordFile, &c.IMAP.Password, "imap.password"},
 		{"smtp.password_file", c.SMTP.PasswordFile, &c.SMTP.Password, "smtp.password"},
 		{"imap.oauth2_client_secret_file", c.IMAP.OAuth2ClientSecretFile, &c.IMAP.OAuth2ClientSecret, "imap.oauth2_client_secret"},
+		{"imap.client_secret_file", c.IMAP.ClientSecretFile, &c.IMAP.ClientSecret, "imap.client_secret"},
 	} {
 		if s.file == "" {
 			continue

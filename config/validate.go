@@ -64,7 +64,14 @@ func (c *Config) validate() Problems {
 		bad("desk.ticket_prefix", "must be a capital letter and up to 9 capitals or digits, got %q", c.Desk.TicketPrefix)
 	}
 
-	if c.IMAP.Host != "" {
+	switch c.IMAP.Provider {
+	case "", "imap":
+	case "graph":
+		c.validateGraph(bad)
+	default:
+		bad("imap.provider", "must be imap or graph, got %q", c.IMAP.Provider)
+	}
+	if c.IMAP.Host != "" && c.IMAP.Provider != "graph" {
 		checkTLS(bad, "imap", c.IMAP.TLS, c.IMAP.Port, c.IMAP.InsecurePlaintext)
 		if c.IMAP.Username == "" {
 			bad("imap.username", "is empty but imap.host is set")
@@ -72,6 +79,9 @@ func (c *Config) validate() Problems {
 		switch c.IMAP.Auth {
 		case "password":
 		case "xoauth2":
+			if c.validateOAuth2Provider(bad) {
+				break
+			}
 			if c.IMAP.OAuth2TokenURL == "" && c.IMAP.OAuth2Tenant == "" {
 				bad("imap.oauth2_token_url", "xoauth2 needs oauth2_token_url, or oauth2_tenant for Microsoft 365")
 			}
@@ -106,6 +116,15 @@ func (c *Config) validate() Problems {
 		default:
 			bad("smtp.auth", "must be password, login or xoauth2, got %q", c.SMTP.Auth)
 		}
+	}
+	switch c.SMTP.Provider {
+	case "", "smtp":
+	case "graph":
+		if c.IMAP.Provider != "graph" {
+			bad("smtp.provider", "graph sends as the imap section's Graph mailbox; set imap.provider: graph too")
+		}
+	default:
+		bad("smtp.provider", "must be smtp or graph, got %q", c.SMTP.Provider)
 	}
 	if c.SMTP.DKIMKeyFile != "" && c.SMTP.DKIMSelector == "" {
 		bad("smtp.dkim_selector", "is needed with smtp.dkim_key_file")

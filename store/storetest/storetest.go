@@ -48,6 +48,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ManyParticipants", func(t *testing.T) { testManyParticipants(t, migrated(t)) })
 	t.Run("Learning", func(t *testing.T) { testLearning(t, migrated(t)) })
 	runOperations(t, open, migrated) // operations.go
+	t.Run("GraphDeltaLinks", func(t *testing.T) { testDeltaLinks(t, migrated(t)) })
 }
 
 // at is a fixed instant with microsecond precision, the finest PostgreSQL keeps.
@@ -815,5 +816,41 @@ func testDigestQueries(t *testing.T, db *store.DB) {
 	db.SavePerson(ctx, &ticket.Person{Email: "t@x.co", Role: ticket.RoleTechnician, Groups: []string{"a"}, Active: true})
 	if ps, err := db.PeopleWithRole(ctx, ticket.RoleManager); err != nil || len(ps) != 1 || ps[0].Email != "m@x.co" || len(ps[0].Groups) != 2 {
 		t.Errorf("managers: %+v %v", ps, err)
+	}
+}
+
+func testDeltaLinks(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	a, b := "graph:mesa@entidad.gov.co/inbox", "graph:ti@entidad.gov.co/inbox"
+	if got, err := db.DeltaLink(ctx, a); err != nil || got != "" {
+		t.Fatalf("before any save: got %q, %v; want empty, nil", got, err)
+	}
+	link1 := "https://graph.microsoft.com/v1.0/users/mesa/mailFolders('AQMk')/messages/delta?$deltatoken=one"
+	link2 := "https://graph.microsoft.com/v1.0/users/mesa/mailFolders('AQMk')/messages/delta?$deltatoken=two"
+	for _, l := range []string{link1, link2} {
+		if err := db.SaveDeltaLink(ctx, a, l, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.SaveDeltaLink(ctx, b, link1, at); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.DeltaLink(ctx, a); err != nil || got != link2 {
+		t.Errorf("after two saves: got %q, %v; want the second link", got, err)
+	}
+	if got, _ := db.DeltaLink(ctx, b); got != link1 {
+		t.Errorf("mailboxes are kept apart: got %q, want %q", got, link1)
+	}
+	if err := db.SaveDeltaLink(ctx, a, "", at); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.DeltaLink(ctx, a); err != nil || got != "" {
+		t.Errorf("after forgetting: got %q, %v; want empty", got, err)
+	}
+	if got, _ := db.DeltaLink(ctx, b); got != link1 {
+		t.Errorf("forgetting one mailbox kept the other: got %q, want %q", got, link1)
+	}
+	if err := db.SaveDeltaLink(ctx, a, "", at); err != nil {
+		t.Errorf("forgetting a missing link: %v", err)
 	}
 }
