@@ -254,8 +254,9 @@ type Result struct {
 	// Criticality (0 without a model).
 	TypeConfidence float64 `json:"type_confidence,omitempty"`
 	CritConfidence float64 `json:"criticidad_confidence,omitempty"`
-	// Candidates are the model's three most likely categories, best first:
-	// what triage offers for a sin_clasificar ticket.
+	// Candidates are the model's three most likely categories of the
+	// catalogue (never sin_clasificar), best first: what triage offers for
+	// a sin_clasificar ticket.
 	Candidates []Candidate `json:"candidates,omitempty"`
 	// Features lists, per decision ("category", "type", "criticidad"), the
 	// model features that weighed most for the value chosen.
