@@ -248,7 +248,8 @@ type Result struct {
 	// Confidence is the calibrated probability (0–1) that Category is
 	// right: of the learned model, 1 for a priority rule, 0 without a
 	// model. Below the minimum confidence the category is sin_clasificar
-	// and Confidence is that of the best candidate.
+	// and Confidence is that of the model's most likely class (which may
+	// be sin_clasificar itself).
 	Confidence float64 `json:"confidence"`
 	// TypeConfidence and CritConfidence are the same for Type and
 	// Criticality (0 without a model).
