@@ -139,6 +139,13 @@ type Config struct {
 	// AcceptAutomatedFrom lists senders (addresses, or "@domain") whose
 	// automatic mail opens tickets, with no acknowledgement and no survey.
 	AcceptAutomatedFrom []string
+	// TriageGroup receives sin_clasificar tickets (first-level triage);
+	// empty means the group of ti.soporte in the catalogue.
+	TriageGroup string
+	// TriageResolution is the business time to triage a sin_clasificar
+	// ticket; zero means config.Default()'s rules.triage_resolution
+	// (2h30m, guide 4.2.1.1).
+	TriageResolution time.Duration
 }
 
 // Desk runs the use cases.
@@ -206,6 +213,9 @@ func New(deps Deps) (*Desk, error) {
 	}
 	if cfg.Survey.ExpireAfter <= 0 {
 		cfg.Survey.ExpireAfter = days(def.Surveys.ExpireAfterDays)
+	}
+	if cfg.TriageResolution <= 0 {
+		cfg.TriageResolution = def.Rules.TriageResolution
 	}
 	if cfg.ReopenWithin == 0 {
 		cfg.ReopenWithin = days(def.Desk.ReopenDays)

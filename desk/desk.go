@@ -59,6 +59,10 @@ type classification struct {
 	// desk flags the ticket for a technician to check, and never rejects it.
 	RequestedBy []string `json:"requested_by,omitempty"`
 	Attachments []string `json:"attachments_required,omitempty"`
+	// Triage marks a sin_clasificar ticket sent to the triage group, with
+	// the categories offered to it (ticket.CreatedCandidates reads them).
+	Triage     bool               `json:"triage,omitempty"`
+	Candidates []ticket.Candidate `json:"candidates,omitempty"`
 }
 
 // Create opens a ticket in abierto with the next number of the current year,
@@ -81,6 +85,7 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 		details[k] = v
 	}
 	facts := eventFacts{automated: nt.Automated, messageKey: nt.MessageKey}
+	triaged := false // a sin_clasificar ticket sent to the triage group
 	if nt.MessageKey != "" {
 		details["message_key"] = nt.MessageKey
 	}
@@ -104,6 +109,18 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 				return nil, err
 			}
 			t.DueAt, c.Resolution = &due, r.Resolution.String()
+		}
+		if t.Category == ticket.Unclassified {
+			cands, ok, err := d.triage(t, r, now)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				triaged = true
+				c.Group, c.Triage, c.Candidates = t.Group, true, cands
+				c.Resolution = d.cfg.TriageResolution.String()
+				facts.candidates = cands
+			}
 		}
 		details["classification"] = c
 		facts.attachments = r.Attachments
@@ -131,9 +148,17 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 		data = string(b)
 	}
 	err = d.store.InTx(ctx, func(ctx context.Context) error {
-		// The least loaded technician of the owning group takes it; the
-		// ticket is written once, already assigned.
-		who, err := d.pick(ctx, t.Group, 0)
+		// The least loaded technician of the owning group takes it (in
+		// triage, of its first level when it has one); the ticket is
+		// written once, already assigned.
+		level := 0
+		if triaged {
+			level = 1
+		}
+		who, err := d.pick(ctx, t.Group, level)
+		if err == nil && who == "" && level != 0 {
+			who, err = d.pick(ctx, t.Group, 0)
+		}
 		if err != nil {
 			return err
 		}
@@ -159,7 +184,8 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 		if who == "" {
 			return nil
 		}
-		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventAssigned, Actor: ticket.SystemActor, At: now, To: who, Body: nt.Body})
+		return d.recordWith(ctx, t, &ticket.Event{Kind: ticket.EventAssigned, Actor: ticket.SystemActor, At: now, To: who, Body: nt.Body},
+			eventFacts{candidates: facts.candidates})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating ticket: %w", err)

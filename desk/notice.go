@@ -18,10 +18,11 @@ import (
 // eventFacts is what a change knows about its event beyond the event
 // itself, for the notice the event causes.
 type eventFacts struct {
-	staff       bool     // a technician's answer to the requester
-	automated   bool     // a ticket opened by an accepted machine: no acknowledgement
-	messageKey  string   // the dedupe key of the mail that opened the ticket
-	attachments []string // documents the category requires
+	staff       bool               // a technician's answer to the requester
+	automated   bool               // a ticket opened by an accepted machine: no acknowledgement
+	messageKey  string             // the dedupe key of the mail that opened the ticket
+	attachments []string           // documents the category requires
+	candidates  []ticket.Candidate // triage: the categories a sin_clasificar ticket may be
 }
 
 // record appends an event to t and queues the notice it causes.
@@ -68,7 +69,7 @@ func (d *Desk) eventNotice(t *ticket.Ticket, e *ticket.Event, f eventFacts) *tic
 		rest, out := strings.CutPrefix(e.Body, ticket.OutOfScopePrefix)
 		requester(ticket.ClosedNotice{Solution: rest, OutOfScope: out})
 	case e.Kind == ticket.EventAssigned && e.To != "":
-		n.To, n.Payload = e.To, ticket.AssignedNotice{Body: e.Body}
+		n.To, n.Payload = e.To, ticket.AssignedNotice{Body: e.Body, Candidates: f.candidates}
 	case e.Kind == ticket.EventMailFailed && t.Assignee != "" && !strings.Contains(e.To, t.Assignee):
 		n.To, n.Payload = t.Assignee, ticket.FailedNotice{Body: e.Body}
 	default:

@@ -41,6 +41,8 @@ func TestTemplatesGolden(t *testing.T) {
 	late := *tk
 	late.Number, late.Subject, late.Criticality, late.Assignee = "MS-2026-000040", "Gotera en la sala 3", ticket.Media, ""
 	no, reopened := false, *tk
+	triage := *tk
+	triage.Subject, triage.Category, triage.Criticality = "ayuda", ticket.Unclassified, ticket.Media
 	reopened.State = ticket.EnProceso
 	cases := map[string]*ticket.Notice{
 		"ack": notice(tk.Requester, "<m@x>", ticket.AckNotice{Attachments: []string{"F-DE-10 Solicitud de Conexión Remota VPN"},
@@ -50,6 +52,12 @@ func TestTemplatesGolden(t *testing.T) {
 		"closed":              notice(tk.Requester, origin, ticket.ClosedNotice{Solution: "Se habilitó la VPN y se verificó la conexión."}),
 		"closed-out-of-scope": notice(tk.Requester, origin, ticket.ClosedNotice{Solution: "La VPN personal la gestiona su proveedor de internet.", OutOfScope: true}),
 		"assigned":            notice("carlos@entidad.gov.co", "", ticket.AssignedNotice{Body: "Desde la casa el FortiClient no conecta."}),
+		// A sin_clasificar ticket sent to triage: three candidates, one
+		// named from the catalogue, one under 1 %.
+		"assigned-triage": {Ticket: &triage, To: "carlos@entidad.gov.co", At: at, Payload: ticket.AssignedNotice{Body: "ayuda, lo de ayer",
+			Candidates: []ticket.Candidate{{Category: "ti.soporte", Name: "Gestión de Incidentes y Requerimientos – Mesa de Servicios", Confidence: 0.312},
+				{Category: "ti.vpn", Confidence: 0.125}, {Category: "adm.bienes.solicitud", Name: "Solicitud de bienes", Confidence: 0.004}}}},
+		"assigned-triage-none": {Ticket: &triage, To: "carlos@entidad.gov.co", At: at, Payload: ticket.AssignedNotice{Body: "ayuda, lo de ayer"}},
 		"failed": notice(tk.Assignee, "", ticket.FailedNotice{
 			Body: "No se pudo enviar «[MS-2026-000042] Recibido» a ana@entidad.gov.co: smtp 550: no such user"}),
 		"held":     notice(tk.Requester, origin, ticket.HeldNotice{Reason: "Necesitamos el formato F-DE-10 firmado por su jefe."}),

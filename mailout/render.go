@@ -10,6 +10,7 @@ import (
 	"embed"
 	"fmt"
 	"html"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -150,6 +151,36 @@ type data struct {
 	URL, Solved                                                                     string
 	Rating                                                                          int
 	Lines, Help                                                                     []string
+	// Triage and Candidates: a sin_clasificar ticket's assignment.
+	Triage     bool
+	Candidates []candidate
+}
+
+// candidate is a triage candidate as the assignment notice lists it.
+type candidate struct {
+	Rank                  int
+	Key, Name, Confidence string
+}
+
+// candidates lists a triage notice's candidates: named from the catalogue
+// when the notice has no name, the confidence in whole percent.
+func (r *Renderer) candidates(cs []ticket.Candidate) []candidate {
+	var out []candidate
+	for i, c := range cs {
+		name := c.Name
+		if name == "" && r.opts.Catalogue != nil {
+			name = r.opts.Catalogue.DisplayName(c.Category)
+		}
+		if name == "" {
+			name = c.Category
+		}
+		conf := fmt.Sprintf("%d %%", int(math.Round(c.Confidence*100)))
+		if c.Confidence < 0.005 {
+			conf = "< 1 %"
+		}
+		out = append(out, candidate{Rank: i + 1, Key: c.Category, Name: name, Confidence: conf})
+	}
+	return out
 }
 
 func (r *Renderer) base(t *ticket.Ticket, lang string) data {
@@ -202,6 +233,7 @@ func (r *Renderer) Render(n *ticket.Notice) (*ticket.Outgoing, error) {
 		d.OutOfScope, d.Body = p.OutOfScope, p.Solution
 	case ticket.AssignedNotice:
 		d.Body = p.Body
+		d.Triage, d.Candidates = t.Category == ticket.Unclassified || len(p.Candidates) > 0, r.candidates(p.Candidates)
 	case ticket.FailedNotice:
 		d.Body = p.Body
 	case ticket.CommandsNotice:

@@ -88,8 +88,14 @@ type ClosedNotice struct {
 	OutOfScope bool
 }
 
-// AssignedNotice tells a technician of an assignment.
-type AssignedNotice struct{ Body string }
+// AssignedNotice tells a technician of an assignment. Candidates, for a
+// sin_clasificar ticket sent to triage, are the categories the
+// classifier found most likely, best first, each offered as a
+// `#categoria <key>` line.
+type AssignedNotice struct {
+	Body       string
+	Candidates []Candidate
+}
 
 // FailedNotice tells the assignee a mail could not be delivered.
 type FailedNotice struct{ Body string }
