@@ -56,7 +56,7 @@ func (d *Desk) eventNotice(t *ticket.Ticket, e *ticket.Event, f eventFacts) *tic
 		if f.automated {
 			return nil // an alert or a form from an accepted machine: nobody reads an acknowledgement
 		}
-		requester(ticket.AckNotice{Attachments: f.attachments, OutOfHours: !d.calendar.IsOpen(e.At)})
+		requester(ticket.AckNotice{MissingForms: f.attachments, OutOfHours: !d.calendar.IsOpen(e.At)})
 		n.InReplyTo = f.messageKey
 	case e.Kind == ticket.EventComment && f.staff:
 		requester(ticket.AnswerNotice{Actor: e.Actor, Body: e.Body})

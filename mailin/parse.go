@@ -62,6 +62,14 @@ func charsetReader(label string, input io.Reader) (io.Reader, error) {
 // Problems filled in. It returns an error only when the header itself cannot
 // be read; the Inbound then still carries the body as text.
 func Parse(raw []byte) (*ticket.Inbound, error) {
+	return parse(raw, 0)
+}
+
+// maxForwardDepth is how deep forwarded originals are read: the original
+// of a forward, never the original's own forwards.
+const maxForwardDepth = 1
+
+func parse(raw []byte, depth int) (*ticket.Inbound, error) {
 	registerCharsets.Do(setupCharsets)
 	in := &ticket.Inbound{}
 	mr, err := mail.CreateReader(bytes.NewReader(raw))
@@ -93,6 +101,11 @@ func Parse(raw []byte) (*ticket.Inbound, error) {
 		in.Text = HTMLToText(in.HTML)
 	}
 	in.Text = strings.ReplaceAll(in.Text, "\r\n", "\n")
+	if depth < maxForwardDepth {
+		if in.Forwarded = forwardedAttached(in, depth); in.Forwarded == nil {
+			in.Forwarded = forwardedInline(in.Text)
+		}
+	}
 	return in, nil
 }
 

@@ -191,7 +191,7 @@ func (r *Renderer) Render(n *ticket.Notice) (*ticket.Outgoing, error) {
 	d, name, auto := r.base(t, lang), string(n.Kind()), "auto-generated"
 	switch p := n.Payload.(type) {
 	case ticket.AckNotice:
-		d.Attachments, d.OutOfHours, auto = strings.Join(p.Attachments, "; "), p.OutOfHours, "auto-replied"
+		d.Attachments, d.OutOfHours, auto = strings.Join(p.MissingForms, "; "), p.OutOfHours, "auto-replied"
 	case ticket.AnswerNotice:
 		d.Actor, d.Body = p.Actor, p.Body
 	case ticket.RequesterNotice:
