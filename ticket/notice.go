@@ -98,6 +98,7 @@ type NoticeFile struct {
 	Size              int64
 	Data              []byte // nil: too large to attach, the link only
 	Token             string
+	Expires           time.Time // when the link stops working
 }
 
 // HeldNotice says the ticket is on hold and why.

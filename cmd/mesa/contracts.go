@@ -27,10 +27,12 @@ var (
 	_ desk.DigestStore   = (*store.DB)(nil)
 	_ desk.MineStore     = (*store.DB)(nil)
 	_ desk.SurveyStore   = (*store.DB)(nil)
+	_ desk.FileStore     = (*store.DB)(nil)
 	// desk's other collaborators.
-	_ desk.MailRenderer = (*mailout.Renderer)(nil)
-	_ desk.Calendar     = (*sla.Calendar)(nil)
-	_ desk.Classifier   = (*rules.Engine)(nil)
+	_ desk.MailRenderer      = (*mailout.Renderer)(nil)
+	_ desk.Calendar          = (*sla.Calendar)(nil)
+	_ desk.Classifier        = (*rules.Engine)(nil)
+	_ desk.AttachmentDecoder = mailin.Decoder{}
 	// web's.
 	_ web.Desk       = (*desk.Desk)(nil)
 	_ web.StatusDesk = (*desk.Desk)(nil)

@@ -107,6 +107,7 @@ var messages = map[string]message{
 	"mail.subject.survey":       {"Encuesta de satisfacción: %s", "Satisfaction survey: %s"},
 	"mail.subject.survey_bad":   {"Encuesta desfavorable: %s", "Unfavourable survey: %s"},
 	"mail.subject.mine":         {"Sus solicitudes a la %s", "Your requests to the %s"},
+	"mail.subject.empty":        {"Su mensaje a la %s llegó vacío", "Your message to the %s arrived empty"},
 	"mail.subject.sla_breached": {"Alerta de ANS — vencidos: %d, por vencer: %d", "SLA alert — past due: %d, close to due: %d"},
 	"mail.subject.sla_warned":   {"Aviso de ANS — por vencer: %d", "SLA warning — close to due: %d"},
 	"mail.subject.digest":       {"Resumen %s de la Mesa de Servicios — abiertos: %d, vencidos: %d", "%s Service Desk digest — open: %d, past due: %d"},
