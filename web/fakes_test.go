@@ -47,6 +47,10 @@ func (noDesk) LookupMine(context.Context, string, string) (*desk.View, error) {
 	return nil, ticket.ErrNotFound
 }
 
+func (noDesk) File(context.Context, string) (*ticket.Attachment, error) {
+	return nil, ticket.ErrNotFound
+}
+
 type keys struct{}
 
 func (keys) DisplayName(k string) string { return k }

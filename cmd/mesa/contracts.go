@@ -38,6 +38,7 @@ var (
 	_ web.StatusDesk = (*desk.Desk)(nil)
 	_ web.SurveyDesk = (*desk.Desk)(nil)
 	_ web.MineDesk   = (*desk.Desk)(nil)
+	_ web.FileDesk   = (*desk.Desk)(nil)
 	_ web.Pinger     = (*store.DB)(nil)
 	_ web.Catalogue  = (*rules.Engine)(nil)
 	// mailout's.

@@ -51,6 +51,8 @@ var messages = map[string]message{
 	"hours":                {"horas", "hours"},
 	"requester":            {"Usted", "You"},
 	"desk":                 {"Mesa de Servicios", "Service Desk"},
+	"file_notfound":        {"Este enlace de descarga no es válido.", "This download link is not valid."},
+	"file_expired":         {"Este enlace de descarga venció. Pida el archivo de nuevo respondiendo al correo del caso.", "This download link has expired. Ask for the file again by replying to the ticket's mail."},
 	"abierto":              {"Abierto", "Open"},
 	"en_proceso":           {"En proceso", "In progress"},
 	"retenido":             {"Retenido", "On hold"},
