@@ -211,8 +211,16 @@ func missingForms(required []string, subject, text string, names []string) []str
 func mentionsForm(code, text string, names []string) bool {
 	want := squash(code)
 	for _, n := range names {
-		if strings.Contains(squash(n), want) {
-			return true
+		// "F_DE_10 firmado.pdf", never "F-DE-100.pdf".
+		for s := squash(n); ; {
+			i := strings.Index(s, want)
+			if i < 0 {
+				break
+			}
+			if end := i + len(want); end == len(s) || s[end] < '0' || s[end] > '9' {
+				return true
+			}
+			s = s[i+1:]
 		}
 	}
 	// In the text the code must stand as a word of its own: "F-DE-10",
