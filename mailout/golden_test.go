@@ -67,9 +67,9 @@ func TestTemplatesGolden(t *testing.T) {
 			Survey: &ticket.Survey{Rating: 1, Solved: &no, Comment: "La VPN sigue sin conectar."}, Reopened: true}},
 		"digest": {To: "marta@entidad.gov.co", At: at, Payload: ticket.DigestNotice{Digest: digestFixture(tk, at)}},
 		// the number in the token, for the HTML check
-		"mine":     {To: "ana@entidad.gov.co", At: at, Payload: ticket.MineNotice{Token: "tok_" + tk.Number}},
-		"rejected": notice("carlos@entidad.gov.co", "<c@x>", ticket.CommandsNotice{Rejected: true, Lines: []string{"Los comandos no se aplicaron."}}),
-		"assigned-files": notice("carlos@entidad.gov.co", "", ticket.AssignedNotice{Body: "Adjunto el formato y la captura.", Files: files}),
+		"mine":            {To: "ana@entidad.gov.co", At: at, Payload: ticket.MineNotice{Token: "tok_" + tk.Number}},
+		"rejected":        notice("carlos@entidad.gov.co", "<c@x>", ticket.CommandsNotice{Rejected: true, Lines: []string{"Los comandos no se aplicaron."}}),
+		"assigned-files":  notice("carlos@entidad.gov.co", "", ticket.AssignedNotice{Body: "Adjunto el formato y la captura.", Files: files}),
 		"requester-files": notice(tk.Assignee, "", ticket.RequesterNotice{From: "ana@entidad.gov.co", Body: "Otra captura.", Files: files[:1]}),
 		"answer-copy": {Ticket: tk, To: "beto@entidad.gov.co", InReplyTo: origin, At: at, Payload: ticket.AnswerNotice{
 			Actor: "carlos@entidad.gov.co", Body: "Ya quedó habilitada su VPN.", Copy: true, Files: files[:1]}},
