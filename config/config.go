@@ -76,6 +76,10 @@ type Desk struct {
 	// PrivacyURL is the agency's personal-data policy (Ley 1581 de 2012),
 	// linked from the acknowledgement and the public pages; empty: none.
 	PrivacyURL string `yaml:"privacy_url"`
+	// CopyParticipants sends the public answers of a ticket (a
+	// technician's answer, the closure) to the people in To/Cc of its
+	// request, and to those added with #cc; true.
+	CopyParticipants bool `yaml:"copy_participants"`
 }
 
 // IMAP is the mailbox the desk reads.
@@ -273,6 +277,13 @@ type Limits struct {
 	// still refused for a temporary reason is given up (failed, recorded on
 	// the ticket); a permanent refusal fails it at once. 24h.
 	OutboxGiveUpAfter time.Duration `yaml:"outbox_give_up_after"`
+	// NoticeAttachmentBytes bounds the requester's files attached to one
+	// notice to a technician (and a technician's to the requester),
+	// together; beyond it the files travel as download links. 10 MiB.
+	NoticeAttachmentBytes int64 `yaml:"notice_attachment_bytes"`
+	// AttachmentLinkTTL is how long a file's download link works; 720h
+	// (30 days).
+	AttachmentLinkTTL time.Duration `yaml:"attachment_link_ttl"`
 }
 
 // Log configures the daemon's log.
@@ -288,12 +299,13 @@ func Default() *Config {
 		Rules:    Rules{TriageResolution: 2*time.Hour + 30*time.Minute},
 		HTTP:     HTTP{Listen: "127.0.0.1:8080", PublicURL: "http://127.0.0.1:8080"},
 		Desk: Desk{
-			Name:         "Mesa de Servicios",
-			Addresses:    []string{"mesadeservicios@localhost"},
-			Language:     "es",
-			Timezone:     "America/Bogota",
-			TicketPrefix: "MS",
-			ReopenDays:   5,
+			Name:             "Mesa de Servicios",
+			Addresses:        []string{"mesadeservicios@localhost"},
+			Language:         "es",
+			Timezone:         "America/Bogota",
+			TicketPrefix:     "MS",
+			ReopenDays:       5,
+			CopyParticipants: true,
 		},
 		IMAP: IMAP{
 			TLS:               "implicit",
@@ -325,6 +337,8 @@ func Default() *Config {
 			RepliesPerSenderPerDay:  40,
 			MaxAttempts:             5,
 			OutboxGiveUpAfter:       24 * time.Hour,
+			NoticeAttachmentBytes:   10 << 20,
+			AttachmentLinkTTL:       30 * 24 * time.Hour,
 		},
 		Log: Log{Level: "info", Format: "text"},
 	}

@@ -254,6 +254,12 @@ func (c *Config) validate() Problems {
 	if c.Limits.MaxAttempts < 1 {
 		bad("limits.max_attempts", "must be at least 1, got %d", c.Limits.MaxAttempts)
 	}
+	if c.Limits.NoticeAttachmentBytes < 0 {
+		bad("limits.notice_attachment_bytes", "must not be negative, got %d (0 attaches nothing: links only)", c.Limits.NoticeAttachmentBytes)
+	}
+	if c.Limits.AttachmentLinkTTL < time.Hour {
+		bad("limits.attachment_link_ttl", "must be at least 1h, got %s", c.Limits.AttachmentLinkTTL)
+	}
 	if c.Limits.OutboxGiveUpAfter < time.Minute {
 		bad("limits.outbox_give_up_after", "must be at least 1m, got %s", c.Limits.OutboxGiveUpAfter)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/sla"
 	"github.com/mesadeservicios/mesa/store"
@@ -27,7 +28,7 @@ func setupClassified(t *testing.T, now time.Time) (*desk.Desk, *store.DB, *sla.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := desk.New(desk.Deps{Store: db, Mail: &fakeMail{}, Classifier: eng, Calendar: cal, Now: func() time.Time { return now },
+	d, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: &fakeMail{}, Classifier: eng, Calendar: cal, Now: func() time.Time { return now },
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"strings"
 	"time"
 	"unicode"
@@ -30,6 +31,9 @@ var CommandHelp = []string{
 	"#nota <texto> — nota interna, nunca se envía al solicitante",
 	"#cerrar <solución> — cierra el caso con la solución",
 	"#fuera_de_alcance <orientación> — cierra el caso con la orientación (guía 4.1.8)",
+	"#cc <correo> — el correo recibe copia de las respuestas y del cierre",
+	"#sin_cc <correo> — el correo deja de recibir copias",
+	"#solicitante <correo> — al comienzo de un correo nuevo a la mesa: abre el caso a nombre de esa persona",
 	"#ayuda — esta lista",
 	"El texto que sigue a las líneas de comandos se envía al solicitante como respuesta.",
 }
@@ -61,13 +65,25 @@ func ParseCommands(text string) ([]Command, string) {
 	return cmds, strings.TrimSpace(strings.Join(lines[i:], "\n"))
 }
 
+// staffAuthenticated reports whether a mail from sender may act as desk
+// staff: the check every staff action by mail passes (commands, a ticket
+// opened in someone else's name). It is the one place that decides it.
+// The caller has established that sender is active staff.
+func (d *Desk) staffAuthenticated(in *ticket.Inbound, sender string) bool {
+	if d.cfg.AllowUnauthenticatedCommands {
+		return true
+	}
+	_, domain, _ := strings.Cut(sender, "@")
+	return Authenticated(in.AuthResults, d.cfg.TrustedAuthServID, domain)
+}
+
 // technicianReply handles a reply from desk staff: its commands, applied
-// only when the mail is authenticated, and its answer to the requester.
-func (d *Desk) technicianReply(ctx context.Context, t *ticket.Ticket, in *ticket.Inbound, sender, text, key string) error {
+// only when the mail is authenticated, and its answer to the requester,
+// with the mail's files.
+func (d *Desk) technicianReply(ctx context.Context, t *ticket.Ticket, in *ticket.Inbound, sender, text, key string, stored []ticket.Attachment) error {
 	cmds, answer := ParseCommands(text)
-	if len(cmds) > 0 && !d.cfg.AllowUnauthenticatedCommands {
-		_, domain, _ := strings.Cut(sender, "@")
-		if !Authenticated(in.AuthResults, d.cfg.TrustedAuthServID, domain) {
+	if len(cmds) > 0 {
+		if !d.staffAuthenticated(in, sender) {
 			// Nothing is applied and nothing reaches the requester: anybody
 			// can write a technician's address in From.
 			_, err := d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
@@ -84,8 +100,15 @@ func (d *Desk) technicianReply(ctx context.Context, t *ticket.Ticket, in *ticket
 			}})
 		}
 	}
+	if answer == "" && len(stored) > 0 && len(cmds) == 0 {
+		answer = "(Archivos adjuntos.)" // a mail with only files still answers
+	}
 	if answer != "" {
-		if _, err := d.Answer(ctx, t.Number, sender, answer); err != nil {
+		files, err := d.noticeFiles(ctx, stored)
+		if err != nil {
+			return err
+		}
+		if _, err := d.commentWith(ctx, t.Number, sender, answer, ticket.EventComment, true, files); err != nil {
 			return err
 		}
 	}
@@ -147,6 +170,10 @@ func (d *Desk) apply(ctx context.Context, number, actor string, c Command) error
 			return fmt.Errorf("%w: #fuera_de_alcance necesita la orientación de a dónde dirigirse", ticket.ErrSolutionRequired)
 		}
 		_, err = d.Transition(ctx, number, ticket.Cerrado, actor, ticket.OutOfScopePrefix+c.Arg)
+	case "cc", "sin_cc", "sincc":
+		return d.setCopy(ctx, number, actor, c.Arg, c.Name == "cc")
+	case "solicitante":
+		return fmt.Errorf("%w: #solicitante solo sirve al comienzo de un correo nuevo a la mesa (no en la respuesta a un caso)", ticket.ErrInvalid)
 	case "ayuda", "help":
 		return errHelp
 	default:
@@ -172,5 +199,32 @@ func (d *Desk) replyTo(ctx context.Context, t *ticket.Ticket, to, key string, p 
 	n := &ticket.Notice{Ticket: t, To: to, Lang: d.cfg.Language, InReplyTo: key, At: d.now().UTC(), Payload: p}
 	n.DedupeKey = string(n.Kind()) + ":" + key
 	_, _, err := d.queue(ctx, n)
+	return err
+}
+
+// setCopy puts an address in copy of a ticket's public answers (#cc) or
+// takes it off (#sin_cc), recording who did it.
+func (d *Desk) setCopy(ctx context.Context, number, actor, arg string, on bool) error {
+	a, err := mail.ParseAddress(strings.TrimSpace(arg))
+	if err != nil || len(a.Address) > 254 {
+		return fmt.Errorf("%w: %q no es una dirección de correo", ticket.ErrInvalid, arg)
+	}
+	email := strings.ToLower(a.Address)
+	if d.isOwn(email) {
+		return fmt.Errorf("%w: %s es una dirección de la mesa", ticket.ErrInvalid, email)
+	}
+	_, err = d.change(ctx, number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		if email == t.Requester {
+			return fmt.Errorf("%w: %s es el solicitante, que siempre recibe las respuestas", ticket.ErrInvalid, email)
+		}
+		if err := d.store.SetCopy(ctx, t.ID, email, on); err != nil {
+			return err
+		}
+		e := &ticket.Event{Kind: ticket.EventCopyAdded, Actor: actor, At: now, To: email}
+		if !on {
+			e = &ticket.Event{Kind: ticket.EventCopyRemoved, Actor: actor, At: now, From: email}
+		}
+		return d.record(ctx, t, e)
+	})
 	return err
 }

@@ -33,6 +33,7 @@ type Store interface {
 	DigestStore
 	MineStore
 	SurveyStore
+	FileStore
 }
 
 // TxStore is the core of the store: transactions, tickets, events and the
@@ -81,6 +82,13 @@ type Classifier interface {
 	Category(key string) (*rules.Category, bool)
 }
 
+// AttachmentDecoder decodes again, from the raw message, a file intake
+// did not keep decoded (package mailin: larger than it keeps), given the
+// SHA-256 (hex) of its content.
+type AttachmentDecoder interface {
+	DecodeAttachment(raw []byte, sha256 string) ([]byte, error)
+}
+
 // Deps are the desk's collaborators and configuration. Every collaborator
 // is required: New refuses a nil one.
 type Deps struct {
@@ -88,6 +96,7 @@ type Deps struct {
 	Mail       MailRenderer
 	Calendar   Calendar
 	Classifier Classifier
+	Files      AttachmentDecoder
 	Now        func() time.Time
 	Logger     *slog.Logger
 	Config     Config
@@ -146,6 +155,17 @@ type Config struct {
 	// ticket; zero means config.Default()'s rules.triage_resolution
 	// (2h30m, guide 4.2.1.1).
 	TriageResolution time.Duration
+	// NoCopies stops the copies of public answers to the participants in
+	// To/Cc of a request (desk.copy_participants: false).
+	NoCopies bool
+	// NoticeAttachmentBytes bounds, in bytes, the files attached to one
+	// notice (together); the rest travel as download links.
+	// config.Default()'s limits.notice_attachment_bytes when zero; negative:
+	// nothing attached, links only.
+	NoticeAttachmentBytes int64
+	// FileLinkTTL is how long a download link of a file works;
+	// config.Default()'s limits.attachment_link_ttl when zero.
+	FileLinkTTL time.Duration
 }
 
 // Desk runs the use cases.
@@ -154,11 +174,13 @@ type Desk struct {
 	mail     MailRenderer
 	calendar Calendar
 	classify Classifier
+	files    AttachmentDecoder
 	now      func() time.Time
 	log      *slog.Logger
 	cfg      Config // with its defaults filled in
 	loadMu   sync.Mutex
 	loads    map[string]*groupLoad // recent technician load per group
+	fkey     fileKey               // the key of file links, read once
 }
 
 // New returns a Desk over its collaborators, every one of them required.
@@ -168,7 +190,7 @@ func New(deps Deps) (*Desk, error) {
 		name string
 		nil_ bool
 	}{{"Store", deps.Store == nil}, {"Mail", deps.Mail == nil}, {"Calendar", deps.Calendar == nil},
-		{"Classifier", deps.Classifier == nil}, {"Now", deps.Now == nil}, {"Logger", deps.Logger == nil}} {
+		{"Classifier", deps.Classifier == nil}, {"Files", deps.Files == nil}, {"Now", deps.Now == nil}, {"Logger", deps.Logger == nil}} {
 		if c.nil_ {
 			missing = append(missing, fmt.Errorf("desk: Deps.%s is required", c.name))
 		}
@@ -217,10 +239,16 @@ func New(deps Deps) (*Desk, error) {
 	if cfg.TriageResolution <= 0 {
 		cfg.TriageResolution = def.Rules.TriageResolution
 	}
+	if cfg.NoticeAttachmentBytes == 0 {
+		cfg.NoticeAttachmentBytes = def.Limits.NoticeAttachmentBytes
+	}
+	if cfg.FileLinkTTL <= 0 {
+		cfg.FileLinkTTL = def.Limits.AttachmentLinkTTL
+	}
 	if cfg.ReopenWithin == 0 {
 		cfg.ReopenWithin = days(def.Desk.ReopenDays)
 	}
-	d := &Desk{store: deps.Store, mail: deps.Mail, calendar: deps.Calendar, classify: deps.Classifier, now: deps.Now,
+	d := &Desk{store: deps.Store, mail: deps.Mail, calendar: deps.Calendar, classify: deps.Classifier, files: deps.Files, now: deps.Now,
 		log: deps.Logger, cfg: cfg, loads: map[string]*groupLoad{}}
 	if cfg.AllowUnauthenticatedCommands {
 		d.log.Warn("technician commands are accepted WITHOUT checking that the mail is authentic (auth.require: false); anyone who forges a technician's From can change tickets")

@@ -43,6 +43,14 @@ type NewTicket struct {
 	// Details are recorded, as JSON, in the created event beside the
 	// classification (message key, flags from intake).
 	Details map[string]any
+	// Files came with the first message (MessageID: its stored row): they
+	// are stored on the ticket and travel with the assignment notice, and
+	// a required form among them is not asked for.
+	Files []ticket.Attachment
+	// OpenedBy is the staff member who opened the ticket in the
+	// requester's name (a forward, #solicitante): the actor of the created
+	// event. Empty: the requester.
+	OpenedBy string
 }
 
 // classification is what the created event records of how a ticket was
@@ -123,7 +131,15 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 			}
 		}
 		details["classification"] = c
-		facts.attachments = r.Attachments
+		names := make([]string, len(nt.Files))
+		for i, f := range nt.Files {
+			names[i] = f.Filename
+		}
+		facts.attachments = missingForms(r.Attachments, nt.Subject, nt.Body, names)
+	}
+	actor := requester
+	if by := strings.ToLower(strings.TrimSpace(nt.OpenedBy)); by != "" && by != requester {
+		actor, details["opened_by"] = by, by
 	}
 	if t.Type == "" {
 		t.Type = ticket.Incidente
@@ -174,7 +190,14 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 		if err := d.store.CreateTicket(ctx, t); err != nil {
 			return err
 		}
-		if err := d.recordWith(ctx, t, &ticket.Event{Kind: ticket.EventCreated, Actor: requester, At: now,
+		for i := range nt.Files {
+			f := nt.Files[i]
+			f.TicketID = t.ID
+			if err := d.store.AddAttachment(ctx, &f); err != nil {
+				return err
+			}
+		}
+		if err := d.recordWith(ctx, t, &ticket.Event{Kind: ticket.EventCreated, Actor: actor, At: now,
 			Body: nt.Body, To: string(t.State), Data: data}, facts); err != nil {
 			return err
 		}
@@ -216,6 +239,11 @@ func (d *Desk) Answer(ctx context.Context, number, actor, body string) (*ticket.
 }
 
 func (d *Desk) comment(ctx context.Context, number, actor, body string, kind ticket.EventKind, staff bool) (*ticket.Ticket, error) {
+	return d.commentWith(ctx, number, actor, body, kind, staff, nil)
+}
+
+// commentWith is comment with the files that travel with its notice.
+func (d *Desk) commentWith(ctx context.Context, number, actor, body string, kind ticket.EventKind, staff bool, files []ticket.NoticeFile) (*ticket.Ticket, error) {
 	if strings.TrimSpace(body) == "" {
 		return nil, fmt.Errorf("%w: empty comment", ticket.ErrInvalid)
 	}
@@ -227,7 +255,7 @@ func (d *Desk) comment(ctx context.Context, number, actor, body string, kind tic
 		if staff && t.FirstResponseAt == nil {
 			t.FirstResponseAt = &now
 		}
-		return d.recordWith(ctx, t, &ticket.Event{Kind: kind, Actor: actor, At: now, Body: body, Data: data}, eventFacts{staff: staff})
+		return d.recordWith(ctx, t, &ticket.Event{Kind: kind, Actor: actor, At: now, Body: body, Data: data}, eventFacts{staff: staff, files: files})
 	})
 }
 

@@ -123,7 +123,7 @@ func newQueueEnv(t *testing.T, perHour int) *queueEnv {
 		t.Fatal(err)
 	}
 	var err error
-	e.d, err = desk.New(desk.Deps{Store: e.db, Mail: e.mail, Calendar: wallClock{}, Classifier: noCatalogue{}, Logger: slog.New(e.log),
+	e.d, err = desk.New(desk.Deps{Files: mailin.Decoder{}, Store: e.db, Mail: e.mail, Calendar: wallClock{}, Classifier: noCatalogue{}, Logger: slog.New(e.log),
 		Now: func() time.Time { return e.now }, Config: desk.Config{RepliesPerHour: perHour, Addresses: []string{"mesa@entidad.gov.co"},
 			TrustedAuthServID: "mx.entidad.gov.co", Survey: desk.SurveyOptions{RemindAfter: 18 * time.Hour}}})
 	if err != nil {
@@ -212,6 +212,13 @@ func everyKind(t *testing.T, e *queueEnv, trouble func()) {
 		t.Fatal(err)
 	}
 	step(time.Minute)
+	rawEmpty := "From: " + e.x + "\r\nTo: mesa@entidad.gov.co\r\nSubject: \r\nMessage-ID: <empty@entidad.gov.co>\r\n\r\n\r\n"
+	inEmpty, err := mailin.Parse([]byte(rawEmpty))
+	must(inEmpty, err)
+	if res, err := e.d.Intake(ctx, []byte(rawEmpty), inEmpty, ticket.Source{Mailbox: "INBOX"}); err != nil || res.Disposition != desk.DispEmpty { // empty
+		t.Fatalf("empty mail: got %+v, %v", res, err)
+	}
+	step(time.Minute)
 	if err := e.d.RequestMyTickets(ctx, e.x); err != nil { // mine
 		t.Fatal(err)
 	}
@@ -297,7 +304,7 @@ func TestNoticeDecisions(t *testing.T) {
 	db.SavePerson(ctx, &ticket.Person{Email: "carlos@entidad.gov.co", Role: ticket.RoleTechnician, Level: 1, Active: true})
 	mail := &fakeMail{}
 	now := time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC)
-	d, err := desk.New(desk.Deps{Store: db, Mail: mail, Calendar: wallClock{}, Classifier: noCatalogue{}, Logger: slog.New(slog.DiscardHandler),
+	d, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: mail, Calendar: wallClock{}, Classifier: noCatalogue{}, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return now }, Config: desk.Config{EnglishFor: []string{"@partner.org", "John@Entidad.gov.co"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -325,7 +332,7 @@ func TestNoticeDecisions(t *testing.T) {
 			t.Errorf("%s: the technician's notice %+v, want in es", addr, assigned)
 		}
 	}
-	if _, err := desk.New(desk.Deps{Store: db}); err == nil || !strings.Contains(err.Error(), "Deps.Mail is required") {
+	if _, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db}); err == nil || !strings.Contains(err.Error(), "Deps.Mail is required") {
 		t.Errorf("missing collaborators: got %v", err)
 	}
 }

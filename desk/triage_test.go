@@ -82,7 +82,7 @@ func newTriageEnv(t *testing.T, cfg desk.Config, people ...*ticket.Person) *tria
 	}
 	e := &triageEnv{db: db, now: time.Date(2026, 3, 24, 13, 0, 0, 0, time.UTC)}
 	cfg.Addresses, cfg.TrustedAuthServID = []string{"mesa@entidad.gov.co"}, "mx.entidad.gov.co"
-	e.d, err = desk.New(desk.Deps{Store: db, Mail: r, Calendar: cal, Classifier: vagueClassifier{eng},
+	e.d, err = desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: r, Calendar: cal, Classifier: vagueClassifier{eng},
 		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return e.now }, Config: cfg})
 	if err != nil {
 		t.Fatal(err)

@@ -95,7 +95,7 @@ func (r *Renderer) digest(n *ticket.Notice, lang string, dg *ticket.Digest) (*ti
 	}
 	alt := i18n.T(lang, "mail.digest.chart_alt")
 	id := r.messageID("digest."+dg.Kind, dg.At)
-	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), dg.At, "auto-generated",
+	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), dg.At, "auto-generated", nil,
 		inlineImage{name: "cumplimiento.png", alt: alt, png: complianceChart(percents)})
 	if err != nil {
 		return nil, err

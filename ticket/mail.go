@@ -142,3 +142,10 @@ type JobRun struct {
 	Error        string
 	Detail       string // what the run did: counts as JSON
 }
+
+// Participant is an address that takes part in a ticket; Copy says it
+// receives the ticket's public answers (desk.copy_participants).
+type Participant struct {
+	Email string
+	Copy  bool
+}

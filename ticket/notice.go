@@ -54,12 +54,13 @@ const (
 	NoticeSurveyReminder NoticeKind = "survey_reminder" // its one reminder
 	NoticeSurveyBad      NoticeKind = "survey_bad"      // an unfavourable answer, to staff
 	NoticeMine           NoticeKind = "mine"            // a "Mis solicitudes" link
+	NoticeEmpty          NoticeKind = "empty"           // an empty mail: please describe the request (no ticket)
 )
 
 // NoticeKinds lists every kind.
 var NoticeKinds = []NoticeKind{NoticeAck, NoticeAnswer, NoticeRequester, NoticeHeld, NoticeClosed, NoticeAssigned,
 	NoticeFailed, NoticeCommands, NoticeRejected, NoticeSLAAlert, NoticeDigest, NoticeSurvey, NoticeSurveyReminder,
-	NoticeSurveyBad, NoticeMine}
+	NoticeSurveyBad, NoticeMine, NoticeEmpty}
 
 // NoticePayload is the typed content of a notice: one of the *Notice
 // types below (the set is closed).
@@ -67,35 +68,64 @@ type NoticePayload interface{ noticeKind() NoticeKind }
 
 // AckNotice acknowledges a new ticket.
 type AckNotice struct {
-	Attachments []string // documents the category requires (guide 4.2.1.x)
-	OutOfHours  bool     // received outside business hours
+	// MissingForms are the forms the category requires (guide 4.2.1.x)
+	// that the request did not bring; empty when they came.
+	MissingForms []string
+	OutOfHours   bool // received outside business hours
 }
 
-// AnswerNotice carries a technician's answer.
-type AnswerNotice struct{ Actor, Body string }
+// AnswerNotice carries a technician's answer, with the files of the
+// technician's mail. Copy marks the copy to a participant (To/Cc of the
+// request, or #cc) rather than the mail to the requester.
+type AnswerNotice struct {
+	Actor, Body string
+	Files       []NoticeFile
+	Copy        bool
+}
 
 // RequesterNotice carries a message of the requester (or a participant in
-// copy) to the assignee.
-type RequesterNotice struct{ From, Body string }
+// copy) to the assignee, with the files it brought.
+type RequesterNotice struct {
+	From, Body string
+	Files      []NoticeFile
+}
+
+// NoticeFile is a file a notice passes on: attached (Data set) and, in
+// every case, offered by a download link whose signed token is Token
+// (the renderer makes the URL).
+type NoticeFile struct {
+	Name, ContentType string
+	Size              int64
+	Data              []byte // nil: too large to attach, the link only
+	Token             string
+	Expires           time.Time // when the link stops working
+}
 
 // HeldNotice says the ticket is on hold and why.
 type HeldNotice struct{ Reason string }
 
 // ClosedNotice carries the solution, or the orientation of a ticket out
-// of scope (guide 4.1.8).
+// of scope (guide 4.1.8). Copy marks the copy to a participant.
 type ClosedNotice struct {
 	Solution   string // without OutOfScopePrefix
 	OutOfScope bool
+	Copy       bool
 }
 
-// AssignedNotice tells a technician of an assignment. Candidates, for a
-// sin_clasificar ticket sent to triage, are the categories the
-// classifier found most likely, best first, each offered as a
-// `#categoria <key>` line.
+// AssignedNotice tells a technician of an assignment, with the
+// requester's files. Candidates, for a sin_clasificar ticket sent to
+// triage, are the categories the classifier found most likely, best first,
+// each offered as a `#categoria <key>` line.
 type AssignedNotice struct {
 	Body       string
 	Candidates []Candidate
+	Files      []NoticeFile
 }
+
+// EmptyNotice answers a mail with no subject, no text and no files: no
+// ticket was opened, please describe the request. Subject is the mail's
+// subject, if any.
+type EmptyNotice struct{ Subject string }
 
 // FailedNotice tells the assignee a mail could not be delivered.
 type FailedNotice struct{ Body string }
@@ -140,6 +170,7 @@ func (SLAAlertNotice) noticeKind() NoticeKind  { return NoticeSLAAlert }
 func (DigestNotice) noticeKind() NoticeKind    { return NoticeDigest }
 func (SurveyBadNotice) noticeKind() NoticeKind { return NoticeSurveyBad }
 func (MineNotice) noticeKind() NoticeKind      { return NoticeMine }
+func (EmptyNotice) noticeKind() NoticeKind     { return NoticeEmpty }
 
 func (c CommandsNotice) noticeKind() NoticeKind {
 	if c.Rejected {
