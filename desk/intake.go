@@ -172,7 +172,7 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 	case automated:
 		return d.automatic(ctx, m)
 	case thread == nil:
-		return d.newTicket(ctx, m, body, nil)
+		return d.fresh(ctx, m, body)
 	}
 	if thread.State == ticket.Cerrado || thread.State == ticket.AbiertoPorEncuesta {
 		// An answer to the survey mail ("4", "no") is the survey's answer.
@@ -195,6 +195,12 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 		return IntakeResult{}, 0, err
 	case staff:
 		return d.staffMail(ctx, m, comment(body))
+	}
+	if cmds, _ := ParseCommands(comment(body)); len(cmds) > 0 && sender != thread.Requester {
+		// A deactivated person's commands are refused, never a comment.
+		if refused, err := d.refuseFormer(ctx, m, comment(body)); refused || err != nil {
+			return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how + ", commands of a deactivated person refused"}, thread.ID, err
+		}
 	}
 	return d.reply(ctx, m, comment(body), reopen)
 }
@@ -307,13 +313,16 @@ func (d *Desk) newTicket(ctx context.Context, m *inMail, body string, details ma
 	if err := d.store.AddParticipants(ctx, t.ID, participants...); err != nil {
 		return IntakeResult{}, 0, err
 	}
+	if err := d.massCheck(ctx, t); err != nil {
+		return IntakeResult{}, 0, err
+	}
 	return IntakeResult{Disposition: DispTicket, Ticket: t.Number, Reason: m.how}, t.ID, nil
 }
 
 // staffMail handles desk staff's mail to a ticket: commands and an answer
 // for the requester.
 func (d *Desk) staffMail(ctx context.Context, m *inMail, text string) (IntakeResult, int64, error) {
-	if err := d.technicianReply(ctx, m.thread, m.in, m.sender, text, m.msg.Key); err != nil {
+	if err := d.technicianReply(ctx, m, text); err != nil {
 		return IntakeResult{}, 0, err
 	}
 	return IntakeResult{Disposition: DispReply, Ticket: m.thread.Number, Reason: m.how + ", from staff"}, m.thread.ID, nil
@@ -362,6 +371,12 @@ func (d *Desk) thread(ctx context.Context, in *ticket.Inbound, sender string) (*
 		t, err := d.store.TicketByID(ctx, id)
 		if err != nil {
 			return nil, "", err
+		}
+		if t.State == ticket.Cerrado {
+			// A reply to a ticket merged into another goes to that one.
+			if p, err := d.mergedParent(ctx, t); err != nil || p != t {
+				return p, "by header, merged", err
+			}
 		}
 		return t, "by header", nil
 	}
