@@ -153,7 +153,10 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 	// What the network input says. These two facts are parsed here today;
 	// they are the only parsing call sites of the dispatch.
 	bounce := isBounce(in, strings.ToLower(in.From.Email))
-	automated := in.AutoSubmitted || autoSubjectRE.MatchString(in.Subject)
+	// A subject like "Vacaciones" over a body of commands (#ausente…) is a
+	// person writing, not a vacation responder.
+	cmds, _ := ParseCommands(rules.Clean(in.Text))
+	automated := in.AutoSubmitted || autoSubjectRE.MatchString(in.Subject) && len(cmds) == 0
 
 	if bounce {
 		return d.bounce(ctx, in)

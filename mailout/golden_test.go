@@ -81,8 +81,8 @@ func TestTemplatesGolden(t *testing.T) {
 			{Ticket: &cur, HasDue: true, Remaining: 30 * time.Minute}}}},
 		"queue-pending": {To: "marta@entidad.gov.co", At: at, Payload: ticket.QueueNotice{Scope: ticket.QueuePending, Groups: []string{"infraestructura"},
 			Items: []ticket.QueueItem{{Ticket: &late, HasDue: true, Remaining: -time.Hour}, {Ticket: &cur}}}},
-		"duplicate":     notice(tk.Assignee, "", ticket.DuplicateNotice{Other: "MS-2026-000041", Score: 0.42}),
-		"linked":        notice(tk.Requester, "<new@x>", ticket.LinkedNotice{}),
+		"duplicate": notice(tk.Assignee, "", ticket.DuplicateNotice{Other: "MS-2026-000041", Score: 0.42}),
+		"linked":    notice(tk.Requester, "<new@x>", ticket.LinkedNotice{}),
 		"mass_incident": {To: "carlos@entidad.gov.co", At: at, Ticket: &cur, Payload: ticket.MassIncidentNotice{Category: "ti.vpn", Window: 30 * time.Minute,
 			Tickets: []*ticket.Ticket{&cur, &late}, Command: "#masivo " + tk.Number + " " + late.Number}},
 		"away": {To: "diana@entidad.gov.co", At: at, Payload: ticket.AwayNotice{Person: "carlos@entidad.gov.co", Until: &back,
@@ -177,7 +177,7 @@ func weeklyFixture(tk *ticket.Ticket, at time.Time) *ticket.Digest {
 		Compliance:    [2]ticket.Compliance{{Met: 25, Total: 28}, {Met: 20, Total: 26}},
 		FirstResponse: [2]ticket.Durations{{N: 28, Total: 28 * 95 * time.Minute}, {}},
 		Answered:      [2]int{9, 0}, Rating: [2]float64{4.25, 0},
-		Worst:         []ticket.CategoryCompliance{{Key: "ti.vpn", Compliance: ticket.Compliance{Met: 3, Total: 5}}}}
+		Worst: []ticket.CategoryCompliance{{Key: "ti.vpn", Compliance: ticket.Compliance{Met: 3, Total: 5}}}}
 	return dg
 }
 

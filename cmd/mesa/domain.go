@@ -49,7 +49,17 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() ti
 			RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
 			ReopenWithin: reopenWithin(cfg.Desk.ReopenDays, cal.DayLength()), TrustedAuthServID: cfg.Auth.TrustedAuthServID,
 			WarnAt: cfg.SLA.WarnAt, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Survey: surveyOptions(cfg, cal.DayLength()),
-			AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom, AllowUnauthenticatedCommands: !cfg.Auth.Require}})
+			AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom, AllowUnauthenticatedCommands: !cfg.Auth.Require,
+			MassThreshold: massThreshold(cfg.MassIncident.Threshold), MassWindow: cfg.MassIncident.Window}})
+}
+
+// massThreshold maps mass_incident.threshold; 0 (off) is negative in
+// desk, whose zero takes config's default.
+func massThreshold(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // fromAddress is the From of mesa's mail: smtp.from, or the desk's first
