@@ -26,7 +26,10 @@ type Config struct {
 	Templates Templates `yaml:"templates"`
 	Limits    Limits    `yaml:"limits"`
 	Retention Retention `yaml:"retention"`
-	Log       Log       `yaml:"log"`
+	// MassIncident: Threshold tickets of one category within Window make
+	// one alert to the group's managers and technicians.
+	MassIncident MassIncident `yaml:"mass_incident"`
+	Log          Log          `yaml:"log"`
 
 	// lines holds the file line of every key Load read, for problems found
 	// after loading (CheckOrganisation).
@@ -200,6 +203,15 @@ type Person struct {
 	Role   string   `yaml:"role"`  // technician, manager, owner
 	Level  int      `yaml:"level"` // 1 or 2 for technicians
 	Groups []string `yaml:"groups"`
+	// Digest: false turns the personal morning digest off for this person
+	// (the person can also send #sin_resumen and #resumen).
+	Digest *bool `yaml:"digest"`
+}
+
+// MassIncident configures the mass-incident alert.
+type MassIncident struct {
+	Threshold int           `yaml:"threshold"` // 5; 0 turns the alert off
+	Window    time.Duration `yaml:"window"`    // 30m
 }
 
 // Group owns categories and receives their tickets.
@@ -241,6 +253,9 @@ type Jobs struct {
 	// Retention purges raw mail and attachments past retention.*; it
 	// does nothing while both are 0.
 	Retention string `yaml:"retention"`
+	// PersonalDigest is each technician's morning list of their open
+	// tickets by SLA risk (business days only, skipped when empty).
+	PersonalDigest string `yaml:"personal_digest"`
 }
 
 // Surveys configure the satisfaction survey after each closure (guide
@@ -324,11 +339,14 @@ func Default() *Config {
 			WarnAt:   0.75,
 		},
 		Jobs: Jobs{
-			SLACheck:     "@every 1m",
-			Digest:       "30 7 * * mon-fri",
-			WeeklyDigest: "30 7 * * mon",
-			Surveys:      "*/5 * * * *",
-			Retention:    "15 3 * * *",
+			SLACheck: "@every 1m",
+			Digest:   "30 7 * * mon-fri",
+			// Every weekday: the weekly digest goes out on the week's first
+			// business day (a Monday holiday moves it to Tuesday).
+			WeeklyDigest:   "30 7 * * mon-fri",
+			Surveys:        "*/5 * * * *",
+			PersonalDigest: "0 7 * * mon-fri",
+			Retention:      "15 3 * * *",
 		},
 		Surveys: Surveys{Enabled: true, Delay: time.Hour, ReopenAtOrBelow: 2, RemindAfterDays: 2, ExpireAfterDays: 5},
 		Limits: Limits{
@@ -340,6 +358,7 @@ func Default() *Config {
 			NoticeAttachmentBytes:   10 << 20,
 			AttachmentLinkTTL:       30 * 24 * time.Hour,
 		},
-		Log: Log{Level: "info", Format: "text"},
+		MassIncident: MassIncident{Threshold: 5, Window: 30 * time.Minute},
+		Log:          Log{Level: "info", Format: "text"},
 	}
 }

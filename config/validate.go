@@ -229,13 +229,20 @@ func (c *Config) validate() Problems {
 
 	parser := CronParser()
 	for key, spec := range map[string]string{"jobs.sla_check": c.Jobs.SLACheck, "jobs.digest": c.Jobs.Digest,
-		"jobs.weekly_digest": c.Jobs.WeeklyDigest, "jobs.surveys": c.Jobs.Surveys} {
+		"jobs.weekly_digest": c.Jobs.WeeklyDigest, "jobs.surveys": c.Jobs.Surveys, "jobs.personal_digest": c.Jobs.PersonalDigest} {
 		if spec == "" {
 			continue // disabled
 		}
 		if _, err := parser.Parse(spec); err != nil {
 			bad(key, "invalid schedule %q: %v", spec, err)
 		}
+	}
+
+	if c.MassIncident.Threshold < 0 || c.MassIncident.Threshold == 1 {
+		bad("mass_incident.threshold", "must be 0 (off) or at least 2, got %d", c.MassIncident.Threshold)
+	}
+	if c.MassIncident.Threshold > 0 && (c.MassIncident.Window < time.Minute || c.MassIncident.Window > 24*time.Hour) {
+		bad("mass_incident.window", "must be between 1m and 24h, got %s", c.MassIncident.Window)
 	}
 
 	if c.Limits.MaxMessageBytes < 1024 {

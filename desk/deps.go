@@ -34,6 +34,30 @@ type Store interface {
 	MineStore
 	SurveyStore
 	FileStore
+	QueueStore
+	LinkStore
+}
+
+// QueueStore is what the queues by mail, absences and departures need.
+type QueueStore interface {
+	OpenTicketsAssignedTo(ctx context.Context, email string) ([]*ticket.Ticket, error)
+	CreatedBetween(ctx context.Context, groups []string, from, to time.Time) ([]*ticket.Ticket, error)
+	GroupPeople(ctx context.Context, group string) ([]*ticket.Person, error)
+	SetAbsence(ctx context.Context, email string, until *time.Time, substitute string) error
+	SetDigestChoice(ctx context.Context, email, choice string) error
+	InactiveAssignees(ctx context.Context) ([]string, error)
+}
+
+// LinkStore is what duplicates, mass incidents and merges need.
+type LinkStore interface {
+	RecentOpenTicketsOf(ctx context.Context, requester string, since time.Time) ([]*ticket.Ticket, error)
+	CategoryTicketsSince(ctx context.Context, category string, since time.Time) ([]*ticket.Ticket, error)
+	LastMassAlert(ctx context.Context, category string) (time.Time, error)
+	SetMassAlert(ctx context.Context, category string, at time.Time) error
+	LinkTicket(ctx context.Context, parentID, childID int64, kind string, at time.Time) error
+	LinkedChildren(ctx context.Context, parentID int64, kind string) ([]*ticket.Ticket, error)
+	ParentOf(ctx context.Context, childID int64) (int64, string, error)
+	MergeTicket(ctx context.Context, from, into *ticket.Ticket) error
 }
 
 // TxStore is the core of the store: transactions, tickets, events and the
@@ -71,6 +95,9 @@ type Calendar interface {
 	Extend(due, from, to time.Time) time.Time
 	Between(from, to time.Time) time.Duration
 	IsOpen(t time.Time) bool
+	// IsWorkday tells working days (weekdays of the calendar that are not
+	// holidays): digests go out only on them.
+	IsWorkday(t time.Time) bool
 	// DayLength is the business time of one working day.
 	DayLength() time.Duration
 }
@@ -166,7 +193,16 @@ type Config struct {
 	// FileLinkTTL is how long a download link of a file works;
 	// config.Default()'s limits.attachment_link_ttl when zero.
 	FileLinkTTL time.Duration
+	// MassThreshold tickets of one category within MassWindow raise one
+	// mass-incident alert to the category's group; config.Default()'s
+	// mass_incident values when zero, never when MassThreshold is negative.
+	MassThreshold int
+	MassWindow    time.Duration
 }
+
+// DuplicateWindow is how far back intake looks for an open ticket of the
+// same requester about the same thing.
+const DuplicateWindow = 24 * time.Hour
 
 // Desk runs the use cases.
 type Desk struct {
@@ -244,6 +280,12 @@ func New(deps Deps) (*Desk, error) {
 	}
 	if cfg.FileLinkTTL <= 0 {
 		cfg.FileLinkTTL = def.Limits.AttachmentLinkTTL
+	}
+	if cfg.MassThreshold == 0 {
+		cfg.MassThreshold = def.MassIncident.Threshold
+	}
+	if cfg.MassWindow <= 0 {
+		cfg.MassWindow = def.MassIncident.Window
 	}
 	if cfg.ReopenWithin == 0 {
 		cfg.ReopenWithin = days(def.Desk.ReopenDays)

@@ -394,6 +394,12 @@ func (d *Desk) step(ctx context.Context, t *ticket.Ticket, to ticket.State, acto
 		From: string(from), To: string(to), Body: body}); err != nil {
 		return err
 	}
+	if to == ticket.Cerrado && from != ticket.AbiertoPorEncuesta {
+		// A mass incident's parent answers every child.
+		if err := d.closeChildren(ctx, t, actor, note, now); err != nil {
+			return err
+		}
+	}
 	switch {
 	case to == ticket.Cerrado && from != ticket.AbiertoPorEncuesta && t.DueAt != nil && !now.After(*t.DueAt) && t.SLAStage < slaBreached:
 		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventSLAMet, Actor: actor, At: now, To: rfc3339(t.DueAt)})

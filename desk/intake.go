@@ -133,8 +133,11 @@ type inMail struct {
 // reply, or a new ticket.
 func (d *Desk) decide(ctx context.Context, m *inMail) (IntakeResult, int64, error) {
 	in := m.in
-	// What the network input says: facts mailin found (ticket.Inbound).
-	automated := in.Automatic != ""
+	// What the network input says: facts mailin found (ticket.Inbound). A
+	// subject like "Vacaciones" over a body of commands (#ausente…) is a
+	// person writing, not a vacation responder.
+	cmds, _ := ParseCommands(rules.Clean(in.Text))
+	automated := in.Automatic != "" && !(strings.HasPrefix(in.Automatic, "subject") && len(cmds) > 0)
 
 	if in.Report != nil {
 		return d.bounce(ctx, in.Report)
@@ -155,7 +158,7 @@ func (d *Desk) decide(ctx context.Context, m *inMail) (IntakeResult, int64, erro
 	case thread == nil && m.empty():
 		return d.emptyMail(ctx, m)
 	case thread == nil:
-		return d.newTicket(ctx, m, body, nil)
+		return d.fresh(ctx, m, body)
 	}
 	if thread.State == ticket.Cerrado || thread.State == ticket.AbiertoPorEncuesta {
 		// An answer to the survey mail ("4", "no") is the survey's answer.
@@ -178,6 +181,12 @@ func (d *Desk) decide(ctx context.Context, m *inMail) (IntakeResult, int64, erro
 		return IntakeResult{}, 0, err
 	case staff:
 		return d.staffMail(ctx, m, comment(body))
+	}
+	if cmds, _ := ParseCommands(comment(body)); len(cmds) > 0 && sender != thread.Requester {
+		// A deactivated person's commands are refused, never a comment.
+		if refused, err := d.refuseFormer(ctx, m, comment(body)); refused || err != nil {
+			return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how + ", commands of a deactivated person refused"}, thread.ID, err
+		}
 	}
 	return d.reply(ctx, m, comment(body), reopen)
 }
@@ -313,6 +322,9 @@ func (d *Desk) newTicket(ctx context.Context, m *inMail, body string, details ma
 	if err := d.behalfCommands(ctx, t, m, behalf); err != nil {
 		return IntakeResult{}, 0, err
 	}
+	if err := d.massCheck(ctx, t); err != nil {
+		return IntakeResult{}, 0, err
+	}
 	reason := m.how
 	if behalf.ok {
 		reason = strings.TrimSpace(reason + " opened by " + m.sender + " for " + t.Requester + " (" + behalf.how + ")")
@@ -327,7 +339,7 @@ func (d *Desk) staffMail(ctx context.Context, m *inMail, text string) (IntakeRes
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}
-	if err := d.technicianReply(ctx, m.thread, m.in, m.sender, text, m.msg.Key, files); err != nil {
+	if err := d.technicianReply(ctx, m, text, files); err != nil {
 		return IntakeResult{}, 0, err
 	}
 	return IntakeResult{Disposition: DispReply, Ticket: m.thread.Number, Reason: m.how + ", from staff"}, m.thread.ID, nil
@@ -385,6 +397,12 @@ func (d *Desk) thread(ctx context.Context, in *ticket.Inbound, sender string) (*
 		t, err := d.store.TicketByID(ctx, id)
 		if err != nil {
 			return nil, "", err
+		}
+		if t.State == ticket.Cerrado {
+			// A reply to a ticket merged into another goes to that one.
+			if p, err := d.mergedParent(ctx, t); err != nil || p != t {
+				return p, "by header, merged", err
+			}
 		}
 		return t, "by header", nil
 	}

@@ -206,8 +206,12 @@ func TestMissingForm(t *testing.T) {
 			files: []file{{"F-AL-21.pdf", "application/pdf", []byte("%PDF")}, {"F-DE-100.pdf", "application/pdf", []byte("%PDF")}}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// One requester each: the same person asking twice would be
+			// linked to their first ticket as a duplicate.
+			from := strings.ReplaceAll(tc.name, " ", ".") + "@entidad.gov.co"
+			tc.m.from = from
 			_, ns := e.intake(t, tc.m)
-			_, ack, ok := find[ticket.AckNotice](ns, ana)
+			_, ack, ok := find[ticket.AckNotice](ns, from)
 			if !ok {
 				t.Fatal("no acknowledgement")
 			}

@@ -44,6 +44,12 @@ func TestTemplatesGolden(t *testing.T) {
 	}
 	late := *tk
 	late.Number, late.Subject, late.Criticality, late.Assignee = "MS-2026-000040", "Gotera en la sala 3", ticket.Media, ""
+	late.State, late.CreatedAt = ticket.EnProceso, at.Add(-26*time.Hour)
+	cur := *tk
+	cur.State, cur.CreatedAt = ticket.Abierto, at.Add(-10*time.Minute)
+	held := late
+	held.Number, held.Subject, held.State = "MS-2026-000039", "Silla rota", ticket.Retenido
+	back := time.Date(2026, 4, 4, 5, 0, 0, 0, time.UTC) // midnight in Bogotá
 	no, reopened := false, *tk
 	triage := *tk
 	triage.Subject, triage.Category, triage.Criticality = "ayuda", ticket.Unclassified, ticket.Media
@@ -84,6 +90,25 @@ func TestTemplatesGolden(t *testing.T) {
 		"closed-copy": {Ticket: tk, To: "beto@entidad.gov.co", InReplyTo: origin, At: at, Payload: ticket.ClosedNotice{
 			Solution: "Se habilitó la VPN.", Copy: true}},
 		"empty": {To: "pedro@entidad.gov.co", ToName: "Pedro", InReplyTo: "<e@x>", At: at, Payload: ticket.EmptyNotice{}},
+		"commands-desk": {To: "carlos@entidad.gov.co", InReplyTo: "<c@x>", At: at, Payload: ticket.CommandsNotice{
+			Lines: []string{"✔ #ausente hasta 2026-04-03 — no recibirá casos nuevos", "✔ #tomar " + tk.Number}}},
+		"rejected-desk": {To: "carlos@entidad.gov.co", At: at, Payload: ticket.CommandsNotice{Rejected: true, Lines: []string{"Su usuario ya no está activo; " + tk.Number + " sigue con su grupo."}}},
+		"queue": {To: "carlos@entidad.gov.co", InReplyTo: "<q@x>", At: at, Payload: ticket.QueueNotice{Scope: ticket.QueueMine, Items: []ticket.QueueItem{
+			{Ticket: &late, HasDue: true, Remaining: -95 * time.Minute}, {Ticket: &cur, HasDue: true, Remaining: 7*time.Hour + 5*time.Minute},
+			{Ticket: &held, Paused: true, HasDue: true, Remaining: time.Hour}}}},
+		"queue-morning": {To: "carlos@entidad.gov.co", At: at, Payload: ticket.QueueNotice{Scope: ticket.QueueMorning, Items: []ticket.QueueItem{
+			{Ticket: &cur, HasDue: true, Remaining: 30 * time.Minute}}}},
+		"queue-pending": {To: "marta@entidad.gov.co", At: at, Payload: ticket.QueueNotice{Scope: ticket.QueuePending, Groups: []string{"infraestructura"},
+			Items: []ticket.QueueItem{{Ticket: &late, HasDue: true, Remaining: -time.Hour}, {Ticket: &cur}}}},
+		"duplicate": notice(tk.Assignee, "", ticket.DuplicateNotice{Other: "MS-2026-000041", Score: 0.42}),
+		"linked":    notice(tk.Requester, "<new@x>", ticket.LinkedNotice{}),
+		"mass_incident": {To: "carlos@entidad.gov.co", At: at, Ticket: &cur, Payload: ticket.MassIncidentNotice{Category: "ti.vpn", Window: 30 * time.Minute,
+			Tickets: []*ticket.Ticket{&cur, &late}, Command: "#masivo " + tk.Number + " " + late.Number}},
+		"away": {To: "diana@entidad.gov.co", At: at, Payload: ticket.AwayNotice{Person: "carlos@entidad.gov.co", Until: &back,
+			Tickets: []*ticket.Ticket{&cur, &late}}},
+		"away-departed": {To: "marta@entidad.gov.co", At: at, Payload: ticket.AwayNotice{Person: "pedro@entidad.gov.co", Departed: true,
+			Tickets: []*ticket.Ticket{&cur, &late}}},
+		"digest-weekly": {To: "marta@entidad.gov.co", At: at, Payload: ticket.DigestNotice{Digest: weeklyFixture(tk, at)}},
 	}
 	for kind := range cases {
 		if !strings.Contains(kind, "-") && !slices.Contains(ticket.NoticeKinds, cases[kind].Kind()) {
@@ -158,6 +183,20 @@ func digestFixture(tk *ticket.Ticket, at time.Time) *ticket.Digest {
 		}
 		dg.Trend = append(dg.Trend, c)
 	}
+	return dg
+}
+
+// weeklyFixture is digestFixture as the weekly digest, with its week.
+func weeklyFixture(tk *ticket.Ticket, at time.Time) *ticket.Digest {
+	dg := digestFixture(tk, at)
+	bog, _ := time.LoadLocation("America/Bogota")
+	dg.Kind = "weekly"
+	dg.Week = &ticket.Week{From: time.Date(2026, 3, 9, 0, 0, 0, 0, bog), To: time.Date(2026, 3, 16, 0, 0, 0, 0, bog),
+		Opened: [2]int{31, 24}, Closed: [2]int{28, 26},
+		Compliance:    [2]ticket.Compliance{{Met: 25, Total: 28}, {Met: 20, Total: 26}},
+		FirstResponse: [2]ticket.Durations{{N: 28, Total: 28 * 95 * time.Minute}, {}},
+		Answered:      [2]int{9, 0}, Rating: [2]float64{4.25, 0},
+		Worst: []ticket.CategoryCompliance{{Key: "ti.vpn", Compliance: ticket.Compliance{Met: 3, Total: 5}}}}
 	return dg
 }
 

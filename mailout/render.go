@@ -129,7 +129,7 @@ func parseTemplates(opts Options, lang string) (*template.Template, error) {
 	for _, f := range files {
 		name := filepath.Base(f)
 		if t.Lookup(name) == nil {
-			return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, closed, commands, digest, empty, failed, files, held, mine, rejected, requester, sla_alert, survey, survey_bad; .es.txt or .en.txt)", name)
+			return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, away, closed, commands, digest, duplicate, empty, failed, files, held, linked, mass_incident, mine, queue, rejected, requester, sla_alert, survey, survey_bad; .es.txt or .en.txt)", name)
 		}
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -148,8 +148,8 @@ type data struct {
 	Name, Desk, Number, Subject, Category, Criticality, Due, StatusURL, Attachments string
 	Actor, Requester, Body, Type                                                    string
 	OutOfScope, OutOfHours, Reminder, Reopened, Copy                                bool
-	URL, Solved                                                                     string
-	Rating                                                                          int
+	URL, Solved, Other                                                              string
+	Rating, Percent                                                                 int
 	Lines, Help                                                                     []string
 	// Triage and Candidates: a sin_clasificar ticket's assignment.
 	Triage     bool
@@ -248,6 +248,16 @@ func (r *Renderer) Render(n *ticket.Notice) (*ticket.Outgoing, error) {
 		return r.myTicketsLink(n, lang, p)
 	case ticket.EmptyNotice:
 		return r.empty(n, lang)
+	case ticket.QueueNotice:
+		return r.queueMail(n, lang, p)
+	case ticket.MassIncidentNotice:
+		return r.massMail(n, lang, p)
+	case ticket.AwayNotice:
+		return r.awayMail(n, lang, p)
+	case ticket.CommandsNotice:
+		if n.Ticket == nil {
+			return r.deskCommands(n, lang, p)
+		}
 	}
 	t := n.Ticket
 	if t == nil {
@@ -271,6 +281,9 @@ func (r *Renderer) Render(n *ticket.Notice) (*ticket.Outgoing, error) {
 		d.Triage, d.Candidates = t.Category == ticket.Unclassified || len(p.Candidates) > 0, r.candidates(p.Candidates)
 	case ticket.FailedNotice:
 		d.Body = p.Body
+	case ticket.DuplicateNotice:
+		d.Other, d.Percent = p.Other, int(p.Score*100+0.5)
+	case ticket.LinkedNotice:
 	case ticket.CommandsNotice:
 		d.Lines, auto = p.Lines, "auto-replied"
 	case ticket.SurveyNotice:

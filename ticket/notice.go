@@ -55,12 +55,17 @@ const (
 	NoticeSurveyBad      NoticeKind = "survey_bad"      // an unfavourable answer, to staff
 	NoticeMine           NoticeKind = "mine"            // a "Mis solicitudes" link
 	NoticeEmpty          NoticeKind = "empty"           // an empty mail: please describe the request (no ticket)
+	NoticeQueue          NoticeKind = "queue"           // open tickets by SLA risk: #mis_casos, #pendientes, the morning digest
+	NoticeDuplicate      NoticeKind = "duplicate"       // a new ticket may repeat another of its requester, to its assignee
+	NoticeLinked         NoticeKind = "linked"          // the requester's mail was added to their open ticket
+	NoticeMassIncident   NoticeKind = "mass_incident"   // many tickets of one category at once, to its group
+	NoticeAway           NoticeKind = "away"            // an absent or departed person's open tickets
 )
 
 // NoticeKinds lists every kind.
 var NoticeKinds = []NoticeKind{NoticeAck, NoticeAnswer, NoticeRequester, NoticeHeld, NoticeClosed, NoticeAssigned,
 	NoticeFailed, NoticeCommands, NoticeRejected, NoticeSLAAlert, NoticeDigest, NoticeSurvey, NoticeSurveyReminder,
-	NoticeSurveyBad, NoticeMine, NoticeEmpty}
+	NoticeSurveyBad, NoticeMine, NoticeEmpty, NoticeQueue, NoticeDuplicate, NoticeLinked, NoticeMassIncident, NoticeAway}
 
 // NoticePayload is the typed content of a notice: one of the *Notice
 // types below (the set is closed).
@@ -158,6 +163,66 @@ type SurveyBadNotice struct {
 
 // MineNotice carries a "Mis solicitudes" link's token.
 type MineNotice struct{ Token string }
+
+// The scopes of a QueueNotice.
+const (
+	QueueMine    = "mine"    // #mis_casos: the sender's tickets
+	QueuePending = "pending" // #pendientes: a manager's groups, or one group
+	QueueMorning = "morning" // the personal morning digest
+)
+
+// QueueItem is one open ticket in a queue, with its SLA standing.
+type QueueItem struct {
+	Ticket *Ticket
+	// Remaining is the business time left to the due time, negative when
+	// past due; meaningless without a due time (HasDue false).
+	Remaining time.Duration
+	HasDue    bool
+	Paused    bool // retenido: the clock is stopped
+}
+
+// QueueNotice lists open tickets, most at risk first.
+type QueueNotice struct {
+	Scope  string   // QueueMine, QueuePending or QueueMorning
+	Groups []string // the groups of a QueuePending list; none: the whole desk
+	Items  []QueueItem
+}
+
+// DuplicateNotice tells the assignee of a new ticket that it may repeat
+// another open ticket of the same requester.
+type DuplicateNotice struct {
+	Other string  // the other ticket's number
+	Score float64 // the text similarity, 0–1
+}
+
+// LinkedNotice tells a requester that their mail was added to their open
+// ticket about the same thing instead of opening a new one.
+type LinkedNotice struct{}
+
+// MassIncidentNotice is the one alert of a burst of tickets of a
+// category, with the command that links them under the first.
+type MassIncidentNotice struct {
+	Category string
+	Window   time.Duration
+	Tickets  []*Ticket
+	Command  string // the line to send back, e.g. "#masivo MS-2026-000002 MS-2026-000003"
+}
+
+// AwayNotice lists the open tickets of a person who is away (#ausente:
+// offered to the recipient) or gone from the configuration (Departed:
+// given back to their groups; Assignee shows who took each).
+type AwayNotice struct {
+	Person   string
+	Until    *time.Time // the first day back (absence)
+	Departed bool
+	Tickets  []*Ticket
+}
+
+func (QueueNotice) noticeKind() NoticeKind        { return NoticeQueue }
+func (DuplicateNotice) noticeKind() NoticeKind    { return NoticeDuplicate }
+func (LinkedNotice) noticeKind() NoticeKind       { return NoticeLinked }
+func (MassIncidentNotice) noticeKind() NoticeKind { return NoticeMassIncident }
+func (AwayNotice) noticeKind() NoticeKind         { return NoticeAway }
 
 func (AckNotice) noticeKind() NoticeKind       { return NoticeAck }
 func (AnswerNotice) noticeKind() NoticeKind    { return NoticeAnswer }

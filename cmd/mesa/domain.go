@@ -56,7 +56,17 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() ti
 			WarnAt: cfg.SLA.WarnAt, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Survey: surveyOptions(cfg, cal.DayLength()),
 			AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom, AllowUnauthenticatedCommands: !cfg.Auth.Require,
 			TriageGroup: cfg.Rules.TriageGroup, TriageResolution: cfg.Rules.TriageResolution,
-			NoCopies: !cfg.Desk.CopyParticipants, NoticeAttachmentBytes: attach, FileLinkTTL: cfg.Limits.AttachmentLinkTTL}})
+			NoCopies: !cfg.Desk.CopyParticipants, NoticeAttachmentBytes: attach, FileLinkTTL: cfg.Limits.AttachmentLinkTTL,
+			MassThreshold: massThreshold(cfg.MassIncident.Threshold), MassWindow: cfg.MassIncident.Window}})
+}
+
+// massThreshold maps mass_incident.threshold; 0 (off) is negative in
+// desk, whose zero takes config's default.
+func massThreshold(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // fromAddress is the From of mesa's mail: smtp.from, or the desk's first
