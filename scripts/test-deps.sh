@@ -3,7 +3,8 @@
 # binaries, Dovecot's IMAP and LMTP servers, Postfix, Chromium for the
 # browser tests, and the axe-core accessibility engine they inject (npm,
 # pinned by web/testdata/axe/package-lock.json). As root on Debian, missing
-# packages are installed with apt-get; otherwise a missing piece is reported with the command that installs it.
+# packages are installed with apt-get; otherwise a missing piece is reported
+# with the command that installs it.
 # The tests themselves start throwaway instances on loopback ports.
 set -euo pipefail
 
