@@ -228,36 +228,97 @@ func jsString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
+// govcoOptions turn on the GOV.CO bar and every piece of the footer.
+var govcoOptions = web.Options{GovCo: true, PrivacyURL: "https://www.entidad.gov.co/transparencia/politica-de-datos",
+	Entity: web.Entity{Name: "Agencia Nacional de Ejemplo", Address: "Calle 26 # 13-19, Bogotá D.C., Colombia",
+		Phone: "+57 601 555 0100", Hours: "Lunes a viernes de 8:00 a.m. a 5:00 p.m.", Email: "contacto@entidad.gov.co"}}
+
 // TestAccessibility runs axe-core's WCAG 2.1 A and AA rules on every
-// public page and state, in both languages, with the default layout.
+// public page and state, in both languages, with the default layout and
+// with the GOV.CO bar and the entity's footer.
 func TestAccessibility(t *testing.T) {
 	axeSource(t)
-	for _, lang := range []string{"es", "en"} {
-		t.Run(lang, func(t *testing.T) {
-			s := newA11ySite(t, web.Options{})
+	for _, tc := range []struct {
+		name, lang string
+		o          web.Options
+	}{
+		{"es", "es", web.Options{}}, {"en", "en", web.Options{}}, {"es govco", "es", govcoOptions}, {"en govco", "en", govcoOptions},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newA11ySite(t, tc.o)
 			ctx := browserFor(t, 5*time.Minute)
-			for _, p := range publicPages(t, s, lang) {
+			for _, p := range publicPages(t, s, tc.lang) {
 				sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 				err := chromedp.Do(sctx, p.steps...)
 				if err == nil {
 					assertAccessible(t, sctx, p.name)
-				} else {
+				}
+				if err == nil && tc.o.GovCo {
+					err = checkGovCo(sctx, tc.lang)
+					if p.name == "ticket, open, with comment form" || p.name == "survey form" {
+						screenshot(t, sctx, "govco-"+strings.Fields(p.name)[0]+"-"+tc.lang)
+					}
+				}
+				if err != nil {
 					t.Errorf("%s: %v", p.name, err)
 				}
 				cancel()
 			}
 			// Too many lookups: the 429 page.
-			limited := httptest.NewServer(server(t, web.Deps{DB: pinger{}}, web.Options{LookupsPerMinute: 1}))
+			limited := httptest.NewServer(server(t, web.Deps{DB: pinger{}}, web.Options{LookupsPerMinute: 1, GovCo: tc.o.GovCo,
+				PrivacyURL: tc.o.PrivacyURL, Entity: tc.o.Entity}))
 			defer limited.Close()
-			err := chromedp.Do(ctx, chromedp.Navigate(limited.URL+"/encuesta/x?lang="+lang), chromedp.WaitVisible(chromedp.CSS(".error")),
-				chromedp.Navigate(limited.URL+"/encuesta/x?lang="+lang), chromedp.WaitVisible(chromedp.CSS(".error")))
+			err := chromedp.Do(ctx, chromedp.Navigate(limited.URL+"/encuesta/x?lang="+tc.lang), chromedp.WaitVisible(chromedp.CSS(".error")),
+				chromedp.Navigate(limited.URL+"/encuesta/x?lang="+tc.lang), chromedp.WaitVisible(chromedp.CSS(".error")))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".error"))); !strings.Contains(msg, map[string]string{"es": "Demasiadas", "en": "Too many"}[lang]) {
+			if msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".error"))); !strings.Contains(msg, map[string]string{"es": "Demasiadas", "en": "Too many"}[tc.lang]) {
 				t.Errorf("429 page says %q", msg)
 			}
 			assertAccessible(t, ctx, "too many requests (429)")
+			if tc.o.GovCo {
+				screenshot(t, ctx, "govco-429-"+tc.lang)
+			}
 		})
 	}
+}
+
+// checkGovCo checks the page shows the GOV.CO bar first, linking to
+// www.gov.co in #3366CC, and the footer with the entity's data and the
+// privacy link in the page's language.
+func checkGovCo(ctx context.Context, lang string) error {
+	type govco struct {
+		First, Href, Bg, Footer, Privacy, PrivacyHref, Mail string
+	}
+	g, err := chromedp.Run(ctx, chromedp.Evaluate[govco](`(() => {
+		const bar = document.getElementById("govco"), a = bar && bar.querySelector("a"), f = document.getElementById("pie"), p = document.getElementById("privacidad");
+		return {first: bar ? (document.querySelector("header").firstElementChild === bar ? "yes" : "no") : "", href: a ? a.href : "",
+			bg: bar ? getComputedStyle(bar).backgroundColor : "", footer: f ? f.innerText : "", privacy: p ? p.textContent : "",
+			privacyHref: p ? p.href : "", mail: (f && f.querySelector('a[href^="mailto:"]') || {}).href || ""};
+	})()`))
+	if err != nil {
+		return err
+	}
+	want := map[string]string{"es": "Política de tratamiento de datos personales", "en": "Personal data policy"}[lang]
+	e := govcoOptions.Entity
+	for _, c := range []struct {
+		what      string
+		got, want string
+		ok        bool
+	}{
+		{"bar first in the header", g.First, "yes", g.First == "yes"},
+		{"logo link", g.Href, "https://www.gov.co/", g.Href == "https://www.gov.co/"},
+		{"bar colour", g.Bg, "rgb(51, 102, 204)", g.Bg == "rgb(51, 102, 204)"},
+		{"privacy link", g.Privacy, want, g.Privacy == want},
+		{"privacy URL", g.PrivacyHref, govcoOptions.PrivacyURL, g.PrivacyHref == govcoOptions.PrivacyURL},
+		{"mail link", g.Mail, "mailto:" + e.Email, g.Mail == "mailto:"+e.Email},
+		{"footer", g.Footer, "entity name, address, phone, hours", strings.Contains(g.Footer, e.Name) && strings.Contains(g.Footer, e.Address) &&
+			strings.Contains(g.Footer, e.Phone) && strings.Contains(g.Footer, e.Hours)},
+	} {
+		if !c.ok {
+			return fmt.Errorf("GOV.CO layout: %s: got %q, want %q", c.what, c.got, c.want)
+		}
+	}
+	return nil
 }
