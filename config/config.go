@@ -26,6 +26,7 @@ type Config struct {
 	Templates Templates `yaml:"templates"`
 	Limits    Limits    `yaml:"limits"`
 	Retention Retention `yaml:"retention"`
+	Web       Web       `yaml:"web"`
 	Log       Log       `yaml:"log"`
 
 	// lines holds the file line of every key Load read, for problems found

@@ -54,6 +54,9 @@ type Options struct {
 	// WarnPercent is the SLA warning threshold shown in alerts;
 	// config.Default()'s sla.warn_at.
 	WarnPercent int
+	// PrivacyURL, the agency's personal-data policy (Ley 1581 de 2012), is
+	// linked from the acknowledgement; empty: no link.
+	PrivacyURL string
 }
 
 // Renderer turns notices into outbox mail. It implements
@@ -147,7 +150,7 @@ type data struct {
 	Name, Desk, Number, Subject, Category, Criticality, Due, StatusURL, Attachments string
 	Actor, Requester, Body, Type                                                    string
 	OutOfScope, OutOfHours, Reminder, Reopened                                      bool
-	URL, Solved                                                                     string
+	URL, Solved, PrivacyURL                                                         string
 	Rating                                                                          int
 	Lines, Help                                                                     []string
 }
@@ -155,8 +158,8 @@ type data struct {
 func (r *Renderer) base(t *ticket.Ticket, lang string) data {
 	d := data{Name: t.RequesterName, Desk: r.opts.DeskName, Number: t.Number, Subject: t.Subject,
 		Category: t.Category, Criticality: string(t.Criticality), Requester: t.Requester, Type: string(t.Type),
-		StatusURL: r.statusURL(t),
-		Help:      r.opts.CommandHelp}
+		StatusURL: r.statusURL(t), PrivacyURL: r.opts.PrivacyURL,
+		Help: r.opts.CommandHelp}
 	if r.opts.Catalogue != nil {
 		d.Category = r.opts.Catalogue.DisplayName(t.Category)
 	}
