@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,11 @@ var axePath = filepath.Join("testdata", "axe", "node_modules", "axe-core", "axe.
 // wcagTags are the axe rules run: WCAG 2.1 levels A and AA (Resolución
 // MinTIC 1519 de 2020, anexo 1).
 const wcagTags = `["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]`
+
+// extraRules are axe best practices run besides: headings in order, one
+// h1, content in landmarks, one main, a working skip link.
+const extraRules = `{"heading-order": {enabled: true}, "page-has-heading-one": {enabled: true}, "region": {enabled: true},
+	"landmark-one-main": {enabled: true}, "landmark-unique": {enabled: true}, "skip-link": {enabled: true}}`
 
 var axeOnce = sync.OnceValues(func() (string, error) {
 	b, err := os.ReadFile(axePath)
@@ -87,7 +93,7 @@ func assertAccessible(t *testing.T, ctx context.Context, name string) {
 			t.Fatalf("%s: injecting axe: %v", name, err)
 		}
 	}
-	r, err := chromedp.Run(ctx, chromedp.Evaluate[axeResult](`axe.run(document, {runOnly: {type: "tag", values: `+wcagTags+`}, resultTypes: ["violations"]})
+	r, err := chromedp.Run(ctx, chromedp.Evaluate[axeResult](`axe.run(document, {runOnly: {type: "tag", values: `+wcagTags+`}, rules: `+extraRules+`, resultTypes: ["violations"]})
 		.then(r => ({violations: r.violations, passes: r.passes.length, url: location.href, lang: document.documentElement.lang}))`,
 		chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -252,6 +258,7 @@ func TestAccessibility(t *testing.T) {
 				err := chromedp.Do(sctx, p.steps...)
 				if err == nil {
 					assertAccessible(t, sctx, p.name)
+					err = checkLang(sctx, tc.lang)
 				}
 				if err == nil && tc.o.GovCo {
 					err = checkGovCo(sctx, tc.lang)
@@ -282,6 +289,35 @@ func TestAccessibility(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkLang checks the page declares its language and links the other
+// one, marked as such, to the same page.
+func checkLang(ctx context.Context, lang string) error {
+	type langs struct {
+		Page, Link, Href, Here string
+		Error                  bool
+	}
+	l, err := chromedp.Run(ctx, chromedp.Evaluate[langs](`(() => { const a = document.getElementById("idioma");
+		return {page: document.documentElement.lang, link: a.lang, href: a.href, here: location.href,
+		error: !!document.querySelector(".error")}; })()`))
+	if err != nil {
+		return err
+	}
+	other := map[string]string{"es": "en", "en": "es"}[lang]
+	here, _ := url.Parse(l.Here)
+	there, err := url.Parse(l.Href)
+	switch {
+	case err != nil:
+		return err
+	case l.Page != lang:
+		return fmt.Errorf("<html lang=%q>, want %q", l.Page, lang)
+	case l.Link != other || there.Query().Get("lang") != other:
+		return fmt.Errorf("language link %s (lang=%q), want one to %s", l.Href, l.Link, other)
+	case there.Path != here.Path || !l.Error && here.Query().Get("clave") != there.Query().Get("clave"):
+		return fmt.Errorf("language link %s leaves the page %s", l.Href, l.Here)
+	}
+	return nil
 }
 
 // checkGovCo checks the page shows the GOV.CO bar first, linking to

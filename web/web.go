@@ -264,6 +264,7 @@ type page struct {
 	Lang, Other string
 	T           map[string]string // the catalogue in Lang (package i18n)
 	Site        siteData
+	OtherURL    string // this page in the other language
 	Error       string
 	Number      string
 	// the survey page
@@ -303,7 +304,12 @@ func (s *Server) base(r *http.Request) page {
 	if l == "en" {
 		other = "es"
 	}
-	return page{Lang: l, Other: other, T: i18n.Table(l), Site: siteData{PrivacyURL: s.o.PrivacyURL, GovCo: s.o.GovCo, Entity: s.o.Entity}}
+	// The other language's link keeps the page's query (a ticket's key);
+	// error pages drop it (the layout), so a wrong key is not echoed.
+	q := r.URL.Query()
+	q.Set("lang", other)
+	return page{Lang: l, Other: other, T: i18n.Table(l), OtherURL: r.URL.Path + "?" + q.Encode(),
+		Site: siteData{PrivacyURL: s.o.PrivacyURL, GovCo: s.o.GovCo, Entity: s.o.Entity}}
 }
 
 func (s *Server) render(w http.ResponseWriter, code int, name string, data any) {
