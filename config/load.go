@@ -275,6 +275,7 @@ func (c *Config) readSecretFiles() Problems {
 		{"smtp.password_file", c.SMTP.PasswordFile, &c.SMTP.Password, "smtp.password"},
 		{"imap.oauth2_client_secret_file", c.IMAP.OAuth2ClientSecretFile, &c.IMAP.OAuth2ClientSecret, "imap.oauth2_client_secret"},
 		{"auth.bounce_secret_file", c.Auth.BounceSecretFile, &c.Auth.BounceSecret, "auth.bounce_secret"},
+		{"imap.client_secret_file", c.IMAP.ClientSecretFile, &c.IMAP.ClientSecret, "imap.client_secret"},
 	} {
 		if s.file == "" {
 			continue

@@ -2,7 +2,6 @@ package desk
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -73,20 +72,46 @@ func (d *Desk) unverifiedStaffMail(ctx context.Context, m *inMail, text string, 
 	}
 	d.log.Warn("staff mail not authenticated: kept as an unverified note", "ticket", m.thread.Number, "from", m.sender,
 		"rule", id.Rule, "reason", why)
-	// One notice per address and hour: a forger cannot make the desk mail
-	// a technician (nor fill the technician's throttle) by writing often.
-	now := d.now().UTC()
-	n := &ticket.Notice{Ticket: m.thread, To: m.sender, Lang: d.cfg.Language, InReplyTo: m.msg.Key, At: now,
-		Payload: ticket.CommandsNotice{Rejected: true, Lines: []string{
-			"Su mensaje no se aplicó: el servidor de correo de la entidad no lo autenticó (DMARC/DKIM), así que se guardó como nota interna no verificada.",
-			"Si usted lo envió, escriba desde su cuenta institucional; si no, alguien intentó suplantarlo y conviene avisar a seguridad.",
-		}}}
-	n.DedupeKey = fmt.Sprintf("%s:%s:%s", n.Kind(), m.sender, now.Format("2006-01-02T15"))
-	if _, _, err := d.queue(ctx, n); err != nil {
+	if err := d.unverifiedNotice(ctx, m.thread, m, []string{
+		"Su mensaje no se aplicó: el servidor de correo de la entidad no lo autenticó (DMARC/DKIM), así que se guardó como nota interna no verificada.",
+		"Si usted lo envió, escriba desde su cuenta institucional; si no, alguien intentó suplantarlo y conviene avisar a seguridad.",
+	}); err != nil {
 		return IntakeResult{}, 0, err
 	}
 	return IntakeResult{Disposition: DispReply, Ticket: m.thread.Number,
 		Reason: m.how + ", from a staff address, NOT authenticated (" + id.Rule + "): kept as an unverified note"}, m.thread.ID, nil
+}
+
+// unverifiedNotice tells a staff address that mail in its name was not
+// authenticated and changed nothing (t is nil for mail about no ticket).
+// One notice per address and hour, whatever the path (an answer, a
+// command in a reply, desk commands in a new mail): a forger cannot make
+// the desk mail a technician (nor fill the technician's throttle) by
+// writing often.
+func (d *Desk) unverifiedNotice(ctx context.Context, t *ticket.Ticket, m *inMail, lines []string) error {
+	now := d.now().UTC()
+	n := &ticket.Notice{Ticket: t, To: m.sender, Lang: d.cfg.Language, InReplyTo: m.msg.Key, At: now,
+		Payload: ticket.CommandsNotice{Rejected: true, Lines: lines}}
+	n.DedupeKey = unverifiedKey(m.sender, now)
+	_, _, err := d.queue(ctx, n)
+	return err
+}
+
+// unverifiedKey is the dedupe key of every mail that unauthenticated
+// staff-address mail provokes (a refusal, the acknowledgement of a ticket
+// it opened): one per address and hour in all.
+func unverifiedKey(addr string, at time.Time) string {
+	return "unverified:" + addr + ":" + at.UTC().Format("2006-01-02T15")
+}
+
+// senderKey is the dedupe key of a notice a mail provokes to its own
+// sender: key, except for mail from a staff address that is not
+// authenticated as it, whose notices share unverifiedKey (one an hour).
+func (d *Desk) senderKey(ctx context.Context, m *inMail, key string) string {
+	if !d.staffAuthenticated(m) && d.isStaff(ctx, m.sender) {
+		return unverifiedKey(m.sender, d.now())
+	}
+	return key
 }
 
 // looksAutomatic says whether mail that opens a ticket looks automatic

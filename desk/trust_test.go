@@ -8,6 +8,7 @@ package desk_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -330,9 +331,17 @@ func TestThrottleProtectsWithoutSilencing(t *testing.T) {
 	e := newStaffEnv(t)
 	ctx := context.Background()
 	var numbers []string
-	for i := 0; i < 15; i++ {
-		res := e.mail(t, "ana@entidad.gov.co", "No conecta la VPN "+strconv.Itoa(i), "", "", "Desde la sede "+strconv.Itoa(i)+" el FortiClient no conecta.")
+	// Fifteen different problems (the same one twice would join the
+	// first ticket instead of opening another).
+	for i, w := range []string{"certificado vencido", "contraseña rechazada", "token bloqueado", "instalador dañado",
+		"portátil nuevo sin cliente", "acceso para contratista", "lentitud extrema", "desconexión cada hora",
+		"perfil equivocado", "sin acceso a la carpeta de nómina", "doble factor sin mensajes", "licencia agotada",
+		"error 403 en la intranet", "actualización pendiente", "permiso para el servidor de archivos"} {
+		res := e.mail(t, "ana@entidad.gov.co", "VPN: "+w, "", "", "Caso "+strconv.Itoa(i)+" de la VPN: "+w+".")
 		numbers = append(numbers, res.Ticket)
+	}
+	if distinct := slices.Compact(slices.Sorted(slices.Values(numbers))); len(distinct) != 15 {
+		t.Fatalf("fixture: 15 requests opened %v, want 15 tickets", numbers)
 	}
 	for _, n := range numbers {
 		ack, err := e.db.MailByDedupeKey(ctx, "ack:"+n)

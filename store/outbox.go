@@ -79,16 +79,6 @@ func (db *DB) UpdateMail(ctx context.Context, m *ticket.Outgoing) error {
 	return nil
 }
 
-// MailByID returns the outbox row id: what a per-message return path
-// (VERP) names.
-func (db *DB) MailByID(ctx context.Context, id int64) (*ticket.Outgoing, error) {
-	m, err := scanOutgoing(db.queryRow(ctx, `SELECT `+outboxCols+` FROM outbox WHERE id = ?`, id))
-	if err != nil {
-		return nil, fmt.Errorf("reading outbox row %d: %w", id, db.translate(err))
-	}
-	return m, nil
-}
-
 // MailByMessageID returns the outbox row whose Message-ID is id (without
 // angle brackets): what a bounce refers to.
 func (db *DB) MailByMessageID(ctx context.Context, id string) (*ticket.Outgoing, error) {
@@ -144,15 +134,6 @@ func (db *DB) MarkUndeliverable(ctx context.Context, addr, reason string, at tim
 		strings.ToLower(clean(addr)), clean(reason), at.UTC())
 	if err != nil {
 		return fmt.Errorf("marking %s undeliverable: %w", addr, err)
-	}
-	return nil
-}
-
-// ClearUndeliverable removes the undeliverable mark of addr, if any: the
-// address sent authenticated mail, so it works.
-func (db *DB) ClearUndeliverable(ctx context.Context, addr string) error {
-	if _, err := db.exec(ctx, `DELETE FROM undeliverable WHERE email = ?`, strings.ToLower(clean(addr))); err != nil {
-		return fmt.Errorf("clearing the undeliverable mark of %s: %w", addr, err)
 	}
 	return nil
 }

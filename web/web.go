@@ -13,10 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,6 +48,14 @@ type Desk interface {
 	StatusDesk
 	SurveyDesk
 	MineDesk
+	FileDesk
+}
+
+// FileDesk is what the download links of files need.
+type FileDesk interface {
+	// File returns the file a signed link names; ticket.ErrNotFound for
+	// any token that does not hold, desk.ErrFileLinkExpired past its time.
+	File(ctx context.Context, token string) (*ticket.Attachment, error)
 }
 
 // StatusDesk is what the status page needs.
@@ -92,6 +103,20 @@ type Options struct {
 	// Metrics, when set, is served at /metrics; the server adds its own
 	// request-duration histogram to it.
 	Metrics *prometheus.Registry
+	// PrivacyURL, the agency's personal-data policy (Ley 1581 de 2012), is
+	// linked from every page's footer; empty: no link.
+	PrivacyURL string
+	// GovCo shows the GOV.CO top bar and footer of the Colombian
+	// government's web pages (Resolución MinTIC 1519 de 2020).
+	GovCo bool
+	// Entity is the agency's contact data, shown in the footer when set.
+	Entity Entity
+}
+
+// Entity is the agency's contact data in the pages' footer; empty fields
+// are left out.
+type Entity struct {
+	Name, Address, Phone, Hours, Email string
 }
 
 // Server is mesa's HTTP handler.
@@ -99,7 +124,7 @@ type Server struct {
 	d        Deps
 	o        Options
 	mux      *http.ServeMux
-	tmpl     *template.Template
+	pages    map[string]*template.Template // by file name: layout.html and the page
 	ips      *limiter
 	guesses  *limiter // wrong keys per ticket number, from any address
 	duration *prometheus.HistogramVec
@@ -126,10 +151,7 @@ func New(d Deps, o Options) (*Server, error) {
 		o.LookupsPerMinute = 30
 	}
 	s := &Server{d: d, o: o, mux: http.NewServeMux(), ips: newLimiter(o.LookupsPerMinute, time.Minute),
-		guesses: newLimiter(ticketGuesses, 10*time.Minute),
-		// A word the catalogue lacks stops the page with an error, never
-		// renders as "".
-		tmpl: template.Must(template.New("").Option("missingkey=error").ParseFS(files, "templates/*.html"))}
+		guesses: newLimiter(ticketGuesses, 10*time.Minute), pages: parsePages()}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /static/mesa.css", s.css)
@@ -149,9 +171,26 @@ func New(d Deps, o Options) (*Server, error) {
 	s.mux.HandleFunc("POST /mis-solicitudes", s.mineRequest)
 	s.mux.HandleFunc("GET /mis-solicitudes/{token}", s.mineList)
 	s.mux.HandleFunc("GET /mis-solicitudes/{token}/t/{number}", s.mineTicket)
+	s.mux.HandleFunc("GET /adjuntos/{token}", s.file)
 	s.mux.HandleFunc("GET /encuesta/{token}", s.survey)
 	s.mux.HandleFunc("POST /encuesta/{token}", s.answerSurvey)
+	s.mux.HandleFunc("GET /", s.notFound)
 	return s, nil
+}
+
+// parsePages parses each page with the layout, on its own, so that every
+// page defines its own "title". A word the catalogue lacks stops the page
+// with an error, never renders as "".
+func parsePages() map[string]*template.Template {
+	layout := template.Must(template.New("").Option("missingkey=error").ParseFS(files, "templates/layout.html"))
+	names, _ := fs.Glob(files, "templates/*.html")
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		if name := path.Base(n); name != "layout.html" {
+			pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(files, n))
+		}
+	}
+	return pages
 }
 
 // ServeHTTP adds the security headers every response carries.
@@ -162,7 +201,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer") // keys in URLs must not leak
 	h.Set("X-Frame-Options", "DENY")
 	if strings.HasPrefix(r.URL.Path, "/t/") || strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/consulta" ||
-		strings.HasPrefix(r.URL.Path, "/mis-solicitudes/") || strings.HasPrefix(r.URL.Path, "/encuesta/") {
+		strings.HasPrefix(r.URL.Path, "/mis-solicitudes/") || strings.HasPrefix(r.URL.Path, "/encuesta/") ||
+		strings.HasPrefix(r.URL.Path, "/adjuntos/") {
 		h.Set("Cache-Control", "no-store")
 	}
 	if s.duration == nil {
@@ -234,6 +274,8 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 type page struct {
 	Lang, Other string
 	T           map[string]string // the catalogue in Lang (package i18n)
+	Site        siteData
+	OtherURL    string // this page in the other language
 	Error       string
 	Number      string
 	// the survey page
@@ -248,6 +290,13 @@ type page struct {
 }
 
 type mineRow struct{ Number, Subject, State, Created string }
+
+// siteData is what the layout shows around every page.
+type siteData struct {
+	PrivacyURL string
+	GovCo      bool
+	Entity     Entity
+}
 
 func (s *Server) lang(r *http.Request) string {
 	switch l := r.URL.Query().Get("lang"); l {
@@ -266,15 +315,30 @@ func (s *Server) base(r *http.Request) page {
 	if l == "en" {
 		other = "es"
 	}
-	return page{Lang: l, Other: other, T: i18n.Table(l)}
+	// The other language's link keeps the page's query (a ticket's key);
+	// error pages drop it (the layout), so a wrong key is not echoed.
+	q := r.URL.Query()
+	q.Set("lang", other)
+	return page{Lang: l, Other: other, T: i18n.Table(l), OtherURL: r.URL.Path + "?" + q.Encode(),
+		Site: siteData{PrivacyURL: s.o.PrivacyURL, GovCo: s.o.GovCo, Entity: s.o.Entity}}
 }
 
 func (s *Server) render(w http.ResponseWriter, code int, name string, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	if err := s.tmpl.ExecuteTemplate(w, name, data); err != nil {
+	t := s.pages[name]
+	if t == nil {
+		s.d.Logger.Error("rendering page", "page", name, "err", "no such page")
+		return
+	}
+	if err := t.ExecuteTemplate(w, name, data); err != nil {
 		s.d.Logger.Error("rendering page", "page", name, "err", err)
 	}
+}
+
+// notFound answers every GET no route takes, as a page.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusNotFound, "notfound.html", s.base(r))
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
@@ -339,8 +403,11 @@ func (s *Server) ticketView(w http.ResponseWriter, r *http.Request, p page, v *d
 	}
 	for _, e := range v.History {
 		item := historyItem{When: s.when(e.At), What: i18n.T(p.Lang, "ev_"+string(e.Kind)), Who: i18n.T(p.Lang, "desk"), Text: e.Body}
-		if e.Actor == v.Ticket.Requester {
+		switch requester, participant := v.Author(e); {
+		case requester:
 			item.Who = i18n.T(p.Lang, "requester")
+		case participant != "":
+			item.Who = participant // a colleague in copy, in their own name
 		}
 		switch e.Kind {
 		case ticket.EventStateChanged:
@@ -445,9 +512,11 @@ type apiTicket struct {
 type apiEvent struct {
 	At   time.Time `json:"at"`
 	Kind string    `json:"kind"`
-	By   string    `json:"by"` // requester or desk
-	To   string    `json:"to,omitempty"`
-	Text string    `json:"text,omitempty"`
+	By   string    `json:"by"` // requester, participant or desk
+	// ByAddress is the participant's address, for "participant".
+	ByAddress string `json:"by_address,omitempty"`
+	To        string `json:"to,omitempty"`
+	Text      string `json:"text,omitempty"`
 }
 
 // api mirrors the status page; the key comes as a bearer token.
@@ -478,11 +547,14 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		out.RemainingHours = &h
 	}
 	for _, e := range v.History {
-		by := "desk"
-		if e.Actor == t.Requester {
-			by = "requester"
+		ev := apiEvent{At: e.At, Kind: string(e.Kind), By: "desk", To: e.To, Text: e.Body}
+		switch requester, participant := v.Author(e); {
+		case requester:
+			ev.By = "requester"
+		case participant != "":
+			ev.By, ev.ByAddress = "participant", participant
 		}
-		out.History = append(out.History, apiEvent{At: e.At, Kind: string(e.Kind), By: by, To: e.To, Text: e.Body})
+		out.History = append(out.History, ev)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -704,4 +776,34 @@ func (s *Server) mineTicket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.ticketView(w, r, p, v, "")
+}
+
+// file serves the file a signed download link names, as a download
+// (never shown inline, in a sandbox). It only reads: the scanners that
+// open every link of a mail change nothing. The token is never logged.
+func (s *Server) file(w http.ResponseWriter, r *http.Request) {
+	p := s.base(r)
+	a, err := s.d.Desk.File(r.Context(), r.PathValue("token"))
+	switch {
+	case errors.Is(err, ticket.ErrNotFound):
+		http.Error(w, i18n.T(p.Lang, "file_notfound"), http.StatusNotFound)
+		return
+	case errors.Is(err, desk.ErrFileLinkExpired):
+		http.Error(w, i18n.T(p.Lang, "file_expired"), http.StatusGone)
+		return
+	case err != nil:
+		s.d.Logger.Error("file download failed", "err", err)
+		http.Error(w, "error", http.StatusInternalServerError)
+		return
+	}
+	ct := "application/octet-stream"
+	if mt, _, err := mime.ParseMediaType(a.ContentType); err == nil && mt != "text/html" && !strings.Contains(mt, "xml") {
+		ct = mt
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Content-Length", strconv.Itoa(len(a.Data)))
+	w.Write(a.Data)
 }

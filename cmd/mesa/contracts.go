@@ -27,15 +27,18 @@ var (
 	_ desk.DigestStore   = (*store.DB)(nil)
 	_ desk.MineStore     = (*store.DB)(nil)
 	_ desk.SurveyStore   = (*store.DB)(nil)
+	_ desk.FileStore     = (*store.DB)(nil)
 	// desk's other collaborators.
-	_ desk.MailRenderer = (*mailout.Renderer)(nil)
-	_ desk.Calendar     = (*sla.Calendar)(nil)
-	_ desk.Classifier   = (*rules.Engine)(nil)
+	_ desk.MailRenderer      = (*mailout.Renderer)(nil)
+	_ desk.Calendar          = (*sla.Calendar)(nil)
+	_ desk.Classifier        = (*rules.Engine)(nil)
+	_ desk.AttachmentDecoder = mailin.Decoder{}
 	// web's.
 	_ web.Desk       = (*desk.Desk)(nil)
 	_ web.StatusDesk = (*desk.Desk)(nil)
 	_ web.SurveyDesk = (*desk.Desk)(nil)
 	_ web.MineDesk   = (*desk.Desk)(nil)
+	_ web.FileDesk   = (*desk.Desk)(nil)
 	_ web.Pinger     = (*store.DB)(nil)
 	_ web.Catalogue  = (*rules.Engine)(nil)
 	// mailout's.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/mailout"
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/sla"
@@ -39,18 +40,34 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() ti
 	}
 	r, err := mailout.New(mailout.Options{DeskName: cfg.Desk.Name, From: from, PublicURL: cfg.HTTP.PublicURL,
 		Language: cfg.Desk.Language, Location: loc, Catalogue: eng, CommandHelp: desk.CommandHelp,
-		DKIM: signer, TemplateDir: cfg.Templates.Dir, WarnPercent: int(cfg.SLA.WarnAt*100 + 0.5)})
+		DKIM: signer, TemplateDir: cfg.Templates.Dir, WarnPercent: int(cfg.SLA.WarnAt*100 + 0.5), PrivacyURL: cfg.Desk.PrivacyURL})
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(desk.Deps{Store: db, Mail: r, Calendar: cal, Classifier: eng, Now: now, Logger: log,
+	attach := cfg.Limits.NoticeAttachmentBytes
+	if attach == 0 {
+		attach = -1 // links only, which desk spells negative (its zero takes config's default)
+	}
+	return desk.New(desk.Deps{Store: db, Mail: r, Calendar: cal, Classifier: eng, Files: mailin.Decoder{}, Now: now, Logger: log,
 		Config: desk.Config{Location: loc, Prefix: cfg.Desk.TicketPrefix, Language: cfg.Desk.Language,
 			EnglishFor: cfg.Desk.EnglishFor, Addresses: append(cfg.Desk.Addresses, from),
 			RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
 			ReopenWithin: reopenWithin(cfg.Desk.ReopenDays, cal.DayLength()), TrustedAuthServID: cfg.Auth.TrustedAuthServID,
 			WarnAt: cfg.SLA.WarnAt, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Survey: surveyOptions(cfg, cal.DayLength()),
 			AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom, AllowUnauthenticatedCommands: !cfg.Auth.Require,
+			TriageGroup: cfg.Rules.TriageGroup, TriageResolution: cfg.Rules.TriageResolution,
+			NoCopies: !cfg.Desk.CopyParticipants, NoticeAttachmentBytes: attach, FileLinkTTL: cfg.Limits.AttachmentLinkTTL,
+			MassThreshold: massThreshold(cfg.MassIncident.Threshold), MassWindow: cfg.MassIncident.Window,
 			Auth: authPolicy(cfg), VERP: verpOf(cfg), UndeliverableFor: cfg.Limits.UndeliverableFor}})
+}
+
+// massThreshold maps mass_incident.threshold; 0 (off) is negative in
+// desk, whose zero takes config's default.
+func massThreshold(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // fromAddress is the From of mesa's mail: smtp.from, or the desk's first

@@ -1,4 +1,4 @@
--- 0011: the loop throttle counts only mail that answered automatic-looking
+-- 0015: the loop throttle counts only mail that answered automatic-looking
 -- inbound mail (issue 13 item 5): such rows are marked (counted through
 -- outbox_to_created). Undeliverable marks
 -- expire by their created_at (a query bound), and are deleted by the next
