@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mesadeservicios/mesa/config"
@@ -211,7 +214,11 @@ func migrate(ctx context.Context, e *env) int {
 
 func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	log := newLogger(cfg.Log, stderr)
-	app, err := Open(ctx, cfg, Options{Logger: log})
+	// SIGHUP reads the TLS certificate again (systemctl reload).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	app, err := Open(ctx, cfg, Options{Logger: log, Reload: hup})
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return exitFail

@@ -48,10 +48,10 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	httpAddr := l.Addr().String()
+	httpAddr := l.Addr().String() // the admin listener's, where /metrics is
 	l.Close()
 	startFleet(t, []string{"serve"}, processEnv(loopbackEnv(testpg.NewDatabase(t), dc.Addr, sink.Addr,
-		"MESA_HTTP_LISTEN="+httpAddr, "MESA_LOG_LEVEL=warn")), "soak")
+		"MESA_HTTP_ADMIN_LISTEN="+httpAddr, "MESA_LOG_LEVEL=warn")), "soak")
 
 	c := loginMesa(t, dc.Addr)
 	defer c.Close()
