@@ -56,11 +56,11 @@ type App struct {
 	admin   *http.Server
 	cert    *web.Certificate // nil without http.tls_cert_file
 	reload  <-chan os.Signal
-	poll *mailin.Poller  // nil when imap.host is empty
-	lead *mailin.Leader  // reads poll while this instance holds the mailbox's lease
-	out  *mailout.Worker // nil when smtp.host is empty
-	met  *metrics
-	jobs *jobs.Scheduler
+	poll    *mailin.Poller  // nil when imap.host is empty
+	lead    *mailin.Leader  // reads poll while this instance holds the mailbox's lease
+	out     *mailout.Worker // nil when smtp.host is empty
+	met     *metrics
+	jobs    *jobs.Scheduler
 }
 
 // Open connects the store, brings the schema up to date (or refuses an
