@@ -26,28 +26,17 @@ const (
 	exitConfig = 2 // bad usage or configuration
 )
 
-const usage = `mesa — Mesa de Servicios: the service desk run from its mailbox
+// usageHead and usageTail frame the command list of `mesa help`, which
+// is made from the dispatch table.
+const usageHead = `mesa — Mesa de Servicios: the service desk run from its mailbox
 
 Usage:
-  mesa serve   [--config FILE]   run the daemon (migrates first unless database.auto_migrate: false)
-  mesa migrate [--config FILE]   apply pending database migrations
-  mesa check   [--config FILE]   print the effective configuration (secrets redacted), or every error
-  mesa demo    [--http ADDR]     the whole daemon on an in-process mail system, seeded, with a demo page
-  mesa ingest  [--config FILE] [--json] FILE.eml…
-                                 run intake on mail files (migration, replaying quarantine)
-  mesa rules test [--json] [--labels FILE] FILE.eml…
-                                 classify mail: category, type, criticidad, score, matched rules
-  mesa rules suggest [--top N]   words that recur in mail technicians recategorised, per category
-  mesa sla due --from RFC3339 (--hours H | --category KEY [--criticidad C])
-                                 the due instant, counted in business hours
-  mesa sla holidays YEAR         the closed days of YEAR, one ISO date per line
-  mesa bench intake [--messages N] [--latency K] [--size BYTES] [--large-mb MB]
-                                 append mail to a throwaway Dovecot and measure intake into PostgreSQL;
-                                 only in bin/mesa-bench, which make bench builds (-tags bench)
-  mesa version                   print the version
+`
 
+const usageTail = `
 FILE defaults to $MESA_CONFIG; with neither, mesa runs on its defaults.
 Every key can be overridden as MESA_<SECTION>_<KEY>; see mesa.example.yaml.
+mesa COMMAND --help explains a command and its flags.
 `
 
 // noBench answers `mesa bench` in the production binary.
@@ -57,73 +46,172 @@ Dovecot and PostgreSQL servers, so it is built apart, as bin/mesa-bench:
   go build -tags bench -o bin/mesa-bench ./cmd/mesa && bin/mesa-bench bench intake --help
 `
 
+// commandSpec is one entry of the dispatch table.
+type commandSpec struct {
+	name     string // "serve", or "group sub" as in "rules test"
+	synopsis string // what follows the name on the usage line
+	summary  string // what it does, in one or two lines
+	// noConfig: the command reads no configuration and has no --config.
+	noConfig bool
+	make     func() command
+}
+
+// commands is the dispatch table: every command and subcommand of the
+// binary. Each gets --help (and -h) from run, and appears in `mesa help`;
+// TestEveryCommandHasHelp walks it.
+func commands() []commandSpec {
+	cs := []commandSpec{
+		{name: "serve", synopsis: "[--config FILE]", summary: "run the daemon (migrates first unless database.auto_migrate: false);\n" +
+			"SIGHUP reads the TLS certificate again, SIGTERM stops gracefully",
+			make: func() command {
+				return command{run: func(ctx context.Context, e *env) int { return serve(ctx, e.cfg, e.stderr) }}
+			}},
+		{name: "migrate", synopsis: "[--config FILE]", summary: "apply pending database migrations",
+			make: func() command { return command{run: migrate} }},
+		{name: "check", synopsis: "[--config FILE]", summary: "print the effective configuration (secrets redacted), or every error",
+			make: func() command { return command{run: runCheck} }},
+		{name: "demo", synopsis: "[--http ADDR]", summary: "the whole daemon on an in-process mail system, seeded, with a demo page",
+			make: demoCommand},
+		{name: "ingest", synopsis: "[--config FILE] [--json] FILE.eml…", summary: "run intake on mail files (migration, replaying quarantine)",
+			make: ingest},
+		{name: "rules test", synopsis: "[--json] [--labels FILE] FILE.eml…", summary: "classify mail: category, type, criticidad, score, matched rules",
+			make: rulesTest},
+		{name: "rules suggest", synopsis: "[--top N]", summary: "words that recur in mail technicians recategorised, per category",
+			make: rulesSuggest},
+		{name: "sla due", synopsis: "--from RFC3339 (--hours H | --category KEY [--criticidad C])",
+			summary: "the due instant, counted in business hours", make: slaDue},
+		{name: "sla holidays", synopsis: "[--names] YEAR", summary: "the closed days of YEAR, one ISO date per line", make: slaHolidays},
+		{name: "version", summary: "print the version", noConfig: true, make: func() command {
+			return command{run: func(_ context.Context, e *env) int {
+				fmt.Fprintln(e.stdout, "mesa", version())
+				return exitOK
+			}}
+		}},
+	}
+	if benchIntakeCommand != nil {
+		cs = append(cs, commandSpec{name: "bench intake", synopsis: "[--messages N] [--latency K] [--size BYTES] [--large-mb MB]",
+			summary: "append mail to a throwaway Dovecot and measure intake into PostgreSQL (bin/mesa-bench only)",
+			make: benchIntakeCommand})
+	}
+	return cs
+}
+
+// usage is the text of `mesa help`, or of one group (rules, sla) when
+// group is set.
+func usage(group string) string {
+	var b strings.Builder
+	b.WriteString(usageHead)
+	for _, c := range commands() {
+		if g, _, _ := strings.Cut(c.name, " "); group != "" && g != group {
+			continue
+		}
+		fmt.Fprintf(&b, "  mesa %s\n", strings.TrimSpace(c.name+" "+c.synopsis))
+		for _, l := range strings.Split(c.summary, "\n") {
+			fmt.Fprintf(&b, "        %s\n", l)
+		}
+	}
+	if group == "" && benchIntakeCommand == nil {
+		b.WriteString("  mesa bench …\n        benchmarks: only in bin/mesa-bench, which make bench builds (-tags bench)\n")
+	}
+	b.WriteString(usageTail)
+	return b.String()
+}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
+
 // run is the whole command line, in-process for tests.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage(""))
 		return exitConfig
 	}
-	cmd, args := args[0], args[1:]
-	switch cmd {
-	case "version", "--version":
-		fmt.Fprintln(stdout, "mesa", version())
+	switch args[0] {
+	case "--version":
+		args[0] = "version"
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage(""))
 		return exitOK
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return exitOK
-	case "rules", "sla", "bench":
-		if cmd == "bench" && benchIntakeCommand == nil {
-			fmt.Fprint(stderr, noBench)
-			return exitConfig
+	}
+	table := commands()
+	groups := map[string]bool{}
+	for _, c := range table {
+		if g, _, ok := strings.Cut(c.name, " "); ok {
+			groups[g] = true
 		}
-		if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			fmt.Fprint(stdout, usage)
+	}
+	name := args[0]
+	args = args[1:]
+	if name == "bench" && benchIntakeCommand == nil {
+		if len(args) > 0 && isHelp(args[len(args)-1]) || len(args) == 1 && isHelp(args[0]) {
+			fmt.Fprint(stdout, noBench)
 			return exitOK
 		}
-		if len(args) == 0 {
-			fmt.Fprintf(stderr, "mesa %s: missing subcommand\n\n%s", cmd, usage)
-			return exitConfig
-		}
-		cmd, args = cmd+" "+args[0], args[1:]
-	}
-	var c command
-	switch cmd {
-	case "check":
-		c = command{run: runCheck}
-	case "migrate":
-		c = command{run: migrate}
-	case "serve":
-		c = command{run: func(ctx context.Context, e *env) int { return serve(ctx, e.cfg, e.stderr) }}
-	case "ingest":
-		c = ingest()
-	case "demo":
-		c = demoCommand()
-	case "bench intake":
-		c = benchIntakeCommand()
-	case "rules test":
-		c = rulesTest()
-	case "rules suggest":
-		c = rulesSuggest()
-	case "sla due":
-		c = slaDue()
-	case "sla holidays":
-		c = slaHolidays()
-	default:
-		fmt.Fprintf(stderr, "mesa: unknown command %q\n\n%s", cmd, usage)
+		fmt.Fprint(stderr, noBench)
 		return exitConfig
 	}
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	if groups[name] {
+		switch {
+		case len(args) == 0:
+			fmt.Fprintf(stderr, "mesa %s: missing subcommand\n\n%s", name, usage(name))
+			return exitConfig
+		case isHelp(args[0]):
+			fmt.Fprint(stdout, usage(name))
+			return exitOK
+		}
+		name, args = name+" "+args[0], args[1:]
+	}
+	var spec *commandSpec
+	for i := range table {
+		if table[i].name == name {
+			spec = &table[i]
+		}
+	}
+	if spec == nil {
+		fmt.Fprintf(stderr, "mesa: unknown command %q\n\n%s", name, usage(""))
+		return exitConfig
+	}
+	c := spec.make()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", getenv(environ, "MESA_CONFIG"), "configuration file (YAML)")
+	var path *string
+	if !spec.noConfig {
+		path = fs.String("config", getenv(environ, "MESA_CONFIG"), "configuration file (YAML)")
+	}
 	if c.flags != nil {
 		c.flags(fs)
 	}
+	// The usage goes to stdout when asked for (--help, exit 0), to stderr
+	// after a usage error (exit 2).
+	var help strings.Builder
+	fs.Usage = func() {
+		fmt.Fprintf(&help, "usage: mesa %s\n\n", strings.TrimSpace(name+" "+spec.synopsis))
+		for _, l := range strings.Split(spec.summary, "\n") {
+			fmt.Fprintf(&help, "  %s\n", l)
+		}
+		var flags strings.Builder
+		fs.SetOutput(&flags)
+		fs.PrintDefaults()
+		fs.SetOutput(stderr)
+		if flags.Len() > 0 {
+			fmt.Fprintf(&help, "\nflags:\n%s", flags.String())
+		}
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, help.String())
+			return exitOK
+		}
+		fmt.Fprint(stderr, help.String())
 		return exitConfig
 	}
 	if fs.NArg() > 0 && !c.args {
-		fmt.Fprintf(stderr, "mesa %s: unexpected argument %q\n", cmd, fs.Arg(0))
+		fmt.Fprintf(stderr, "mesa %s: unexpected argument %q\n", name, fs.Arg(0))
 		return exitConfig
+	}
+	if spec.noConfig {
+		return c.run(ctx, &env{args: fs.Args(), stdout: stdout, stderr: stderr, now: time.Now})
 	}
 	cfg, err := config.Load(*path, environ)
 	if err != nil {
