@@ -91,7 +91,7 @@ func commands() []commandSpec {
 	if benchIntakeCommand != nil {
 		cs = append(cs, commandSpec{name: "bench intake", synopsis: "[--messages N] [--latency K] [--size BYTES] [--large-mb MB]",
 			summary: "append mail to a throwaway Dovecot and measure intake into PostgreSQL (bin/mesa-bench only)",
-			make: benchIntakeCommand})
+			make:    benchIntakeCommand})
 	}
 	return cs
 }
