@@ -53,6 +53,14 @@ func TestSoak(t *testing.T) {
 	startFleet(t, []string{"serve"}, processEnv(loopbackEnv(testpg.NewDatabase(t), dc.Addr, sink.Addr,
 		"MESA_HTTP_ADMIN_LISTEN="+httpAddr, "MESA_LOG_LEVEL=warn")), "soak")
 
+	// The feed starts once the daemon answers on its admin listener.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := scrape(httpAddr); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("mesa's /metrics did not answer within 30 s: %v", err)
+		}
+	}
 	c := loginMesa(t, dc.Addr)
 	defer c.Close()
 	var samples []soakSample
