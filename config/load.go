@@ -53,6 +53,7 @@ func Load(path string, env []string) (*Config, error) {
 		}
 		ps = append(ps, decode(data, cfg, lines)...)
 	}
+	cfg.lines = lines
 	ps = append(ps, applyEnv(cfg, env)...)
 	ps = append(ps, cfg.readSecretFiles()...)
 	for _, p := range cfg.validate() {
@@ -126,8 +127,9 @@ func checkKeys(n *yaml.Node, t reflect.Type, prefix string, lines map[string]int
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
 		fields := map[string]reflect.StructField{}
 		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			fields[yamlName(f)] = f
+			if f := t.Field(i); f.IsExported() {
+				fields[yamlName(f)] = f
+			}
 		}
 		kept := n.Content[:0]
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -272,6 +274,7 @@ func (c *Config) readSecretFiles() Problems {
 		{"imap.password_file", c.IMAP.PasswordFile, &c.IMAP.Password, "imap.password"},
 		{"smtp.password_file", c.SMTP.PasswordFile, &c.SMTP.Password, "smtp.password"},
 		{"imap.oauth2_client_secret_file", c.IMAP.OAuth2ClientSecretFile, &c.IMAP.OAuth2ClientSecret, "imap.oauth2_client_secret"},
+		{"imap.client_secret_file", c.IMAP.ClientSecretFile, &c.IMAP.ClientSecret, "imap.client_secret"},
 	} {
 		if s.file == "" {
 			continue

@@ -91,7 +91,14 @@ func (c *Config) validate() Problems {
 		bad("desk.ticket_prefix", "must be a capital letter and up to 9 capitals or digits, got %q", c.Desk.TicketPrefix)
 	}
 
-	if c.IMAP.Host != "" {
+	switch c.IMAP.Provider {
+	case "", "imap":
+	case "graph":
+		c.validateGraph(bad)
+	default:
+		bad("imap.provider", "must be imap or graph, got %q", c.IMAP.Provider)
+	}
+	if c.IMAP.Host != "" && c.IMAP.Provider != "graph" {
 		checkTLS(bad, "imap", c.IMAP.TLS, c.IMAP.Port, c.IMAP.InsecurePlaintext)
 		if c.IMAP.Username == "" {
 			bad("imap.username", "is empty but imap.host is set")
@@ -99,6 +106,9 @@ func (c *Config) validate() Problems {
 		switch c.IMAP.Auth {
 		case "password":
 		case "xoauth2":
+			if c.validateOAuth2Provider(bad) {
+				break
+			}
 			if c.IMAP.OAuth2TokenURL == "" && c.IMAP.OAuth2Tenant == "" {
 				bad("imap.oauth2_token_url", "xoauth2 needs oauth2_token_url, or oauth2_tenant for Microsoft 365")
 			}
@@ -133,6 +143,15 @@ func (c *Config) validate() Problems {
 		default:
 			bad("smtp.auth", "must be password, login or xoauth2, got %q", c.SMTP.Auth)
 		}
+	}
+	switch c.SMTP.Provider {
+	case "", "smtp":
+	case "graph":
+		if c.IMAP.Provider != "graph" {
+			bad("smtp.provider", "graph sends as the imap section's Graph mailbox; set imap.provider: graph too")
+		}
+	default:
+		bad("smtp.provider", "must be smtp or graph, got %q", c.SMTP.Provider)
 	}
 	if c.SMTP.DKIMKeyFile != "" && c.SMTP.DKIMSelector == "" {
 		bad("smtp.dkim_selector", "is needed with smtp.dkim_key_file")
@@ -215,6 +234,15 @@ func (c *Config) validate() Problems {
 		}
 	}
 
+	if c.Rules.MinConfidence < 0 || c.Rules.MinConfidence > 1 {
+		bad("rules.min_confidence", "must be between 0 (the model's default) and 1, got %g", c.Rules.MinConfidence)
+	}
+	if c.Rules.TriageResolution <= 0 {
+		bad("rules.triage_resolution", "must be positive, got %s", c.Rules.TriageResolution)
+	}
+	if g := c.Rules.TriageGroup; g != "" && len(c.Groups) > 0 && !groups[g] {
+		bad("rules.triage_group", "unknown group %q (not in groups)", g)
+	}
 	if c.Surveys.Delay < 0 {
 		bad("surveys.delay", "must not be negative, got %s", c.Surveys.Delay)
 	}
@@ -228,13 +256,20 @@ func (c *Config) validate() Problems {
 
 	parser := CronParser()
 	for key, spec := range map[string]string{"jobs.sla_check": c.Jobs.SLACheck, "jobs.digest": c.Jobs.Digest,
-		"jobs.weekly_digest": c.Jobs.WeeklyDigest, "jobs.surveys": c.Jobs.Surveys} {
+		"jobs.weekly_digest": c.Jobs.WeeklyDigest, "jobs.surveys": c.Jobs.Surveys, "jobs.personal_digest": c.Jobs.PersonalDigest} {
 		if spec == "" {
 			continue // disabled
 		}
 		if _, err := parser.Parse(spec); err != nil {
 			bad(key, "invalid schedule %q: %v", spec, err)
 		}
+	}
+
+	if c.MassIncident.Threshold < 0 || c.MassIncident.Threshold == 1 {
+		bad("mass_incident.threshold", "must be 0 (off) or at least 2, got %d", c.MassIncident.Threshold)
+	}
+	if c.MassIncident.Threshold > 0 && (c.MassIncident.Window < time.Minute || c.MassIncident.Window > 24*time.Hour) {
+		bad("mass_incident.window", "must be between 1m and 24h, got %s", c.MassIncident.Window)
 	}
 
 	if c.Limits.MaxMessageBytes < 1024 {
@@ -253,6 +288,12 @@ func (c *Config) validate() Problems {
 	if c.Limits.MaxAttempts < 1 {
 		bad("limits.max_attempts", "must be at least 1, got %d", c.Limits.MaxAttempts)
 	}
+	if c.Limits.NoticeAttachmentBytes < 0 {
+		bad("limits.notice_attachment_bytes", "must not be negative, got %d (0 attaches nothing: links only)", c.Limits.NoticeAttachmentBytes)
+	}
+	if c.Limits.AttachmentLinkTTL < time.Hour {
+		bad("limits.attachment_link_ttl", "must be at least 1h, got %s", c.Limits.AttachmentLinkTTL)
+	}
 	if c.Limits.OutboxGiveUpAfter < time.Minute {
 		bad("limits.outbox_give_up_after", "must be at least 1m, got %s", c.Limits.OutboxGiveUpAfter)
 	}
@@ -264,6 +305,7 @@ func (c *Config) validate() Problems {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "must be text or json, got %q", c.Log.Format)
 	}
+	c.validateOperations(bad) // operations.go
 	return ps
 }
 

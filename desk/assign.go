@@ -29,7 +29,7 @@ type groupLoad struct {
 // pick chooses who in group takes a ticket: the technician of the wanted
 // level (0: any) with the fewest open tickets, the longest idle on ties.
 func (d *Desk) pick(ctx context.Context, group string, level int) (string, error) {
-	if d.dir == nil || group == "" {
+	if group == "" {
 		return "", nil
 	}
 	d.loadMu.Lock()
@@ -37,7 +37,7 @@ func (d *Desk) pick(ctx context.Context, group string, level int) (string, error
 	now := d.now()
 	gl, ok := d.loads[group]
 	if !ok || now.Sub(gl.at) > loadTTL || now.Before(gl.at) {
-		loads, err := d.dir.GroupLoad(ctx, group)
+		loads, err := d.store.GroupLoad(ctx, group)
 		if err != nil {
 			return "", err
 		}
@@ -45,6 +45,9 @@ func (d *Desk) pick(ctx context.Context, group string, level int) (string, error
 		d.loads[group] = gl
 	}
 	for i, l := range gl.loads {
+		if l.AbsentUntil != nil && now.Before(*l.AbsentUntil) {
+			continue // away (#ausente): no new tickets
+		}
 		if level == 0 || l.Level == level {
 			// Count the assignment now, so the next ticket goes to the next
 			// technician without reading the store again.
@@ -87,13 +90,16 @@ func (d *Desk) assign(ctx context.Context, t *ticket.Ticket, actor, target strin
 		if who == "" {
 			return fmt.Errorf("%w: group %q has no active technician", ticket.ErrInvalid, group)
 		}
-	} else if d.dir != nil {
-		p, err := d.dir.PersonByEmail(ctx, who)
+	} else {
+		p, err := d.store.PersonByEmail(ctx, who)
 		if errors.Is(err, ticket.ErrNotFound) || err == nil && (!p.Active || p.Role != ticket.RoleTechnician) {
 			return fmt.Errorf("%w: %s is not an active technician of the desk", ticket.ErrInvalid, who)
 		}
 		if err != nil {
 			return err
+		}
+		if p.Absent(now) && who != actor {
+			return fmt.Errorf("%w: %s is away until %s", ticket.ErrInvalid, who, p.AbsentUntil.In(d.cfg.Location).Format(time.DateOnly))
 		}
 	}
 	if who == t.Assignee {

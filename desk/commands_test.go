@@ -45,9 +45,9 @@ func newStaffEnv(t *testing.T) *staffEnv {
 		t.Fatal(err)
 	}
 	e := &staffEnv{db: db, now: time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC)}
-	e.d, err = desk.New(db, &desk.Options{Classifier: eng, Calendar: cal, Notifier: r, Replier: r, Logger: slog.New(slog.DiscardHandler),
-		RepliesPerHour: 10, RepliesPerDay: 40,
-		Addresses: []string{"mesa@entidad.gov.co"}, TrustedAuthServID: "mx.entidad.gov.co", Now: func() time.Time { return e.now }})
+	e.d, err = desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: r, Calendar: cal, Classifier: eng, Logger: slog.New(slog.DiscardHandler),
+		Now: func() time.Time { return e.now }, Config: desk.Config{RepliesPerHour: 10, RepliesPerDay: 40,
+			Addresses: []string{"mesa@entidad.gov.co"}, TrustedAuthServID: "mx.entidad.gov.co"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,13 +184,21 @@ func TestAuthenticated(t *testing.T) {
 		{"case and folding", []string{"MX.Entidad.gov.co;\r\n\tDMARC=PASS header.from=Entidad.gov.co"}, "entidad.gov.co", true},
 		{"spf only", []string{"mx.entidad.gov.co; spf=pass smtp.mailfrom=entidad.gov.co"}, "entidad.gov.co", false},
 		{"none", nil, "entidad.gov.co", false},
+		// Read wrongly by the split on ";" that preceded mailin's tokenizer.
+		{"semicolon in a comment", []string{"mx.entidad.gov.co; dmarc=fail (p=reject; dmarc=pass header.from=entidad.gov.co) header.from=entidad.gov.co"}, "entidad.gov.co", false},
+		{"quoted smtp.mailfrom", []string{`mx.entidad.gov.co; spf=pass smtp.mailfrom="x;dmarc=pass header.from=entidad.gov.co"@evil.example; dmarc=fail header.from=entidad.gov.co`}, "entidad.gov.co", false},
+		{"opendkim comment with a semicolon", []string{"mx.entidad.gov.co;\r\n\tdkim=pass (2048-bit key; unprotected) header.d=entidad.gov.co header.i=@entidad.gov.co"}, "entidad.gov.co", true},
 	}
 	for _, tc := range tests {
-		if got := desk.Authenticated(tc.results, "mx.entidad.gov.co", tc.domain); got != tc.want {
+		var hs []ticket.AuthHeader
+		for _, r := range tc.results {
+			hs = append(hs, mailin.ParseAuthResults(r))
+		}
+		if got := desk.Authenticated(hs, "mx.entidad.gov.co", tc.domain); got != tc.want {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 		}
 	}
-	if desk.Authenticated([]string{"; dmarc=pass"}, "", "x.co") {
+	if desk.Authenticated([]ticket.AuthHeader{mailin.ParseAuthResults("; dmarc=pass")}, "", "x.co") {
 		t.Error("an empty trusted id must authenticate nothing")
 	}
 }

@@ -9,39 +9,26 @@ import (
 	"time"
 
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/store/storetest"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
-// notifier queues one mail per event, or fails on the kinds in failOn.
-type notifier struct {
-	failOn map[ticket.EventKind]bool
-	key    func(t *ticket.Ticket, e *ticket.Event) string
-}
-
-func (n *notifier) Notify(_ context.Context, t *ticket.Ticket, e *ticket.Event) ([]*ticket.Outgoing, error) {
-	if n.failOn[e.Kind] {
-		return nil, errors.New("template broken")
-	}
-	key := fmt.Sprintf("%s:%d", e.Kind, e.ID)
-	if n.key != nil {
-		key = n.key(t, e)
-	}
-	return []*ticket.Outgoing{{DedupeKey: key, From: "mesa@entidad.gov.co", To: []string{t.Requester},
-		Subject: "[" + t.Number + "] " + string(e.Kind), Raw: []byte("x")}}, nil
-}
-
 type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func setup(t *testing.T, n desk.Notifier) (*desk.Desk, *store.DB, *clock) {
+func setup(t *testing.T, n *fakeMail) (*desk.Desk, *store.DB, *clock) {
 	t.Helper()
 	db := storetest.SQLite(t)
 	// Friday 20 March 2026, 16:00 in Bogotá.
 	c := &clock{t: time.Date(2026, 3, 20, 21, 0, 0, 0, time.UTC)}
-	d, err := desk.New(db, &desk.Options{Notifier: n, Now: c.now, Logger: slog.New(slog.DiscardHandler)})
+	if n == nil {
+		n = &fakeMail{}
+	}
+	d, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: n, Calendar: wallClock{}, Classifier: noCatalogue{}, Now: c.now,
+		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +37,7 @@ func setup(t *testing.T, n desk.Notifier) (*desk.Desk, *store.DB, *clock) {
 
 func TestCreate(t *testing.T) {
 	ctx := context.Background()
-	d, db, c := setup(t, &notifier{})
+	d, db, c := setup(t, &fakeMail{})
 	// 1 January 2027, 03:00 UTC is still 2026 in Bogotá.
 	c.t = time.Date(2027, 1, 1, 3, 0, 0, 0, time.UTC)
 	tk, err := d.Create(ctx, desk.NewTicket{Subject: "  VPN caída ", Body: "No conecta", Requester: "Ana@Entidad.gov.co"})
@@ -74,7 +61,7 @@ func TestCreate(t *testing.T) {
 	if err != nil || len(evs) != 1 || evs[0].Kind != ticket.EventCreated || evs[0].Body != "No conecta" || evs[0].Actor != "ana@entidad.gov.co" {
 		t.Fatalf("events: got %+v, %v", evs, err)
 	}
-	m, err := db.MailByDedupeKey(ctx, fmt.Sprintf("created:%d", evs[0].ID))
+	m, err := db.MailByDedupeKey(ctx, "ack:"+tk.Number)
 	if err != nil || m.TicketID != tk.ID || m.To[0] != "ana@entidad.gov.co" || !m.NextAttemptAt.Equal(c.t) {
 		t.Errorf("acknowledgement: got %+v, %v", m, err)
 	}
@@ -85,7 +72,7 @@ func TestCreate(t *testing.T) {
 
 func TestCreateIsAtomic(t *testing.T) {
 	ctx := context.Background()
-	d, db, _ := setup(t, &notifier{failOn: map[ticket.EventKind]bool{ticket.EventCreated: true}})
+	d, db, _ := setup(t, &fakeMail{failOn: map[ticket.NoticeKind]bool{ticket.NoticeAck: true}})
 	if _, err := d.Create(ctx, desk.NewTicket{Subject: "x", Requester: "a@b.co"}); err == nil {
 		t.Fatal("notifier failure: got nil error")
 	}
@@ -94,7 +81,7 @@ func TestCreateIsAtomic(t *testing.T) {
 	}
 	// Intake composes storing the message with creating the ticket: a failure
 	// after Create rolls both back.
-	d2, db2, _ := setup(t, &notifier{})
+	d2, db2, _ := setup(t, &fakeMail{})
 	boom := errors.New("cursor write failed")
 	err := db2.InTx(ctx, func(ctx context.Context) error {
 		if err := db2.StoreMessage(ctx, &ticket.RawMessage{Key: "k", Raw: []byte("x"), ReceivedAt: time.Now()}); err != nil {
@@ -122,7 +109,7 @@ func TestCreateIsAtomic(t *testing.T) {
 
 func TestTransitionLifeCycle(t *testing.T) {
 	ctx := context.Background()
-	d, db, c := setup(t, &notifier{})
+	d, db, c := setup(t, &fakeMail{})
 	due := c.t.Add(8 * time.Hour)
 	tk, err := d.Create(ctx, desk.NewTicket{Subject: "x", Requester: "a@b.co", DueAt: &due})
 	if err != nil {
@@ -195,7 +182,7 @@ func TestTransitionLifeCycle(t *testing.T) {
 
 func TestTransitionRollsBackOnNotifierFailure(t *testing.T) {
 	ctx := context.Background()
-	d, db, _ := setup(t, &notifier{failOn: map[ticket.EventKind]bool{ticket.EventSLAPaused: true}})
+	d, db, _ := setup(t, &fakeMail{failOn: map[ticket.NoticeKind]bool{ticket.NoticeHeld: true}})
 	tk, err := d.Create(ctx, desk.NewTicket{Subject: "x", Requester: "a@b.co"})
 	if err != nil {
 		t.Fatal(err)
@@ -214,8 +201,7 @@ func TestTransitionRollsBackOnNotifierFailure(t *testing.T) {
 
 func TestComment(t *testing.T) {
 	ctx := context.Background()
-	// Every comment renders the same dedupe key: the second is not queued twice.
-	d, db, _ := setup(t, &notifier{key: func(t *ticket.Ticket, e *ticket.Event) string { return "same-" + t.Number }})
+	d, db, _ := setup(t, &fakeMail{})
 	tk, err := d.Create(ctx, desk.NewTicket{Subject: "x", Requester: "a@b.co"})
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 // only its tickets; one without groups sees everything.
 func TestDigest(t *testing.T) {
 	ctx := context.Background()
-	e := newSLAEnv(t, nil, desk.Options{})
+	e := newSLAEnv(t, nil, desk.Config{})
 	e.db.SaveGroup(ctx, ticket.Group{Key: "mantenimiento"})
 	e.db.SavePerson(ctx, &ticket.Person{Email: "olga@entidad.gov.co", Role: ticket.RoleTechnician, Level: 1, Groups: []string{"mantenimiento"}, Active: true})
 	e.db.SavePerson(ctx, &ticket.Person{Email: "director@entidad.gov.co", Role: ticket.RoleManager, Active: true})
@@ -82,7 +82,7 @@ func trendOn(dg *desk.Digest, day int) desk.Compliance {
 
 func TestSendDigests(t *testing.T) {
 	ctx := context.Background()
-	e := newSLAEnv(t, nil, desk.Options{})
+	e := newSLAEnv(t, nil, desk.Config{})
 	e.db.SavePerson(ctx, &ticket.Person{Email: "director@entidad.gov.co", Role: ticket.RoleManager, Active: true})
 	e.at(3, 24, 7, 30)
 	e.d.Create(ctx, desk.NewTicket{Subject: "VPN", Requester: "a@entidad.gov.co", Body: "El FortiClient no conecta."})

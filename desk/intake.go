@@ -14,7 +14,7 @@ import (
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
-// IntakeStore is what intake needs from storage beyond Store.
+// IntakeStore is what intake needs from storage beyond TxStore.
 type IntakeStore interface {
 	StoreMessage(ctx context.Context, m *ticket.RawMessage) error
 	SetMessageOutcome(ctx context.Context, id, ticketID int64, disposition, reason string) error
@@ -41,6 +41,7 @@ const (
 	DispBounce      Disposition = "bounce"      // delivery failure of one of our mails
 	DispQuarantined Disposition = "quarantined" // kept for a person to review
 	DispDuplicate   Disposition = "duplicate"   // already processed: nothing changed
+	DispEmpty       Disposition = "empty"       // no subject, text or files: asked for a description, no ticket
 )
 
 // IntakeResult says what intake did with a message.
@@ -62,18 +63,6 @@ func MessageKey(messageID string, raw []byte) string {
 }
 
 var (
-	// Subjects of automatic replies that carry no RFC 3834 header (Outlook
-	// rules, vacation messages).
-	autoSubjectRE = regexp.MustCompile(`(?i)^\s*(respuesta autom[aá]tica|automatic reply|auto(matic)?[ -]?reply|autorespuesta|fuera de la oficina|out of (the )?office|ausencia|vacaciones)\b`)
-	// Subjects of delivery failure reports.
-	bounceSubjectRE = regexp.MustCompile(`(?i)^\s*(undeliverable|undelivered mail|mail delivery (failed|failure)|delivery status notification \((failure|delay)\)|returned mail|no se puede entregar|no se pudo entregar|entrega fallida|error de entrega)`)
-	statusRE        = regexp.MustCompile(`(?im)^\s*(status|diagnostic-code)\s*:\s*(.+)$`)
-	messageIDRE     = regexp.MustCompile(`(?im)^message-id\s*:\s*<([^<>\s]+)>`)
-	// In-Reply-To and References of the bounced message, in a DSN's
-	// embedded headers: they lead to the ticket when the Message-ID does not.
-	threadIDsRE = regexp.MustCompile(`(?im)^(in-reply-to|references)\s*:\s*((?:\s*<[^>\s]+>)+)`)
-	angleIDRE   = regexp.MustCompile(`<([^<>\s]+)>`)
-	finalRcptRE = regexp.MustCompile(`(?im)^final-recipient\s*:\s*rfc822\s*;\s*<?([^<>\s]+)>?`)
 	// Reply and forward prefixes of many languages, stacked (pain point F1);
 	// a bare "XX:" is never taken for one.
 	replyPrefixRE = regexp.MustCompile(`(?i)^\s*((re|rv|fw|fwd|aw|wg|sv|vs|antw|r|tr|rif|res|enc)(\[\d+\])?\s*:\s*)+`)
@@ -101,9 +90,6 @@ func (d *Desk) Intake(ctx context.Context, raw []byte, in *ticket.Inbound, src t
 }
 
 func (d *Desk) intake(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source) (IntakeResult, error) {
-	if d.istore == nil {
-		return IntakeResult{}, errors.New("desk has no intake store")
-	}
 	received := src.ReceivedAt
 	if received.IsZero() {
 		received = d.now()
@@ -111,44 +97,106 @@ func (d *Desk) intake(ctx context.Context, raw []byte, in *ticket.Inbound, src t
 	msg := &ticket.RawMessage{Key: MessageKey(in.MessageID, raw), MessageID: in.MessageID, Mailbox: src.Mailbox,
 		UIDValidity: src.UIDValidity, UID: src.UID, From: in.From.Email, Subject: in.Subject, Raw: raw,
 		ReceivedAt: received.UTC()}
-	if err := d.istore.StoreMessage(ctx, msg); errors.Is(err, ticket.ErrAlreadyStored) {
+	if err := d.store.StoreMessage(ctx, msg); errors.Is(err, ticket.ErrAlreadyStored) {
 		return IntakeResult{Disposition: DispDuplicate, Reason: "already processed"}, nil
 	} else if err != nil {
 		return IntakeResult{}, err
 	}
-	res, ticketID, err := d.decide(ctx, msg, in, src)
+	m := &inMail{msg: msg, in: in, src: src}
+	res, ticketID, err := d.decide(ctx, m)
 	if err != nil {
 		return IntakeResult{}, err
 	}
-	if ticketID != 0 {
-		for _, a := range in.Attachments {
-			size, sum := a.Size, a.SHA256
-			if sum == "" {
-				size, sum = int64(len(a.Data)), sha(a.Data)
-			}
-			// A large file stays in the raw message only (Data is nil): the
-			// row indexes it by name, size and hash.
-			if err := d.istore.AddAttachment(ctx, &ticket.Attachment{MessageID: msg.ID, TicketID: ticketID,
-				Filename: ticket.SafeFilename(a.Filename), ContentType: a.ContentType, Size: size,
-				SHA256: sum, Data: a.Data}); err != nil {
-				return IntakeResult{}, err
-			}
-		}
+	// The handlers that pass files on store them first; the others' are
+	// stored here.
+	if _, err := d.storeFiles(ctx, m, ticketID); err != nil {
+		return IntakeResult{}, err
 	}
-	return res, d.istore.SetMessageOutcome(ctx, msg.ID, ticketID, string(res.Disposition), res.Reason)
+	return res, d.store.SetMessageOutcome(ctx, msg.ID, ticketID, string(res.Disposition), res.Reason)
 }
 
-func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.Inbound, src ticket.Source) (IntakeResult, int64, error) {
+// inMail is a message on its way through intake, with what decide found
+// out about it.
+type inMail struct {
+	msg    *ticket.RawMessage
+	in     *ticket.Inbound
+	src    ticket.Source
+	sender string         // the real sender, lower case
+	thread *ticket.Ticket // the ticket it continues; nil: none
+	how    string         // how thread was found
+	// filesStored is set once its files are stored on the ticket.
+	filesStored bool
+}
+
+// decide dispatches a stored message to the handler of what it is: a
+// delivery report, automatic mail, a survey answer, mail from staff, a
+// reply, or a new ticket.
+func (d *Desk) decide(ctx context.Context, m *inMail) (IntakeResult, int64, error) {
+	in := m.in
+	// What the network input says: facts mailin found (ticket.Inbound). A
+	// subject like "Vacaciones" over a body of commands (#ausente…) is a
+	// person writing, not a vacation responder.
+	cmds, _ := ParseCommands(rules.Clean(in.Text))
+	automated := in.Automatic != "" && !(strings.HasPrefix(in.Automatic, "subject") && len(cmds) > 0)
+
+	if in.Report != nil {
+		return d.bounce(ctx, in.Report)
+	}
+	sender, why := d.realSender(in)
+	if why != "" {
+		return IntakeResult{Disposition: DispQuarantined, Reason: why}, 0, nil
+	}
+	thread, how, err := d.thread(ctx, in, sender)
+	if err != nil {
+		return IntakeResult{}, 0, err
+	}
+	m.sender, m.thread, m.how = sender, thread, how
+	body := m.body()
+	switch {
+	case automated:
+		return d.automatic(ctx, m)
+	case thread == nil && m.empty():
+		return d.emptyMail(ctx, m)
+	case thread == nil:
+		return d.fresh(ctx, m, body)
+	}
+	if thread.State == ticket.Cerrado || thread.State == ticket.AbiertoPorEncuesta {
+		// An answer to the survey mail ("4", "no") is the survey's answer.
+		if ok, err := d.surveyReply(ctx, thread, in, sender, rules.Clean(body)); err != nil || ok {
+			return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how + ", survey answer"}, thread.ID, err
+		}
+	}
+	reopen := false
+	if thread.State == ticket.Cerrado && !d.isStaff(ctx, sender) {
+		if thread.ClosedAt == nil || d.businessSince(*thread.ClosedAt) > d.cfg.ReopenWithin {
+			// Too late to reopen: a new ticket that links the old one.
+			m.how, m.thread = "reply to "+thread.Number+", closed before the reopen window", nil
+			return d.newTicket(ctx, m, body, map[string]any{"related": thread.Number})
+		}
+		reopen = true // "it still fails": back to en_proceso
+	}
+	staff, err := d.staffSender(ctx, sender, thread)
+	switch {
+	case err != nil:
+		return IntakeResult{}, 0, err
+	case staff:
+		return d.staffMail(ctx, m, comment(body))
+	}
+	if cmds, _ := ParseCommands(comment(body)); len(cmds) > 0 && sender != thread.Requester {
+		// A deactivated person's commands are refused, never a comment.
+		if refused, err := d.refuseFormer(ctx, m, comment(body)); refused || err != nil {
+			return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how + ", commands of a deactivated person refused"}, thread.ID, err
+		}
+	}
+	return d.reply(ctx, m, comment(body), reopen)
+}
+
+// realSender is the sender of a message, or why it is quarantined. A
+// list or Google Group that rewrote From to the desk's address (DMARC)
+// names the real sender in X-Original-From or Reply-To.
+func (d *Desk) realSender(in *ticket.Inbound) (string, string) {
 	sender := strings.ToLower(in.From.Email)
-	quarantine := func(reason string) (IntakeResult, int64, error) {
-		return IntakeResult{Disposition: DispQuarantined, Reason: reason}, 0, nil
-	}
-	if isBounce(in, sender) {
-		return d.bounce(ctx, in)
-	}
 	if d.isOwn(sender) {
-		// A list or Google Group that rewrote From to the desk's address
-		// (DMARC) names the real sender in X-Original-From or Reply-To.
 		for _, a := range append([]ticket.Address{in.OriginalFrom}, in.ReplyTo...) {
 			if e := strings.ToLower(a.Email); e != "" && !d.isOwn(e) {
 				sender, in.From = e, ticket.Address{Name: a.Name, Email: e}
@@ -156,120 +204,180 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 			}
 		}
 		if d.isOwn(sender) {
-			return quarantine("from self: the sender is one of the desk's own addresses")
+			return "", "from self: the sender is one of the desk's own addresses"
 		}
 	}
 	if sender == "" {
-		return quarantine("no sender address")
+		return "", "no sender address"
 	}
-	thread, how, err := d.thread(ctx, in, sender)
+	return sender, ""
+}
+
+// body is the message's text, with a notice when only its header was read.
+func (m *inMail) body() string {
+	if !m.src.Truncated {
+		return m.in.Text
+	}
+	return fmt.Sprintf("[Mensaje de %.1f MB: supera el límite de tamaño; se leyó solo su encabezado y el original completo se conserva en el buzón de la mesa.]\n\n%s",
+		float64(m.src.Size)/(1<<20), m.in.Text)
+}
+
+// comment is what a reply adds to its ticket: the text without quotes
+// and signature, or all of it, never nothing.
+func comment(body string) string {
+	c := rules.Clean(body)
+	if strings.TrimSpace(c) == "" {
+		c = body
+	}
+	if strings.TrimSpace(c) == "" {
+		c = "(mensaje sin texto)"
+	}
+	return c
+}
+
+// staffSender reports whether sender, not t's requester, is active desk
+// staff (whose mail carries commands and answers).
+func (d *Desk) staffSender(ctx context.Context, sender string, t *ticket.Ticket) (bool, error) {
+	if sender == t.Requester {
+		return false, nil
+	}
+	p, err := d.store.PersonByEmail(ctx, sender)
+	if errors.Is(err, ticket.ErrNotFound) {
+		return false, nil
+	}
 	if err != nil {
-		return IntakeResult{}, 0, err
+		return false, err
 	}
-	automated := in.AutoSubmitted || autoSubjectRE.MatchString(in.Subject)
-	if automated && thread == nil && d.acceptsAutomated(sender) {
-		// A monitoring alert or a web form the desk takes (pain point A4):
-		// a ticket, without an acknowledgement nobody would read.
-		t, err := d.Create(ctx, NewTicket{Subject: title(in.Subject, d.prefix), Body: in.Text, Requester: sender,
-			MessageID: in.MessageID, RequesterName: in.From.Name,
-			Details: map[string]any{"message_key": msg.Key, AutomatedDetail: true}})
+	return p.Active && p.Role != ticket.RoleRequester, nil
+}
+
+// automatic handles automatic mail: from an accepted sender and in no
+// thread, a ticket without an acknowledgement; in a thread, a note for the
+// technicians that never reopens and is never answered; otherwise nothing.
+func (d *Desk) automatic(ctx context.Context, m *inMail) (IntakeResult, int64, error) {
+	in := m.in
+	if m.thread == nil && d.acceptsAutomated(m.sender) {
+		// A monitoring alert or a web form the desk takes (pain point A4).
+		t, err := d.Create(ctx, NewTicket{Subject: title(in.Subject, d.cfg.Prefix), Body: in.Text, Requester: m.sender,
+			MessageID: in.MessageID, RequesterName: in.From.Name, MessageKey: m.msg.Key, Automated: true})
 		if err != nil {
 			return IntakeResult{}, 0, err
 		}
 		return IntakeResult{Disposition: DispTicket, Ticket: t.Number, Reason: "automatic mail from an accepted sender"}, t.ID, nil
 	}
-	if automated {
-		if thread == nil {
-			return IntakeResult{Disposition: DispAutoreply, Reason: "automatic reply, no ticket"}, 0, nil
-		}
-		// Recorded for the technicians; never reopens, never answered.
-		_, err := d.change(ctx, thread.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
-			return d.record(ctx, t, &ticket.Event{Kind: ticket.EventNote, Actor: sender, At: now,
-				Body: "Respuesta automática recibida: " + in.Subject})
-		})
-		return IntakeResult{Disposition: DispAutoreply, Ticket: thread.Number, Reason: "automatic reply " + how}, thread.ID, err
+	if m.thread == nil {
+		return IntakeResult{Disposition: DispAutoreply, Reason: "automatic reply, no ticket"}, 0, nil
 	}
-	body := in.Text
-	if src.Truncated {
-		body = fmt.Sprintf("[Mensaje de %.1f MB: supera el límite de tamaño; se leyó solo su encabezado y el original completo se conserva en el buzón de la mesa.]\n\n%s",
-			float64(src.Size)/(1<<20), body)
+	_, err := d.change(ctx, m.thread.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventNote, Actor: m.sender, At: now,
+			Body: "Respuesta automática recibida: " + in.Subject})
+	})
+	return IntakeResult{Disposition: DispAutoreply, Ticket: m.thread.Number, Reason: "automatic reply " + m.how}, m.thread.ID, err
+}
+
+// newTicket opens a ticket for a message that continues none, with its
+// files. The people in To and Cc (never the desk) become participants in
+// copy. Staff who forward an employee's mail, or write #solicitante,
+// open it in the employee's name.
+func (d *Desk) newTicket(ctx context.Context, m *inMail, body string, details map[string]any) (IntakeResult, int64, error) {
+	in := m.in
+	if details == nil {
+		details = map[string]any{}
 	}
-	if thread != nil && (thread.State == ticket.Cerrado || thread.State == ticket.AbiertoPorEncuesta) {
-		// An answer to the survey mail ("4", "no") is the survey's answer.
-		if ok, err := d.surveyReply(ctx, thread, in, sender, rules.Clean(body)); err != nil || ok {
-			return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how + ", survey answer"}, thread.ID, err
+	if n, ok := ticket.FindNumber(in.Subject, d.cfg.Prefix); ok && m.how == "" {
+		details["mentions"] = n.String()
+	}
+	nt := NewTicket{Subject: title(in.Subject, d.cfg.Prefix), Body: body, Requester: m.sender, MessageID: in.MessageID,
+		RequesterName: in.From.Name, MessageKey: m.msg.Key, Details: details}
+	for _, a := range in.Attachments {
+		size, sum := a.Size, a.SHA256
+		if sum == "" {
+			size, sum = int64(len(a.Data)), sha(a.Data)
+		}
+		nt.Files = append(nt.Files, ticket.Attachment{MessageID: m.msg.ID, Filename: ticket.SafeFilename(a.Filename),
+			ContentType: a.ContentType, Size: size, SHA256: sum, Data: a.Data})
+	}
+	behalf, err := d.onBehalf(ctx, m, &nt)
+	if err != nil {
+		return IntakeResult{}, 0, err
+	}
+	t, err := d.Create(ctx, nt)
+	if err != nil {
+		return IntakeResult{}, 0, err
+	}
+	m.filesStored = true // Create stored them
+	if err := d.store.AddParticipants(ctx, t.ID, t.Requester); err != nil {
+		return IntakeResult{}, 0, err
+	}
+	if !behalf.ok {
+		// The people the requester wrote to along with the desk.
+		for _, a := range append(append([]ticket.Address(nil), in.To...), in.Cc...) {
+			if e := strings.ToLower(a.Email); e != "" && !d.isOwn(e) && e != t.Requester {
+				if err := d.store.SetCopy(ctx, t.ID, e, true); err != nil {
+					return IntakeResult{}, 0, err
+				}
+			}
 		}
 	}
-	details := map[string]any{"message_key": msg.Key}
-	reopen := false
-	if thread != nil && thread.State == ticket.Cerrado && !d.isStaff(ctx, sender) {
-		if thread.ClosedAt != nil && d.businessSince(*thread.ClosedAt) <= d.reopen {
-			reopen = true // "it still fails": back to en_proceso
-		} else {
-			// Too late to reopen: a new ticket that links the old one.
-			details["related"] = thread.Number
-			how = "reply to " + thread.Number + ", closed before the reopen window"
-			thread = nil
-		}
+	if err := d.behalfCommands(ctx, t, m, behalf); err != nil {
+		return IntakeResult{}, 0, err
 	}
-	if thread == nil {
-		if n, ok := ticket.FindNumber(in.Subject, d.prefix); ok && how == "" {
-			details["mentions"] = n.String()
-		}
-		t, err := d.Create(ctx, NewTicket{Subject: title(in.Subject, d.prefix), Body: body, Requester: sender, MessageID: in.MessageID,
-			RequesterName: in.From.Name, Details: details})
+	if err := d.massCheck(ctx, t); err != nil {
+		return IntakeResult{}, 0, err
+	}
+	reason := m.how
+	if behalf.ok {
+		reason = strings.TrimSpace(reason + " opened by " + m.sender + " for " + t.Requester + " (" + behalf.how + ")")
+	}
+	return IntakeResult{Disposition: DispTicket, Ticket: t.Number, Reason: reason}, t.ID, nil
+}
+
+// staffMail handles desk staff's mail to a ticket: commands and an answer
+// for the requester, with the mail's files.
+func (d *Desk) staffMail(ctx context.Context, m *inMail, text string) (IntakeResult, int64, error) {
+	files, err := d.storeFiles(ctx, m, m.thread.ID)
+	if err != nil {
+		return IntakeResult{}, 0, err
+	}
+	if err := d.technicianReply(ctx, m, text, files); err != nil {
+		return IntakeResult{}, 0, err
+	}
+	return IntakeResult{Disposition: DispReply, Ticket: m.thread.Number, Reason: m.how + ", from staff"}, m.thread.ID, nil
+}
+
+// reply adds a message of the requester or a participant to its ticket:
+// it resumes a ticket on hold for the requester, and reopens a closed one
+// when decide says so (within the reopen window).
+func (d *Desk) reply(ctx context.Context, m *inMail, text string, reopen bool) (IntakeResult, int64, error) {
+	_, err := d.change(ctx, m.thread.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		stored, err := d.storeFiles(ctx, m, t.ID)
 		if err != nil {
-			return IntakeResult{}, 0, err
-		}
-		var participants []string
-		for _, a := range append(append([]ticket.Address{in.From}, in.Cc...), in.To...) {
-			if e := strings.ToLower(a.Email); e != "" && !d.isOwn(e) {
-				participants = append(participants, e)
-			}
-		}
-		if err := d.istore.AddParticipants(ctx, t.ID, participants...); err != nil {
-			return IntakeResult{}, 0, err
-		}
-		return IntakeResult{Disposition: DispTicket, Ticket: t.Number, Reason: how}, t.ID, nil
-	}
-	comment := rules.Clean(body)
-	if strings.TrimSpace(comment) == "" {
-		comment = body
-	}
-	if strings.TrimSpace(comment) == "" {
-		comment = "(mensaje sin texto)"
-	}
-	if sender != thread.Requester {
-		if p, err := d.istore.PersonByEmail(ctx, sender); err == nil && p.Active && p.Role != ticket.RoleRequester {
-			// Desk staff: commands and an answer for the requester.
-			if err := d.technicianReply(ctx, thread, in, sender, comment, msg.Key); err != nil {
-				return IntakeResult{}, 0, err
-			}
-			return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how + ", from staff"}, thread.ID, nil
-		} else if err != nil && !errors.Is(err, ticket.ErrNotFound) {
-			return IntakeResult{}, 0, err
-		}
-	}
-	_, err = d.change(ctx, thread.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
-		if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventComment, Actor: sender, At: now, Body: comment}); err != nil {
 			return err
 		}
-		if t.State == ticket.Retenido && sender == t.Requester {
+		files, err := d.noticeFiles(ctx, stored) // they reach the assignee
+		if err != nil {
+			return err
+		}
+		if err := d.recordWith(ctx, t, &ticket.Event{Kind: ticket.EventComment, Actor: m.sender, At: now, Body: text},
+			eventFacts{files: files}); err != nil {
+			return err
+		}
+		if t.State == ticket.Retenido && m.sender == t.Requester {
 			// The requester answered what the desk was waiting for.
-			return d.step(ctx, t, ticket.EnProceso, sender, "", now)
+			return d.step(ctx, t, ticket.EnProceso, m.sender, "", now)
 		}
 		if reopen && t.State == ticket.Cerrado {
-			return d.step(ctx, t, ticket.EnProceso, sender, "Reabierto por respuesta del solicitante", now)
+			return d.step(ctx, t, ticket.EnProceso, m.sender, "Reabierto por respuesta del solicitante", now)
 		}
 		return nil
 	})
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}
-	if err := d.istore.AddParticipants(ctx, thread.ID, sender); err != nil {
+	if err := d.store.AddParticipants(ctx, m.thread.ID, m.sender); err != nil {
 		return IntakeResult{}, 0, err
 	}
-	return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how}, thread.ID, nil
+	return IntakeResult{Disposition: DispReply, Ticket: m.thread.Number, Reason: m.how}, m.thread.ID, nil
 }
 
 // thread finds the ticket a message continues: first by In-Reply-To and
@@ -279,20 +387,26 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 func (d *Desk) thread(ctx context.Context, in *ticket.Inbound, sender string) (*ticket.Ticket, string, error) {
 	ids := append(append([]string(nil), in.InReplyTo...), in.References...)
 	for i := len(ids) - 1; i >= 0; i-- { // the most recent reference first
-		id, err := d.istore.TicketIDByMessageID(ctx, strings.Trim(ids[i], "<> "))
+		id, err := d.store.TicketIDByMessageID(ctx, strings.Trim(ids[i], "<> "))
 		if errors.Is(err, ticket.ErrNotFound) || id == 0 {
 			continue
 		}
 		if err != nil {
 			return nil, "", err
 		}
-		t, err := d.istore.TicketByID(ctx, id)
+		t, err := d.store.TicketByID(ctx, id)
 		if err != nil {
 			return nil, "", err
 		}
+		if t.State == ticket.Cerrado {
+			// A reply to a ticket merged into another goes to that one.
+			if p, err := d.mergedParent(ctx, t); err != nil || p != t {
+				return p, "by header, merged", err
+			}
+		}
 		return t, "by header", nil
 	}
-	n, ok := ticket.FindNumber(in.Subject, d.prefix)
+	n, ok := ticket.FindNumber(in.Subject, d.cfg.Prefix)
 	if !ok {
 		return nil, "", nil
 	}
@@ -303,12 +417,12 @@ func (d *Desk) thread(ctx context.Context, in *ticket.Inbound, sender string) (*
 	if err != nil {
 		return nil, "", err
 	}
-	member, err := d.istore.IsParticipant(ctx, t.ID, sender)
+	member, err := d.store.IsParticipant(ctx, t.ID, sender)
 	if err != nil {
 		return nil, "", err
 	}
 	if !member {
-		p, err := d.istore.PersonByEmail(ctx, sender)
+		p, err := d.store.PersonByEmail(ctx, sender)
 		if err != nil && !errors.Is(err, ticket.ErrNotFound) {
 			return nil, "", err
 		}
@@ -322,56 +436,12 @@ func (d *Desk) thread(ctx context.Context, in *ticket.Inbound, sender string) (*
 	return t, "by subject tag", nil
 }
 
-// deliveryReport is what a bounce tells about the mail that failed.
-type deliveryReport struct {
-	IDs       []string // Message-IDs of our mail quoted in the report
-	ThreadIDs []string // In-Reply-To/References of the quoted headers
-	Rcpt      string   // the failed recipient (Final-Recipient)
-	Status    string   // Status and Diagnostic-Code lines, or the subject
-}
-
-// readDeliveryReport reads a bounce (RFC 3464 or a free-form one). Its
-// input is mail from the network: nothing here may fail.
-func readDeliveryReport(in *ticket.Inbound) deliveryReport {
-	r := deliveryReport{IDs: append(append([]string(nil), in.InReplyTo...), in.References...)}
-	for _, a := range in.Attachments {
-		for _, m := range messageIDRE.FindAllStringSubmatch(string(a.Data), -1) {
-			r.IDs = append(r.IDs, m[1])
-		}
-		if s := statusRE.FindAllStringSubmatch(string(a.Data), -1); len(s) > 0 && r.Status == "" {
-			var parts []string
-			for _, x := range s {
-				parts = append(parts, strings.TrimSpace(x[2]))
-			}
-			r.Status = strings.Join(parts, "; ")
-		}
-	}
-	for _, m := range messageIDRE.FindAllStringSubmatch(in.Text, -1) {
-		r.IDs = append(r.IDs, m[1])
-	}
-	for _, a := range append([]ticket.InboundAttachment{{Data: []byte(in.Text)}}, in.Attachments...) {
-		if m := finalRcptRE.FindStringSubmatch(string(a.Data)); m != nil && r.Rcpt == "" {
-			r.Rcpt = strings.ToLower(m[1])
-		}
-		for _, m := range threadIDsRE.FindAllStringSubmatch(string(a.Data), -1) {
-			for _, id := range angleIDRE.FindAllStringSubmatch(m[2], -1) {
-				r.ThreadIDs = append(r.ThreadIDs, id[1])
-			}
-		}
-	}
-	if r.Status == "" {
-		r.Status = in.Subject
-	}
-	return r
-}
-
 // bounce links a delivery failure report to the mail it bounces, marks that
 // mail failed and records it on its ticket. An unmatched report is
 // quarantined, never ticketed.
-func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, int64, error) {
-	r := readDeliveryReport(in)
-	for _, id := range r.IDs {
-		out, err := d.istore.MailByMessageID(ctx, strings.Trim(id, "<> "))
+func (d *Desk) bounce(ctx context.Context, r *ticket.DeliveryReport) (IntakeResult, int64, error) {
+	for _, id := range r.MessageIDs {
+		out, err := d.store.MailByMessageID(ctx, strings.Trim(id, "<> "))
 		if errors.Is(err, ticket.ErrNotFound) {
 			continue
 		}
@@ -384,14 +454,14 @@ func (d *Desk) bounce(ctx context.Context, in *ticket.Inbound) (IntakeResult, in
 	// leads to the ticket, whose latest mail to the failed recipient is the
 	// one that bounced.
 	for _, id := range r.ThreadIDs {
-		tid, err := d.istore.TicketIDByMessageID(ctx, id)
+		tid, err := d.store.TicketIDByMessageID(ctx, id)
 		if errors.Is(err, ticket.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return IntakeResult{}, 0, err
 		}
-		out, err := d.istore.LatestMail(ctx, tid, r.Rcpt)
+		out, err := d.store.LatestMail(ctx, tid, r.Recipient)
 		if errors.Is(err, ticket.ErrNotFound) {
 			continue
 		}
@@ -411,18 +481,18 @@ var permanentRE = regexp.MustCompile(`\b5\.\d{1,3}\.\d{1,3}\b`)
 // mail to it is held.
 func (d *Desk) bounced(ctx context.Context, out *ticket.Outgoing, status string) (IntakeResult, int64, error) {
 	out.State, out.LastError = ticket.OutboxFailed, "bounce: "+status
-	if err := d.istore.UpdateMail(ctx, out); err != nil {
+	if err := d.store.UpdateMail(ctx, out); err != nil {
 		return IntakeResult{}, 0, err
 	}
 	if permanentRE.MatchString(status) && len(out.To) == 1 {
-		if err := d.istore.MarkUndeliverable(ctx, out.To[0], status, d.now().UTC()); err != nil {
+		if err := d.store.MarkUndeliverable(ctx, out.To[0], status, d.now().UTC()); err != nil {
 			return IntakeResult{}, 0, err
 		}
 	}
 	if out.TicketID == 0 {
 		return IntakeResult{Disposition: DispBounce, Reason: status}, 0, nil
 	}
-	t, err := d.istore.TicketByID(ctx, out.TicketID)
+	t, err := d.store.TicketByID(ctx, out.TicketID)
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}
@@ -435,23 +505,14 @@ func (d *Desk) bounced(ctx context.Context, out *ticket.Outgoing, status string)
 
 // isStaff reports whether addr is an active technician, manager or owner.
 func (d *Desk) isStaff(ctx context.Context, addr string) bool {
-	p, err := d.istore.PersonByEmail(ctx, addr)
+	p, err := d.store.PersonByEmail(ctx, addr)
 	return err == nil && p.Active && p.Role != ticket.RoleRequester
 }
 
 // businessSince is the business time from t until now (wall-clock time
 // without a calendar).
 func (d *Desk) businessSince(t time.Time) time.Duration {
-	now := d.now()
-	if d.calendar != nil {
-		return d.calendar.Between(t, now)
-	}
-	return now.Sub(t)
-}
-
-func isBounce(in *ticket.Inbound, sender string) bool {
-	local, _, _ := strings.Cut(sender, "@")
-	return in.Bounce || local == "mailer-daemon" || local == "postmaster" || bounceSubjectRE.MatchString(in.Subject)
+	return d.calendar.Between(t, d.now())
 }
 
 // AutomatedDetail marks, in the created event's details, a ticket opened
@@ -462,7 +523,7 @@ const AutomatedDetail = "automated"
 // list (an address, or "@domain").
 func (d *Desk) acceptsAutomated(addr string) bool {
 	addr = strings.ToLower(addr)
-	for _, a := range d.automated {
+	for _, a := range d.cfg.AcceptAutomatedFrom {
 		a = strings.ToLower(strings.TrimSpace(a))
 		if a != "" && (a == addr || strings.HasPrefix(a, "@") && strings.HasSuffix(addr, a)) {
 			return true
@@ -472,7 +533,7 @@ func (d *Desk) acceptsAutomated(addr string) bool {
 }
 
 func (d *Desk) isOwn(addr string) bool {
-	for _, a := range d.addresses {
+	for _, a := range d.cfg.Addresses {
 		if strings.EqualFold(a, addr) {
 			return true
 		}
@@ -514,7 +575,7 @@ func (d *Desk) QuarantineMail(ctx context.Context, raw []byte, in *ticket.Inboun
 	if received.IsZero() {
 		received = d.now()
 	}
-	err := d.istore.StoreMessage(ctx, &ticket.RawMessage{Key: MessageKey(in.MessageID, raw), MessageID: in.MessageID,
+	err := d.store.StoreMessage(ctx, &ticket.RawMessage{Key: MessageKey(in.MessageID, raw), MessageID: in.MessageID,
 		Mailbox: src.Mailbox, UIDValidity: src.UIDValidity, UID: src.UID, From: in.From.Email, Subject: in.Subject,
 		Raw: raw, ReceivedAt: received.UTC(), Disposition: string(DispQuarantined), Reason: reason})
 	if err != nil && !errors.Is(err, ticket.ErrAlreadyStored) {

@@ -30,21 +30,8 @@ type MineStore interface {
 	TicketsByRequester(ctx context.Context, email string, limit int) ([]*ticket.Ticket, error)
 }
 
-// MineRenderer renders the mail with the link.
-type MineRenderer interface {
-	MyTicketsLink(to, token string, at time.Time) (*ticket.Outgoing, error)
-}
-
 // ErrLinkExpired is returned for a link past its time.
 var ErrLinkExpired = errors.New("link expired")
-
-func (d *Desk) mineStore() (MineStore, error) {
-	ms, ok := d.store.(MineStore)
-	if !ok || d.mine == nil {
-		return nil, fmt.Errorf("%w: Mis solicitudes is not configured", ticket.ErrNotFound)
-	}
-	return ms, nil
-}
 
 // RequestMyTickets mails a link to the tickets of addr, when it has any
 // and has not asked too often; it says nothing either way, so the page
@@ -55,10 +42,7 @@ func (d *Desk) RequestMyTickets(ctx context.Context, addr string) error {
 		return fmt.Errorf("%w: dirección de correo no válida", ticket.ErrInvalid)
 	}
 	email := strings.ToLower(a.Address)
-	ms, err := d.mineStore()
-	if err != nil {
-		return err
-	}
+	ms := d.store
 	if d.isOwn(email) {
 		return nil
 	}
@@ -76,12 +60,9 @@ func (d *Desk) RequestMyTickets(ctx context.Context, addr string) error {
 		if err := ms.CreateMagicLink(ctx, hash, email, now, now.Add(MyTicketsTTL)); err != nil {
 			return err
 		}
-		m, err := d.mine.MyTicketsLink(email, token, now)
-		if err != nil {
-			return fmt.Errorf("rendering the Mis solicitudes link: %w", err)
-		}
-		m.DedupeKey = "mine:" + hash
-		return d.queue(ctx, nil, now, []*ticket.Outgoing{m})
+		_, _, err = d.queue(ctx, &ticket.Notice{To: email, Lang: d.langFor(email), At: now, DedupeKey: "mine:" + hash,
+			Payload: ticket.MineNotice{Token: token}})
+		return err
 	})
 }
 
@@ -92,8 +73,7 @@ func (d *Desk) MyTickets(ctx context.Context, token string) (string, []*ticket.T
 	if err != nil {
 		return "", nil, err
 	}
-	ms, _ := d.mineStore()
-	ts, err := ms.TicketsByRequester(ctx, email, 200)
+	ts, err := d.store.TicketsByRequester(ctx, email, 200)
 	return email, ts, err
 }
 
@@ -121,11 +101,7 @@ func (d *Desk) linkOwner(ctx context.Context, token string) (string, error) {
 	if len(token) < 20 || len(token) > 100 {
 		return "", ticket.ErrNotFound
 	}
-	ms, err := d.mineStore()
-	if err != nil {
-		return "", err
-	}
-	email, expires, err := ms.MagicLink(ctx, ticket.HashAccessKey(token))
+	email, expires, err := d.store.MagicLink(ctx, ticket.HashAccessKey(token))
 	if err != nil {
 		return "", err
 	}

@@ -27,12 +27,6 @@ type SLARecipients interface {
 	GroupManagers(ctx context.Context, group string) ([]string, error)
 }
 
-// AlertRenderer renders one SLA alert mail to one person listing the
-// tickets that reached their warning and those that breached.
-type AlertRenderer interface {
-	SLAAlert(to string, warned, breached []*ticket.Ticket, at time.Time) (*ticket.Outgoing, error)
-}
-
 // SLA stages.
 const (
 	slaNone     = 0
@@ -49,11 +43,8 @@ func (d *Desk) setDue(t *ticket.Ticket, due *time.Time) {
 	}
 	u := due.UTC()
 	t.DueAt, t.SLAStage = &u, slaNone
-	total := u.Sub(t.CreatedAt)
-	if d.calendar != nil {
-		total = d.calendar.Between(t.CreatedAt, u)
-	}
-	warn, err := d.due(t.CreatedAt, time.Duration(float64(total)*d.warnAt))
+	total := d.calendar.Between(t.CreatedAt, u)
+	warn, err := d.due(t.CreatedAt, time.Duration(float64(total)*d.cfg.WarnAt))
 	if err != nil || warn.After(u) {
 		warn = u
 	}
@@ -94,19 +85,12 @@ const slaBatch = 1000
 // opening (unless AlertOutOfHours). It is the sla_check job.
 func (d *Desk) WatchSLA(ctx context.Context) (SLAReport, error) {
 	var rep SLAReport
-	ss, ok := d.store.(SLAStore)
-	if !ok {
-		return rep, fmt.Errorf("the store cannot list SLA alerts")
-	}
 	now := d.now().UTC()
-	open := true
-	if oc, ok := d.calendar.(interface{ IsOpen(time.Time) bool }); ok && d.deferAlerts {
-		open = oc.IsOpen(now)
-	}
+	open := d.cfg.AlertOutOfHours || d.calendar.IsOpen(now)
 	for {
 		n := 0
 		err := d.store.InTx(ctx, func(ctx context.Context) error {
-			ts, err := ss.SLAPending(ctx, now, slaBatch)
+			ts, err := d.store.SLAPending(ctx, now, slaBatch)
 			if err != nil {
 				return err
 			}
@@ -160,9 +144,6 @@ func (d *Desk) WatchSLA(ctx context.Context) (SLAReport, error) {
 					}
 				}
 			}
-			if d.alerts == nil {
-				return nil
-			}
 			var to []string
 			for p := range warned {
 				to = append(to, p)
@@ -174,26 +155,13 @@ func (d *Desk) WatchSLA(ctx context.Context) (SLAReport, error) {
 			}
 			sort.Strings(to)
 			for _, p := range to {
-				if d.isOwn(p) {
-					continue
-				}
-				m, err := d.alerts.SLAAlert(p, warned[p], breached[p], now)
+				queued, err := d.slaAlert(ctx, p, warned[p], breached[p], now)
 				if err != nil {
-					return fmt.Errorf("rendering the SLA alert to %s: %w", p, err)
-				}
-				// The same alert (person, tickets, stages) is queued once.
-				h := sha256.New()
-				for _, t := range breached[p] {
-					fmt.Fprintf(h, "b%d@%d,", t.ID, t.DueAt.Unix())
-				}
-				for _, t := range warned[p] {
-					fmt.Fprintf(h, "w%d@%d,", t.ID, t.DueAt.Unix())
-				}
-				m.DedupeKey = fmt.Sprintf("sla:%s:%x", p, h.Sum(nil)[:12])
-				if err := d.store.EnqueueMail(ctx, m); err != nil {
 					return err
 				}
-				rep.Mails++
+				if queued {
+					rep.Mails++
+				}
 			}
 			return nil
 		})
@@ -204,6 +172,27 @@ func (d *Desk) WatchSLA(ctx context.Context) (SLAReport, error) {
 			return rep, nil
 		}
 	}
+}
+
+// slaAlert queues the one alert mail to p listing the tickets that reached
+// their warning and those that breached. The same alert (person, tickets,
+// due times, stages) is queued once: a ticket warned again at the same due
+// time (recategorised A→B→A) is recorded, not mailed twice.
+func (d *Desk) slaAlert(ctx context.Context, p string, warned, breached []*ticket.Ticket, now time.Time) (bool, error) {
+	h := sha256.New()
+	for _, t := range breached {
+		fmt.Fprintf(h, "b%d@%d,", t.ID, t.DueAt.Unix())
+	}
+	for _, t := range warned {
+		fmt.Fprintf(h, "w%d@%d,", t.ID, t.DueAt.Unix())
+	}
+	n := &ticket.Notice{To: p, Lang: d.cfg.Language, At: now, DedupeKey: fmt.Sprintf("sla:%s:%x", p, h.Sum(nil)[:12]),
+		Payload: ticket.SLAAlertNotice{Warned: warned, Breached: breached}}
+	if all := append(append([]*ticket.Ticket{}, breached...), warned...); len(all) == 1 {
+		n.Ticket = all[0] // one ticket: the mail belongs to it
+	}
+	_, queued, err := d.queue(ctx, n)
+	return queued, err
 }
 
 func appendOnce(ts []*ticket.Ticket, t *ticket.Ticket) []*ticket.Ticket {
@@ -240,9 +229,9 @@ func rfc3339(t *time.Time) string {
 // managers.
 func (d *Desk) assigneeAndManagers(ctx context.Context, t *ticket.Ticket, withManagers bool) ([]string, error) {
 	people := []string{t.Assignee}
-	if !withManagers || d.slaRecipients == nil || t.Group == "" {
+	if !withManagers || t.Group == "" {
 		return people, nil
 	}
-	m, err := d.slaRecipients.GroupManagers(ctx, t.Group)
+	m, err := d.store.GroupManagers(ctx, t.Group)
 	return append(people, m...), err
 }

@@ -30,7 +30,7 @@ func BenchmarkSLAWatch(b *testing.B) {
 	if _, err := db.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	e := newSLAEnv(b, db, desk.Options{AlertOutOfHours: true})
+	e := newSLAEnv(b, db, desk.Config{AlertOutOfHours: true})
 	raw, err := sql.Open("postgres", dsn)
 	if err != nil {
 		b.Fatal(err)

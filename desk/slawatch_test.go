@@ -28,7 +28,7 @@ type slaEnv struct {
 // newSLAEnv is a desk over SQLite with the real catalogue and calendar, the
 // infraestructura group (technicians carlos and diana, manager marta) and
 // a clock the test moves.
-func newSLAEnv(t testing.TB, db *store.DB, opts desk.Options) *slaEnv {
+func newSLAEnv(t testing.TB, db *store.DB, cfg desk.Config) *slaEnv {
 	t.Helper()
 	ctx := context.Background()
 	if db == nil {
@@ -52,10 +52,9 @@ func newSLAEnv(t testing.TB, db *store.DB, opts desk.Options) *slaEnv {
 	}
 	bog, _ := time.LoadLocation("America/Bogota")
 	e := &slaEnv{db: db, bog: bog}
-	opts.Classifier, opts.Calendar, opts.Notifier, opts.Alerts, opts.SLARecipients, opts.Surveys = eng, cal, r, r, db, r
-	opts.Replier, opts.Addresses, opts.Digests = r, []string{"mesa@entidad.gov.co"}, r
-	opts.Logger, opts.Now = slog.New(slog.DiscardHandler), func() time.Time { return e.now }
-	if e.d, err = desk.New(db, &opts); err != nil {
+	cfg.Addresses = []string{"mesa@entidad.gov.co"}
+	if e.d, err = desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: r, Calendar: cal, Classifier: eng, Logger: slog.New(slog.DiscardHandler),
+		Now: func() time.Time { return e.now }, Config: cfg}); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -115,7 +114,7 @@ func kinds(t *testing.T, db *store.DB, id int64, only string) []string {
 // used at Tuesday 13:00 (the warning) and eight at Tuesday 15:00 (due).
 func TestSLAWarningAndBreachAtBusinessInstants(t *testing.T) {
 	ctx := context.Background()
-	e := newSLAEnv(t, nil, desk.Options{})
+	e := newSLAEnv(t, nil, desk.Config{})
 	e.at(3, 20, 16, 0)
 	tk, err := e.d.Create(ctx, desk.NewTicket{Subject: "No conecta la VPN", Requester: "ana@entidad.gov.co",
 		Body: "Desde la casa el FortiClient no conecta, dice credenciales inválidas."})
@@ -172,7 +171,7 @@ func TestSLAWarningAndBreachAtBusinessInstants(t *testing.T) {
 // alerts again.
 func TestSLAPauseAndNewDueTime(t *testing.T) {
 	ctx := context.Background()
-	e := newSLAEnv(t, nil, desk.Options{})
+	e := newSLAEnv(t, nil, desk.Config{})
 	e.at(3, 24, 8, 0)
 	tk, _ := e.d.Create(ctx, desk.NewTicket{Subject: "No conecta la VPN", Requester: "ana@entidad.gov.co", Body: "El FortiClient no conecta."})
 	// 8 hours: warning at 14:00, due at 16:00 the same Tuesday.
@@ -227,7 +226,7 @@ func TestSLAPauseAndNewDueTime(t *testing.T) {
 // listing theirs, not one per ticket.
 func TestSLAManyBreachesOneMailPerPerson(t *testing.T) {
 	ctx := context.Background()
-	e := newSLAEnv(t, nil, desk.Options{})
+	e := newSLAEnv(t, nil, desk.Config{})
 	e.at(3, 24, 8, 0)
 	for i := 0; i < 500; i++ {
 		if _, err := e.d.Create(ctx, desk.NewTicket{Subject: fmt.Sprintf("VPN %d", i), Requester: fmt.Sprintf("u%d@entidad.gov.co", i),
@@ -257,7 +256,7 @@ func TestSLAManyBreachesOneMailPerPerson(t *testing.T) {
 // opening; an alta one goes at once.
 func TestSLAAlertsWaitForBusinessHours(t *testing.T) {
 	ctx := context.Background()
-	e := newSLAEnv(t, nil, desk.Options{})
+	e := newSLAEnv(t, nil, desk.Config{})
 	e.at(3, 24, 8, 0)
 	media, _ := e.d.Create(ctx, desk.NewTicket{Subject: "VPN", Requester: "a@entidad.gov.co", Body: "El FortiClient no conecta."})
 	alta, _ := e.d.Create(ctx, desk.NewTicket{Subject: "VPN", Requester: "b@entidad.gov.co", Body: "El FortiClient no conecta.",
@@ -283,7 +282,7 @@ func TestSLAAlertsWaitForBusinessHours(t *testing.T) {
 	}
 
 	// With alert_out_of_hours every alert goes at once.
-	e2 := newSLAEnv(t, nil, desk.Options{AlertOutOfHours: true})
+	e2 := newSLAEnv(t, nil, desk.Config{AlertOutOfHours: true})
 	e2.at(3, 24, 8, 0)
 	e2.d.Create(ctx, desk.NewTicket{Subject: "VPN", Requester: "a@entidad.gov.co", Body: "El FortiClient no conecta."})
 	e2.at(3, 24, 20, 0)

@@ -75,11 +75,10 @@ type SurveyPage struct {
 }
 
 func (d *Desk) surveyStore() (SurveyStore, error) {
-	ss, ok := d.store.(SurveyStore)
-	if !ok || d.surveys == nil {
+	if d.cfg.Survey.Disabled {
 		return nil, fmt.Errorf("%w: surveys are not configured", ErrSurveyUnknown)
 	}
-	return ss, nil
+	return d.store, nil
 }
 
 // noSurveyRE matches addresses that are machines, not people.
@@ -95,7 +94,7 @@ func (d *Desk) SendSurveys(ctx context.Context) (SurveyReport, error) {
 		return rep, err
 	}
 	now := d.now().UTC()
-	closed, err := ss.ClosedWithoutSurvey(ctx, now.Add(-30*24*time.Hour), now.Add(-d.surveyOpts.Delay), 500)
+	closed, err := ss.ClosedWithoutSurvey(ctx, now.Add(-30*24*time.Hour), now.Add(-d.cfg.Survey.Delay), 500)
 	if err != nil {
 		return rep, err
 	}
@@ -123,12 +122,12 @@ func (d *Desk) SendSurveys(ctx context.Context) (SurveyReport, error) {
 		}
 		superseded := t.ClosedAt == nil || !t.ClosedAt.Equal(s.ClosedAt) // reopened since: the question is moot
 		switch {
-		case age >= d.surveyOpts.ExpireAfter || superseded:
+		case age >= d.cfg.Survey.ExpireAfter || superseded:
 			if err := d.expireSurvey(ctx, ss, s, now); err != nil {
 				return rep, err
 			}
 			rep.Expired++
-		case age >= d.surveyOpts.RemindAfter && s.RemindedAt == nil:
+		case age >= d.cfg.Survey.RemindAfter && s.RemindedAt == nil:
 			if err := d.remindSurvey(ctx, ss, s, now); err != nil {
 				return rep, err
 			}
@@ -143,7 +142,7 @@ func (d *Desk) sendSurvey(ctx context.Context, ss SurveyStore, t *ticket.Ticket,
 	s := &ticket.Survey{TicketID: t.ID, SentAt: now, ClosedAt: *t.ClosedAt, Status: ticket.SurveySent}
 	why := ""
 	switch {
-	case strings.HasPrefix(t.Solution, OutOfScopePrefix):
+	case strings.HasPrefix(t.Solution, ticket.OutOfScopePrefix):
 		why = "cerrado como fuera de alcance"
 	case d.isOwn(t.Requester) || noSurveyRE.MatchString(t.Requester) || d.acceptsAutomated(t.Requester):
 		why = "el solicitante es una dirección automática"
@@ -161,19 +160,18 @@ func (d *Desk) sendSurvey(ctx context.Context, ss SurveyStore, t *ticket.Ticket,
 		}
 		token, hash := newLinkToken()
 		s.Token = hash
-		m, err := d.surveys.Survey(t, token, false, "", now)
+		m, _, err := d.queue(ctx, d.surveyNotice(t, ticket.SurveyNotice{Token: token}, "",
+			fmt.Sprintf("survey:%s:%d", t.Number, t.ClosedAt.Unix()), now))
 		if err != nil {
-			return fmt.Errorf("rendering the survey of %s: %w", t.Number, err)
+			return err
 		}
-		s.MessageID = m.MessageID
-		m.DedupeKey = fmt.Sprintf("survey:%s:%d", t.Number, t.ClosedAt.Unix())
+		if m != nil {
+			s.MessageID = m.MessageID
+		}
 		if err := ss.CreateSurvey(ctx, s); err != nil {
 			return err
 		}
-		if err := d.store.AddEvent(ctx, &ticket.Event{TicketID: t.ID, Kind: ticket.EventSurveySent, Actor: ticket.SystemActor, At: now}); err != nil {
-			return err
-		}
-		return d.queue(ctx, t, now, []*ticket.Outgoing{m})
+		return d.store.AddEvent(ctx, &ticket.Event{TicketID: t.ID, Kind: ticket.EventSurveySent, Actor: ticket.SystemActor, At: now})
 	})
 	if errors.Is(err, ticket.ErrAlreadyStored) {
 		return false, nil // another instance did it
@@ -195,16 +193,13 @@ func (d *Desk) remindSurvey(ctx context.Context, ss SurveyStore, s *ticket.Surve
 		}
 		// The token is kept only hashed: the reminder threads with the
 		// first mail, whose link still works, and takes an answer by mail.
-		m, err := d.surveys.Survey(t, "", true, "<"+s.MessageID+">", now)
-		if err != nil {
-			return fmt.Errorf("rendering the survey reminder of %s: %w", t.Number, err)
-		}
-		m.DedupeKey = fmt.Sprintf("survey-reminder:%d", s.ID)
 		s.RemindedAt = &now
 		if err := ss.UpdateSurvey(ctx, s); err != nil {
 			return err
 		}
-		return d.queue(ctx, t, now, []*ticket.Outgoing{m})
+		_, _, err = d.queue(ctx, d.surveyNotice(t, ticket.SurveyNotice{Reminder: true}, "<"+s.MessageID+">",
+			fmt.Sprintf("survey-reminder:%d", s.ID), now))
+		return err
 	})
 }
 
@@ -226,6 +221,16 @@ func (d *Desk) expireSurvey(ctx context.Context, ss SurveyStore, s *ticket.Surve
 		})
 		return err
 	})
+}
+
+// surveyNotice is the survey mail to t's requester; it threads with
+// inReplyTo, or with the mail that opened the ticket.
+func (d *Desk) surveyNotice(t *ticket.Ticket, p ticket.SurveyNotice, inReplyTo, key string, now time.Time) *ticket.Notice {
+	if inReplyTo == "" && t.OriginMessageID != "" {
+		inReplyTo = "<" + t.OriginMessageID + ">"
+	}
+	return &ticket.Notice{Ticket: t, To: t.Requester, ToName: t.RequesterName, Lang: d.langFor(t.Requester),
+		InReplyTo: inReplyTo, DedupeKey: key, At: now, Payload: p}
 }
 
 // newLinkToken returns a link token (256 bits, URL-safe) for surveys and
@@ -265,7 +270,7 @@ func (d *Desk) OpenSurvey(ctx context.Context, token string) (*SurveyPage, error
 				return err
 			}
 		}
-		page = &SurveyPage{Number: t.Number, Subject: t.Subject, Solution: strings.TrimPrefix(t.Solution, OutOfScopePrefix), ClosedAt: s.ClosedAt}
+		page = &SurveyPage{Number: t.Number, Subject: t.Subject, Solution: strings.TrimPrefix(t.Solution, ticket.OutOfScopePrefix), ClosedAt: s.ClosedAt}
 		return nil
 	})
 	return page, err
@@ -304,7 +309,7 @@ func (d *Desk) liveSurvey(ctx context.Context, ss SurveyStore, token string) (*t
 // and warn the managers: "not solved", or a rating at or below the
 // configured threshold. The survey page says so with the same rule.
 func (d *Desk) SurveyReopens(a SurveyAnswer) bool {
-	return (a.Solved != nil && !*a.Solved) || (a.Rating > 0 && a.Rating <= d.surveyOpts.ReopenAtOrBelow)
+	return (a.Solved != nil && !*a.Solved) || (a.Rating > 0 && a.Rating <= d.cfg.Survey.ReopenAtOrBelow)
 }
 
 // AnswerSurvey records the answer given on the page. The link works once.
@@ -360,15 +365,9 @@ func (d *Desk) answer(ctx context.Context, ss SurveyStore, s *ticket.Survey, t *
 		return err
 	}
 	for _, p := range people {
-		if p == "" || d.isOwn(p) {
-			continue
-		}
-		m, err := d.surveys.SurveyAlert(p, t, s, now)
-		if err != nil {
-			return fmt.Errorf("rendering the survey notice: %w", err)
-		}
-		m.DedupeKey = fmt.Sprintf("survey-bad:%d:%s", s.ID, p)
-		if err := d.queue(ctx, t, now, []*ticket.Outgoing{m}); err != nil {
+		n := &ticket.Notice{Ticket: t, To: p, Lang: d.cfg.Language, At: now, DedupeKey: fmt.Sprintf("survey-bad:%d:%s", s.ID, p),
+			Payload: ticket.SurveyBadNotice{Survey: s, Reopened: t.State == ticket.EnProceso}}
+		if _, _, err := d.queue(ctx, n); err != nil {
 			return err
 		}
 	}

@@ -70,7 +70,7 @@ func (e *slaEnv) state(t *testing.T, number string) *ticket.Ticket {
 
 func TestSurveyByLink(t *testing.T) {
 	ctx := context.Background()
-	e := newSLAEnv(t, nil, desk.Options{})
+	e := newSLAEnv(t, nil, desk.Config{})
 	tk := e.closed(t, "ana@entidad.gov.co", "Se restableció la contraseña de la VPN.")
 	e.at(3, 24, 10, 59)
 	if rep := e.surveys(t); rep.Sent != 0 {
@@ -139,7 +139,7 @@ func TestSurveyByLink(t *testing.T) {
 
 func TestSurveyLowRatingReopens(t *testing.T) {
 	ctx := context.Background()
-	e := newSLAEnv(t, nil, desk.Options{})
+	e := newSLAEnv(t, nil, desk.Config{})
 	tk := e.closed(t, "ana@entidad.gov.co", "Listo.")
 	e.at(3, 24, 11, 0)
 	e.surveys(t)
@@ -158,7 +158,7 @@ func TestSurveyLowRatingReopens(t *testing.T) {
 
 // The acceptance case: "no" by mail reopens the ticket and tells the manager.
 func TestSurveyAnsweredNoByMail(t *testing.T) {
-	e := newSLAEnv(t, nil, desk.Options{})
+	e := newSLAEnv(t, nil, desk.Config{})
 	tk := e.closed(t, "ana@entidad.gov.co", "Listo.")
 	e.at(3, 24, 11, 0)
 	e.surveys(t)
@@ -199,7 +199,7 @@ func TestSurveyAnsweredNoByMail(t *testing.T) {
 
 func TestSurveyReminderAndExpiry(t *testing.T) {
 	ctx := context.Background()
-	e := newSLAEnv(t, nil, desk.Options{})
+	e := newSLAEnv(t, nil, desk.Config{})
 	tk := e.closed(t, "ana@entidad.gov.co", "Listo.")
 	e.at(3, 24, 11, 0)
 	e.surveys(t)
@@ -238,9 +238,9 @@ func TestSurveyReminderAndExpiry(t *testing.T) {
 
 func TestNoSurvey(t *testing.T) {
 	ctx := context.Background()
-	e := newSLAEnv(t, nil, desk.Options{})
+	e := newSLAEnv(t, nil, desk.Config{})
 	e.closed(t, "no-reply@proveedor.com", "Listo.")
-	e.closed(t, "luis@entidad.gov.co", desk.OutOfScopePrefix+"Eso lo atiende su proveedor de internet.")
+	e.closed(t, "luis@entidad.gov.co", ticket.OutOfScopePrefix+"Eso lo atiende su proveedor de internet.")
 	tk := e.closed(t, "ana@entidad.gov.co", "Listo.")
 	e.at(3, 24, 11, 0)
 	if rep := e.surveys(t); rep.Sent != 1 || rep.Skipped != 2 {
@@ -315,7 +315,7 @@ func FuzzParseSurveyReply(f *testing.F) {
 // same alert from anyone else is kept as automatic mail, not ticketed.
 func TestAcceptedAutomatedSender(t *testing.T) {
 	ctx := context.Background()
-	e := newSLAEnv(t, nil, desk.Options{AcceptAutomatedFrom: []string{"@monitoring.example"}})
+	e := newSLAEnv(t, nil, desk.Config{AcceptAutomatedFrom: []string{"@monitoring.example"}})
 	e.at(3, 24, 9, 0)
 	intake := func(from, id string) desk.IntakeResult {
 		raw := "From: " + from + "\r\nTo: mesa@entidad.gov.co\r\nSubject: [ALERTA] VPN caída en el firewall\r\nMessage-ID: <" + id +

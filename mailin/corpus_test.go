@@ -59,8 +59,8 @@ func TestCorpusGolden(t *testing.T) {
 	cal, _ := sla.New(sla.Options{})
 	now := time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC)
 	r := mustRenderer(t)
-	d, err := desk.New(db, &desk.Options{Classifier: eng, Calendar: cal, Notifier: r, Logger: slog.New(slog.DiscardHandler),
-		Addresses: []string{"mesa@entidad.gov.co", "soporte@entidad.gov.co"}, Now: func() time.Time { return now }})
+	d, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: r, Classifier: eng, Calendar: cal, Logger: slog.New(slog.DiscardHandler),
+		Now: func() time.Time { return now }, Config: desk.Config{Addresses: []string{"mesa@entidad.gov.co", "soporte@entidad.gov.co"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,9 +170,29 @@ func FuzzParseCorpus(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		start := time.Now()
 		in, _ := mailin.Parse(raw)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("%d bytes took %v", len(raw), d)
+		}
 		if in == nil {
 			t.Fatal("nil Inbound")
+		}
+		// Output bounded by the input (windows-1252 decoding triples a byte
+		// at most; quote marks and link addresses add a little) and by the
+		// parse budget.
+		if n := len(in.Text) + len(in.HTML); n > 8*len(raw)+1024 {
+			t.Fatalf("%d bytes of text from %d of input", n, len(raw))
+		}
+		if len(in.Text) > mailin.MaxTextBytes+200 || len(in.HTML) > mailin.MaxTextBytes+200 || len(in.Attachments) > mailin.MaxParts {
+			t.Fatalf("budget exceeded: text %d, html %d, %d attachments", len(in.Text), len(in.HTML), len(in.Attachments))
+		}
+		kept := 0
+		for _, a := range in.Attachments {
+			kept += len(a.Data)
+		}
+		if kept > len(raw) || kept > mailin.MaxKeptTotal {
+			t.Fatalf("%d attachment bytes kept from %d of input", kept, len(raw))
 		}
 		for _, a := range in.Attachments {
 			if strings.ContainsAny(a.Filename, "/\\\x00") || a.Filename == "" {

@@ -6,9 +6,23 @@ import (
 	"golang.org/x/net/html"
 )
 
+// MaxQuoteDepth is the deepest quote marked "> > …": deeper blockquotes
+// are marked as this deep, so that the text stays linear in the HTML.
+const MaxQuoteDepth = 8
+
+// quotePrefix[d] is the mark of a line at quote depth d.
+var quotePrefix = func() (p [MaxQuoteDepth + 1]string) {
+	for d := range p {
+		p[d] = strings.Repeat("> ", d)
+	}
+	return p
+}()
+
 // HTMLToText turns an HTML body into readable text: block elements become
 // line breaks, list items get "- ", links keep their address, quoted blocks
-// get "> ", and scripts, styles and the head are dropped.
+// get "> " (at most MaxQuoteDepth of them), and scripts, styles and the
+// head are dropped. Its work and its output are linear in the input, and
+// the text is cut at MaxTextBytes.
 func HTMLToText(s string) string {
 	z := html.NewTokenizer(strings.NewReader(s))
 	var b strings.Builder
@@ -18,11 +32,12 @@ func HTMLToText(s string) string {
 		if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
 			b.WriteString("\n")
 		}
-		if quote > 0 {
-			b.WriteString(strings.Repeat("> ", quote))
-		}
+		b.WriteString(quotePrefix[min(quote, MaxQuoteDepth)])
 	}
 	for {
+		if b.Len() > MaxTextBytes {
+			return tidy(truncateText(b.String(), MaxTextBytes))
+		}
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
@@ -94,7 +109,7 @@ func tidy(s string) string {
 	blank := 0
 	for _, l := range lines {
 		l = strings.TrimSpace(l)
-		if l == "" || l == ">" {
+		if strings.Trim(l, "> ") == "" { // an empty line, or one of quote marks only
 			blank++
 			if blank > 1 {
 				continue

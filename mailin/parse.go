@@ -26,6 +26,32 @@ import (
 // MaxPartBytes bounds how much of one MIME part is read into memory.
 const MaxPartBytes = 64 << 20
 
+// The parse budget of one message (issue 13 item 6): beyond it the rest of
+// the message is not parsed, it stays in the raw mail, and Problems says so.
+const (
+	// MaxTextBytes is the most decoded text kept, for Text and for HTML each.
+	MaxTextBytes = 2 << 20
+	// MaxDepth is the deepest MIME nesting parsed; a multipart deeper than
+	// that is kept whole as one attachment.
+	MaxDepth = 64
+	// MaxParts is the most MIME parts read from one message.
+	MaxParts = 1000
+	// MaxKeptTotal is the most attachment bytes kept decoded beside the raw
+	// message; past it attachments are only measured and hashed.
+	MaxKeptTotal = 32 << 20
+	// MaxParseTime bounds the time spent on the parts of one message.
+	MaxParseTime = 10 * time.Second
+)
+
+// truncateText cuts s to at most n bytes on a UTF-8 boundary and says so.
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = strings.ToValidUTF8(s[:n], "")
+	return s + "\n\n[…texto recortado: el mensaje completo se conserva en el original.]"
+}
+
 var registerCharsets sync.Once
 
 // setupCharsets installs the charset decoder go-message uses for bodies.
@@ -62,38 +88,130 @@ func charsetReader(label string, input io.Reader) (io.Reader, error) {
 // Problems filled in. It returns an error only when the header itself cannot
 // be read; the Inbound then still carries the body as text.
 func Parse(raw []byte) (*ticket.Inbound, error) {
+	return parse(raw, 0)
+}
+
+// maxForwardDepth is how deep forwarded originals are read: the original
+// of a forward, never the original's own forwards.
+const maxForwardDepth = 1
+
+func parse(raw []byte, depth int) (in *ticket.Inbound, err error) {
 	registerCharsets.Do(setupCharsets)
-	in := &ticket.Inbound{}
-	mr, err := mail.CreateReader(bytes.NewReader(raw))
+	in = &ticket.Inbound{}
+	defer func() {
+		// A parser bug must not take intake down: what was read stays, and
+		// the message goes on as a best-effort text.
+		if r := recover(); r != nil {
+			in.Problems = append(in.Problems, fmt.Sprintf("parser panic: %v", r))
+			if in.Text == "" {
+				in.Text = truncateText(Clean(string(raw)), MaxTextBytes)
+			}
+			err = nil
+		}
+	}()
+	e, err := message.Read(bytes.NewReader(raw))
 	if err != nil && !message.IsUnknownCharset(err) {
 		in.Problems = append(in.Problems, err.Error())
 		fallback(in, raw)
+		in.Automatic = automaticSubject(in.Subject)
+		finish(in)
 		return in, fmt.Errorf("reading header: %w", err)
 	}
 	if err != nil {
 		in.Problems = append(in.Problems, err.Error())
 	}
-	h := mr.Header
+	h := mail.Header{Header: e.Header}
 	readHeader(in, &h)
-	for {
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil && !message.IsUnknownCharset(err) {
-			in.Problems = append(in.Problems, "reading MIME part: "+err.Error())
-			break
-		}
-		if err != nil {
-			in.Problems = append(in.Problems, err.Error())
-		}
-		readPart(in, p)
-	}
+	w := &walker{in: in, deadline: time.Now().Add(MaxParseTime)}
+	w.walk(e, 0)
 	if strings.TrimSpace(in.Text) == "" && in.HTML != "" {
 		in.Text = HTMLToText(in.HTML)
 	}
 	in.Text = strings.ReplaceAll(in.Text, "\r\n", "\n")
+	if depth < maxForwardDepth {
+		if in.Forwarded = forwardedAttached(in, depth); in.Forwarded == nil {
+			in.Forwarded = forwardedInline(in.Text)
+		}
+	}
+	finish(in)
 	return in, nil
+}
+
+// walker reads the MIME tree of one message within the parse budget.
+type walker struct {
+	in       *ticket.Inbound
+	parts    int
+	kept     int64 // attachment bytes kept decoded so far
+	deadline time.Time
+	stopped  bool // a broken multipart, or the budget spent: no more parts
+}
+
+func (w *walker) problem(s string) { w.in.Problems = append(w.in.Problems, s) }
+
+// walk reads an entity: a leaf is a part; a multipart is walked part by
+// part, unless it lies deeper than MaxDepth, when it is kept whole as one
+// attachment and not parsed. Each level of nesting makes every byte below
+// it pass one more boundary scanner: the depth limit is what keeps 10,000
+// nested multiparts linear.
+func (w *walker) walk(e *message.Entity, depth int) {
+	mr := e.MultipartReader()
+	if mr == nil {
+		w.leaf(e)
+		return
+	}
+	if depth >= MaxDepth {
+		w.problem(fmt.Sprintf("MIME nesting deeper than %d: the rest is kept as one attachment, not parsed", MaxDepth))
+		w.readPart(&mail.Part{Header: &mail.AttachmentHeader{Header: e.Header}, Body: e.Body})
+		w.stopped = true
+		return
+	}
+	for !w.stopped {
+		if w.parts >= MaxParts {
+			w.problem(fmt.Sprintf("more than %d MIME parts: the rest stays in the original, not parsed", MaxParts))
+			w.stopped = true
+			return
+		}
+		if time.Now().After(w.deadline) {
+			w.problem(fmt.Sprintf("parsing took more than %v: the rest stays in the original, not parsed", MaxParseTime))
+			w.stopped = true
+			return
+		}
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return
+		}
+		if err != nil && !message.IsUnknownCharset(err) {
+			w.problem("reading MIME part: " + err.Error())
+			w.stopped = true
+			return
+		}
+		if err != nil {
+			w.problem(err.Error())
+		}
+		w.parts++
+		w.walk(p, depth+1)
+	}
+}
+
+// leaf reads a non-multipart entity, classified as go-message's mail
+// reader does: inline when so disposed, or text without a disposition.
+func (w *walker) leaf(e *message.Entity) {
+	t, _, _ := e.Header.ContentType()
+	disp, _, _ := e.Header.ContentDisposition()
+	mp := &mail.Part{Body: e.Body}
+	if disp == "inline" || (disp != "attachment" && strings.HasPrefix(t, "text/")) {
+		mp.Header = &mail.InlineHeader{Header: e.Header}
+	} else {
+		mp.Header = &mail.AttachmentHeader{Header: e.Header}
+	}
+	w.readPart(mp)
+}
+
+// finish derives the facts that need the whole message.
+func finish(in *ticket.Inbound) {
+	if why := reportWhy(in); why != "" {
+		in.Report = readReport(in, why)
+	}
 }
 
 func readHeader(in *ticket.Inbound, h *mail.Header) {
@@ -119,34 +237,96 @@ func readHeader(in *ticket.Inbound, h *mail.Header) {
 	if of := addresses(h, "X-Original-From"); len(of) > 0 {
 		in.OriginalFrom = of[0]
 	}
-	in.AuthResults = h.Values("Authentication-Results")
-	in.AutoSubmitted = isAutomatic(h)
+	if s := addresses(h, "Sender"); len(s) > 0 {
+		in.Sender = s[0]
+	}
+	if rp := strings.TrimSpace(h.Get("Return-Path")); rp != "" {
+		in.ReturnPath = bareAddress(rp)
+		in.NullReturnPath = in.ReturnPath == "" && strings.Trim(rp, "<> \t") == ""
+	}
+	in.ListID = Clean(strings.TrimSpace(h.Get("List-Id")))
+	for i, v := range h.Values("Authentication-Results") {
+		if i == MaxAuthHeaders {
+			in.Problems = append(in.Problems, fmt.Sprintf("more than %d Authentication-Results headers: the lower ones are ignored", MaxAuthHeaders))
+			break
+		}
+		in.AuthResults = append(in.AuthResults, ParseAuthResults(v))
+	}
+	in.Exchange = ticket.Exchange{
+		AuthAs:        headerValue(h, "X-MS-Exchange-Organization-AuthAs"),
+		AuthSource:    headerValue(h, "X-MS-Exchange-Organization-AuthSource"),
+		AuthMechanism: headerValue(h, "X-MS-Exchange-Organization-AuthMechanism"),
+		CrossTenantID: headerValue(h, "X-MS-Exchange-CrossTenant-Id"),
+	}
+	in.Automatic = automaticHeader(h)
+	in.AutoSubmitted = in.Automatic != ""
+	if in.Automatic == "" {
+		in.Automatic = automaticSubject(in.Subject)
+	}
+	if in.Automatic == "" && in.NullReturnPath {
+		in.Automatic = "null return path"
+	}
 	ct, params, _ := h.ContentType()
 	in.Bounce = ct == "multipart/report" && strings.EqualFold(params["report-type"], "delivery-status")
 }
 
-// isAutomatic tells mail that must never get an automatic answer: RFC 3834
-// Auto-Submitted, Precedence bulk/junk/list, and the vendor headers of
-// Microsoft and others.
-func isAutomatic(h *mail.Header) bool {
-	if v := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted"))); v != "" && v != "no" {
-		return true
+// headerValue is a header's first value, trimmed, made valid UTF-8 and
+// capped: a raw fact for the desk to compare.
+func headerValue(h *mail.Header, key string) string {
+	v := strings.TrimSpace(h.Get(key))
+	if len(v) > 1024 {
+		v = v[:1024]
 	}
-	switch strings.ToLower(strings.TrimSpace(h.Get("Precedence"))) {
+	return Clean(v)
+}
+
+// automaticHeader says why a header marks mail that must never get an
+// automatic answer: RFC 3834 Auto-Submitted, Precedence bulk/junk/list, and
+// the vendor headers of Microsoft and others; "" when none does.
+func automaticHeader(h *mail.Header) string {
+	if v := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted"))); v != "" && v != "no" {
+		return "auto-submitted: " + trimReason(v)
+	}
+	switch v := strings.ToLower(strings.TrimSpace(h.Get("Precedence"))); v {
 	case "bulk", "junk", "list", "auto_reply":
-		return true
+		return "precedence: " + v
 	}
 	// List-Id alone does not make mail automatic: a person writing through
 	// a list or Google Group still needs a ticket (pain point G3).
 	for _, k := range []string{"X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"} {
 		if h.Has(k) {
-			if k == "X-Auto-Response-Suppress" && !strings.Contains(strings.ToLower(h.Get(k)), "all") {
-				continue
+			v := h.Get(k)
+			if k == "X-Auto-Response-Suppress" {
+				if !strings.Contains(strings.ToLower(v), "all") {
+					continue
+				}
+				return "x-auto-response-suppress: " + trimReason(v)
 			}
-			return true
+			return strings.ToLower(k)
 		}
 	}
-	return false
+	return ""
+}
+
+func trimReason(v string) string {
+	v = Clean(strings.TrimSpace(v))
+	if len(v) > 64 {
+		v = strings.ToValidUTF8(v[:64], "")
+	}
+	return v
+}
+
+// Subjects of automatic replies that carry no RFC 3834 header (Outlook
+// rules, vacation messages), in Spanish and English.
+var autoSubjectRE = regexp.MustCompile(`(?i)^\s*(respuesta autom[aá]tica|automatic reply|auto(matic)?[ -]?reply|autorespuesta|fuera de la oficina|out of (the )?office|ausencia|vacaciones)\b`)
+
+// automaticSubject names an auto-reply subject: "subject: Respuesta
+// automática".
+func automaticSubject(subject string) string {
+	if m := autoSubjectRE.FindStringSubmatch(subject); m != nil {
+		return "subject: " + strings.TrimSpace(m[1])
+	}
+	return ""
 }
 
 var angleIDRE = regexp.MustCompile(`<([^<>\s]+)>`)
@@ -213,7 +393,8 @@ func first(as []ticket.Address) ticket.Address {
 // message; larger ones are only hashed and measured.
 const MaxKeptAttachment = 1 << 20
 
-func readPart(in *ticket.Inbound, p *mail.Part) {
+func (w *walker) readPart(p *mail.Part) {
+	in := w.in
 	_, isText := p.Header.(*mail.InlineHeader)
 	if isText {
 		ct, _, _ := p.Header.(*mail.InlineHeader).ContentType()
@@ -223,9 +404,13 @@ func readPart(in *ticket.Inbound, p *mail.Part) {
 	var size int64
 	h := sha256.New()
 	if isText {
-		b, err := io.ReadAll(io.LimitReader(p.Body, MaxPartBytes))
+		b, err := io.ReadAll(io.LimitReader(p.Body, MaxTextBytes+1))
 		if err != nil {
 			in.Problems = append(in.Problems, "reading part body: "+err.Error())
+		}
+		if len(b) > MaxTextBytes {
+			in.Problems = append(in.Problems, fmt.Sprintf("text part longer than %d bytes: the rest stays in the original", MaxTextBytes))
+			b = []byte(truncateText(string(b), MaxTextBytes))
 		}
 		body, size = b, int64(len(b))
 	} else {
@@ -236,8 +421,9 @@ func readPart(in *ticket.Inbound, p *mail.Part) {
 			in.Problems = append(in.Problems, "reading attachment: "+err.Error())
 		}
 		size = n
-		if n <= MaxKeptAttachment {
+		if n <= MaxKeptAttachment && w.kept+n <= MaxKeptTotal {
 			body = buf.Bytes()
+			w.kept += n
 		}
 	}
 	sum := hex.EncodeToString(h.Sum(nil))

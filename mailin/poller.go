@@ -29,6 +29,12 @@ import (
 type State interface {
 	// Cursor returns how far mailbox was read under uidValidity.
 	Cursor(ctx context.Context, mailbox string, uidValidity uint32) (ticket.Cursor, error)
+	// BeginAttempt records, committed, that processing of a message starts,
+	// before it is parsed, and returns how many earlier starts ended neither
+	// with FinishAttempt nor with RecordFailure (the process died on it).
+	BeginAttempt(ctx context.Context, mailbox string, uidValidity, uid uint32, now time.Time) (int, error)
+	// FinishAttempt forgets the attempts of a message that was handled.
+	FinishAttempt(ctx context.Context, mailbox string, uidValidity, uid uint32) error
 	// RecordFailure counts a failed attempt and returns the count so far.
 	RecordFailure(ctx context.Context, mailbox string, uidValidity, uid uint32, reason string, now time.Time) (int, error)
 	// SaveCursor records how far the mailbox was read; it never moves back.
@@ -74,6 +80,10 @@ type Options struct {
 	MaxBackoff    time.Duration // reconnect delay cap [5m]
 	MaxSize       int64         // larger messages: header only, ticket stub [config's limits.max_message_bytes, 35 MiB]
 	MaxAttempts   int           // failures before quarantine [config's limits.max_attempts, 5]
+	// MaxStarts is how many starts on one message may end without an
+	// outcome (the process died parsing or handling it) before the message
+	// is quarantined unparsed [3].
+	MaxStarts int
 
 	State      State
 	Handle     Handler
@@ -144,6 +154,9 @@ func NewPoller(o Options) (*Poller, error) {
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = cfg.Limits.MaxAttempts
+	}
+	if o.MaxStarts <= 0 {
+		o.MaxStarts = 3
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -478,10 +491,33 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 		delete(bodies, meta.UID) // let a large body go as soon as it is handled
 		src := ticket.Source{Mailbox: p.o.Mailbox, UIDValidity: uidValidity, UID: uint32(meta.UID),
 			ReceivedAt: meta.InternalDate, Size: meta.RFC822Size, Truncated: meta.RFC822Size > p.o.MaxSize}
+		// The attempt is committed before the message is parsed: a message
+		// that kills the process is quarantined after MaxStarts starts,
+		// unparsed, instead of killing every start after it.
+		died, err := p.o.State.BeginAttempt(ctx, p.o.Mailbox, uidValidity, uint32(meta.UID), p.o.Now())
+		if err != nil {
+			p.log.Error("cannot record the attempt; the message waits for the next pass", "imap_uid", uint32(meta.UID), "err", err)
+			continue
+		}
+		if died >= p.o.MaxStarts {
+			reason := fmt.Sprintf("processing started %d times without finishing (the process stopped while parsing or handling it); kept unparsed", died)
+			in := &ticket.Inbound{Problems: []string{"not parsed: " + reason}}
+			if p.o.Quarantine != nil {
+				if qerr := p.quarantine(ctx, raw, in, src, reason); qerr != nil {
+					p.log.Error("cannot record quarantine; the message is still moved to the quarantine folder", "imap_uid", uint32(meta.UID), "err", qerr)
+				}
+			}
+			p.log.Error("message quarantined", "imap_uid", uint32(meta.UID), "reason", reason, "folder", p.o.QuarantineMailbox)
+			quarantined.AddNum(meta.UID)
+			continue
+		}
 		in, _ := Parse(raw) // never fails on content
 		log := p.log.With("imap_uid", uint32(meta.UID), "message_id", in.MessageID)
-		err := p.handle(ctx, raw, in, src)
+		err = p.handle(ctx, raw, in, src)
 		if err == nil {
+			if ferr := p.o.State.FinishAttempt(ctx, p.o.Mailbox, uidValidity, uint32(meta.UID)); ferr != nil {
+				log.Warn("cannot clear the attempt counter", "err", ferr)
+			}
 			p.count(func(s *Stats) { s.Handled++ })
 			done.AddNum(meta.UID)
 			continue

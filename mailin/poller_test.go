@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -100,8 +101,8 @@ func newEnv(t *testing.T, driver string) *env {
 	eng, _ := rules.Default()
 	cal, _ := sla.New(sla.Options{})
 	logs := &logCounter{n: map[string]int{}}
-	d, err := desk.New(db, &desk.Options{Classifier: eng, Calendar: cal, Logger: slog.New(logs),
-		Addresses: []string{"mesa@entidad.gov.co"}})
+	d, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: mustRenderer(t), Classifier: eng, Calendar: cal, Logger: slog.New(logs),
+		Now: time.Now, Config: desk.Config{Addresses: []string{"mesa@entidad.gov.co"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -534,3 +535,90 @@ func TestDovecotRestart(t *testing.T) {
 		t.Errorf("got %d tickets, want 2", n)
 	}
 }
+
+// TestMessageThatKillsTheProcess: the attempt is committed before the
+// message is parsed, so a message on which the process dies (here: the
+// poller's goroutine ends in the middle of it, as if the process were
+// killed) is quarantined unparsed after MaxStarts starts, never a crash
+// loop; the messages after it are processed.
+func TestMessageThatKillsTheProcess(t *testing.T) {
+	u := newUser(t, "INBOX")
+	put(t, u, message(1, "Bueno uno: impresora", "No imprime."))
+	killer := message(2, "MATA EL PROCESO", "x")
+	put(t, u, killer)
+	put(t, u, message(3, "Bueno dos: silla", "La silla está coja."))
+	srv := startMem(t, "", u, nil)
+	e := newEnv(t, "sqlite")
+	var seen atomic.Int32 // how often the handler saw the killer
+	run := func(finished func() bool) (died bool) {
+		o := mailin.Options{Addr: srv.addr, TLS: "none", Username: "mesa", Password: "mesapw", State: e.db,
+			Quarantine: e.desk.QuarantineMail, Logger: slog.New(e.logs), SweepInterval: time.Hour, MaxBackoff: 50 * time.Millisecond,
+			Handle: func(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source) error {
+				if in.Subject == "MATA EL PROCESO" {
+					seen.Add(1)
+					runtime.Goexit() // the process dies: no error, no failure recorded
+				}
+				return e.desk.HandleMail(ctx, raw, in, src)
+			}}
+		p, err := mailin.NewPoller(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		ended, returned := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(ended)
+			p.Run(ctx)
+			close(returned)
+		}()
+		deadline := time.Now().Add(10 * time.Second)
+	wait:
+		for {
+			select {
+			case <-ended:
+				break wait
+			case <-time.After(20 * time.Millisecond):
+				if finished() || time.Now().After(deadline) {
+					cancel()
+					<-ended
+					break wait
+				}
+			}
+		}
+		select {
+		case <-returned:
+			return false
+		default:
+			return true
+		}
+	}
+	for i := 1; i <= 3; i++ {
+		if !run(func() bool { return false }) {
+			t.Fatalf("start %d: the handler did not die on the message", i)
+		}
+	}
+	if died := run(func() bool { return srv.count(t, "Procesados") == 2 && srv.count(t, "Cuarentena") == 1 }); died {
+		t.Fatal("the fourth start died again: a crash loop")
+	}
+	if n := seen.Load(); n != 3 {
+		t.Errorf("the handler saw the message %d times, want 3", n)
+	}
+	if got := srv.count(t, "Cuarentena"); got != 1 {
+		t.Errorf("quarantine folder: got %d, want 1", got)
+	}
+	if got := srv.count(t, "Procesados"); got != 2 {
+		t.Errorf("processed folder: got %d, want 2", got)
+	}
+	m, err := e.db.MessageByKey(context.Background(), desk.MessageKey("", killer))
+	if err != nil || m.Disposition != "quarantined" || !strings.Contains(m.Reason, "started 3 times without finishing") ||
+		!bytes.Equal(m.Raw, killer) {
+		t.Errorf("the killer is kept raw with a reason: got %+v, %v", m, err)
+	}
+	if n := len(e.tickets(t)); n != 2 {
+		t.Errorf("got %d tickets, want the 2 good ones", n)
+	}
+}
+
+// The store is the poller's State.
+var _ mailin.State = (*store.DB)(nil)

@@ -2,7 +2,6 @@ package mailout
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
@@ -29,11 +28,11 @@ func TestDKIMSignedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	tk := &ticket.Ticket{ID: 1, Number: "MS-2026-000001", Subject: "Impresora", Requester: "ana@entidad.gov.co", AccessKey: "k"}
-	ms, err := r.Notify(context.Background(), tk, &ticket.Event{ID: 1, Kind: ticket.EventCreated, At: time.Now()})
-	if err != nil || len(ms) != 1 {
+	m, err := r.Render(ack(tk))
+	if err != nil {
 		t.Fatal(err)
 	}
-	raw := ms[0].Raw
+	raw := m.Raw
 	if !bytes.HasPrefix(raw, []byte("DKIM-Signature:")) {
 		t.Fatalf("not signed:\n%s", raw[:200])
 	}
@@ -56,27 +55,34 @@ func TestDKIMSignedOnce(t *testing.T) {
 	}
 }
 
-func TestEnglishForSomeRequesters(t *testing.T) {
-	r, err := New(Options{DeskName: "Mesa", From: "mesa@entidad.gov.co", PublicURL: "https://x",
-		EnglishFor: []string{"@partner.org", "John@Entidad.gov.co"}})
+// ack is the acknowledgement desk decides for tk.
+func ack(tk *ticket.Ticket) *ticket.Notice {
+	return &ticket.Notice{Ticket: tk, To: tk.Requester, At: time.Now(), DedupeKey: "ack:" + tk.Number, Payload: ticket.AckNotice{}}
+}
+
+// The notice's language, which desk decides (desk.Config.EnglishFor), is
+// the mail's; a notice without one gets the renderer's.
+func TestNoticeLanguage(t *testing.T) {
+	r, err := New(Options{DeskName: "Mesa", From: "mesa@entidad.gov.co", PublicURL: "https://x"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for addr, want := range map[string]string{"ana@entidad.gov.co": "Recibido", "mary@partner.org": "Received", "john@entidad.gov.co": "Received"} {
-		tk := &ticket.Ticket{ID: 1, Number: "MS-2026-000001", Subject: "VPN", Requester: addr, AccessKey: "k", Assignee: "carlos@entidad.gov.co"}
-		ms, err := r.Notify(context.Background(), tk, &ticket.Event{ID: 1, Kind: ticket.EventCreated, At: time.Now()})
+	tk := &ticket.Ticket{ID: 1, Number: "MS-2026-000001", Subject: "VPN", Requester: "mary@partner.org", AccessKey: "k", Assignee: "carlos@entidad.gov.co"}
+	for lang, want := range map[string]string{"": "Recibido", "es": "Recibido", "en": "Received"} {
+		n := ack(tk)
+		n.Lang = lang
+		m, err := r.Render(n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		in, _ := mailin.Parse(ms[0].Raw)
-		if !strings.Contains(in.Subject, want) {
-			t.Errorf("%s: subject %q, want %s", addr, in.Subject, want)
+		if in, _ := mailin.Parse(m.Raw); !strings.Contains(in.Subject, want) {
+			t.Errorf("lang %q: subject %q, want %s", lang, in.Subject, want)
 		}
-		// The technician's notice stays in the desk's language.
-		ms, _ = r.Notify(context.Background(), tk, &ticket.Event{ID: 2, Kind: ticket.EventAssigned, To: "carlos@entidad.gov.co", At: time.Now()})
-		if in, _ := mailin.Parse(ms[0].Raw); !strings.Contains(in.Subject, "Asignado") {
-			t.Errorf("technician notice for %s: %q", addr, in.Subject)
-		}
+	}
+	n := ack(tk)
+	n.Lang = "fr"
+	if _, err := r.Render(n); err == nil {
+		t.Error("unknown notice language: got nil error")
 	}
 	if _, err := New(Options{From: "a@b.co", Language: "fr"}); err == nil {
 		t.Error("unknown language: got nil error")
@@ -91,12 +97,12 @@ func TestTemplateDirOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	tk := &ticket.Ticket{ID: 1, Number: "MS-2026-000009", Subject: "x", Requester: "ana@entidad.gov.co", AccessKey: "k"}
-	ms, _ := r.Notify(context.Background(), tk, &ticket.Event{ID: 1, Kind: ticket.EventCreated, At: time.Now()})
-	if in, _ := mailin.Parse(ms[0].Raw); strings.TrimSpace(in.Text) != "Caso MS-2026-000009 recibido. Secretaría General." {
+	m, _ := r.Render(ack(tk))
+	if in, _ := mailin.Parse(m.Raw); strings.TrimSpace(in.Text) != "Caso MS-2026-000009 recibido. Secretaría General." {
 		t.Errorf("override not used:\n%s", in.Text)
 	}
-	ms, _ = r.Notify(context.Background(), tk, &ticket.Event{ID: 2, Kind: ticket.EventStateChanged, To: "cerrado", At: time.Now(), Body: "hecho"})
-	if in, _ := mailin.Parse(ms[0].Raw); !strings.Contains(in.Text, "Solución:") {
+	m, _ = r.Render(&ticket.Notice{Ticket: tk, To: tk.Requester, At: time.Now(), Payload: ticket.ClosedNotice{Solution: "hecho"}})
+	if in, _ := mailin.Parse(m.Raw); !strings.Contains(in.Text, "Solución:") {
 		t.Errorf("the embedded closure template should still be used:\n%s", in.Text)
 	}
 	os.WriteFile(filepath.Join(dir, "saludo.es.txt"), []byte("hola"), 0o644)

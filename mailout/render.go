@@ -1,15 +1,16 @@
-// Package mailout renders the mail mesa sends. Mail is rendered when its
-// outbox row is written, so a retry sends exactly the same bytes. (Sending
-// over SMTP arrives with the outbound issue.)
+// Package mailout renders the mail mesa sends and sends it. Package desk
+// decides every mail (a ticket.Notice: kind, recipient, language, dedupe
+// key, payload); mailout only turns a notice into subject, body and MIME
+// (Render), and sends the stored bytes (Worker). Mail is rendered when its
+// outbox row is written, so a retry sends exactly the same bytes.
 package mailout
 
 import (
 	"bytes"
-	"context"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"html"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/mesadeservicios/mesa/config"
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -45,13 +47,6 @@ type Options struct {
 	// CommandHelp lists the technicians' mail commands, for the assignment
 	// notice.
 	CommandHelp []string
-	// IsOpen tells business hours, for the acknowledgement's notice that
-	// a mail arrived out of hours; nil: no notice.
-	IsOpen func(time.Time) bool
-	// EnglishFor lists requesters who get mail in English when Language is
-	// es (and in Spanish when it is en): addresses, or "@domain" for a
-	// whole domain. Technicians always get the desk's language.
-	EnglishFor []string
 	// DKIM, when set, signs every mail when it is rendered (RFC 6376).
 	DKIM *dkim.SignOptions
 	// TemplateDir holds templates that replace the embedded ones file by
@@ -62,12 +57,12 @@ type Options struct {
 	WarnPercent int
 }
 
-// Renderer turns ticket events into outbox mail. It implements
-// desk.Notifier.
+// Renderer turns notices into outbox mail. It implements
+// desk.MailRenderer.
 type Renderer struct {
 	opts   Options
 	domain string
-	tmpl   *template.Template
+	tmpl   map[string]*template.Template // by language: the digest's helpers differ
 
 	mu  sync.Mutex
 	seq int64 // makes Message-IDs unique within an instant
@@ -106,118 +101,264 @@ func New(opts Options) (*Renderer, error) {
 	if opts.Language != "es" && opts.Language != "en" {
 		return nil, fmt.Errorf("mailout: language must be es or en, got %q", opts.Language)
 	}
-	t, err := template.New("mail").Funcs(digestFuncs(opts.Language, opts.Location)).ParseFS(templateFiles, "templates/*.txt")
+	tmpl := map[string]*template.Template{}
+	for _, lang := range []string{"es", "en"} {
+		t, err := parseTemplates(opts, lang)
+		if err != nil {
+			return nil, err
+		}
+		tmpl[lang] = t
+	}
+	return &Renderer{opts: opts, domain: domain, tmpl: tmpl}, nil
+}
+
+// parseTemplates parses the embedded templates, with the helpers of lang,
+// and the overrides of opts.TemplateDir.
+func parseTemplates(opts Options, lang string) (*template.Template, error) {
+	t, err := template.New("mail").Funcs(digestFuncs(lang, opts.Location)).ParseFS(templateFiles, "templates/*.txt")
 	if err != nil {
 		return nil, fmt.Errorf("mailout: templates: %w", err)
 	}
-	if opts.TemplateDir != "" {
-		files, err := filepath.Glob(filepath.Join(opts.TemplateDir, "*.txt"))
+	if opts.TemplateDir == "" {
+		return t, nil
+	}
+	files, err := filepath.Glob(filepath.Join(opts.TemplateDir, "*.txt"))
+	if err != nil {
+		return nil, fmt.Errorf("mailout: templates.dir: %w", err)
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		if t.Lookup(name) == nil {
+			return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, away, closed, commands, digest, duplicate, empty, failed, files, held, linked, mass_incident, mine, queue, rejected, requester, sla_alert, survey, survey_bad; .es.txt or .en.txt)", name)
+		}
+		b, err := os.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("mailout: templates.dir: %w", err)
 		}
-		for _, f := range files {
-			name := filepath.Base(f)
-			if t.Lookup(name) == nil {
-				return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, closed, commands, digest, failed, held, mine, rejected, requester, sla_alert, survey, survey_bad; .es.txt or .en.txt)", name)
-			}
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("mailout: templates.dir: %w", err)
-			}
-			if _, err := t.New(name).Parse(string(b)); err != nil {
-				return nil, fmt.Errorf("mailout: templates.dir: %s: %w", name, err)
-			}
+		if _, err := t.New(name).Parse(string(b)); err != nil {
+			return nil, fmt.Errorf("mailout: templates.dir: %s: %w", name, err)
 		}
 	}
-	return &Renderer{opts: opts, domain: domain, tmpl: t}, nil
+	return t, nil
+
 }
 
 // data is what every template can use.
 type data struct {
 	Name, Desk, Number, Subject, Category, Criticality, Due, StatusURL, Attachments string
 	Actor, Requester, Body, Type                                                    string
-	OutOfScope, OutOfHours, Reminder, Reopened                                      bool
-	URL, Solved                                                                     string
-	Rating                                                                          int
+	OutOfScope, OutOfHours, Reminder, Reopened, Copy                                bool
+	URL, Solved, Other                                                              string
+	Rating, Percent                                                                 int
 	Lines, Help                                                                     []string
+	// Triage and Candidates: a sin_clasificar ticket's assignment.
+	Triage     bool
+	Candidates []candidate
+	// Files are the files a notice passes on (attached or linked), and
+	// FilesUntil when their links stop working.
+	Files      []fileItem
+	FilesUntil string
 }
 
-var subjects = map[string]map[string]string{
-	"ack":        {"es": "Recibido: %s", "en": "Received: %s"},
-	"answer":     {"es": "RE: %s", "en": "RE: %s"},
-	"closed":     {"es": "Caso cerrado: %s", "en": "Ticket closed: %s"},
-	"assigned":   {"es": "Asignado: %s", "en": "Assigned: %s"},
-	"requester":  {"es": "Nuevo mensaje del solicitante: %s", "en": "New message from the requester: %s"},
-	"commands":   {"es": "Resultado de comandos: %s", "en": "Command results: %s"},
-	"rejected":   {"es": "Comandos no aplicados: %s", "en": "Commands not applied: %s"},
-	"failed":     {"es": "No se pudo entregar un correo: %s", "en": "A mail could not be delivered: %s"},
-	"held":       {"es": "Caso en espera: %s", "en": "Ticket on hold: %s"},
-	"survey":     {"es": "Encuesta de satisfacción: %s", "en": "Satisfaction survey: %s"},
-	"survey_bad": {"es": "Encuesta desfavorable: %s", "en": "Unfavourable survey: %s"},
+// fileItem is one file in a notice's list.
+type fileItem struct {
+	Name, Size, URL string
+	Attached        bool
 }
 
-// Survey renders the satisfaction survey to the requester, with the link's
-// token, or the reminder (no token: only its hash is kept; it threads with
-// the first mail, inReplyTo). It implements desk.SurveyRenderer.
-func (r *Renderer) Survey(t *ticket.Ticket, token string, reminder bool, inReplyTo string, at time.Time) (*ticket.Outgoing, error) {
-	d := r.base(t)
-	d.Reminder = reminder
-	if token != "" {
-		d.URL = strings.TrimRight(r.opts.PublicURL, "/") + "/encuesta/" + url.PathEscape(token)
+// files lists a notice's files with their download links.
+func (r *Renderer) files(d *data, fs []ticket.NoticeFile, lang string) {
+	for _, f := range fs {
+		d.Files = append(d.Files, fileItem{Name: f.Name, Size: humanSize(f.Size), Attached: f.Data != nil,
+			URL: strings.TrimRight(r.opts.PublicURL, "/") + "/adjuntos/" + url.PathEscape(f.Token)})
+		if !f.Expires.IsZero() {
+			d.FilesUntil = formatDate(f.Expires.In(r.opts.Location), lang)
+		}
 	}
-	if inReplyTo == "" && t.OriginMessageID != "" {
-		inReplyTo = "<" + t.OriginMessageID + ">"
-	}
-	return r.render("survey", r.langFor(t.Requester), t, d, t.Requester, t.RequesterName, inReplyTo, "auto-generated", at)
 }
 
-// SurveyAlert tells a manager or the assignee of an answer that says the
-// request was not solved or rates it low. It implements
-// desk.SurveyRenderer.
-func (r *Renderer) SurveyAlert(to string, t *ticket.Ticket, s *ticket.Survey, at time.Time) (*ticket.Outgoing, error) {
-	d := r.base(t)
-	lang := r.opts.Language
-	d.Rating, d.Body, d.Actor = s.Rating, s.Comment, t.Assignee
-	d.Reopened = t.State == ticket.EnProceso
-	d.Solved = map[string]string{"es": "sin respuesta", "en": "no answer"}[lang]
-	if s.Solved != nil {
-		d.Solved = map[bool]map[string]string{true: {"es": "sí", "en": "yes"}, false: {"es": "no", "en": "no"}}[*s.Solved][lang]
+// humanSize shows a size in bytes as people read it.
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", (n+1<<9)>>10)
 	}
-	return r.render("survey_bad", lang, t, d, to, "", "", "auto-generated", at)
+	return fmt.Sprintf("%d B", n)
 }
 
-// MyTicketsLink renders the mail with a "Mis solicitudes" link. It
-// implements desk.MineRenderer.
-func (r *Renderer) MyTicketsLink(to, token string, at time.Time) (*ticket.Outgoing, error) {
-	lang := r.langFor(to)
-	d := data{Desk: r.opts.DeskName, URL: strings.TrimRight(r.opts.PublicURL, "/") + "/mis-solicitudes/" + url.PathEscape(token)}
+// candidate is a triage candidate as the assignment notice lists it.
+type candidate struct {
+	Rank                  int
+	Key, Name, Confidence string
+}
+
+// candidates lists a triage notice's candidates: named from the catalogue
+// when the notice has no name, the confidence in whole percent.
+func (r *Renderer) candidates(cs []ticket.Candidate) []candidate {
+	var out []candidate
+	for i, c := range cs {
+		name := c.Name
+		if name == "" && r.opts.Catalogue != nil {
+			name = r.opts.Catalogue.DisplayName(c.Category)
+		}
+		if name == "" {
+			name = c.Category
+		}
+		conf := fmt.Sprintf("%d %%", int(math.Round(c.Confidence*100)))
+		if c.Confidence < 0.005 {
+			conf = "< 1 %"
+		}
+		out = append(out, candidate{Rank: i + 1, Key: c.Category, Name: name, Confidence: conf})
+	}
+	return out
+}
+
+func (r *Renderer) base(t *ticket.Ticket, lang string) data {
+	d := data{Name: t.RequesterName, Desk: r.opts.DeskName, Number: t.Number, Subject: t.Subject,
+		Category: t.Category, Criticality: string(t.Criticality), Requester: t.Requester, Type: string(t.Type),
+		StatusURL: r.statusURL(t),
+		Help:      r.opts.CommandHelp}
+	if r.opts.Catalogue != nil {
+		d.Category = r.opts.Catalogue.DisplayName(t.Category)
+	}
+	if t.DueAt != nil {
+		d.Due = formatDate(t.DueAt.In(r.opts.Location), lang)
+	}
+	return d
+}
+
+// Render renders a notice desk decided: subject, text and HTML, headers,
+// the DKIM signature. It implements desk.MailRenderer.
+func (r *Renderer) Render(n *ticket.Notice) (*ticket.Outgoing, error) {
+	lang := n.Lang
+	if lang == "" {
+		lang = r.opts.Language
+	}
+	if lang != "es" && lang != "en" {
+		return nil, fmt.Errorf("mailout: %s notice in language %q (es or en)", n.Kind(), lang)
+	}
+	switch p := n.Payload.(type) {
+	case ticket.SLAAlertNotice:
+		return r.slaAlert(n, lang, p)
+	case ticket.DigestNotice:
+		return r.digest(n, lang, p.Digest)
+	case ticket.MineNotice:
+		return r.myTicketsLink(n, lang, p)
+	case ticket.EmptyNotice:
+		return r.empty(n, lang)
+	case ticket.QueueNotice:
+		return r.queueMail(n, lang, p)
+	case ticket.MassIncidentNotice:
+		return r.massMail(n, lang, p)
+	case ticket.AwayNotice:
+		return r.awayMail(n, lang, p)
+	case ticket.CommandsNotice:
+		if n.Ticket == nil {
+			return r.deskCommands(n, lang, p)
+		}
+	}
+	t := n.Ticket
+	if t == nil {
+		return nil, fmt.Errorf("mailout: a %s notice needs its ticket", n.Kind())
+	}
+	d, name, auto := r.base(t, lang), string(n.Kind()), "auto-generated"
+	var attach []ticket.NoticeFile
+	switch p := n.Payload.(type) {
+	case ticket.AckNotice:
+		d.Attachments, d.OutOfHours, auto = strings.Join(p.MissingForms, "; "), p.OutOfHours, "auto-replied"
+	case ticket.AnswerNotice:
+		d.Actor, d.Body, d.Copy, attach = p.Actor, p.Body, p.Copy, p.Files
+	case ticket.RequesterNotice:
+		d.Requester, d.Body, attach = p.From, p.Body, p.Files // the requester or a participant in copy
+	case ticket.HeldNotice:
+		d.Body = p.Reason
+	case ticket.ClosedNotice:
+		d.OutOfScope, d.Body, d.Copy = p.OutOfScope, p.Solution, p.Copy
+	case ticket.AssignedNotice:
+		d.Body, attach = p.Body, p.Files
+		d.Triage, d.Candidates = t.Category == ticket.Unclassified || len(p.Candidates) > 0, r.candidates(p.Candidates)
+	case ticket.FailedNotice:
+		d.Body = p.Body
+	case ticket.DuplicateNotice:
+		d.Other, d.Percent = p.Other, int(p.Score*100+0.5)
+	case ticket.LinkedNotice:
+	case ticket.CommandsNotice:
+		d.Lines, auto = p.Lines, "auto-replied"
+	case ticket.SurveyNotice:
+		// The reminder threads with the first mail, whose link still works.
+		name, d.Reminder = string(ticket.NoticeSurvey), p.Reminder
+		if p.Token != "" {
+			d.URL = strings.TrimRight(r.opts.PublicURL, "/") + "/encuesta/" + url.PathEscape(p.Token)
+		}
+	case ticket.SurveyBadNotice:
+		s := p.Survey
+		d.Rating, d.Body, d.Actor, d.Reopened = s.Rating, s.Comment, t.Assignee, p.Reopened
+		d.Solved = i18n.T(lang, "mail.survey.unanswered")
+		switch {
+		case s.Solved != nil && *s.Solved:
+			d.Solved = i18n.T(lang, "mail.yes")
+		case s.Solved != nil:
+			d.Solved = i18n.T(lang, "mail.no")
+		}
+	default:
+		return nil, fmt.Errorf("mailout: no rendering for a %q notice", n.Kind())
+	}
+	if d.Copy {
+		// The greeting is for the person in copy, and the ticket's key is
+		// the requester's.
+		d.Name, d.StatusURL = "", strings.TrimRight(r.opts.PublicURL, "/")+"/t/"+url.PathEscape(t.Number)
+	}
+	r.files(&d, attach, lang)
+	return r.render(name, lang, t, d, n.To, n.ToName, n.InReplyTo, auto, n.At, attach)
+}
+
+// empty renders the answer to an empty mail, which opened no ticket.
+func (r *Renderer) empty(n *ticket.Notice, lang string) (*ticket.Outgoing, error) {
+	d := data{Desk: r.opts.DeskName, Name: n.ToName}
 	var body bytes.Buffer
-	if err := r.tmpl.ExecuteTemplate(&body, "mine."+lang+".txt", d); err != nil {
-		return nil, fmt.Errorf("rendering mine: %w", err)
+	if err := r.tmpl[lang].ExecuteTemplate(&body, "empty."+lang+".txt", d); err != nil {
+		return nil, fmt.Errorf("rendering empty: %w", err)
 	}
-	subject := map[string]string{"es": "Sus solicitudes a la " + r.opts.DeskName, "en": "Your requests to the " + r.opts.DeskName}[lang]
-	id := r.messageID("mine", at)
-	raw, err := r.build(to, "", subject, id, "", body.String(), at, "auto-generated")
+	subject := i18n.Tf(lang, "mail.subject.empty", r.opts.DeskName)
+	id := r.messageID("empty", n.At)
+	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), n.At, "auto-replied", nil)
 	if err != nil {
 		return nil, err
 	}
-	return &ticket.Outgoing{From: r.opts.From, To: []string{to}, Subject: subject, MessageID: id, Raw: raw, State: ticket.OutboxPending}, nil
+	return &ticket.Outgoing{From: r.opts.From, To: []string{n.To}, Subject: subject, MessageID: id, Raw: raw, State: ticket.OutboxPending}, nil
+}
+
+// myTicketsLink renders the mail with a "Mis solicitudes" link.
+func (r *Renderer) myTicketsLink(n *ticket.Notice, lang string, p ticket.MineNotice) (*ticket.Outgoing, error) {
+	d := data{Desk: r.opts.DeskName, URL: strings.TrimRight(r.opts.PublicURL, "/") + "/mis-solicitudes/" + url.PathEscape(p.Token)}
+	var body bytes.Buffer
+	if err := r.tmpl[lang].ExecuteTemplate(&body, "mine."+lang+".txt", d); err != nil {
+		return nil, fmt.Errorf("rendering mine: %w", err)
+	}
+	subject := i18n.Tf(lang, "mail.subject.mine", r.opts.DeskName)
+	id := r.messageID("mine", n.At)
+	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), n.At, "auto-generated", nil)
+	if err != nil {
+		return nil, err
+	}
+	return &ticket.Outgoing{From: r.opts.From, To: []string{n.To}, Subject: subject, MessageID: id, Raw: raw, State: ticket.OutboxPending}, nil
 }
 
 // alertItem is one ticket in an SLA alert.
 type alertItem struct{ Number, Subject, Criticality, Due, Assignee string }
 
-// SLAAlert renders the one mail a person gets when tickets reach their SLA
-// warning or breach it: both lists, breaches first. It implements
-// desk.AlertRenderer. warnPercent is shown in the text.
-func (r *Renderer) SLAAlert(to string, warned, breached []*ticket.Ticket, at time.Time) (*ticket.Outgoing, error) {
-	lang := r.opts.Language
+// slaAlert renders the one mail a person gets when tickets reach their SLA
+// warning or breach it: both lists, breaches first.
+func (r *Renderer) slaAlert(n *ticket.Notice, lang string, p ticket.SLAAlertNotice) (*ticket.Outgoing, error) {
+	warned, breached := p.Warned, p.Breached
 	items := func(ts []*ticket.Ticket) []alertItem {
 		var out []alertItem
 		for _, t := range ts {
 			it := alertItem{Number: t.Number, Subject: t.Subject, Criticality: string(t.Criticality), Assignee: t.Assignee}
 			if it.Assignee == "" {
-				it.Assignee = map[string]string{"es": "nadie", "en": "nobody"}[lang]
+				it.Assignee = i18n.T(lang, "mail.nobody")
 			}
 			if t.DueAt != nil {
 				it.Due = formatDate(t.DueAt.In(r.opts.Location), lang)
@@ -232,123 +373,22 @@ func (r *Renderer) SLAAlert(to string, warned, breached []*ticket.Ticket, at tim
 		WarnPercent      int
 	}{Desk: r.opts.DeskName, Warned: items(warned), Breached: items(breached), WarnPercent: r.opts.WarnPercent}
 	var body bytes.Buffer
-	if err := r.tmpl.ExecuteTemplate(&body, "sla_alert."+lang+".txt", d); err != nil {
+	if err := r.tmpl[lang].ExecuteTemplate(&body, "sla_alert."+lang+".txt", d); err != nil {
 		return nil, fmt.Errorf("rendering sla_alert: %w", err)
 	}
-	var subject string
-	switch {
-	case lang == "en" && len(breached) > 0:
-		subject = fmt.Sprintf("SLA alert — past due: %d, close to due: %d", len(breached), len(warned))
-	case lang == "en":
-		subject = fmt.Sprintf("SLA warning — close to due: %d", len(warned))
-	case len(breached) > 0:
-		subject = fmt.Sprintf("Alerta de ANS — vencidos: %d, por vencer: %d", len(breached), len(warned))
-	default:
-		subject = fmt.Sprintf("Aviso de ANS — por vencer: %d", len(warned))
+	subject := i18n.Tf(lang, "mail.subject.sla_warned", len(warned))
+	if len(breached) > 0 {
+		subject = i18n.Tf(lang, "mail.subject.sla_breached", len(breached), len(warned))
 	}
 	if all := append(append([]*ticket.Ticket{}, breached...), warned...); len(all) == 1 {
 		subject = fmt.Sprintf("[%s] %s", all[0].Number, subject) // one ticket: it threads with the ticket's mail
 	}
-	id := r.messageID("sla", at)
-	raw, err := r.build(to, "", subject, id, "", body.String(), at, "auto-generated")
+	id := r.messageID("sla", n.At)
+	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), n.At, "auto-generated", nil)
 	if err != nil {
 		return nil, err
 	}
-	m := &ticket.Outgoing{From: r.opts.From, To: []string{to}, Subject: subject, MessageID: id, Raw: raw, State: ticket.OutboxPending}
-	if len(breached)+len(warned) == 1 {
-		m.TicketID = append(breached, warned...)[0].ID
-	}
-	return m, nil
-}
-
-// OutOfScopePrefix marks the solution of a ticket closed as out of scope;
-// it must match desk.OutOfScopePrefix.
-const OutOfScopePrefix = "Fuera del alcance de la Mesa de Servicios. Orientación: "
-
-func (r *Renderer) base(t *ticket.Ticket) data {
-	d := data{Name: t.RequesterName, Desk: r.opts.DeskName, Number: t.Number, Subject: t.Subject,
-		Category: t.Category, Criticality: string(t.Criticality), Requester: t.Requester, Type: string(t.Type),
-		StatusURL: r.statusURL(t),
-		Help:      r.opts.CommandHelp}
-	if r.opts.Catalogue != nil {
-		d.Category = r.opts.Catalogue.DisplayName(t.Category)
-	}
-	if t.DueAt != nil {
-		d.Due = formatDate(t.DueAt.In(r.opts.Location), r.opts.Language)
-	}
-	return d
-}
-
-// Notify renders the mail an event causes: the acknowledgement of a new
-// ticket, a technician's answer and the closure to the requester, the
-// requester's messages and assignments to the technician.
-func (r *Renderer) Notify(_ context.Context, t *ticket.Ticket, e *ticket.Event) ([]*ticket.Outgoing, error) {
-	d := r.base(t)
-	var kind, to, toName, inReplyTo, auto = "", "", "", "", "auto-generated"
-	switch {
-	case e.Kind == ticket.EventCreated:
-		var details struct {
-			MessageKey     string `json:"message_key"`
-			Automated      bool   `json:"automated"`
-			Classification struct {
-				Attachments []string `json:"attachments_required"`
-			} `json:"classification"`
-		}
-		if e.Data != "" {
-			json.Unmarshal([]byte(e.Data), &details) // best effort: only threading and hints
-		}
-		if details.Automated {
-			return nil, nil // an alert or a form from an accepted machine: nobody reads an acknowledgement
-		}
-		kind, to, toName, inReplyTo, auto = "ack", t.Requester, t.RequesterName, details.MessageKey, "auto-replied"
-		d.Attachments = strings.Join(details.Classification.Attachments, "; ")
-		d.OutOfHours = r.opts.IsOpen != nil && !r.opts.IsOpen(e.At)
-	case e.Kind == ticket.EventComment && strings.Contains(e.Data, `"staff":true`):
-		kind, to, toName, d.Actor, d.Body = "answer", t.Requester, t.RequesterName, e.Actor, e.Body
-	case e.Kind == ticket.EventComment && t.Assignee != "" && e.Actor != t.Assignee:
-		kind, to, d.Body = "requester", t.Assignee, e.Body
-		d.Requester = e.Actor // the requester or a participant in copy
-	case e.Kind == ticket.EventStateChanged && e.To == string(ticket.Retenido):
-		kind, to, toName, d.Body = "held", t.Requester, t.RequesterName, e.Body
-	case e.Kind == ticket.EventStateChanged && e.To == string(ticket.Cerrado) && e.From != string(ticket.AbiertoPorEncuesta):
-		kind, to, toName, d.Body = "closed", t.Requester, t.RequesterName, e.Body
-		if rest, ok := strings.CutPrefix(e.Body, OutOfScopePrefix); ok {
-			d.OutOfScope, d.Body = true, rest
-		}
-	case e.Kind == ticket.EventAssigned && e.To != "":
-		kind, to, d.Body = "assigned", e.To, e.Body
-	case e.Kind == ticket.EventMailFailed && t.Assignee != "" && !strings.Contains(e.To, t.Assignee):
-		kind, to, d.Body = "failed", t.Assignee, e.Body
-	default:
-		return nil, nil
-	}
-	lang := r.opts.Language
-	if to == t.Requester && inReplyTo == "" && t.OriginMessageID != "" {
-		inReplyTo = "<" + t.OriginMessageID + ">" // every mail to the requester threads with the first one
-	}
-	if to == t.Requester {
-		lang = r.langFor(to)
-		if lang != r.opts.Language && t.DueAt != nil {
-			d.Due = formatDate(t.DueAt.In(r.opts.Location), lang)
-		}
-	}
-	m, err := r.render(kind, lang, t, d, to, toName, inReplyTo, auto, e.At)
-	if err != nil {
-		return nil, err
-	}
-	m.DedupeKey = fmt.Sprintf("%s:%s:%d", kind, t.Number, e.ID)
-	if kind == "ack" {
-		m.DedupeKey = "ack:" + t.Number
-	}
-	return []*ticket.Outgoing{m}, nil
-}
-
-// Reply renders the answer to a technician's commands ("commands") or the
-// refusal of unauthenticated ones ("rejected"). It implements desk.Replier.
-func (r *Renderer) Reply(kind string, t *ticket.Ticket, to string, lines []string, inReplyTo string, at time.Time) (*ticket.Outgoing, error) {
-	d := r.base(t)
-	d.Lines = lines
-	return r.render(kind, r.opts.Language, t, d, to, "", inReplyTo, "auto-replied", at)
+	return &ticket.Outgoing{From: r.opts.From, To: []string{n.To}, Subject: subject, MessageID: id, Raw: raw, State: ticket.OutboxPending}, nil
 }
 
 // statusURL links to the ticket's status page: with its key when the key
@@ -362,29 +402,18 @@ func (r *Renderer) statusURL(t *ticket.Ticket) string {
 	return u
 }
 
-// langFor is the language of mail to a requester.
-func (r *Renderer) langFor(addr string) string {
-	addr = strings.ToLower(addr)
-	for _, e := range r.opts.EnglishFor {
-		e = strings.ToLower(strings.TrimSpace(e))
-		if e != "" && (e == addr || strings.HasPrefix(e, "@") && strings.HasSuffix(addr, e)) {
-			if r.opts.Language == "es" {
-				return "en"
-			}
-			return "es"
-		}
-	}
-	return r.opts.Language
-}
-
-func (r *Renderer) render(kind, lang string, t *ticket.Ticket, d data, to, toName, inReplyTo, auto string, at time.Time) (*ticket.Outgoing, error) {
+func (r *Renderer) render(kind, lang string, t *ticket.Ticket, d data, to, toName, inReplyTo, auto string, at time.Time, files []ticket.NoticeFile) (*ticket.Outgoing, error) {
 	var body bytes.Buffer
-	if err := r.tmpl.ExecuteTemplate(&body, kind+"."+lang+".txt", d); err != nil {
+	if err := r.tmpl[lang].ExecuteTemplate(&body, kind+"."+lang+".txt", d); err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", kind, err)
 	}
-	subject := fmt.Sprintf("[%s] %s", t.Number, fmt.Sprintf(subjects[kind][lang], t.Subject))
+	format, err := i18n.Text(lang, "mail.subject."+kind)
+	if err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", kind, err)
+	}
+	subject := fmt.Sprintf("[%s] %s", t.Number, fmt.Sprintf(format, t.Subject))
 	id := r.messageID(strings.ToLower(t.Number)+"."+kind, at)
-	raw, err := r.build(to, toName, subject, id, inReplyTo, body.String(), at, auto)
+	raw, err := r.build(to, toName, subject, id, inReplyTo, body.String(), at, auto, files)
 	if err != nil {
 		return nil, err
 	}
@@ -401,7 +430,7 @@ type inlineImage struct {
 	png       []byte
 }
 
-func (r *Renderer) build(to, toName, subject, messageID, inReplyTo, body string, at time.Time, auto string, images ...inlineImage) ([]byte, error) {
+func (r *Renderer) build(to, toName, subject, messageID, inReplyTo, body string, at time.Time, auto string, files []ticket.NoticeFile, images ...inlineImage) ([]byte, error) {
 	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	if err := m.FromFormat(r.opts.DeskName, r.opts.From); err != nil {
 		return nil, fmt.Errorf("from: %w", err)
@@ -432,6 +461,18 @@ func (r *Renderer) build(to, toName, subject, messageID, inReplyTo, body string,
 		}
 	}
 	m.AddAlternativeString(gomail.TypeTextHTML, htmlBody)
+	for _, f := range files {
+		if f.Data == nil {
+			continue // too large: the body has its link
+		}
+		ct := f.ContentType
+		if ct == "" || strings.ContainsAny(ct, "\r\n") {
+			ct = "application/octet-stream"
+		}
+		if err := m.AttachReader(f.Name, bytes.NewReader(f.Data), gomail.WithFileContentType(gomail.ContentType(ct))); err != nil {
+			return nil, fmt.Errorf("attaching %s: %w", f.Name, err)
+		}
+	}
 	var buf bytes.Buffer
 	if _, err := m.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("writing message: %w", err)

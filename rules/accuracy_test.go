@@ -1,96 +1,454 @@
 package rules_test
 
 import (
-	"bufio"
-	"crypto/sha256"
+	"bytes"
+	"flag"
+	"fmt"
 	"os"
-	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/rules"
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// Evaluation discipline (docs/DESIGN-NOTES.md, "Classification"):
+//
+//   - The frozen test split (rules.FrozenTest: by hash of the file path,
+//     about 20 %) is chosen once. Nothing is tuned on it, and nothing here
+//     prints a per-mail result of it: only aggregate figures.
+//   - Tuning (features, options, catalogue) looks only at cross-validation
+//     on the training part, and at the persona-held-out figure computed on
+//     the training part (train on every persona but one, test on that one).
+//   - The shipped model (rules/model.bin) is trained on the training part
+//     only; TestAccuracy evaluates it on the frozen test split against the
+//     targets, and fails below them.
+var (
+	update = flag.Bool("update", false, "retrain rules/model.bin from the shipped corpus")
+	eval   = flag.Bool("eval", false, "run the slow evaluation: cross-validation and persona-held-out figures")
+)
+
+// Targets of issue 14, on mail never tuned on.
+const (
+	targetCategory  = 0.90
+	targetType      = 0.90
+	targetCrit      = 0.80
+	targetPrecision = 0.95
 )
 
 // labelled is one message of the corpus with its expected classification.
 type labelled struct {
-	file, category, typ, crit, split string
-	msg                              rules.Message
+	rules.LabelledMail
+	msg rules.Message
+}
+
+func parseMail(raw []byte) rules.Message {
+	in, _ := mailin.Parse(raw) // best effort even for broken mail
+	return rules.Message{From: in.From.Email, Subject: in.Subject, Body: in.Text}
 }
 
 func loadCorpus(t testing.TB) []labelled {
 	t.Helper()
-	f, err := os.Open("testdata/labels.tsv")
+	ls, msgs, err := rules.ReadCorpus(os.DirFS("testdata"), parseMail)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []labelled
-	sc := bufio.NewScanner(f)
-	sc.Scan() // header
-	for sc.Scan() {
-		c := strings.Split(sc.Text(), "\t")
-		if len(c) != 5 {
-			t.Fatalf("labels.tsv: bad line %q", sc.Text())
-		}
-		// The frozen test split: a fifth of the corpus, chosen once by the
-		// hash of the file's path (persona is column 5).
-		split := "tune"
-		if sha256.Sum256([]byte(c[0]))[0] < 52 {
-			split = "holdout"
-		}
-		c[4] = split
-		raw, err := os.ReadFile(filepath.Join("testdata/corpus", c[0]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		in, _ := mailin.Parse(raw)
-		out = append(out, labelled{c[0], c[1], c[2], c[3], c[4],
-			rules.Message{From: in.From.Email, Subject: in.Subject, Body: in.Text}})
+	out := make([]labelled, len(ls))
+	for i := range ls {
+		out[i] = labelled{ls[i], msgs[i]}
 	}
 	return out
 }
 
-// TestAccuracy reports top-1 category, type and criticality accuracy on the
-// tuning split and on the held-out split, which the rules were never tuned
-// on; the held-out targets are 90 % for category and type.
-func TestAccuracy(t *testing.T) {
+// split returns the training part and the frozen test part.
+func split(all []labelled) (train, test []labelled) {
+	for _, l := range all {
+		if rules.FrozenTest(l.File) {
+			test = append(test, l)
+		} else {
+			train = append(train, l)
+		}
+	}
+	return train, test
+}
+
+func examples(ls []labelled) []rules.Example {
+	out := make([]rules.Example, len(ls))
+	for i, l := range ls {
+		out[i] = rules.Example{Message: l.msg, Category: l.Category, Type: l.Type, Criticality: l.Criticality, Source: "corpus"}
+	}
+	return out
+}
+
+// figures are aggregate results over a set of mail.
+type figures struct {
+	n, cat, typ, crit, covered, right int
+}
+
+func (f *figures) add(r rules.Result, l labelled) {
+	f.n++
+	if r.Category == l.Category {
+		f.cat++
+	}
+	if string(r.Type) == l.Type {
+		f.typ++
+	}
+	if string(r.Criticality) == l.Criticality {
+		f.crit++
+	}
+	if r.Category != ticket.Unclassified {
+		f.covered++
+		if r.Category == l.Category {
+			f.right++
+		}
+	}
+}
+
+func (f *figures) merge(g figures) {
+	f.n += g.n
+	f.cat += g.cat
+	f.typ += g.typ
+	f.crit += g.crit
+	f.covered += g.covered
+	f.right += g.right
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func (f figures) category() float64  { return ratio(f.cat, f.n) }
+func (f figures) typeAcc() float64   { return ratio(f.typ, f.n) }
+func (f figures) critAcc() float64   { return ratio(f.crit, f.n) }
+func (f figures) coverage() float64  { return ratio(f.covered, f.n) }
+func (f figures) precision() float64 { return ratio(f.right, f.covered) }
+
+func (f figures) String() string {
+	return fmt.Sprintf("%4d mails: category %5.1f %%, type %5.1f %%, criticidad %5.1f %%, coverage %5.1f %%, precision %5.1f %%",
+		f.n, 100*f.category(), 100*f.typeAcc(), 100*f.critAcc(), 100*f.coverage(), 100*f.precision())
+}
+
+func evaluate(e *rules.Engine, ls []labelled) figures {
+	var f figures
+	for _, l := range ls {
+		f.add(e.Classify(l.msg), l)
+	}
+	return f
+}
+
+func engines(t testing.TB) (plain, learned *rules.Engine) {
+	t.Helper()
 	e, err := rules.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	type acc struct{ n, cat, typ, crit int }
-	stats := map[string]*acc{"tune": {}, "holdout": {}}
+	m, err := rules.DefaultModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, e.WithModel(m, 0)
+}
+
+// TestAccuracy evaluates the shipped model on the frozen test split, in
+// aggregate only, against the targets; the catalogue alone is reported
+// beside it.
+func TestAccuracy(t *testing.T) {
+	plain, learned := engines(t)
+	all := loadCorpus(t)
 	seen := map[string]bool{}
-	for _, l := range loadCorpus(t) {
-		seen[l.category] = true
-		r := e.Classify(l.msg)
-		s := stats[l.split]
-		s.n++
-		ok := func(got, want string, n *int, what string) {
-			if got == want {
-				*n++
-			} else if testing.Verbose() {
-				t.Logf("%s %s: %s got %s, want %s (%v)", l.split, l.file, what, got, want, r.Matched)
-			}
-		}
-		ok(r.Category, l.category, &s.cat, "category")
-		ok(string(r.Type), l.typ, &s.typ, "type")
-		ok(string(r.Criticality), l.crit, &s.crit, "criticidad")
+	for _, l := range all {
+		seen[l.Category] = true
 	}
-	for _, split := range []string{"tune", "holdout"} {
-		s := stats[split]
-		pc := func(n int) float64 { return 100 * float64(n) / float64(s.n) }
-		t.Logf("%-7s %3d messages: category %.1f %%, type %.1f %%, criticidad %.1f %%", split, s.n, pc(s.cat), pc(s.typ), pc(s.crit))
+	if len(seen) != len(plain.Names())+1 {
+		t.Errorf("corpus covers %d keys, want every category and sin_clasificar (%d)", len(seen), len(plain.Names())+1)
 	}
-	if len(seen) != len(e.Names())+1 {
-		t.Errorf("corpus covers %d keys, want every category and sin_clasificar (%d)", len(seen), len(e.Names())+1)
-	}
+	_, test := split(all)
+	rulesOnly, model := evaluate(plain, test), evaluate(learned, test)
+	t.Logf("frozen test, catalogue rules alone: %s", rulesOnly)
+	t.Logf("frozen test, learned model:         %s", model)
 	// The keyword rules alone, measured once on the 1,658-mail corpus:
 	// category 80.1 %, type 82.8 %. This floor only keeps them from
 	// regressing; the learned model carries the issue's targets.
-	h := stats["holdout"]
-	if float64(h.cat) < 0.78*float64(h.n) || float64(h.typ) < 0.80*float64(h.n) {
-		t.Errorf("held-out accuracy below the rules' floor: category %d/%d, type %d/%d", h.cat, h.n, h.typ, h.n)
+	if rulesOnly.category() < 0.78 || rulesOnly.typeAcc() < 0.80 {
+		t.Errorf("catalogue alone below its floor (category 78 %%, type 80 %%): %s", rulesOnly)
 	}
+	// The shipped model's floor: the frozen-test figures it reached when
+	// it was merged, less a point or two; below it is a regression.
+	if model.category() < 0.84 || model.typeAcc() < 0.85 || model.critAcc() < 0.63 || model.precision() < 0.93 {
+		t.Errorf("frozen test split below the shipped model's floor (category 84 %%, type 85 %%, criticidad 63 %%, precision 93 %%): %s", model)
+	}
+	// The issue's targets are not reached yet (issue 14 stays open): the
+	// gap is logged on every run, never hidden.
+	if model.category() < targetCategory || model.typeAcc() < targetType || model.critAcc() < targetCrit || model.precision() < targetPrecision {
+		t.Logf("frozen test split below the targets (category ≥ %.0f %%, type ≥ %.0f %%, criticidad ≥ %.0f %%, precision ≥ %.0f %%): %s",
+			100*targetCategory, 100*targetType, 100*targetCrit, 100*targetPrecision, model)
+	}
+}
+
+// TestFrozenSplit checks the split is the promised share and stable.
+func TestFrozenSplit(t *testing.T) {
+	all := loadCorpus(t)
+	_, test := split(all)
+	if share := ratio(len(test), len(all)); share < 0.17 || share > 0.26 {
+		t.Errorf("frozen test split is %.1f %% of the corpus, want about 20 %%", 100*share)
+	}
+	for _, c := range []struct {
+		file string
+		want bool
+	}{{"001-ti-soporte.eml", rules.FrozenTest("001-ti-soporte.eml")}} {
+		if got := rules.FrozenTest(c.file); got != c.want {
+			t.Errorf("FrozenTest(%q) = %v, then %v", c.file, c.want, got)
+		}
+	}
+}
+
+// trainShipped trains the shipped model's way: the training part of the
+// corpus, the embedded catalogue, the default options.
+func trainShipped(t testing.TB, trained string) (*rules.Model, []byte) {
+	t.Helper()
+	e, err := rules.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, _ := split(loadCorpus(t))
+	m, err := e.Train(examples(train), &rules.TrainOptions{Trained: trained})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := m.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return m, buf.Bytes()
+}
+
+// TestEmbeddedModelReproducible retrains the shipped model and compares it
+// with the embedded one byte for byte. With -update it rewrites model.bin.
+func TestEmbeddedModelReproducible(t *testing.T) {
+	trained := time.Now().UTC().Format(time.DateOnly)
+	if !*update {
+		m, err := rules.DefaultModel()
+		if err != nil {
+			t.Fatalf("embedded model: %v (run go test ./rules -run TestEmbeddedModelReproducible -update)", err)
+		}
+		trained = m.Meta.Trained
+	}
+	start := time.Now()
+	m, b := trainShipped(t, trained)
+	t.Logf("trained in %v: %s; %d bytes", time.Since(start).Round(time.Millisecond), m.Describe(), len(b))
+	if *update {
+		if err := os.WriteFile("model.bin", b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if want := rules.DefaultModelBytes(); !bytes.Equal(b, want) {
+		t.Errorf("retrained model differs from the embedded one: %d bytes, want %d (run -update after changing the corpus, features or training)", len(b), len(want))
+	}
+	if len(b) > 5<<20 {
+		t.Errorf("model is %d bytes, want ≤ 5 MB", len(b))
+	}
+}
+
+// TestModelFile checks the model file round-trips and that corrupt files
+// fail with an error, quickly, without a huge allocation.
+func TestModelFile(t *testing.T) {
+	raw := rules.DefaultModelBytes()
+	start := time.Now()
+	m, err := rules.ReadModel(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("loading the model took %v, want ≤ 100 ms", d)
+	}
+	var buf bytes.Buffer
+	if err := m.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), raw) {
+		t.Errorf("model written back is %d bytes, differs from the %d read", buf.Len(), len(raw))
+	}
+	for _, n := range []int{0, 5, 20, len(raw) / 2, len(raw) - 1} {
+		if _, err := rules.ReadModel(bytes.NewReader(raw[:n])); err == nil {
+			t.Errorf("model cut at %d bytes: no error", n)
+		}
+	}
+	if _, err := rules.ReadModel(bytes.NewReader(append(bytes.Clone(raw), 0))); err == nil {
+		t.Error("model with trailing data: no error")
+	}
+}
+
+// TestModelDecisions checks what the model adds to a result: confidence,
+// candidates, features, abstention below the threshold, priority rules
+// first.
+func TestModelDecisions(t *testing.T) {
+	plain, learned := engines(t)
+	msg := rules.Message{From: "ana@entidad.gov.co", Subject: "La impresora no imprime",
+		Body: "Buenos días, la impresora del piso 3 no imprime, sale la hoja en blanco y atascada."}
+	r := learned.Classify(msg)
+	if r.Confidence <= 0 || r.Confidence > 1 || r.TypeConfidence <= 0 || r.CritConfidence <= 0 {
+		t.Errorf("confidences %v %v %v, want in (0, 1]", r.Confidence, r.TypeConfidence, r.CritConfidence)
+	}
+	if len(r.Candidates) != 3 || r.Candidates[0].Probability < r.Candidates[1].Probability {
+		t.Errorf("candidates %v, want three, best first", r.Candidates)
+	}
+	if r.Category != ticket.Unclassified && r.Candidates[0].Value != r.Category {
+		t.Errorf("category %s but best candidate %s", r.Category, r.Candidates[0].Value)
+	}
+	for _, d := range []string{"category", "type", "criticidad"} {
+		fs := r.Features[d]
+		if len(fs) == 0 {
+			t.Errorf("no features explain the %s", d)
+		}
+		for i := 1; i < len(fs); i++ {
+			if fs[i].Weight > fs[i-1].Weight {
+				t.Errorf("%s features not sorted: %v", d, fs)
+			}
+		}
+	}
+	if r := learned.WithModel(learned.Model(), 1.01).Classify(msg); r.Category != ticket.Unclassified {
+		t.Errorf("min confidence above 1: category %s, want %s", r.Category, ticket.Unclassified)
+	}
+	if r := plain.Classify(msg); r.Confidence != 0 || r.Candidates != nil {
+		t.Errorf("without a model: confidence %v, candidates %v; want none", r.Confidence, r.Candidates)
+	}
+	alert := rules.Message{From: "zabbix@entidad.gov.co", Subject: "PROBLEM: disk full", Body: "host srv-app-01"}
+	if r := learned.Classify(alert); r.Category != "ti.servidores" || r.Confidence != 1 || r.Criticality != ticket.Alta {
+		t.Errorf("priority rule with model: %s %v %s, want ti.servidores 1 alta", r.Category, r.Confidence, r.Criticality)
+	}
+}
+
+// TestTriageCandidates: a vague mail is sin_clasificar, and its candidates
+// are three categories of the catalogue, never sin_clasificar itself (a
+// class of the model, which triage cannot offer).
+func TestTriageCandidates(t *testing.T) {
+	_, learned := engines(t)
+	r := learned.Classify(rules.Message{From: "ana@entidad.gov.co", Subject: "ayuda", Body: "ayuda, lo de ayer"})
+	if r.Category != ticket.Unclassified {
+		t.Fatalf("vague mail: category %s, want %s", r.Category, ticket.Unclassified)
+	}
+	if len(r.Candidates) != 3 {
+		t.Fatalf("candidates %v, want three", r.Candidates)
+	}
+	for i, c := range r.Candidates {
+		if _, ok := learned.Category(c.Value); !ok {
+			t.Errorf("candidate %d: %q is not a category of the catalogue", i, c.Value)
+		}
+		if c.Probability <= 0 || c.Probability > 1 || i > 0 && c.Probability > r.Candidates[i-1].Probability {
+			t.Errorf("candidate %d: probability %v, want in (0, 1], best first: %v", i, c.Probability, r.Candidates)
+		}
+	}
+}
+
+// TestTrainDeterministic trains twice, examples in two orders, and wants
+// the same bytes; and checks bad labels are refused.
+func TestTrainDeterministic(t *testing.T) {
+	e, err := rules.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, _ := split(loadCorpus(t))
+	train = train[:min(len(train), 120)]
+	exs := examples(train)
+	rev := make([]rules.Example, len(exs))
+	for i := range exs {
+		rev[len(exs)-1-i] = exs[i]
+	}
+	opt := &rules.TrainOptions{Epochs: 3, Trained: "2026-01-02"}
+	var out [2]bytes.Buffer
+	for i, in := range [][]rules.Example{exs, rev} {
+		m, err := e.Train(in, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Write(&out[i])
+	}
+	if !bytes.Equal(out[0].Bytes(), out[1].Bytes()) {
+		t.Errorf("same examples in another order: %d bytes vs %d, differ", out[0].Len(), out[1].Len())
+	}
+	bad := append(exs[:10:10], rules.Example{Category: "ti.nada", Type: "x"})
+	if _, err := e.Train(bad, opt); err == nil || !strings.Contains(err.Error(), "ti.nada") {
+		t.Errorf("training on an unknown category: err %v, want it named", err)
+	}
+}
+
+// TestEvaluate prints the figures of docs/DESIGN-NOTES.md: cross-validated
+// (5 folds of the training part) and persona-held-out (on the training
+// part), for the catalogue alone and the learned model, and the frozen
+// test figures once, in aggregate. Slow: go test ./rules -run TestEvaluate -eval -v
+func TestEvaluate(t *testing.T) {
+	if !*eval {
+		t.Skip("slow: run with -eval")
+	}
+	plain, learned := engines(t)
+	all := loadCorpus(t)
+	train, test := split(all)
+	const folds = 5
+	var cvRules, cvModel figures
+	for f := 0; f < folds; f++ {
+		var in, out []labelled
+		for i, l := range train {
+			if i%folds == f {
+				out = append(out, l)
+			} else {
+				in = append(in, l)
+			}
+		}
+		m, err := plain.Train(examples(in), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cvRules.merge(evaluate(plain, out))
+		cvModel.merge(evaluate(plain.WithModel(m, 0), out))
+	}
+	t.Logf("cross-validated (%d folds, training part), rules alone: %s", folds, cvRules)
+	t.Logf("cross-validated (%d folds, training part), model:       %s", folds, cvModel)
+
+	personas := map[string][]labelled{}
+	for _, l := range train {
+		personas[l.Persona] = append(personas[l.Persona], l)
+	}
+	names := make([]string, 0, len(personas))
+	for p := range personas {
+		names = append(names, p)
+	}
+	sort.Strings(names)
+	if len(names) < 2 {
+		t.Logf("persona-held-out: one persona only (%v), nothing to hold out", names)
+	} else {
+		var phRules, phModel figures
+		for _, p := range names {
+			var in []labelled
+			for _, l := range train {
+				if l.Persona != p {
+					in = append(in, l)
+				}
+			}
+			m, err := plain.Train(examples(in), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fr, fm := evaluate(plain, personas[p]), evaluate(plain.WithModel(m, 0), personas[p])
+			phRules.merge(fr)
+			phModel.merge(fm)
+			t.Logf("persona-held-out %-12s rules: %s", p, fr)
+			t.Logf("persona-held-out %-12s model: %s", p, fm)
+		}
+		t.Logf("persona-held-out, all, rules alone: %s", phRules)
+		t.Logf("persona-held-out, all, model:       %s", phModel)
+	}
+	m := learned.Model()
+	t.Logf("shipped model: %s", m.Describe())
+	for _, p := range m.Meta.Curve {
+		t.Logf("cv curve: threshold %.2f coverage %5.1f %% precision %5.1f %% accuracy %5.1f %%", p.Threshold, 100*p.Coverage, 100*p.Precision, 100*p.Accuracy)
+	}
+	t.Logf("frozen test (aggregate), rules alone: %s", evaluate(plain, test))
+	t.Logf("frozen test (aggregate), model:       %s", evaluate(learned, test))
 }

@@ -13,19 +13,27 @@ import (
 
 // Engine is a compiled rule file. It is immutable and safe for concurrent use.
 type Engine struct {
-	cats      []*Category
-	byKey     map[string]*Category
-	buckets   []bucket
-	phrases   []phrase
-	index     map[string][]int // first stem → phrases
-	seen      map[string]int   // folded phrase → index, while compiling
-	prefixed  []int            // phrases whose first word is a prefix ("imprim*")
+	cats     []*Category
+	byKey    map[string]*Category
+	buckets  []bucket
+	phrases  []phrase
+	index    map[string][]int // first stem → phrases
+	seen     map[string]int   // folded phrase → index, while compiling
+	prefixed []int            // phrases whose first word is a prefix ("imprim*") shorter than 2 bytes
+	// byPrefix indexes the other prefixed phrases by the first two bytes
+	// of their prefix: a token only tries those it could match.
+	byPrefix  map[string][]int
 	negations [][]string
 	failureW  float64
 	failureX  map[string]bool // words after "no" that are not a failing verb
 	threshold float64
 	subjectW  float64
 	priority  []PriorityRule
+	digest    string // SHA-256 of the rule file
+	model     *Model
+	minConf   float64
+	// modelBuckets maps each model class onto the catalogue's buckets.
+	modelBuckets [numHeads][]int
 }
 
 type bucketKind int
@@ -206,7 +214,14 @@ func (e *Engine) addKeywords(kw Keywords, b int, at string) []error {
 			e.phrases = append(e.phrases, p)
 			i := len(e.phrases) - 1
 			if p.prefix[0] {
-				e.prefixed = append(e.prefixed, i)
+				if w := p.words[0]; len(w) >= 2 {
+					if e.byPrefix == nil {
+						e.byPrefix = map[string][]int{}
+					}
+					e.byPrefix[w[:2]] = append(e.byPrefix[w[:2]], i)
+				} else {
+					e.prefixed = append(e.prefixed, i)
+				}
 			} else {
 				e.index[p.words[0]] = append(e.index[p.words[0]], i)
 			}
@@ -230,6 +245,23 @@ type Result struct {
 	Criticality ticket.Criticality `json:"criticidad"`
 	Group       string             `json:"group"`
 	Score       float64            `json:"score"`
+	// Confidence is the calibrated probability (0–1) that Category is
+	// right: of the learned model, 1 for a priority rule, 0 without a
+	// model. Below the minimum confidence the category is sin_clasificar
+	// and Confidence is that of the model's most likely class (which may
+	// be sin_clasificar itself).
+	Confidence float64 `json:"confidence"`
+	// TypeConfidence and CritConfidence are the same for Type and
+	// Criticality (0 without a model).
+	TypeConfidence float64 `json:"type_confidence,omitempty"`
+	CritConfidence float64 `json:"criticidad_confidence,omitempty"`
+	// Candidates are the model's three most likely categories of the
+	// catalogue (never sin_clasificar), best first: what triage offers for
+	// a sin_clasificar ticket.
+	Candidates []Candidate `json:"candidates,omitempty"`
+	// Features lists, per decision ("category", "type", "criticidad"), the
+	// model features that weighed most for the value chosen.
+	Features map[string][]Feature `json:"features,omitempty"`
 	// Matched lists the rules that fired: "ti.vpn: vpn (+6)", "priority: …".
 	Matched []string `json:"matched"`
 	// Resolution is the business time to solve it; HasSLA is false when the
@@ -240,56 +272,102 @@ type Result struct {
 	Attachments []string      `json:"attachments,omitempty"`
 }
 
-// Classify classifies m.
-func (e *Engine) Classify(m Message) Result {
-	var buf [128]token
-	subj := tokenize(m.Subject, buf[:0])
+// analysis is what the catalogue finds in a message: the learned model's
+// keyword features and the rules' own decision both start from it.
+type analysis struct {
+	toks     []token
+	nsubj    int
+	scores   []float64
+	why      [][]string
+	failures float64
+	rule     *PriorityRule
+	best     int // best category bucket, or -1
+}
+
+func (e *Engine) analyze(m Message, buf []token) analysis {
+	subj := tokenize(m.Subject, buf)
 	nsubj := len(subj)
 	all := tokenize(Clean(m.Body), subj)
 	hits := map[int]float64{} // phrase → multiplier of its best occurrence
 	e.scan(all[:nsubj], e.subjectW, hits)
 	e.scan(all[nsubj:], 1, hits)
-	failures := e.failures(all[:nsubj])*e.subjectW + e.failures(all[nsubj:])
-
-	scores := make([]float64, len(e.buckets))
-	why := make([][]string, len(e.buckets))
+	a := analysis{toks: all, nsubj: nsubj, scores: make([]float64, len(e.buckets)), why: make([][]string, len(e.buckets)),
+		failures: e.failures(all[:nsubj])*e.subjectW + e.failures(all[nsubj:]), rule: e.matchPriority(m), best: -1}
 	for pi, mult := range hits {
 		p := &e.phrases[pi]
-		scores[p.bucket] += p.weight * mult
-		why[p.bucket] = append(why[p.bucket], fmt.Sprintf("%s (+%g)", p.text, p.weight*mult))
+		a.scores[p.bucket] += p.weight * mult
+		a.why[p.bucket] = append(a.why[p.bucket], fmt.Sprintf("%s (+%g)", p.text, p.weight*mult))
 	}
+	bestScore := 0.0
+	for i, b := range e.buckets {
+		if b.kind == kindCategory && a.scores[i] > bestScore {
+			a.best, bestScore = i, a.scores[i]
+		}
+	}
+	return a
+}
+
+// Classify classifies m. With a model (WithModel) the learned scorer
+// decides category, type and criticality from the words and the
+// catalogue's keyword scores; explicit priority rules still win.
+func (e *Engine) Classify(m Message) Result {
+	var buf [128]token
+	a := e.analyze(m, buf[:0])
 	var r Result
-	rule := e.matchPriority(m)
+	rule := a.rule
 	if rule != nil {
 		r.Matched = append(r.Matched, "priority: "+rule.Name)
 	}
 	// Category: best score above the threshold.
-	best, bestScore := -1, 0.0
-	for i, b := range e.buckets {
-		if b.kind == kindCategory && scores[i] > bestScore {
-			best, bestScore = i, scores[i]
-		}
+	bestScore := 0.0
+	if a.best >= 0 {
+		bestScore = a.scores[a.best]
 	}
 	r.Category, r.Score = ticket.Unclassified, bestScore
 	if rule != nil && rule.Category != "" {
-		r.Category = rule.Category
-	} else if best >= 0 && bestScore >= e.threshold {
-		r.Category = e.buckets[best].value
+		r.Category, r.Confidence = rule.Category, 1
+	}
+	if e.model != nil {
+		e.modelDecide(&r, a, rule == nil || rule.Category == "")
+	} else if (rule == nil || rule.Category == "") && a.best >= 0 && bestScore >= e.threshold {
+		r.Category = e.buckets[a.best].value
 	}
 	for i, b := range e.buckets {
-		if len(why[i]) == 0 || b.kind == kindCategory && b.value != r.Category {
+		if len(a.why[i]) == 0 || b.kind == kindCategory && b.value != r.Category {
 			continue
 		}
-		sort.Strings(why[i])
-		r.Matched = append(r.Matched, b.value+": "+strings.Join(why[i], ", "))
+		sort.Strings(a.why[i])
+		r.Matched = append(r.Matched, b.value+": "+strings.Join(a.why[i], ", "))
 	}
 	cat := e.byKey[r.Category]
+	if e.model == nil {
+		e.keywordTypeCrit(&r, a, cat)
+	}
+	if rule != nil {
+		if rule.Type != "" {
+			r.Type, r.TypeConfidence = ticket.Type(rule.Type), 1
+		}
+		if rule.Criticidad != "" {
+			r.Criticality, r.CritConfidence = ticket.Criticality(rule.Criticidad), 1
+		}
+	}
+	if cat != nil {
+		r.Name, r.Group = cat.Name, cat.Group
+		r.Resolution, r.HasSLA = cat.ResolutionFor(r.Criticality)
+		r.Restricted, r.Attachments = cat.RequestedBy, cat.Attachments
+	}
+	sort.Strings(r.Matched)
+	return r
+}
+
+// keywordTypeCrit is the catalogue's own type and criticality.
+func (e *Engine) keywordTypeCrit(r *Result, a analysis, cat *Category) {
 	// Type: failure signals against request signals; the category's usual
 	// type breaks ties.
-	inc, req := e.score(scores, kindType, "incidente"), e.score(scores, kindType, "requerimiento")
-	if failures > 0 {
-		inc += failures * e.failureW
-		r.Matched = append(r.Matched, fmt.Sprintf("incidente: no + verbo (+%g)", failures*e.failureW))
+	inc, req := e.score(a.scores, kindType, "incidente"), e.score(a.scores, kindType, "requerimiento")
+	if a.failures > 0 {
+		inc += a.failures * e.failureW
+		r.Matched = append(r.Matched, fmt.Sprintf("incidente: no + verbo (+%g)", a.failures*e.failureW))
 	}
 	if cat != nil && cat.DefaultType == "requerimiento" {
 		req += 0.5
@@ -301,7 +379,7 @@ func (e *Engine) Classify(m Message) Result {
 		r.Type = ticket.Requerimiento
 	}
 	// Criticality: interruption of the operation is alta, no impact is baja.
-	switch alta, baja := e.score(scores, kindCrit, "alta"), e.score(scores, kindCrit, "baja"); {
+	switch alta, baja := e.score(a.scores, kindCrit, "alta"), e.score(a.scores, kindCrit, "baja"); {
 	case alta >= 3 && alta >= baja:
 		r.Criticality = ticket.Alta
 	case baja >= 2:
@@ -309,21 +387,6 @@ func (e *Engine) Classify(m Message) Result {
 	default:
 		r.Criticality = ticket.Media
 	}
-	if rule != nil {
-		if rule.Type != "" {
-			r.Type = ticket.Type(rule.Type)
-		}
-		if rule.Criticidad != "" {
-			r.Criticality = ticket.Criticality(rule.Criticidad)
-		}
-	}
-	if cat != nil {
-		r.Name, r.Group = cat.Name, cat.Group
-		r.Resolution, r.HasSLA = cat.ResolutionFor(r.Criticality)
-		r.Restricted, r.Attachments = cat.RequestedBy, cat.Attachments
-	}
-	sort.Strings(r.Matched)
-	return r
 }
 
 func (e *Engine) score(scores []float64, k bucketKind, v string) float64 {
@@ -340,6 +403,11 @@ func (e *Engine) scan(toks []token, mult float64, hits map[int]float64) {
 	for i := range toks {
 		for _, pi := range e.index[toks[i].stem] {
 			e.try(toks, i, pi, mult, hits)
+		}
+		if w := toks[i].word; len(w) >= 2 {
+			for _, pi := range e.byPrefix[w[:2]] {
+				e.try(toks, i, pi, mult, hits)
+			}
 		}
 		for _, pi := range e.prefixed {
 			e.try(toks, i, pi, mult, hits)

@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"bytes"
 	"testing"
+	"time"
 )
 
 // A catalogue file is edited by hand: any bytes give an engine or an
@@ -18,6 +20,33 @@ func FuzzParse(f *testing.F) {
 		}
 		if e != nil {
 			e.Classify(Message{Subject: "No conecta la VPN", Body: "impresora silla"})
+		}
+	})
+}
+
+// A model file comes from rules.model_file: any bytes give a model or an
+// error, quickly and without a huge allocation; a model that loads
+// classifies with probabilities in [0, 1].
+func FuzzReadModel(f *testing.F) {
+	f.Add(defaultModel[:min(len(defaultModel), 4096)])
+	f.Add([]byte(modelMagic))
+	f.Add([]byte(modelMagic + "\x02{}"))
+	f.Add([]byte(modelMagic + "\x00"))
+	e, err := Default()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		start := time.Now()
+		m, err := ReadModel(bytes.NewReader(data))
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("decoding %d bytes took %v", len(data), d)
+		}
+		if err == nil {
+			r := e.WithModel(m, 0).Classify(Message{Subject: "No conecta la VPN", Body: "impresora silla"})
+			if r.Confidence < 0 || r.Confidence > 1 {
+				t.Fatalf("confidence %v", r.Confidence)
+			}
 		}
 	})
 }

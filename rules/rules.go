@@ -15,7 +15,9 @@ package rules
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"regexp"
@@ -169,6 +171,8 @@ func Parse(name string, data []byte) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	sum := sha256.Sum256(data)
+	e.digest = hex.EncodeToString(sum[:])
 	return e, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -84,25 +83,32 @@ func (db *DB) MessageByKey(ctx context.Context, key string) (*ticket.RawMessage,
 	if err != nil {
 		return nil, fmt.Errorf("reading message %s: %w", key, db.translate(err))
 	}
-	if chunks > 0 {
-		rows, err := db.query(ctx, `SELECT data FROM message_chunks WHERE message_id = ? ORDER BY seq`, m.ID)
-		if err != nil {
-			return nil, fmt.Errorf("reading message %s: %w", key, err)
-		}
-		defer rows.Close()
-		m.Raw = make([]byte, 0, chunks*chunkSize)
-		for rows.Next() {
-			var part []byte
-			if err := rows.Scan(&part); err != nil {
-				return nil, fmt.Errorf("reading message %s: %w", key, err)
-			}
-			m.Raw = append(m.Raw, part...)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("reading message %s: %w", key, db.translate(err))
-		}
+	if err := db.readChunks(ctx, m, chunks); err != nil {
+		return nil, fmt.Errorf("reading message %s: %w", key, err)
 	}
 	return m, nil
+}
+
+// readChunks reassembles m.Raw from message_chunks when it was stored in
+// chunks.
+func (db *DB) readChunks(ctx context.Context, m *ticket.RawMessage, chunks int) error {
+	if chunks == 0 {
+		return nil
+	}
+	rows, err := db.query(ctx, `SELECT data FROM message_chunks WHERE message_id = ? ORDER BY seq`, m.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	m.Raw = make([]byte, 0, chunks*chunkSize)
+	for rows.Next() {
+		var part []byte
+		if err := rows.Scan(&part); err != nil {
+			return err
+		}
+		m.Raw = append(m.Raw, part...)
+	}
+	return db.translate(rows.Err())
 }
 
 // TicketIDByMessageID finds the ticket a Message-ID belongs to: an inbound
@@ -197,27 +203,35 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
+// participantsChunk is how many addresses one INSERT carries: two
+// parameters each, far below SQLite's 32,766 and PostgreSQL's 65,535.
+const participantsChunk = 500
+
 // AddParticipants records that the addresses take part in a ticket, in
-// one statement.
+// statements of participantsChunk addresses (a mail may carry thousands of
+// Cc). Run it in a transaction to make it atomic.
 func (db *DB) AddParticipants(ctx context.Context, ticketID int64, emails ...string) error {
-	var uniq []string
+	uniq := make([]string, 0, len(emails))
+	seen := make(map[string]bool, len(emails))
 	for _, e := range emails {
 		// One statement may not touch the same row twice (PostgreSQL).
-		if e = strings.ToLower(clean(e)); e != "" && !slices.Contains(uniq, e) {
+		if e = strings.ToLower(clean(e)); e != "" && !seen[e] {
+			seen[e] = true
 			uniq = append(uniq, e)
 		}
 	}
-	if len(uniq) == 0 {
-		return nil
-	}
-	q := `INSERT INTO ticket_participants (ticket_id, email) VALUES ` +
-		strings.TrimSuffix(strings.Repeat("(?, ?), ", len(uniq)), ", ") + ` ON CONFLICT (ticket_id, email) DO NOTHING`
-	args := make([]any, 0, 2*len(uniq))
-	for _, e := range uniq {
-		args = append(args, ticketID, e)
-	}
-	if _, err := db.exec(ctx, q, args...); err != nil {
-		return fmt.Errorf("adding participants to ticket %d: %w", ticketID, err)
+	for len(uniq) > 0 {
+		n := min(len(uniq), participantsChunk)
+		q := `INSERT INTO ticket_participants (ticket_id, email) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ") + ` ON CONFLICT (ticket_id, email) DO NOTHING`
+		args := make([]any, 0, 2*n)
+		for _, e := range uniq[:n] {
+			args = append(args, ticketID, e)
+		}
+		if _, err := db.exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("adding participants to ticket %d: %w", ticketID, err)
+		}
+		uniq = uniq[n:]
 	}
 	return nil
 }
@@ -247,4 +261,30 @@ func (db *DB) RecordFailure(ctx context.Context, mailbox string, uidValidity, ui
 		return 0, fmt.Errorf("recording failure of %s/%d: %w", mailbox, uid, err)
 	}
 	return n, nil
+}
+
+// BeginAttempt records, committed in its own statement, that processing of
+// a mailbox message starts, before the message is parsed. It returns how
+// many earlier starts ended neither with FinishAttempt nor with
+// RecordFailure: the times the process died on this message.
+func (db *DB) BeginAttempt(ctx context.Context, mailbox string, uidValidity, uid uint32, now time.Time) (int, error) {
+	var starts, failures int
+	err := db.queryRow(ctx, `INSERT INTO intake_failures (mailbox, uidvalidity, uid, attempts, last_error, updated_at, starts)
+		VALUES (?, ?, ?, 0, '', ?, 1)
+		ON CONFLICT (mailbox, uidvalidity, uid) DO UPDATE SET starts = intake_failures.starts + 1, updated_at = excluded.updated_at
+		RETURNING starts, attempts`, clean(mailbox), int64(uidValidity), int64(uid), now.UTC()).Scan(&starts, &failures)
+	if err != nil {
+		return 0, fmt.Errorf("recording the start of %s/%d: %w", mailbox, uid, db.translate(err))
+	}
+	return max(starts-1-failures, 0), nil
+}
+
+// FinishAttempt forgets the attempts of a message that was handled.
+func (db *DB) FinishAttempt(ctx context.Context, mailbox string, uidValidity, uid uint32) error {
+	_, err := db.exec(ctx, `DELETE FROM intake_failures WHERE mailbox = ? AND uidvalidity = ? AND uid = ?`,
+		clean(mailbox), int64(uidValidity), int64(uid))
+	if err != nil {
+		return fmt.Errorf("finishing the attempt on %s/%d: %w", mailbox, uid, err)
+	}
+	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,8 +14,6 @@ import (
 
 	"github.com/mesadeservicios/mesa/desk"
 	"github.com/mesadeservicios/mesa/internal/testpg"
-	"github.com/mesadeservicios/mesa/rules"
-	"github.com/mesadeservicios/mesa/sla"
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/store/storetest"
 	"github.com/mesadeservicios/mesa/ticket"
@@ -48,9 +45,7 @@ func loadRun(b *testing.B, driver, kind string) {
 		b.Cleanup(func() { db.Close() })
 		db.Migrate(ctx)
 	}
-	eng, _ := rules.Default()
-	cal, _ := sla.New(sla.Options{})
-	d, _ := desk.New(db, &desk.Options{Classifier: eng, Calendar: cal, Logger: slog.New(slog.DiscardHandler)})
+	d, eng := newDesk(b, db, time.Now)
 	var tickets []*ticket.Ticket
 	for i := 0; i < 50; i++ {
 		tk, err := d.Create(ctx, desk.NewTicket{Subject: fmt.Sprintf("La impresora %d no imprime", i), Requester: "ana@entidad.gov.co",
@@ -61,8 +56,7 @@ func loadRun(b *testing.B, driver, kind string) {
 		d.Comment(ctx, tk.Number, "carlos@entidad.gov.co", "Vamos en camino.", false)
 		tickets = append(tickets, tk)
 	}
-	srv := httptest.NewServer(web.New(web.Options{Desk: d, DB: db, Catalogue: eng, Logger: slog.New(slog.DiscardHandler),
-		LookupsPerMinute: 1 << 30}))
+	srv := httptest.NewServer(server(b, web.Deps{Desk: d, DB: db, Catalogue: eng}, web.Options{LookupsPerMinute: 1 << 30}))
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	const workers = 32

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -14,9 +13,6 @@ import (
 	"time"
 
 	"github.com/mesadeservicios/mesa/desk"
-	"github.com/mesadeservicios/mesa/mailout"
-	"github.com/mesadeservicios/mesa/rules"
-	"github.com/mesadeservicios/mesa/sla"
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/store/storetest"
 	"github.com/mesadeservicios/mesa/web"
@@ -33,16 +29,9 @@ type mailSite struct {
 func newMailSite(t *testing.T) *mailSite {
 	t.Helper()
 	db := storetest.SQLite(t)
-	eng, _ := rules.Default()
-	cal, _ := sla.New(sla.Options{})
-	r, _ := mailout.New(mailout.Options{DeskName: "Mesa de Servicios", From: "mesa@entidad.gov.co", PublicURL: "https://mesa.x", Catalogue: eng})
 	now := time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC)
-	d, err := desk.New(db, &desk.Options{Classifier: eng, Calendar: cal, Notifier: r, Surveys: r, Mine: r,
-		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(web.New(web.Options{Desk: d, DB: db, Catalogue: eng, Logger: slog.New(slog.DiscardHandler), LookupsPerMinute: 100}))
+	d, eng := newDesk(t, db, func() time.Time { return now })
+	srv := httptest.NewServer(server(t, web.Deps{Desk: d, DB: db, Catalogue: eng}, web.Options{LookupsPerMinute: 100}))
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	return &mailSite{site: &site{srv: srv, d: d, client: &http.Client{Jar: jar}}, db: db, now: &now}

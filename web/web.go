@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -29,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/ticket"
 	"github.com/mesadeservicios/mesa/web/health"
 )
@@ -41,14 +43,29 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Desk is what the pages need of the use cases.
+// Desk is everything the pages need of the use cases (a *desk.Desk; the
+// compile-time check is in cmd/mesa/contracts.go).
 type Desk interface {
+	StatusDesk
+	SurveyDesk
+	MineDesk
+	FileDesk
+}
+
+// FileDesk is what the download links of files need.
+type FileDesk interface {
+	// File returns the file a signed link names; ticket.ErrNotFound for
+	// any token that does not hold, desk.ErrFileLinkExpired past its time.
+	File(ctx context.Context, token string) (*ticket.Attachment, error)
+}
+
+// StatusDesk is what the status page needs.
+type StatusDesk interface {
 	Lookup(ctx context.Context, number, key string) (*desk.View, error)
 	RequesterComment(ctx context.Context, number, key, body string) error
 }
 
-// SurveyDesk is what the survey page needs; a Desk that has it gets the
-// page at /encuesta/{token}.
+// SurveyDesk is what the survey page at /encuesta/{token} needs.
 type SurveyDesk interface {
 	OpenSurvey(ctx context.Context, token string) (*desk.SurveyPage, error)
 	AnswerSurvey(ctx context.Context, token string, a desk.SurveyAnswer) error
@@ -67,18 +84,22 @@ type Catalogue interface {
 	DisplayName(key string) string
 }
 
-// Options configure the server; zero fields take the defaults in brackets.
-type Options struct {
-	Desk      Desk // nil: the public handler serves static files only
+// Deps are the server's collaborators, every one required.
+type Deps struct {
+	Desk      Desk
 	DB        Pinger
 	Catalogue Catalogue
+	Logger    *slog.Logger
+}
+
+// Options configure the server; zero fields take the defaults in brackets.
+type Options struct {
 	// Ready adds readiness checks (IMAP connected or retrying, outbox not
 	// stuck) to /readyz, usually health.Policy.Report; nil: the database
 	// only.
 	Ready    func(ctx context.Context) health.Report
 	Language string         // [es]
 	Location *time.Location // [America/Bogota]
-	Logger   *slog.Logger   // [slog.Default()]
 	// LookupsPerMinute limits ticket lookups per client address [30].
 	LookupsPerMinute int
 	// Metrics, when set, is served at /metrics on the admin handler; the
@@ -95,6 +116,7 @@ type Options struct {
 
 // Server is mesa's public HTTP handler; Admin is the other one.
 type Server struct {
+	d        Deps
 	o        Options
 	mux      *http.ServeMux // pages, API, static files
 	admin    *http.ServeMux // metrics and health
@@ -107,9 +129,15 @@ type Server struct {
 }
 
 // New returns the handler.
-func New(o Options) *Server {
-	if o.Logger == nil {
-		o.Logger = slog.Default()
+func New(d Deps, o Options) (*Server, error) {
+	var missing []error
+	for name, nil_ := range map[string]bool{"Desk": d.Desk == nil, "DB": d.DB == nil, "Catalogue": d.Catalogue == nil, "Logger": d.Logger == nil} {
+		if nil_ {
+			missing = append(missing, fmt.Errorf("web: Deps.%s is required", name))
+		}
+	}
+	if err := errors.Join(missing...); err != nil {
+		return nil, err
 	}
 	if o.Language != "en" {
 		o.Language = "es"
@@ -123,9 +151,11 @@ func New(o Options) *Server {
 	if o.ProxyHeader == "" {
 		o.ProxyHeader = "x-forwarded-for"
 	}
-	s := &Server{o: o, mux: http.NewServeMux(), admin: http.NewServeMux(), ips: newLimiter(o.LookupsPerMinute, time.Minute),
+	s := &Server{d: d, o: o, mux: http.NewServeMux(), admin: http.NewServeMux(), ips: newLimiter(o.LookupsPerMinute, time.Minute),
 		guesses: newLimiter(ticketGuesses, 10*time.Minute),
-		tmpl:    template.Must(template.ParseFS(files, "templates/*.html"))}
+		// A word the catalogue lacks stops the page with an error, never
+		// renders as "".
+		tmpl: template.Must(template.New("").Option("missingkey=error").ParseFS(files, "templates/*.html"))}
 	s.admin.HandleFunc("GET /healthz", s.healthz)
 	s.admin.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /static/mesa.css", s.css)
@@ -139,24 +169,19 @@ func New(o Options) *Server {
 		o.Metrics.MustRegister(s.duration, s.checks)
 		s.admin.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics, promhttp.HandlerOpts{}))
 	}
-	if o.Desk != nil {
-		s.mux.HandleFunc("GET /{$}", s.home)
-		s.mux.HandleFunc("GET /consulta", s.consulta)
-		s.mux.HandleFunc("GET /t/{number}", s.ticket)
-		s.mux.HandleFunc("POST /t/{number}/comentario", s.comment)
-		s.mux.HandleFunc("GET /api/v1/tickets/{number}", s.api)
-		if _, ok := o.Desk.(MineDesk); ok {
-			s.mux.HandleFunc("GET /mis-solicitudes", s.mineForm)
-			s.mux.HandleFunc("POST /mis-solicitudes", s.mineRequest)
-			s.mux.HandleFunc("GET /mis-solicitudes/{token}", s.mineList)
-			s.mux.HandleFunc("GET /mis-solicitudes/{token}/t/{number}", s.mineTicket)
-		}
-		if _, ok := o.Desk.(SurveyDesk); ok {
-			s.mux.HandleFunc("GET /encuesta/{token}", s.survey)
-			s.mux.HandleFunc("POST /encuesta/{token}", s.answerSurvey)
-		}
-	}
-	return s
+	s.mux.HandleFunc("GET /{$}", s.home)
+	s.mux.HandleFunc("GET /consulta", s.consulta)
+	s.mux.HandleFunc("GET /t/{number}", s.ticket)
+	s.mux.HandleFunc("POST /t/{number}/comentario", s.comment)
+	s.mux.HandleFunc("GET /api/v1/tickets/{number}", s.api)
+	s.mux.HandleFunc("GET /mis-solicitudes", s.mineForm)
+	s.mux.HandleFunc("POST /mis-solicitudes", s.mineRequest)
+	s.mux.HandleFunc("GET /mis-solicitudes/{token}", s.mineList)
+	s.mux.HandleFunc("GET /mis-solicitudes/{token}/t/{number}", s.mineTicket)
+	s.mux.HandleFunc("GET /adjuntos/{token}", s.file)
+	s.mux.HandleFunc("GET /encuesta/{token}", s.survey)
+	s.mux.HandleFunc("POST /encuesta/{token}", s.answerSurvey)
+	return s, nil
 }
 
 // ServeHTTP serves the public pages, API and static files, with the
@@ -168,7 +193,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer") // keys in URLs must not leak
 	h.Set("X-Frame-Options", "DENY")
 	if strings.HasPrefix(r.URL.Path, "/t/") || strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/consulta" ||
-		strings.HasPrefix(r.URL.Path, "/mis-solicitudes/") || strings.HasPrefix(r.URL.Path, "/encuesta/") {
+		strings.HasPrefix(r.URL.Path, "/mis-solicitudes/") || strings.HasPrefix(r.URL.Path, "/encuesta/") ||
+		strings.HasPrefix(r.URL.Path, "/adjuntos/") {
 		h.Set("Cache-Control", "no-store")
 	}
 	s.serve(s.mux, w, r)
@@ -256,7 +282,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 
 // ping is the database check.
 func (s *Server) ping(ctx context.Context) health.Report {
-	if err := s.o.DB.Ping(ctx); err != nil {
+	if err := s.d.DB.Ping(ctx); err != nil {
 		return health.Report{Checks: map[string]string{"database": health.StatusDown}, Errs: []error{fmt.Errorf("database: %w", err)}}
 	}
 	return health.Report{Checks: map[string]string{"database": "up"}}
@@ -285,7 +311,7 @@ func (s *Server) record(rep health.Report) {
 		if prev, seen := s.health.last[k]; prev != v && (seen || !ok) {
 			changed = true
 			if ok {
-				s.o.Logger.Info("health check recovered", "check", k, "status", v)
+				s.d.Logger.Info("health check recovered", "check", k, "status", v)
 			}
 		}
 		s.health.last[k] = v
@@ -297,7 +323,7 @@ func (s *Server) record(rep health.Report) {
 	if changed {
 		level = slog.LevelWarn
 	}
-	s.o.Logger.Log(context.Background(), level, "health check failed", "err", errors.Join(rep.Errs...))
+	s.d.Logger.Log(context.Background(), level, "health check failed", "err", errors.Join(rep.Errs...))
 }
 
 func (s *Server) css(w http.ResponseWriter, r *http.Request) {
@@ -316,7 +342,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // page is the data of every page.
 type page struct {
 	Lang, Other string
-	T           map[string]string
+	T           map[string]string // the catalogue in Lang (package i18n)
 	Error       string
 	Number      string
 	// the survey page
@@ -349,14 +375,14 @@ func (s *Server) base(r *http.Request) page {
 	if l == "en" {
 		other = "es"
 	}
-	return page{Lang: l, Other: other, T: texts[l]}
+	return page{Lang: l, Other: other, T: i18n.Table(l)}
 }
 
 func (s *Server) render(w http.ResponseWriter, code int, name string, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
 	if err := s.tmpl.ExecuteTemplate(w, name, data); err != nil {
-		s.o.Logger.Error("rendering page", "page", name, "err", err)
+		s.d.Logger.Error("rendering page", "page", name, "err", err)
 	}
 }
 
@@ -370,7 +396,7 @@ func (s *Server) consulta(w http.ResponseWriter, r *http.Request) {
 	key := strings.TrimSpace(r.URL.Query().Get("clave"))
 	if _, err := ticket.ParseNumber(number); err != nil || key == "" {
 		p := s.base(r)
-		p.Error, p.Number = p.T["notfound"], number
+		p.Error, p.Number = i18n.T(p.Lang, "notfound"), number
 		s.render(w, http.StatusNotFound, "lookup.html", p)
 		return
 	}
@@ -410,9 +436,7 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request) {
 // solicitudes") it has no comment form.
 func (s *Server) ticketView(w http.ResponseWriter, r *http.Request, p page, v *desk.View, key string) {
 	tp := ticketPage{page: p, V: v, Key: key, Open: v.Ticket.State.Open() && key != "", Category: v.Ticket.Category, Group: v.Ticket.Group}
-	if s.o.Catalogue != nil {
-		tp.Category = s.o.Catalogue.DisplayName(v.Ticket.Category)
-	}
+	tp.Category = s.d.Catalogue.DisplayName(v.Ticket.Category)
 	tp.Created = s.when(v.Ticket.CreatedAt)
 	if v.Ticket.DueAt != nil {
 		tp.Due = s.when(*v.Ticket.DueAt)
@@ -423,13 +447,16 @@ func (s *Server) ticketView(w http.ResponseWriter, r *http.Request, p page, v *d
 		tp.Remaining = fmt.Sprintf("%.1f", rem.Hours())
 	}
 	for _, e := range v.History {
-		item := historyItem{When: s.when(e.At), What: p.T["ev_"+string(e.Kind)], Who: p.T["desk"], Text: e.Body}
-		if e.Actor == v.Ticket.Requester {
-			item.Who = p.T["requester"]
+		item := historyItem{When: s.when(e.At), What: i18n.T(p.Lang, "ev_"+string(e.Kind)), Who: i18n.T(p.Lang, "desk"), Text: e.Body}
+		switch requester, participant := v.Author(e); {
+		case requester:
+			item.Who = i18n.T(p.Lang, "requester")
+		case participant != "":
+			item.Who = participant // a colleague in copy, in their own name
 		}
 		switch e.Kind {
 		case ticket.EventStateChanged:
-			item.What += ": " + p.T[e.To]
+			item.What += ": " + i18n.T(p.Lang, e.To)
 		case ticket.EventSLAStarted, ticket.EventSLADueChanged, ticket.EventSLAResumed:
 			if due, err := time.Parse(time.RFC3339, e.To); err == nil {
 				item.What += ": " + s.when(due)
@@ -448,18 +475,18 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request, number, key stri
 	if s.limited(w, r, p, "lookup.html") {
 		return nil, false
 	}
-	v, err := s.o.Desk.Lookup(r.Context(), number, key)
+	v, err := s.d.Desk.Lookup(r.Context(), number, key)
 	if errors.Is(err, ticket.ErrNotFound) {
 		if !s.guesses.allow(number) {
 			s.tooMany(w, p, "lookup.html")
 			return nil, false
 		}
-		p.Error, p.Number = p.T["notfound"], number
+		p.Error, p.Number = i18n.T(p.Lang, "notfound"), number
 		s.render(w, http.StatusNotFound, "lookup.html", p)
 		return nil, false
 	}
 	if err != nil {
-		s.o.Logger.Error("ticket lookup failed", "err", err)
+		s.d.Logger.Error("ticket lookup failed", "err", err)
 		http.Error(w, "error", http.StatusInternalServerError)
 		return nil, false
 	}
@@ -492,7 +519,7 @@ func (s *Server) comment(w http.ResponseWriter, r *http.Request) {
 	p := s.base(r)
 	c, err := r.Cookie("mesa_csrf")
 	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
-		p.Error = p.T["bad"]
+		p.Error = i18n.T(p.Lang, "bad")
 		s.render(w, http.StatusForbidden, "lookup.html", p)
 		return
 	}
@@ -500,13 +527,13 @@ func (s *Server) comment(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.lookup(w, r, number, key, p); !ok {
 		return
 	}
-	if err := s.o.Desk.RequesterComment(r.Context(), number, key, strings.TrimSpace(r.PostFormValue("comentario"))); err != nil {
+	if err := s.d.Desk.RequesterComment(r.Context(), number, key, strings.TrimSpace(r.PostFormValue("comentario"))); err != nil {
 		if errors.Is(err, ticket.ErrInvalid) {
-			p.Error = p.T["bad"]
+			p.Error = i18n.T(p.Lang, "bad")
 			s.render(w, http.StatusBadRequest, "lookup.html", p)
 			return
 		}
-		s.o.Logger.Error("comment from the status page failed", "err", err)
+		s.d.Logger.Error("comment from the status page failed", "err", err)
 		http.Error(w, "error", http.StatusInternalServerError)
 		return
 	}
@@ -533,9 +560,11 @@ type apiTicket struct {
 type apiEvent struct {
 	At   time.Time `json:"at"`
 	Kind string    `json:"kind"`
-	By   string    `json:"by"` // requester or desk
-	To   string    `json:"to,omitempty"`
-	Text string    `json:"text,omitempty"`
+	By   string    `json:"by"` // requester, participant or desk
+	// ByAddress is the participant's address, for "participant".
+	ByAddress string `json:"by_address,omitempty"`
+	To        string `json:"to,omitempty"`
+	Text      string `json:"text,omitempty"`
 }
 
 // api mirrors the status page; the key comes as a bearer token.
@@ -546,7 +575,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 		return
 	}
-	v, err := s.o.Desk.Lookup(r.Context(), number, strings.TrimSpace(key))
+	v, err := s.d.Desk.Lookup(r.Context(), number, strings.TrimSpace(key))
 	if err != nil {
 		if errors.Is(err, ticket.ErrNotFound) {
 			if !s.guesses.allow(number) {
@@ -554,7 +583,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		} else {
-			s.o.Logger.Error("api lookup failed", "err", err)
+			s.d.Logger.Error("api lookup failed", "err", err)
 		}
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 		return
@@ -563,19 +592,20 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	out := apiTicket{Number: t.Number, Subject: t.Subject, State: string(t.State), Type: string(t.Type),
 		Criticality: string(t.Criticality), Category: t.Category, CategoryName: t.Category, Created: t.CreatedAt,
 		Due: t.DueAt, Paused: v.Paused, Solution: t.Solution, History: []apiEvent{}}
-	if s.o.Catalogue != nil {
-		out.CategoryName = s.o.Catalogue.DisplayName(t.Category)
-	}
+	out.CategoryName = s.d.Catalogue.DisplayName(t.Category)
 	if t.DueAt != nil && t.State.Open() {
 		h := v.Remaining.Hours()
 		out.RemainingHours = &h
 	}
 	for _, e := range v.History {
-		by := "desk"
-		if e.Actor == t.Requester {
-			by = "requester"
+		ev := apiEvent{At: e.At, Kind: string(e.Kind), By: "desk", To: e.To, Text: e.Body}
+		switch requester, participant := v.Author(e); {
+		case requester:
+			ev.By = "requester"
+		case participant != "":
+			ev.By, ev.ByAddress = "participant", participant
 		}
-		out.History = append(out.History, apiEvent{At: e.At, Kind: string(e.Kind), By: by, To: e.To, Text: e.Body})
+		out.History = append(out.History, ev)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -632,7 +662,7 @@ func (s *Server) limited(w http.ResponseWriter, r *http.Request, p page, tmpl st
 
 // tooMany renders the 429 page; it returns true for use in conditions.
 func (s *Server) tooMany(w http.ResponseWriter, p page, tmpl string) bool {
-	p.Error = p.T["toomany"]
+	p.Error = i18n.T(p.Lang, "toomany")
 	s.render(w, http.StatusTooManyRequests, tmpl, p)
 	return true
 }
@@ -641,16 +671,16 @@ func (s *Server) tooMany(w http.ResponseWriter, p page, tmpl string) bool {
 func (s *Server) surveyError(w http.ResponseWriter, p page, err error) {
 	switch {
 	case errors.Is(err, desk.ErrSurveyUnknown):
-		p.Error = p.T["survey_unknown"]
+		p.Error = i18n.T(p.Lang, "survey_unknown")
 		s.render(w, http.StatusNotFound, "survey.html", p)
 	case errors.Is(err, desk.ErrSurveyAnswered):
-		p.Error = p.T["survey_answered"]
+		p.Error = i18n.T(p.Lang, "survey_answered")
 		s.render(w, http.StatusGone, "survey.html", p)
 	case errors.Is(err, desk.ErrSurveyExpired):
-		p.Error = p.T["survey_expired"]
+		p.Error = i18n.T(p.Lang, "survey_expired")
 		s.render(w, http.StatusGone, "survey.html", p)
 	default:
-		s.o.Logger.Error("survey page failed", "err", err)
+		s.d.Logger.Error("survey page failed", "err", err)
 		http.Error(w, "error", http.StatusInternalServerError)
 	}
 }
@@ -662,7 +692,7 @@ func (s *Server) survey(w http.ResponseWriter, r *http.Request) {
 	if s.limited(w, r, p, "survey.html") {
 		return
 	}
-	sp, err := s.o.Desk.(SurveyDesk).OpenSurvey(r.Context(), r.PathValue("token"))
+	sp, err := s.d.Desk.OpenSurvey(r.Context(), r.PathValue("token"))
 	if err != nil {
 		s.surveyError(w, p, err)
 		return
@@ -678,7 +708,7 @@ func (s *Server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 	p := s.base(r)
 	c, err := r.Cookie("mesa_csrf")
 	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
-		p.Error = p.T["bad"]
+		p.Error = i18n.T(p.Lang, "bad")
 		s.render(w, http.StatusForbidden, "survey.html", p)
 		return
 	}
@@ -686,19 +716,19 @@ func (s *Server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 	rating, err := strconv.Atoi(r.PostFormValue("calificacion"))
 	solved := r.PostFormValue("resuelto")
 	if err != nil || rating < 1 || rating > 5 || (solved != "si" && solved != "no") {
-		p.Error = p.T["survey_incomplete"]
+		p.Error = i18n.T(p.Lang, "survey_incomplete")
 		s.render(w, http.StatusBadRequest, "survey.html", p)
 		return
 	}
 	yes := solved == "si"
 	a.Rating, a.Solved, a.Comment = rating, &yes, r.PostFormValue("comentario")
-	if err := s.o.Desk.(SurveyDesk).AnswerSurvey(r.Context(), r.PathValue("token"), a); err != nil {
+	if err := s.d.Desk.AnswerSurvey(r.Context(), r.PathValue("token"), a); err != nil {
 		s.surveyError(w, p, err)
 		return
 	}
-	p.Thanks = p.T["survey_thanks"]
-	if s.o.Desk.(SurveyDesk).SurveyReopens(a) {
-		p.Thanks = p.T["survey_reopened"]
+	p.Thanks = i18n.T(p.Lang, "survey_thanks")
+	if s.d.Desk.SurveyReopens(a) {
+		p.Thanks = i18n.T(p.Lang, "survey_reopened")
 	}
 	s.render(w, http.StatusOK, "survey.html", p)
 }
@@ -716,25 +746,25 @@ func (s *Server) mineRequest(w http.ResponseWriter, r *http.Request) {
 	p := s.base(r)
 	c, err := r.Cookie("mesa_csrf")
 	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
-		p.Error = p.T["bad"]
+		p.Error = i18n.T(p.Lang, "bad")
 		s.render(w, http.StatusForbidden, "mine.html", p)
 		return
 	}
 	if s.limited(w, r, p, "mine.html") {
 		return
 	}
-	err = s.o.Desk.(MineDesk).RequestMyTickets(r.Context(), r.PostFormValue("correo"))
+	err = s.d.Desk.RequestMyTickets(r.Context(), r.PostFormValue("correo"))
 	switch {
 	case errors.Is(err, ticket.ErrInvalid):
-		p.Error, p.AskAddress, p.CSRF = p.T["mine_bad"], true, c.Value
+		p.Error, p.AskAddress, p.CSRF = i18n.T(p.Lang, "mine_bad"), true, c.Value
 		s.render(w, http.StatusBadRequest, "mine.html", p)
 		return
 	case err != nil:
-		s.o.Logger.Error("Mis solicitudes request failed", "err", err)
+		s.d.Logger.Error("Mis solicitudes request failed", "err", err)
 		http.Error(w, "error", http.StatusInternalServerError)
 		return
 	}
-	p.Thanks = p.T["mine_sent"]
+	p.Thanks = i18n.T(p.Lang, "mine_sent")
 	s.render(w, http.StatusOK, "mine.html", p)
 }
 
@@ -742,13 +772,13 @@ func (s *Server) mineRequest(w http.ResponseWriter, r *http.Request) {
 func (s *Server) mineError(w http.ResponseWriter, r *http.Request, p page, err error) {
 	switch {
 	case errors.Is(err, desk.ErrLinkExpired):
-		p.Error, p.AskAddress, p.CSRF = p.T["mine_expired"], true, s.csrfCookieAt(w, r, "/mis-solicitudes")
+		p.Error, p.AskAddress, p.CSRF = i18n.T(p.Lang, "mine_expired"), true, s.csrfCookieAt(w, r, "/mis-solicitudes")
 		s.render(w, http.StatusGone, "mine.html", p)
 	case errors.Is(err, ticket.ErrNotFound):
-		p.Error, p.AskAddress, p.CSRF = p.T["notfound"], true, s.csrfCookieAt(w, r, "/mis-solicitudes")
+		p.Error, p.AskAddress, p.CSRF = i18n.T(p.Lang, "notfound"), true, s.csrfCookieAt(w, r, "/mis-solicitudes")
 		s.render(w, http.StatusNotFound, "mine.html", p)
 	default:
-		s.o.Logger.Error("Mis solicitudes failed", "err", err)
+		s.d.Logger.Error("Mis solicitudes failed", "err", err)
 		http.Error(w, "error", http.StatusInternalServerError)
 	}
 }
@@ -759,14 +789,14 @@ func (s *Server) mineList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.PathValue("token")
-	email, ts, err := s.o.Desk.(MineDesk).MyTickets(r.Context(), token)
+	email, ts, err := s.d.Desk.MyTickets(r.Context(), token)
 	if err != nil {
 		s.mineError(w, r, p, err)
 		return
 	}
 	p.Email, p.Token = email, token
 	for _, t := range ts {
-		p.Mine = append(p.Mine, mineRow{Number: t.Number, Subject: t.Subject, State: p.T[string(t.State)], Created: s.when(t.CreatedAt)})
+		p.Mine = append(p.Mine, mineRow{Number: t.Number, Subject: t.Subject, State: i18n.T(p.Lang, string(t.State)), Created: s.when(t.CreatedAt)})
 	}
 	s.render(w, http.StatusOK, "mine.html", p)
 }
@@ -776,10 +806,40 @@ func (s *Server) mineTicket(w http.ResponseWriter, r *http.Request) {
 	if s.limited(w, r, p, "mine.html") {
 		return
 	}
-	v, err := s.o.Desk.(MineDesk).LookupMine(r.Context(), r.PathValue("token"), r.PathValue("number"))
+	v, err := s.d.Desk.LookupMine(r.Context(), r.PathValue("token"), r.PathValue("number"))
 	if err != nil {
 		s.mineError(w, r, p, err)
 		return
 	}
 	s.ticketView(w, r, p, v, "")
+}
+
+// file serves the file a signed download link names, as a download
+// (never shown inline, in a sandbox). It only reads: the scanners that
+// open every link of a mail change nothing. The token is never logged.
+func (s *Server) file(w http.ResponseWriter, r *http.Request) {
+	p := s.base(r)
+	a, err := s.d.Desk.File(r.Context(), r.PathValue("token"))
+	switch {
+	case errors.Is(err, ticket.ErrNotFound):
+		http.Error(w, i18n.T(p.Lang, "file_notfound"), http.StatusNotFound)
+		return
+	case errors.Is(err, desk.ErrFileLinkExpired):
+		http.Error(w, i18n.T(p.Lang, "file_expired"), http.StatusGone)
+		return
+	case err != nil:
+		s.d.Logger.Error("file download failed", "err", err)
+		http.Error(w, "error", http.StatusInternalServerError)
+		return
+	}
+	ct := "application/octet-stream"
+	if mt, _, err := mime.ParseMediaType(a.ContentType); err == nil && mt != "text/html" && !strings.Contains(mt, "xml") {
+		ct = mt
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Content-Length", strconv.Itoa(len(a.Data)))
+	w.Write(a.Data)
 }

@@ -19,8 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mesadeservicios/mesa/desk"
-	"github.com/mesadeservicios/mesa/rules"
-	"github.com/mesadeservicios/mesa/sla"
 	"github.com/mesadeservicios/mesa/store/storetest"
 	"github.com/mesadeservicios/mesa/ticket"
 	"github.com/mesadeservicios/mesa/web"
@@ -45,14 +43,14 @@ func TestHealthz(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			web.New(web.Options{DB: pinger{tc.err}, Logger: slog.New(slog.DiscardHandler)}).Admin().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+			server(t, web.Deps{DB: pinger{tc.err}}, web.Options{}).Admin().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
 			if rec.Code != tc.code || strings.TrimSpace(rec.Body.String()) != tc.body {
 				t.Errorf("got %d %s, want %d %s", rec.Code, rec.Body, tc.code, tc.body)
 			}
 		})
 	}
 	rec := httptest.NewRecorder()
-	web.New(web.Options{DB: pinger{}}).Admin().ServeHTTP(rec, httptest.NewRequest("POST", "/healthz", nil))
+	server(t, web.Deps{DB: pinger{}}, web.Options{}).Admin().ServeHTTP(rec, httptest.NewRequest("POST", "/healthz", nil))
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST: got %d, want 405", rec.Code)
 	}
@@ -66,7 +64,7 @@ func TestReadyz(t *testing.T) {
 		return health.Report{Checks: map[string]string{"imap": "silent", "outbox": "ok"},
 			Errs: []error{errors.New("imap: no successful fetch since 09:00: LOGIN failed for mesa@10.1.1.1")}}
 	}
-	srv := web.New(web.Options{DB: pinger{}, Ready: failing, Logger: slog.New(slog.NewTextHandler(&logged, nil))}).Admin()
+	srv := server(t, web.Deps{DB: pinger{}, Logger: slog.New(slog.NewTextHandler(&logged, nil))}, web.Options{Ready: failing}).Admin()
 	for range 2 {
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
@@ -82,13 +80,12 @@ func TestReadyz(t *testing.T) {
 		t.Errorf("the failure was logged at warn %d times in two probes, want once:\n%s", n, logged.String())
 	}
 	rec := httptest.NewRecorder()
-	web.New(web.Options{DB: pinger{errors.New("pq: password authentication failed for user mesa")}, Ready: failing,
-		Logger: slog.New(slog.DiscardHandler)}).Admin().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	server(t, web.Deps{DB: pinger{errors.New("pq: password authentication failed for user mesa")}}, web.Options{Ready: failing}).Admin().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 	if rec.Code != 503 || strings.TrimSpace(rec.Body.String()) != `{"status":"not_ready","checks":{"database":"down"}}` {
 		t.Errorf("database down: got %d %s", rec.Code, rec.Body)
 	}
 	rec = httptest.NewRecorder()
-	web.New(web.Options{DB: pinger{}, Ready: func(context.Context) health.Report { return health.Report{Checks: map[string]string{"outbox": "ok"}} }}).
+	server(t, web.Deps{DB: pinger{}}, web.Options{Ready: func(context.Context) health.Report { return health.Report{Checks: map[string]string{"outbox": "ok"}} }}).
 		Admin().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 	if rec.Code != 200 || strings.TrimSpace(rec.Body.String()) != `{"status":"ready","checks":{"database":"up","outbox":"ok"}}` {
 		t.Errorf("ready: got %d %s", rec.Code, rec.Body)
@@ -143,15 +140,8 @@ func newSite(t *testing.T, perMinute int) *site {
 func newSiteWith(t *testing.T, o web.Options) *site {
 	t.Helper()
 	db := storetest.SQLite(t)
-	eng, _ := rules.Default()
-	cal, _ := sla.New(sla.Options{})
-	d, err := desk.New(db, &desk.Options{Classifier: eng, Calendar: cal, Logger: slog.New(slog.DiscardHandler),
-		Now: func() time.Time { return time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.Desk, o.DB, o.Catalogue, o.Logger = d, db, eng, slog.New(slog.DiscardHandler)
-	w := web.New(o)
+	d, eng := newDesk(t, db, func() time.Time { return time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC) })
+	w := server(t, web.Deps{Desk: d, DB: db, Catalogue: eng}, o)
 	srv := httptest.NewServer(w)
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)

@@ -26,9 +26,6 @@ import (
 	"github.com/mesadeservicios/mesa/web/health"
 )
 
-// The store satisfies the interfaces the use cases declare.
-var _ desk.Store = (*store.DB)(nil)
-
 // Options are what Open takes besides the configuration.
 type Options struct {
 	Logger *slog.Logger // nil: slog.Default()
@@ -102,6 +99,14 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	if err != nil {
 		a.Close()
 		return nil, err
+	}
+	// People gone from the configuration were deactivated by loadDirectory:
+	// their open tickets go back to their groups.
+	if n, err := a.desk.ReleaseDeparted(ctx); err != nil {
+		a.Close()
+		return nil, err
+	} else if n > 0 {
+		log.Warn("open tickets of people no longer in the configuration went back to their groups", "tickets", n)
 	}
 	var tokens oauth2.TokenSource
 	if cfg.IMAP.Auth == "xoauth2" {
@@ -182,9 +187,13 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	proxies, _ := cfg.HTTP.TrustedProxyPrefixes() // validated by config
-	site := web.New(web.Options{Desk: a.desk, DB: db, Catalogue: eng, Language: cfg.Desk.Language,
-		Location: loc, Logger: log, Ready: a.readiness().Report, Metrics: a.met.reg,
-		TrustedProxies: proxies, ProxyHeader: cfg.HTTP.ProxyHeader})
+	site, err := web.New(web.Deps{Desk: a.desk, DB: db, Catalogue: eng, Logger: log},
+		web.Options{Language: cfg.Desk.Language, Location: loc, Ready: a.readiness().Report, Metrics: a.met.reg,
+			TrustedProxies: proxies, ProxyHeader: cfg.HTTP.ProxyHeader})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.http = a.httpServer(site)
 	if a.cert != nil {
 		a.http.TLSConfig = a.cert.TLSConfig()
@@ -214,6 +223,12 @@ func (a *App) schedule(loc *time.Location) error {
 	if err := a.jobs.Add("weekly_digest", a.cfg.Jobs.WeeklyDigest, a.sendDigests("weekly")); err != nil {
 		return err
 	}
+	if err := a.scheduleRetention(); err != nil { // retention.go
+		return err
+	}
+	if err := a.jobs.Add("personal_digest", a.cfg.Jobs.PersonalDigest, a.sendMorningDigests); err != nil {
+		return err
+	}
 	if !a.cfg.Surveys.Enabled {
 		return nil
 	}
@@ -227,6 +242,13 @@ func (a *App) sendDigests(kind string) jobs.Func {
 		jobs.Count(ctx, "mails", n)
 		return err
 	}
+}
+
+// sendMorningDigests is the personal_digest job.
+func (a *App) sendMorningDigests(ctx context.Context) error {
+	n, err := a.desk.SendMorningDigests(ctx)
+	jobs.Count(ctx, "mails", n)
+	return err
 }
 
 // sendSurveys is the surveys job.
@@ -252,7 +274,8 @@ func (a *App) watchSLA(ctx context.Context) error {
 }
 
 // loadDirectory copies groups and people from the configuration into the
-// store, where the use cases look them up.
+// store, where the use cases look them up, and deactivates the staff the
+// configuration no longer lists.
 func (a *App) loadDirectory(ctx context.Context) error {
 	return a.db.InTx(ctx, func(ctx context.Context) error {
 		for _, g := range a.cfg.Groups {
@@ -260,12 +283,23 @@ func (a *App) loadDirectory(ctx context.Context) error {
 				return err
 			}
 		}
+		keep := make([]string, 0, len(a.cfg.People))
 		for _, p := range a.cfg.People {
 			err := a.db.SavePerson(ctx, &ticket.Person{Email: strings.ToLower(p.Email), Name: p.Name,
-				Role: ticket.Role(p.Role), Level: p.Level, Groups: p.Groups, Active: true})
+				Role: ticket.Role(p.Role), Level: p.Level, Groups: p.Groups, Active: true, NoDigest: p.Digest != nil && !*p.Digest})
 			if err != nil {
 				return err
 			}
+			keep = append(keep, p.Email)
+		}
+		// Staff no longer in the configuration are deactivated: no tickets,
+		// no commands (desk.ReleaseDeparted gives their tickets back).
+		gone, err := a.db.DeactivateMissing(ctx, keep)
+		if err != nil {
+			return err
+		}
+		if len(gone) > 0 {
+			a.log.Warn("people missing from the configuration were deactivated", "people", gone)
 		}
 		return nil
 	})

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -36,7 +35,9 @@ Usage:
 const usageTail = `
 FILE defaults to $MESA_CONFIG; with neither, mesa runs on its defaults.
 Every key can be overridden as MESA_<SECTION>_<KEY>; see mesa.example.yaml.
-mesa COMMAND --help explains a command and its flags.
+mesa COMMAND --help explains a command and its flags. The stuck-mail commands
+(quarantine, outbox, undeliverable) take --json, and those that change
+something --actor WHO (default $SUDO_USER or $USER, @hostname).
 `
 
 // noBench answers `mesa bench` in the production binary.
@@ -64,26 +65,57 @@ func commands() []commandSpec {
 		{name: "serve", synopsis: "[--config FILE]", summary: "run the daemon (migrates first unless database.auto_migrate: false);\n" +
 			"SIGHUP reads the TLS certificate again, SIGTERM stops gracefully",
 			make: func() command {
-				return command{run: func(ctx context.Context, e *env) int { return serve(ctx, e.cfg, e.stderr) }}
+				return command{run: func(ctx context.Context, e *env) int { return serve(ctx, e.cfg, e.stderr, e.environ) }}
 			}},
-		{name: "migrate", synopsis: "[--config FILE]", summary: "apply pending database migrations",
-			make: func() command { return command{run: migrate} }},
+		{name: "migrate", synopsis: "[--config FILE] [--dry-run]", summary: "apply pending database migrations; --dry-run lists them and changes nothing",
+			make: migrateCommand},
 		{name: "check", synopsis: "[--config FILE]", summary: "print the effective configuration (secrets redacted), or every error",
 			make: func() command { return command{run: runCheck} }},
 		{name: "demo", synopsis: "[--http ADDR]", summary: "the whole daemon on an in-process mail system, seeded, with a demo page",
 			make: demoCommand},
 		{name: "ingest", synopsis: "[--config FILE] [--json] FILE.eml…", summary: "run intake on mail files (migration, replaying quarantine)",
 			make: ingest},
+		{name: "report", synopsis: "--from DATE --to DATE [--group G] [--format csv|xlsx] --out FILE",
+			summary: "the follow-up report of the days DATE to DATE (both inclusive, YYYY-MM-DD):\n" +
+				"one line per ticket; xlsx adds a summary by category, group and technician",
+			make: reportCommand},
 		{name: "rules test", synopsis: "[--json] [--labels FILE] FILE.eml…", summary: "classify mail: category, type, criticidad, score, matched rules",
 			make: rulesTest},
 		{name: "rules suggest", synopsis: "[--top N]", summary: "words that recur in mail technicians recategorised, per category",
 			make: rulesSuggest},
+		{name: "rules train", synopsis: "[--corpus DIR] [--history FILE.csv] [--corrections] --out FILE",
+			summary: "train a model (rules.model_file) from the corpus, a history, corrections", make: rulesTrain},
+		{name: "rules report", synopsis: "[--weeks N]", summary: "override rate per category and week, confusions, the model's age",
+			make: rulesReport},
 		{name: "sla due", synopsis: "--from RFC3339 (--hours H | --category KEY [--criticidad C])",
 			summary: "the due instant, counted in business hours", make: slaDue},
 		{name: "sla holidays", synopsis: "[--names] YEAR", summary: "the closed days of YEAR, one ISO date per line", make: slaHolidays},
-		{name: "version", summary: "print the version", noConfig: true, make: func() command {
+		{name: "healthcheck", synopsis: "[--ready] [--url URL] [--timeout D]",
+			summary: "probe the running daemon's /healthz (or /readyz) on http.admin_listen: exit 0 healthy, 1 not",
+			make:    healthcheck},
+		{name: "quarantine list", synopsis: "[--json]", summary: "mail intake kept aside, with its reason", make: quarantineList},
+		{name: "quarantine show", synopsis: "[--json] [--raw] KEY", summary: "one quarantined message and its reason; --raw prints its bytes", make: quarantineShow},
+		{name: "quarantine replay", synopsis: "[--json] [--actor WHO] KEY…|FILE.eml…",
+			summary: "run intake again on quarantined mail (or .eml files); a message ends up processed once", make: quarantineReplay},
+		{name: "quarantine export", synopsis: "[--json] [--actor WHO] --out FILE.eml|DIR KEY…", summary: "write quarantined messages as .eml files", make: quarantineExport},
+		{name: "outbox list", synopsis: "[--state S] [--json]", summary: "held and failed outgoing mail", make: outboxList},
+		{name: "outbox retry", synopsis: "[--json] [--actor WHO] ID…", summary: "release held or failed outgoing mail to be sent again", make: outboxRetry},
+		{name: "outbox discard", synopsis: "[--json] [--actor WHO] ID…", summary: "drop held or failed outgoing mail, never sent", make: outboxDiscard},
+		{name: "undeliverable list", synopsis: "[--json]", summary: "addresses whose mail bounced permanently", make: undeliverableList},
+		{name: "undeliverable clear", synopsis: "[--json] [--actor WHO] ADDR…", summary: "mail these addresses again (their bounce is forgotten)",
+			make: undeliverableClear},
+		{name: "backup", synopsis: "--out FILE", summary: "consistent online backup (SQLite: VACUUM INTO; PostgreSQL: pg_dump -Fc)",
+			make: backupCommand},
+		{name: "backup verify", synopsis: "FILE", summary: "check a backup: schema version and row counts", make: backupVerify},
+		{name: "retention purge", synopsis: "[--dry-run] [--json] [--actor WHO]",
+			summary: "remove raw mail / attachments past retention.* (the daily job does it too)", make: retentionPurge},
+		{name: "export", synopsis: "--email ADDR --out FILE.zip", summary: "everything mesa holds about a person (Ley 1581 consultas)",
+			make: exportCommand},
+		{name: "actions", synopsis: "[--limit N] [--json]", summary: "the operations trail (who replayed, retried, discarded, cleared, purged what), newest first",
+			make: actionsList},
+		{name: "version", summary: "print the version, commit and build date", noConfig: true, make: func() command {
 			return command{run: func(_ context.Context, e *env) int {
-				fmt.Fprintln(e.stdout, "mesa", version())
+				fmt.Fprintln(e.stdout, versionLine())
 				return exitOK
 			}}
 		}},
@@ -135,6 +167,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		return exitOK
 	}
 	table := commands()
+	find := func(name string) *commandSpec {
+		for i := range table {
+			if table[i].name == name {
+				return &table[i]
+			}
+		}
+		return nil
+	}
 	groups := map[string]bool{}
 	for _, c := range table {
 		if g, _, ok := strings.Cut(c.name, " "); ok {
@@ -151,23 +191,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		fmt.Fprint(stderr, noBench)
 		return exitConfig
 	}
+	// A group (rules, quarantine …) takes a subcommand; one that is also a
+	// command of its own (backup) runs that when no subcommand follows.
 	if groups[name] {
+		plain := find(name) != nil
 		switch {
 		case len(args) == 0:
 			fmt.Fprintf(stderr, "mesa %s: missing subcommand\n\n%s", name, usage(name))
 			return exitConfig
+		case find(name+" "+args[0]) != nil:
+			name, args = name+" "+args[0], args[1:]
+		case isHelp(args[0]) && plain:
+			args = []string{"--help"}
 		case isHelp(args[0]):
 			fmt.Fprint(stdout, usage(name))
 			return exitOK
-		}
-		name, args = name+" "+args[0], args[1:]
-	}
-	var spec *commandSpec
-	for i := range table {
-		if table[i].name == name {
-			spec = &table[i]
+		case !plain:
+			fmt.Fprintf(stderr, "mesa %s: unknown subcommand %q\n\n%s", name, args[0], usage(name))
+			return exitConfig
 		}
 	}
+	spec := find(name)
 	if spec == nil {
 		fmt.Fprintf(stderr, "mesa: unknown command %q\n\n%s", name, usage(""))
 		return exitConfig
@@ -197,6 +241,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		if flags.Len() > 0 {
 			fmt.Fprintf(&help, "\nflags:\n%s", flags.String())
 		}
+		if groups[name] {
+			help.WriteString("\nsubcommands:\n")
+			for _, c := range table {
+				if g, _, ok := strings.Cut(c.name, " "); ok && g == name {
+					fmt.Fprintf(&help, "  mesa %s\n", strings.TrimSpace(c.name+" "+c.synopsis))
+				}
+			}
+		}
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -211,7 +263,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		return exitConfig
 	}
 	if spec.noConfig {
-		return c.run(ctx, &env{args: fs.Args(), stdout: stdout, stderr: stderr, now: time.Now})
+		return c.run(ctx, &env{args: fs.Args(), stdout: stdout, stderr: stderr, now: time.Now, environ: environ})
 	}
 	cfg, err := config.Load(*path, environ)
 	if err != nil {
@@ -226,7 +278,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		}
 		return exitConfig
 	}
-	return c.run(ctx, &env{cfg: cfg, path: *path, args: fs.Args(), stdout: stdout, stderr: stderr, now: time.Now})
+	return c.run(ctx, &env{cfg: cfg, path: *path, args: fs.Args(), stdout: stdout, stderr: stderr, now: time.Now, environ: environ})
 }
 
 // command is one subcommand: its own flags, and whether it takes arguments.
@@ -243,14 +295,22 @@ type env struct {
 	args           []string
 	stdout, stderr io.Writer
 	now            func() time.Time // the clock the desk runs on
+	environ        []string
 }
 
 func runCheck(_ context.Context, e *env) int {
 	// The catalogue and the calendar are part of the configuration: check
 	// them too, so that a broken rules.file fails here and not at start.
 	var problems []string
-	if _, err := loadRules(e.cfg); err != nil {
+	var warnings config.Problems
+	if eng, err := loadRules(e.cfg); err != nil {
 		problems = append(problems, "rules.file: "+err.Error())
+	} else {
+		errs, warns := e.cfg.CheckOrganisation(catalogueRoutes(eng))
+		for _, p := range errs {
+			problems = append(problems, p.Error())
+		}
+		warnings = warns
 	}
 	if _, err := loadCalendar(e.cfg); err != nil {
 		problems = append(problems, "sla: "+err.Error())
@@ -267,8 +327,10 @@ func runCheck(_ context.Context, e *env) int {
 		for _, p := range problems {
 			fmt.Fprintln(e.stderr, "  "+p)
 		}
+		printWarnings(e.stderr, e.path, warnings)
 		return exitConfig
 	}
+	printWarnings(e.stderr, e.path, warnings)
 	out, err := e.cfg.YAML()
 	if err != nil {
 		fmt.Fprintln(e.stderr, "mesa check:", err)
@@ -300,8 +362,9 @@ func migrate(ctx context.Context, e *env) int {
 	return exitOK
 }
 
-func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
+func serve(ctx context.Context, cfg *config.Config, stderr io.Writer, environ []string) int {
 	log := newLogger(cfg.Log, stderr)
+	logOrganisation(log, cfg)
 	// SIGHUP reads the TLS certificate again (systemctl reload).
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -312,6 +375,7 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 		return exitFail
 	}
 	defer app.Close()
+	defer notifySystemd(ctx, app, environ, log)()
 	if err := app.Run(ctx); err != nil {
 		log.Error("stopped with error", "err", err)
 		return exitFail
@@ -351,17 +415,4 @@ func getenv(env []string, key string) string {
 		}
 	}
 	return ""
-}
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		v := bi.Main.Version
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v += " (" + s.Value[:12] + ")"
-			}
-		}
-		return v
-	}
-	return "devel"
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/mailout"
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/sla"
@@ -38,19 +39,34 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() ti
 		return nil, err
 	}
 	r, err := mailout.New(mailout.Options{DeskName: cfg.Desk.Name, From: from, PublicURL: cfg.HTTP.PublicURL,
-		Language: cfg.Desk.Language, Location: loc, Catalogue: eng, CommandHelp: desk.CommandHelp, IsOpen: cal.IsOpen,
-		EnglishFor: cfg.Desk.EnglishFor, DKIM: signer, TemplateDir: cfg.Templates.Dir,
-		WarnPercent: int(cfg.SLA.WarnAt*100 + 0.5)})
+		Language: cfg.Desk.Language, Location: loc, Catalogue: eng, CommandHelp: desk.CommandHelp,
+		DKIM: signer, TemplateDir: cfg.Templates.Dir, WarnPercent: int(cfg.SLA.WarnAt*100 + 0.5)})
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(db, &desk.Options{Location: loc, Prefix: cfg.Desk.TicketPrefix, Logger: log,
-		Classifier: eng, Calendar: cal, Notifier: r, Addresses: append(cfg.Desk.Addresses, from),
-		RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
-		ReopenWithin: reopenWithin(cfg.Desk.ReopenDays, cal.DayLength()), Replier: r, TrustedAuthServID: cfg.Auth.TrustedAuthServID,
-		WarnAt: cfg.SLA.WarnAt, SLARecipients: db, Alerts: r, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Now: now,
-		Surveys: r, Survey: surveyOptions(cfg, cal.DayLength()), Digests: r, Mine: r, AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom,
-		AllowUnauthenticatedCommands: !cfg.Auth.Require})
+	attach := cfg.Limits.NoticeAttachmentBytes
+	if attach == 0 {
+		attach = -1 // links only, which desk spells negative (its zero takes config's default)
+	}
+	return desk.New(desk.Deps{Store: db, Mail: r, Calendar: cal, Classifier: eng, Files: mailin.Decoder{}, Now: now, Logger: log,
+		Config: desk.Config{Location: loc, Prefix: cfg.Desk.TicketPrefix, Language: cfg.Desk.Language,
+			EnglishFor: cfg.Desk.EnglishFor, Addresses: append(cfg.Desk.Addresses, from),
+			RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
+			ReopenWithin: reopenWithin(cfg.Desk.ReopenDays, cal.DayLength()), TrustedAuthServID: cfg.Auth.TrustedAuthServID,
+			WarnAt: cfg.SLA.WarnAt, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Survey: surveyOptions(cfg, cal.DayLength()),
+			AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom, AllowUnauthenticatedCommands: !cfg.Auth.Require,
+			TriageGroup: cfg.Rules.TriageGroup, TriageResolution: cfg.Rules.TriageResolution,
+			NoCopies: !cfg.Desk.CopyParticipants, NoticeAttachmentBytes: attach, FileLinkTTL: cfg.Limits.AttachmentLinkTTL,
+			MassThreshold: massThreshold(cfg.MassIncident.Threshold), MassWindow: cfg.MassIncident.Window}})
+}
+
+// massThreshold maps mass_incident.threshold; 0 (off) is negative in
+// desk, whose zero takes config's default.
+func massThreshold(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // fromAddress is the From of mesa's mail: smtp.from, or the desk's first
@@ -73,12 +89,17 @@ func portOr(port int, tls string, plain, implicit int) int {
 	return plain
 }
 
-// loadRules returns the catalogue named by rules.file, or the embedded one.
+// loadRules returns the catalogue named by rules.file, or the embedded one,
+// with the learned model of rules.model_file (rulescmd.go).
 func loadRules(cfg *config.Config) (*rules.Engine, error) {
-	if cfg.Rules.File == "" {
-		return rules.Default()
+	eng, err := rules.Default()
+	if cfg.Rules.File != "" {
+		eng, err = rules.Load(cfg.Rules.File)
 	}
-	return rules.Load(cfg.Rules.File)
+	if err != nil {
+		return nil, err
+	}
+	return withModel(eng, cfg)
 }
 
 // loadCalendar builds the business calendar of the sla section.

@@ -29,6 +29,9 @@ func startAppWith(t *testing.T, cfg *config.Config, o Options) (*App, context.Co
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if cfg.HTTP.AdminListen == config.Default().HTTP.AdminListen {
+		cfg.HTTP.AdminListen = "127.0.0.1:0" // tests never take the fixed default port
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	app, err := Open(ctx, cfg, o)
 	if err != nil {

@@ -29,6 +29,10 @@ type ruleTestLine struct {
 	Criticidad string   `json:"criticidad"`
 	Score      float64  `json:"score"`
 	Matched    []string `json:"matched"`
+	// Confidence (0–1) and the model's explanation: rulescmd.go.
+	Confidence float64                    `json:"confidence"`
+	Candidates []rules.Candidate          `json:"candidates,omitempty"`
+	Features   map[string][]rules.Feature `json:"features,omitempty"`
 }
 
 func rulesTest() command {
@@ -71,7 +75,7 @@ func rulesTest() command {
 				in, _ := mailin.Parse(raw) // best effort even for broken mail
 				r := eng.Classify(rules.Message{From: in.From.Email, Subject: in.Subject, Body: in.Text})
 				line := ruleTestLine{File: f, Category: r.Category, Type: string(r.Type), Criticidad: string(r.Criticality),
-					Score: r.Score, Matched: r.Matched}
+					Score: r.Score, Matched: r.Matched, Confidence: r.Confidence, Candidates: r.Candidates, Features: r.Features}
 				if line.Matched == nil {
 					line.Matched = []string{}
 				}
@@ -80,8 +84,9 @@ func rulesTest() command {
 				} else {
 					fmt.Fprintf(e.stdout, "%s\n  category:   %s (%s)\n  type:       %s\n  criticidad: %s\n  score:      %g\n  matched:    %s\n",
 						f, r.Category, r.Name, r.Type, r.Criticality, r.Score, strings.Join(r.Matched, "; "))
+					printExplanation(e.stdout, r)
 				}
-				if l, ok := labels[filepath.Base(f)]; ok {
+				if l, ok := lookupLabel(labels, f); ok {
 					score.add(l, line)
 				}
 			}
@@ -145,7 +150,11 @@ func readLabels(path string, files []string) (map[string]label, error) {
 	defer f.Close()
 	out := map[string]label{}
 	sc := bufio.NewScanner(f)
+	header := ""
 	for n := 1; sc.Scan(); n++ {
+		if n == 1 {
+			header = sc.Text()
+		}
 		c := strings.Split(sc.Text(), "\t")
 		if n == 1 && c[0] == "file" || strings.TrimSpace(sc.Text()) == "" {
 			continue
@@ -157,7 +166,10 @@ func readLabels(path string, files []string) (map[string]label, error) {
 		if len(c) > 4 && c[4] != "" {
 			l.split = c[4]
 		}
-		out[filepath.Base(c[0])] = l
+		if len(c) > 4 && c[4] != "" && n > 1 && strings.HasPrefix(header, "file\tcategory\ttype\tcriticidad\tpersona") {
+			l.split = frozenSplit(c[0])
+		}
+		out[c[0]] = l
 	}
 	return out, sc.Err()
 }

@@ -16,7 +16,10 @@ import (
 
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/mailin"
+	"github.com/mesadeservicios/mesa/mailout"
 	"github.com/mesadeservicios/mesa/rules"
+	"github.com/mesadeservicios/mesa/sla"
 	"github.com/mesadeservicios/mesa/store"
 )
 
@@ -84,7 +87,7 @@ func TestRulesTestJSON(t *testing.T) {
 	if first["category"] != "ti.soporte" || first["type"] != "incidente" {
 		t.Errorf("got %s", lines[0])
 	}
-	if !strings.Contains(errs, "accuracy tune") {
+	if !strings.Contains(errs, "accuracy train") {
 		t.Errorf("labels beside the corpus should give an accuracy line on stderr, got %q", errs)
 	}
 	if code, _, _ := runCLI(t, nil, "rules", "test", "nonexistent.eml"); code != 2 {
@@ -103,8 +106,16 @@ func TestRulesSuggest(t *testing.T) {
 		t.Fatal(err)
 	}
 	eng, _ := rules.Default()
-	d, _ := desk.New(db, &desk.Options{Classifier: eng, Logger: slog.New(slog.DiscardHandler),
+	r, err := mailout.New(mailout.Options{DeskName: "Mesa de Servicios", From: "mesa@entidad.gov.co", PublicURL: "https://mesa.x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, _ := sla.New(sla.Options{})
+	d, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: r, Classifier: eng, Calendar: cal, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, body := range []string{"El tablet del kiosko digital quedó congelado", "El kiosko digital de la entrada no responde", "Kiosko digital apagado"} {
 		tk, err := d.Create(ctx, desk.NewTicket{Subject: "ayuda", Requester: "a@x.co", Body: body})
 		if err != nil {

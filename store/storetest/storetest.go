@@ -43,7 +43,66 @@ func Run(t *testing.T, open Opener) {
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, migrated(t)) })
 	t.Run("SLAPendingAndManagers", func(t *testing.T) { testSLAPending(t, migrated(t)) })
 	t.Run("DigestQueries", func(t *testing.T) { testDigestQueries(t, migrated(t)) })
+	t.Run("ReportTickets", func(t *testing.T) { testReportTickets(t, migrated(t)) })
 	t.Run("IntakeBookkeeping", func(t *testing.T) { testIntakeBookkeeping(t, migrated(t)) })
+	t.Run("ManyParticipants", func(t *testing.T) { testManyParticipants(t, migrated(t)) })
+	t.Run("Learning", func(t *testing.T) { testLearning(t, migrated(t)) })
+	runOperations(t, open, migrated) // operations.go
+	t.Run("GraphDeltaLinks", func(t *testing.T) { testDeltaLinks(t, migrated(t)) })
+	t.Run("CopiesFilesAndKeys", func(t *testing.T) { testCopiesFilesKeys(t, migrated(t)) })
+}
+
+// testCopiesFilesKeys: participants in copy are set and taken off, a file
+// is read back by its ID with the raw bytes of its message, and the link
+// key is made once and the same on every later call.
+func testCopiesFilesKeys(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tk := newTicket(t, ctx, db, 2026)
+	if err := db.AddParticipants(ctx, tk.ID, "ana@x.co", "beto@x.co"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetCopy(ctx, tk.ID, "Beto@X.co", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetCopy(ctx, tk.ID, "carla@x.co", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetCopy(ctx, tk.ID, "carla@x.co", false); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := db.Participants(ctx, tk.ID)
+	want := []ticket.Participant{{Email: "ana@x.co"}, {Email: "beto@x.co", Copy: true}, {Email: "carla@x.co"}}
+	if err != nil || fmt.Sprint(ps) != fmt.Sprint(want) {
+		t.Errorf("participants: got %v, %v; want %v", ps, err, want)
+	}
+	big := bytes.Repeat([]byte("x"), 3<<20)
+	m := &ticket.RawMessage{Key: "<files@x>", Raw: big, ReceivedAt: at}
+	if err := db.StoreMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	a := &ticket.Attachment{MessageID: m.ID, TicketID: tk.ID, Filename: "a.pdf", ContentType: "application/pdf", Size: 3, SHA256: "ab", Data: []byte("pdf")}
+	if err := db.AddAttachment(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Attachment(ctx, a.ID)
+	if err != nil || got.Filename != "a.pdf" || string(got.Data) != "pdf" || got.TicketID != tk.ID {
+		t.Errorf("attachment: got %+v, %v", got, err)
+	}
+	if _, err := db.Attachment(ctx, a.ID+100); !errors.Is(err, ticket.ErrNotFound) {
+		t.Errorf("missing attachment: got %v, want ErrNotFound", err)
+	}
+	if raw, err := db.MessageRaw(ctx, m.ID); err != nil || !bytes.Equal(raw, big) {
+		t.Errorf("raw message by id: %d bytes, %v", len(raw), err)
+	}
+	k1, err := db.LinkKey(ctx, "links")
+	if err != nil || len(k1) != 32 {
+		t.Fatalf("link key: %d bytes, %v", len(k1), err)
+	}
+	k2, _ := db.LinkKey(ctx, "links")
+	k3, _ := db.LinkKey(ctx, "other")
+	if !bytes.Equal(k1, k2) || bytes.Equal(k1, k3) {
+		t.Errorf("link keys: the same name must give the same key, another name another")
+	}
 }
 
 // at is a fixed instant with microsecond precision, the finest PostgreSQL keeps.
@@ -622,6 +681,30 @@ func testIntakeBookkeeping(t *testing.T, db *store.DB) {
 	if n, _ := db.RecordFailure(ctx, "INBOX", 8, 42, "otra uidvalidity", at); n != 1 {
 		t.Errorf("failures are per UIDVALIDITY: got %d", n)
 	}
+	// Starts recorded before parsing: a start followed by neither an outcome
+	// nor a failure is a death of the process on that message.
+	for i, want := range []int{0, 1, 2, 3} {
+		if died, err := db.BeginAttempt(ctx, "INBOX", 9, 7, at); err != nil || died != want {
+			t.Fatalf("start %d: got %d %v, want %d", i+1, died, err, want)
+		}
+	}
+	if died, _ := db.BeginAttempt(ctx, "INBOX", 9, 8, at); died != 0 {
+		t.Errorf("starts are per UID: got %d", died)
+	}
+	if err := db.FinishAttempt(ctx, "INBOX", 9, 7); err != nil {
+		t.Fatal(err)
+	}
+	if died, _ := db.BeginAttempt(ctx, "INBOX", 9, 7, at); died != 0 {
+		t.Errorf("after FinishAttempt: got %d deaths, want 0", died)
+	}
+	// A start that ends in a recorded failure is not a death.
+	db.RecordFailure(ctx, "INBOX", 9, 7, "fallo", at)
+	if died, _ := db.BeginAttempt(ctx, "INBOX", 9, 7, at); died != 0 {
+		t.Errorf("after a recorded failure: got %d deaths, want 0", died)
+	}
+	if n, _ := db.RecordFailure(ctx, "INBOX", 9, 7, "fallo", at); n != 2 {
+		t.Errorf("failures after starts: got %d, want 2", n)
+	}
 	m := &ticket.Outgoing{TicketID: tk.ID, DedupeKey: "ack", From: "mesa@x.co", To: []string{"ana@entidad.gov.co"},
 		MessageID: "ack.1@mesa", Raw: []byte("x"), NextAttemptAt: at, CreatedAt: at}
 	if err := db.EnqueueMail(ctx, m); err != nil {
@@ -643,6 +726,34 @@ func testIntakeBookkeeping(t *testing.T, db *store.DB) {
 		if err != nil || bad != c.bad || h != c.hour || d != c.day {
 			t.Errorf("MailPressure(%s): got %v %d %d %v, want %v %d %d", c.addr, bad, h, d, err, c.bad, c.hour, c.day)
 		}
+	}
+}
+
+// 20,000 Cc addresses (16,384 and more failed intake: one INSERT of two
+// parameters per address passed SQLite's 32,766 limit) are stored in chunks,
+// duplicates in any case once.
+func testManyParticipants(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tk := newTicket(t, ctx, db, 2026)
+	var emails []string
+	for i := 0; i < 20000; i++ {
+		emails = append(emails, fmt.Sprintf("Persona%05d@Entidad.gov.co", i))
+	}
+	emails = append(emails, "persona00000@entidad.gov.co", "PERSONA19999@entidad.gov.co")
+	start := time.Now()
+	if err := db.InTx(ctx, func(ctx context.Context) error { return db.AddParticipants(ctx, tk.ID, emails...) }); err != nil {
+		t.Fatalf("20,000 participants: %v", err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("20,000 participants took %v", d)
+	}
+	for _, e := range []string{"persona00000@entidad.gov.co", "persona10000@entidad.gov.co", "persona19999@entidad.gov.co"} {
+		if ok, err := db.IsParticipant(ctx, tk.ID, e); err != nil || !ok {
+			t.Errorf("IsParticipant(%s): got %v %v, want true", e, ok, err)
+		}
+	}
+	if ok, _ := db.IsParticipant(ctx, tk.ID, "persona20000@entidad.gov.co"); ok {
+		t.Error("an address never added is a participant")
 	}
 }
 
@@ -759,5 +870,41 @@ func testDigestQueries(t *testing.T, db *store.DB) {
 	db.SavePerson(ctx, &ticket.Person{Email: "t@x.co", Role: ticket.RoleTechnician, Groups: []string{"a"}, Active: true})
 	if ps, err := db.PeopleWithRole(ctx, ticket.RoleManager); err != nil || len(ps) != 1 || ps[0].Email != "m@x.co" || len(ps[0].Groups) != 2 {
 		t.Errorf("managers: %+v %v", ps, err)
+	}
+}
+
+func testDeltaLinks(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	a, b := "graph:mesa@entidad.gov.co/inbox", "graph:ti@entidad.gov.co/inbox"
+	if got, err := db.DeltaLink(ctx, a); err != nil || got != "" {
+		t.Fatalf("before any save: got %q, %v; want empty, nil", got, err)
+	}
+	link1 := "https://graph.microsoft.com/v1.0/users/mesa/mailFolders('AQMk')/messages/delta?$deltatoken=one"
+	link2 := "https://graph.microsoft.com/v1.0/users/mesa/mailFolders('AQMk')/messages/delta?$deltatoken=two"
+	for _, l := range []string{link1, link2} {
+		if err := db.SaveDeltaLink(ctx, a, l, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.SaveDeltaLink(ctx, b, link1, at); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.DeltaLink(ctx, a); err != nil || got != link2 {
+		t.Errorf("after two saves: got %q, %v; want the second link", got, err)
+	}
+	if got, _ := db.DeltaLink(ctx, b); got != link1 {
+		t.Errorf("mailboxes are kept apart: got %q, want %q", got, link1)
+	}
+	if err := db.SaveDeltaLink(ctx, a, "", at); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.DeltaLink(ctx, a); err != nil || got != "" {
+		t.Errorf("after forgetting: got %q, %v; want empty", got, err)
+	}
+	if got, _ := db.DeltaLink(ctx, b); got != link1 {
+		t.Errorf("forgetting one mailbox kept the other: got %q, want %q", got, link1)
+	}
+	if err := db.SaveDeltaLink(ctx, a, "", at); err != nil {
+		t.Errorf("forgetting a missing link: %v", err)
 	}
 }

@@ -1,0 +1,213 @@
+// Package i18n is the one catalogue of what people read, in Spanish (es,
+// es-CO, the default) and English (en): the words of the web pages, the
+// names of states, types and criticalities, the subjects of mail and every
+// short phrase mail shows. Packages web and mailout read it; nothing else
+// holds user-facing words, except the bodies of mail, which are templates
+// in mailout/templates (one file per kind and language, rendered in both
+// languages by mailout's golden test).
+//
+// A key the catalogue lacks is never rendered as "": Text returns an
+// error, T a visible ⟦key⟧, and the tests check that every key has both
+// languages.
+package i18n
+
+import "fmt"
+
+// Langs are the catalogue's languages, the default first.
+var Langs = []string{"es", "en"}
+
+// message is one entry in both languages.
+type message struct{ es, en string }
+
+// messages is the catalogue. Keys of the pages are short words; keys of
+// mail start with "mail."; ticket states, types and criticalities are
+// keyed by their value (abierto, incidente, alta…).
+var messages = map[string]message{
+	// Pages, and the names of states, types and criticalities.
+	"title":                {"Mesa de Servicios", "Service Desk"},
+	"lookup":               {"Consultar un caso", "Look up a ticket"},
+	"number":               {"Número de caso", "Ticket number"},
+	"key":                  {"Clave (está en el correo de confirmación)", "Key (it is in the confirmation mail)"},
+	"search":               {"Consultar", "Look up"},
+	"notfound":             {"No encontramos un caso con ese número y esa clave. Revise el correo de confirmación.", "No ticket has that number and key. Check the confirmation mail."},
+	"state":                {"Estado", "State"},
+	"category":             {"Categoría", "Category"},
+	"type":                 {"Tipo", "Type"},
+	"criticality":          {"Criticidad", "Criticality"},
+	"group":                {"Grupo que lo atiende", "Group in charge"},
+	"created":              {"Creado", "Created"},
+	"due":                  {"Solución prevista", "Expected resolution"},
+	"remaining":            {"Tiempo hábil restante", "Business time left"},
+	"overdue":              {"Vencido hace (tiempo hábil)", "Overdue by (business time)"},
+	"paused":               {"En espera: el tiempo de solución está detenido", "On hold: the resolution clock is stopped"},
+	"nodue":                {"Sin tiempo de solución fijo (depende de la solicitud)", "No fixed resolution time (depends on the request)"},
+	"history":              {"Historial", "History"},
+	"add":                  {"Agregar un comentario", "Add a comment"},
+	"send":                 {"Enviar", "Send"},
+	"language":             {"English", "Español"},
+	"solution":             {"Solución", "Solution"},
+	"toomany":              {"Demasiadas consultas seguidas. Intente de nuevo en un minuto.", "Too many lookups in a row. Try again in a minute."},
+	"bad":                  {"Solicitud no válida.", "Invalid request."},
+	"hours":                {"horas", "hours"},
+	"requester":            {"Usted", "You"},
+	"desk":                 {"Mesa de Servicios", "Service Desk"},
+	"file_notfound":        {"Este enlace de descarga no es válido.", "This download link is not valid."},
+	"file_expired":         {"Este enlace de descarga venció. Pida el archivo de nuevo respondiendo al correo del caso.", "This download link has expired. Ask for the file again by replying to the ticket's mail."},
+	"abierto":              {"Abierto", "Open"},
+	"en_proceso":           {"En proceso", "In progress"},
+	"retenido":             {"Retenido", "On hold"},
+	"cerrado":              {"Cerrado", "Closed"},
+	"abierto_por_encuesta": {"Abierto por encuesta", "Reopened by survey"},
+	"incidente":            {"Incidente", "Incident"},
+	"requerimiento":        {"Requerimiento", "Request"},
+	"alta":                 {"Alta", "High"},
+	"media":                {"Media", "Medium"},
+	"baja":                 {"Baja", "Low"},
+	"ev_created":           {"Solicitud recibida", "Request received"},
+	"ev_comment":           {"Comentario", "Comment"},
+	"ev_state_changed":     {"Cambio de estado", "State changed"},
+	"ev_sla_paused":        {"Tiempo de solución detenido", "Resolution clock stopped"},
+	"ev_sla_resumed":       {"Tiempo de solución reanudado", "Resolution clock resumed"},
+	"ev_sla_started":       {"Tiempo de solución: vence", "Resolution due"},
+	"ev_sla_due_changed":   {"Nueva fecha de solución", "New resolution date"},
+	"ev_sla_breached":      {"Tiempo de solución vencido", "Resolution time exceeded"},
+	"ev_sla_met":           {"Resuelto dentro del tiempo de solución", "Solved within the resolution time"},
+	"survey_title":         {"Encuesta de satisfacción", "Satisfaction survey"},
+	"survey_about":         {"Caso", "Ticket"},
+	"survey_solved":        {"¿Se resolvió su solicitud?", "Was your request solved?"},
+	"survey_rating":        {"¿Cómo califica la atención?", "How do you rate the service?"},
+	"survey_scale":         {"1 = muy mala, 5 = excelente", "1 = very poor, 5 = excellent"},
+	"survey_comment":       {"Comentario (opcional)", "Comment (optional)"},
+	"yes":                  {"Sí", "Yes"},
+	"no":                   {"No", "No"},
+	"survey_thanks":        {"Gracias por responder. Su opinión nos ayuda a mejorar.", "Thank you for answering. Your opinion helps us improve."},
+	"survey_reopened":      {"Gracias por responder. Reabrimos el caso y un técnico lo retomará; le escribiremos por correo.", "Thank you for answering. We reopened the ticket and a technician will take it up; we will write to you."},
+	"survey_unknown":       {"Este enlace de encuesta no es válido. Revise que lo copió completo.", "This survey link is not valid. Check that you copied it whole."},
+	"survey_answered":      {"Esta encuesta ya fue respondida. ¡Gracias!", "This survey was already answered. Thank you!"},
+	"survey_expired":       {"Esta encuesta venció. Si su solicitud no quedó resuelta, responda el correo del caso.", "This survey has expired. If your request was not solved, answer the ticket's mail."},
+	"survey_incomplete":    {"Responda si se resolvió su solicitud y elija una calificación del 1 al 5.", "Say whether your request was solved and choose a rating from 1 to 5."},
+	"mine_title":           {"Mis solicitudes", "My requests"},
+	"mine_intro":           {"Escriba su correo institucional: le enviaremos un enlace para ver las solicitudes que ha hecho a la Mesa de Servicios.", "Type your work address: we will mail you a link to the requests you have made to the Service Desk."},
+	"mine_address":         {"Correo electrónico", "E-mail address"},
+	"mine_send":            {"Enviarme el enlace", "Send me the link"},
+	"mine_sent":            {"Si esa dirección tiene solicitudes, en unos minutos le llegará un correo con el enlace (válido por 30 minutos).", "If that address has requests, a mail with the link (valid for 30 minutes) will arrive in a few minutes."},
+	"mine_of":              {"Solicitudes de", "Requests of"},
+	"mine_none":            {"No hay solicitudes.", "No requests."},
+	"subject":              {"Asunto", "Subject"},
+	"mine_expired":         {"Este enlace venció. Pida uno nuevo.", "This link has expired. Ask for a new one."},
+	"mine_bad":             {"Escriba una dirección de correo válida.", "Type a valid e-mail address."},
+	// Mail.
+	"mail.subject.ack":          {"Recibido: %s", "Received: %s"},
+	"mail.subject.answer":       {"RE: %s", "RE: %s"},
+	"mail.subject.closed":       {"Caso cerrado: %s", "Ticket closed: %s"},
+	"mail.subject.assigned":     {"Asignado: %s", "Assigned: %s"},
+	"mail.subject.requester":    {"Nuevo mensaje del solicitante: %s", "New message from the requester: %s"},
+	"mail.subject.commands":     {"Resultado de comandos: %s", "Command results: %s"},
+	"mail.subject.rejected":     {"Comandos no aplicados: %s", "Commands not applied: %s"},
+	"mail.subject.failed":       {"No se pudo entregar un correo: %s", "A mail could not be delivered: %s"},
+	"mail.subject.held":         {"Caso en espera: %s", "Ticket on hold: %s"},
+	"mail.subject.survey":       {"Encuesta de satisfacción: %s", "Satisfaction survey: %s"},
+	"mail.subject.survey_bad":   {"Encuesta desfavorable: %s", "Unfavourable survey: %s"},
+	"mail.subject.mine":         {"Sus solicitudes a la %s", "Your requests to the %s"},
+	"mail.subject.empty":        {"Su mensaje a la %s llegó vacío", "Your message to the %s arrived empty"},
+	"mail.subject.sla_breached": {"Alerta de ANS — vencidos: %d, por vencer: %d", "SLA alert — past due: %d, close to due: %d"},
+	"mail.subject.sla_warned":   {"Aviso de ANS — por vencer: %d", "SLA warning — close to due: %d"},
+	"mail.subject.digest":       {"Resumen %s de la Mesa de Servicios — abiertos: %d, vencidos: %d", "%s Service Desk digest — open: %d, past due: %d"},
+	"mail.digest.daily":         {"diario", "Daily"},
+	"mail.digest.weekly":        {"semanal", "Weekly"},
+	"mail.digest.chart_alt":     {"Cumplimiento diario del ANS, últimos 14 días", "Daily SLA compliance, last 14 days"},
+	"mail.digest.no_closures":   {"sin cierres", "no closures"},
+	"mail.survey.unanswered":    {"sin respuesta", "no answer"},
+	"mail.yes":                  {"sí", "yes"},
+	"mail.no":                   {"no", "no"},
+	"mail.nobody":               {"nadie", "nobody"},
+	// Mail of working the desk by mail (queues, duplicates, mass
+	// incidents, absences).
+	"mail.subject.queue_mine":      {"Sus casos abiertos: %d (vencidos: %d)", "Your open tickets: %d (past due: %d)"},
+	"mail.subject.queue_pending":   {"Casos pendientes de %s: %d (vencidos: %d)", "Pending tickets of %s: %d (past due: %d)"},
+	"mail.subject.queue_morning":   {"Su resumen de la mañana: %d casos abiertos, %d vencidos", "Your morning digest: %d open tickets, %d past due"},
+	"mail.queue.whole_desk":        {"toda la mesa", "the whole desk"},
+	"mail.subject.duplicate":       {"¿Duplicado?: %s", "Duplicate?: %s"},
+	"mail.subject.linked":          {"Agregado a su caso: %s", "Added to your ticket: %s"},
+	"mail.subject.mass_incident":   {"Posible incidente masivo: %d casos de %s", "Possible mass incident: %d tickets of %s"},
+	"mail.subject.away_absent":     {"Casos de %s ofrecidos (%d): ausente, vuelve el %s", "Tickets of %s offered (%d): away, back on %s"},
+	"mail.subject.away_departed":   {"Casos de %s devueltos al grupo: %d", "Tickets of %s back to the group: %d"},
+	"mail.subject.commands_desk":   {"Resultado de sus comandos", "Result of your commands"},
+	"mail.subject.rejected_desk":   {"Comandos no aplicados", "Commands not applied"},
+	"desk.cmd.inactive":            {"Los comandos no se aplicaron: su usuario ya no está activo en la mesa de servicios.", "The commands were not applied: your user is no longer active at the service desk."},
+	"desk.cmd.managers_only":       {"#pendientes es para gestores del proceso", "#pendientes is for the process managers"},
+	"desk.cmd.not_your_group":      {"usted no es gestor del grupo %s", "you are not a manager of group %s"},
+	"desk.cmd.digest_on":           {"recibirá el resumen de sus casos cada mañana hábil", "you will get the digest of your tickets every business morning"},
+	"desk.cmd.digest_off":          {"ya no recibirá el resumen de la mañana (#resumen lo reactiva)", "you will no longer get the morning digest (#resumen turns it back on)"},
+	"desk.cmd.away_over":           {"ausencia terminada: vuelve a recibir casos", "absence over: you get tickets again"},
+	"desk.cmd.away_usage":          {"escriba #ausente hasta AAAA-MM-DD [correo del reemplazo]", "write #ausente hasta YYYY-MM-DD [replacement's address]"},
+	"desk.cmd.away_past":           {"la fecha %s ya pasó", "the date %s is past"},
+	"desk.cmd.away_too_far":        {"una ausencia dura a lo sumo un año", "an absence lasts at most a year"},
+	"desk.cmd.away_bad_substitute": {"%s no es un técnico activo y presente de la mesa", "%s is not an active technician of the desk who is present"},
+	"desk.cmd.away_set":            {"no recibirá casos nuevos hasta el %s (inclusive).", "you get no new tickets through %s."},
+	"desk.cmd.away_offered":        {"Sus %d casos abiertos se ofrecieron a: %s.", "Your %d open tickets were offered to: %s."},
+	"desk.cmd.take_usage":          {"escriba #tomar MS-… (uno o varios números)", "write #tomar MS-… (one or more numbers)"},
+	"desk.cmd.mass_usage":          {"escriba #masivo MS-… MS-… (en la respuesta al caso principal, o con el principal primero)", "write #masivo MS-… MS-… (in a reply to the main ticket, or with the main one first)"},
+	"desk.cmd.closed":              {"el caso %s ya está cerrado", "ticket %s is closed already"},
+	"desk.cmd.already_linked":      {"el caso %s ya está vinculado a otro", "ticket %s is already linked to another"},
+	"desk.cmd.mass_done":           {"%d casos vinculados bajo %s: al cerrarlo se cierran todos con la misma respuesta", "%d tickets linked under %s: closing it closes them all with the same answer"},
+	"desk.cmd.merge_usage":         {"escriba #unir MS-… en la respuesta al correo del caso que se conserva", "write #unir MS-… in a reply to the mail of the ticket that stays"},
+	"desk.cmd.merge_done":          {"el caso %s se unió a %s y quedó cerrado con la referencia", "ticket %s was merged into %s and closed with the reference"},
+	"desk.note.possible_duplicate": {"Posible duplicado del caso %s del mismo solicitante (similitud %.2f). Si tratan lo mismo: #unir.", "Possible duplicate of ticket %s of the same requester (similarity %.2f). If they are the same: #unir."},
+	"desk.note.mass_child":         {"Vinculado al caso %s (incidente masivo): se cerrará con su respuesta.", "Linked to ticket %s (mass incident): it will close with its answer."},
+	"desk.note.mass_parent":        {"Casos vinculados a este (incidente masivo): %s.", "Tickets linked to this one (mass incident): %s."},
+	"desk.note.merged_from":        {"Se unió a este caso el caso %s (historial, participantes y adjuntos).", "Ticket %s was merged into this one (history, participants and attachments)."},
+	"desk.merged_into":             {"Su solicitud trata lo mismo que el caso %s, al que se unió: la atención continúa allí y le escribiremos desde ese caso.", "Your request is about the same thing as ticket %s, into which it was merged: the work goes on there and we will write to you from that ticket."},
+}
+
+// Text is the message key in lang, or an error when the language or the
+// key is unknown.
+func Text(lang, key string) (string, error) {
+	m, ok := messages[key]
+	switch {
+	case !ok:
+		return "", fmt.Errorf("i18n: no message %q", key)
+	case lang == "es":
+		return m.es, nil
+	case lang == "en":
+		return m.en, nil
+	}
+	return "", fmt.Errorf("i18n: no language %q (es or en)", lang)
+}
+
+// T is Text for callers that cannot fail: a missing message shows as
+// ⟦key⟧, never as "".
+func T(lang, key string) string {
+	s, err := Text(lang, key)
+	if err != nil {
+		return "⟦" + key + "⟧"
+	}
+	return s
+}
+
+// Tf formats the message key in lang with args.
+func Tf(lang, key string, args ...any) string {
+	return fmt.Sprintf(T(lang, key), args...)
+}
+
+// Table is every message of lang, for templates (which index it by key);
+// nil for an unknown language.
+func Table(lang string) map[string]string {
+	if lang != "es" && lang != "en" {
+		return nil
+	}
+	t := make(map[string]string, len(messages))
+	for k := range messages {
+		t[k], _ = Text(lang, k)
+	}
+	return t
+}
+
+// Keys lists every key of the catalogue.
+func Keys() []string {
+	keys := make([]string, 0, len(messages))
+	for k := range messages {
+		keys = append(keys, k)
+	}
+	return keys
+}

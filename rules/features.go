@@ -1,0 +1,318 @@
+package rules
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/kljensen/snowball/spanish"
+)
+
+// The learned scorer reads a message as a sparse vector of features, each
+// named by a prefix and its text:
+//
+//	w:impresor        a word, folded and stemmed (Spanish snowball)
+//	b:impresor dan    two consecutive content words
+//	c:<imp            four characters of a folded word, with < and > at its
+//	                  ends: typos and unseen inflections still share most
+//	k:ti.vpn          the catalogue's keyword score for a category, type or
+//	                  criticality bucket (the catalogue's knowledge as a prior)
+//	k:top=ti.vpn      the category the catalogue alone would choose
+//	k:no+verbo        the catalogue's "no" + verb failure count
+//
+// Words of the subject count subjectCount times. Text features are
+// log(1+count), L2-normalised together; keyword features are log(1+score)
+// and are not normalised, so that a long mail does not dilute them.
+const (
+	subjectCount = 2
+	charGram     = 4
+)
+
+// fnv64 constants (FNV-1a).
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnvAdd(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+func fnvBytes(h uint64, s []byte) uint64 {
+	for _, c := range s {
+		h ^= uint64(c)
+		h *= fnvPrime
+	}
+	return h
+}
+
+// featureHash is the hash of a feature name, the key the model's
+// vocabulary is looked up by.
+func featureHash(name string) uint64 { return fnvAdd(fnvOffset, name) }
+
+// stemCache memoises the snowball stemmer, which costs microseconds a word:
+// a mailbox repeats the same few thousand words. It stops growing at
+// stemCacheMax entries (a flood of random words costs time, never memory).
+var (
+	stemCache    sync.Map
+	stemCacheLen atomic.Int64
+)
+
+const stemCacheMax = 1 << 17
+
+// snowStem returns the Spanish snowball stem of a folded word. The stemmer
+// expects accents; people often drop them, so "-cion" and "-sion" get their
+// accent back first ("configuracion" stems as "configuración" does).
+func snowStem(w string) string {
+	if v, ok := stemCache.Load(w); ok {
+		return v.(string)
+	}
+	in := w
+	switch {
+	case strings.HasSuffix(in, "cion"):
+		in = in[:len(in)-4] + "ción"
+	case strings.HasSuffix(in, "sion"):
+		in = in[:len(in)-4] + "sión"
+	}
+	s := w
+	if len(w) <= 40 {
+		s = Fold(spanish.Stem(in, true))
+	}
+	if stemCacheLen.Load() < stemCacheMax {
+		if _, loaded := stemCache.LoadOrStore(w, s); !loaded {
+			stemCacheLen.Add(1)
+		}
+	}
+	return s
+}
+
+// contentStop are the words that carry no topic: Spanish function words
+// (snowball's list, folded), and mail formulas. "no" and "sin" stay: "no
+// funciona" and "sin internet" are signals.
+var contentStop = func() map[string]bool {
+	m := map[string]bool{}
+	for w := range stopwords {
+		m[w] = true
+	}
+	for _, w := range []string{"de", "la", "que", "el", "en", "y", "a", "los", "del", "se", "las", "por", "un",
+		"para", "con", "una", "su", "al", "lo", "como", "mas", "pero", "sus", "le", "ya", "o", "este", "si",
+		"porque", "esta", "entre", "cuando", "muy", "sobre", "tambien", "me", "hasta", "hay", "donde", "quien",
+		"desde", "todo", "nos", "durante", "todos", "uno", "les", "ni", "contra", "otros", "ese", "eso", "ante",
+		"ellos", "e", "esto", "mi", "antes", "algunos", "unos", "yo", "otro", "otras", "otra", "el", "tanto",
+		"esa", "estos", "mucho", "quienes", "nada", "muchos", "cual", "poco", "ella", "estar", "estas", "algunas",
+		"algo", "nosotros", "mis", "tu", "te", "ti", "tus", "ellas", "esos", "esas", "estoy", "estas", "estamos",
+		"estan", "estaba", "estaban", "he", "has", "ha", "hemos", "han", "haya", "habia", "es", "son", "sea",
+		"era", "fue", "ser", "buenos", "buenas", "dias", "tardes", "cordial", "saludo", "favor", "gracias"} {
+		m[w] = true
+	}
+	delete(m, "no")
+	delete(m, "sin")
+	return m
+}()
+
+// sparse is a feature vector: indexes into the model's vocabulary, values.
+type sparse struct {
+	idx []int32
+	val []float32
+}
+
+// rawFeature is a feature before the vocabulary: its hash and count, and
+// its name when names are being collected (training).
+type rawFeature struct {
+	h     uint64
+	count float32
+}
+
+// extractor turns a message into raw features. names, when not nil,
+// collects the name of every hash (training and explanations).
+type extractor struct {
+	names map[uint64]string
+	text  []rawFeature
+	kw    []rawFeature
+	buf   []byte
+}
+
+func (x *extractor) addText(h uint64, n float32, name func() string) {
+	x.text = append(x.text, rawFeature{h, n})
+	if x.names != nil {
+		if _, ok := x.names[h]; !ok {
+			x.names[h] = name()
+		}
+	}
+}
+
+// words adds the word, bigram and character features of toks, each
+// counted n times.
+func (x *extractor) words(toks []token, n float32) {
+	prev := ""
+	for _, t := range toks {
+		w := t.word
+		if contentStop[w] || isNumber(w) || len(w) > 40 {
+			if !contentStop[w] {
+				prev = ""
+			}
+			continue
+		}
+		s := snowStem(w)
+		hw := fnvAdd(fnvAdd(fnvOffset, "w:"), s)
+		x.addText(hw, n, func() string { return "w:" + s })
+		if prev != "" {
+			p := prev
+			hb := fnvAdd(fnvAdd(fnvAdd(fnvAdd(fnvOffset, "b:"), p), " "), s)
+			x.addText(hb, n, func() string { return "b:" + p + " " + s })
+		}
+		prev = s
+		if len(w) < charGram {
+			continue
+		}
+		x.buf = append(append(append(x.buf[:0], '<'), w...), '>')
+		for i := 0; i+charGram <= len(x.buf); i++ {
+			g := x.buf[i : i+charGram]
+			hc := fnvBytes(fnvAdd(fnvOffset, "c:"), g)
+			x.addText(hc, n, func() string { return "c:" + string(g) })
+		}
+	}
+}
+
+func (x *extractor) addKeyword(name string, v float64) {
+	h := featureHash(name)
+	x.kw = append(x.kw, rawFeature{h, float32(v)})
+	if x.names != nil {
+		x.names[h] = name
+	}
+}
+
+// merge sums equal hashes of fs, sorted by hash.
+func merge(fs []rawFeature) []rawFeature {
+	slices.SortFunc(fs, func(a, b rawFeature) int {
+		switch {
+		case a.h < b.h:
+			return -1
+		case a.h > b.h:
+			return 1
+		}
+		return 0
+	})
+	out := fs[:0]
+	for _, f := range fs {
+		if n := len(out); n > 0 && out[n-1].h == f.h {
+			out[n-1].count += f.count
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// scratch is a per-call table from feature index to position in the
+// vector being built (+1; 0: not yet), pooled: vectorize sums repeated
+// features without sorting.
+var scratch sync.Pool
+
+// vectorize maps raw features onto a vocabulary (hash → index of nf),
+// dropping unknown ones and summing repeats, with the weighting described
+// above. Features keep the order they first appear in.
+func vectorize(text, kw []rawFeature, vocab *hashIndex, nf int) sparse {
+	pp, _ := scratch.Get().(*[]int32)
+	if pp == nil || len(*pp) < nf {
+		s := make([]int32, nf)
+		pp = &s
+	}
+	pos := *pp
+	v := sparse{idx: make([]int32, 0, len(text)+len(kw)), val: make([]float32, 0, len(text)+len(kw))}
+	add := func(fs []rawFeature) {
+		for _, f := range fs {
+			i, ok := vocab.get(f.h)
+			if !ok {
+				continue
+			}
+			if p := pos[i]; p > 0 {
+				v.val[p-1] += f.count
+				continue
+			}
+			v.idx = append(v.idx, i)
+			v.val = append(v.val, f.count)
+			pos[i] = int32(len(v.idx))
+		}
+	}
+	add(text)
+	ntext := len(v.idx)
+	norm := 0.0
+	for j := range ntext {
+		x := math.Log1p(float64(v.val[j]))
+		norm += float64(x * x)
+		v.val[j] = float32(x)
+	}
+	if norm > 0 {
+		inv := float32(1 / math.Sqrt(norm))
+		for j := range ntext {
+			v.val[j] *= inv
+		}
+	}
+	add(kw)
+	for j := ntext; j < len(v.idx); j++ {
+		v.val[j] = float32(math.Log1p(float64(v.val[j])))
+	}
+	for _, i := range v.idx {
+		pos[i] = 0
+	}
+	scratch.Put(pp)
+	return v
+}
+
+// hashIndex maps feature hashes to vocabulary indexes: open addressing
+// with linear probing, several times faster than a Go map for the few
+// hundred lookups a message makes.
+type hashIndex struct {
+	keys []uint64
+	vals []int32
+	mask uint64
+}
+
+func newHashIndex(n int) *hashIndex {
+	size := 16
+	for size < 2*n {
+		size <<= 1
+	}
+	return &hashIndex{keys: make([]uint64, size), vals: make([]int32, size), mask: uint64(size - 1)}
+}
+
+// slot: 0 marks an empty slot, so the (improbable) hash 0 is stored as 1.
+func slotKey(h uint64) uint64 {
+	if h == 0 {
+		return 1
+	}
+	return h
+}
+
+// put stores h → v and reports false when h was already there.
+func (x *hashIndex) put(h uint64, v int32) bool {
+	h = slotKey(h)
+	for i := h & x.mask; ; i = (i + 1) & x.mask {
+		switch x.keys[i] {
+		case 0:
+			x.keys[i], x.vals[i] = h, v
+			return true
+		case h:
+			return false
+		}
+	}
+}
+
+func (x *hashIndex) get(h uint64) (int32, bool) {
+	h = slotKey(h)
+	for i := h & x.mask; ; i = (i + 1) & x.mask {
+		switch x.keys[i] {
+		case 0:
+			return 0, false
+		case h:
+			return x.vals[i], true
+		}
+	}
+}

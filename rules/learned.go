@@ -1,0 +1,170 @@
+package rules
+
+import (
+	"math"
+
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// WithModel returns a copy of e whose category, type and criticality come
+// from the learned model m, with the catalogue's keyword scores as
+// features and its priority rules still first. A category below
+// minConfidence (0: the model's own default, chosen by cross-validation)
+// is sin_clasificar, and so is a category the model knows but the
+// catalogue no longer has.
+func (e *Engine) WithModel(m *Model, minConfidence float64) *Engine {
+	c := *e
+	c.model = m
+	c.minConf = minConfidence
+	if c.minConf <= 0 && m != nil {
+		c.minConf = m.Meta.MinConfidence
+	}
+	if m != nil {
+		for hi := range m.heads {
+			c.modelBuckets[hi] = e.classBuckets(hi, m.heads[hi].classes)
+		}
+	}
+	return &c
+}
+
+// Model returns the learned model of e, or nil.
+func (e *Engine) Model() *Model { return e.model }
+
+// MinConfidence returns the confidence below which the category is
+// sin_clasificar (0 without a model).
+func (e *Engine) MinConfidence() float64 {
+	if e.model == nil {
+		return 0
+	}
+	return e.minConf
+}
+
+// Digest returns the SHA-256 of the rule file, hex: a model records the
+// catalogue it was trained with.
+func (e *Engine) Digest() string { return e.digest }
+
+// extract returns the raw features of an analysed message: text features
+// and keyword features.
+func (e *Engine) extract(a analysis, x *extractor) {
+	x.words(a.toks[:a.nsubj], subjectCount)
+	x.words(a.toks[a.nsubj:], 1)
+	for i, b := range e.buckets {
+		if a.scores[i] > 0 {
+			x.addKeyword("k:"+b.value, a.scores[i])
+		}
+	}
+	top := "none"
+	if a.best >= 0 && a.scores[a.best] >= e.threshold {
+		top = e.buckets[a.best].value
+	}
+	x.addKeyword("k:top="+top, 1)
+	if a.failures > 0 {
+		x.addKeyword("k:no+verbo", a.failures*e.failureW)
+	}
+}
+
+// explainTop is how many features a decision lists.
+const explainTop = 5
+
+// modelDecide sets type and criticality from the model, and the category
+// too when setCategory (no priority rule gave one).
+func (e *Engine) modelDecide(r *Result, a analysis, setCategory bool) {
+	m := e.model
+	var x extractor
+	e.extract(a, &x)
+	v := vectorize(x.text, x.kw, m.vocab, len(m.names))
+	var logits [3][]float64
+	for hi := range m.heads {
+		logits[hi] = make([]float64, m.heads[hi].k)
+	}
+	r.Features = map[string][]Feature{}
+	choice := e.keywordDecisions(a)
+	var js [numHeads]jointVec
+	for hi := range m.heads {
+		js[hi].score = make([]float32, m.heads[hi].k)
+		js[hi].rule = e.joint(a, hi, m.heads[hi].classes, e.modelBuckets[hi], choice[hi], js[hi].score)
+	}
+	hc := &m.heads[headCategory]
+	d := hc.decide(v, js[headCategory], logits[headCategory])
+	// Triage offers categories of the catalogue: never sin_clasificar (a
+	// class of the model) nor a class the catalogue no longer has.
+	r.Candidates = hc.candidates(d, 3, func(c string) bool { return e.byKey[c] != nil })
+	if setCategory {
+		r.Confidence = round3(d.probs[d.best])
+		best := hc.classes[d.best]
+		if _, known := e.byKey[best]; known && d.probs[d.best] >= e.minConf {
+			r.Category = best
+		}
+		r.Features["category"] = m.explain(hc, v, js[headCategory], d.best, explainTop)
+	}
+
+	ht := &m.heads[headType]
+	d = ht.decide(v, js[headType], logits[headType])
+	r.Type, r.TypeConfidence = ticket.Type(ht.classes[d.best]), round3(d.probs[d.best])
+	r.Features["type"] = m.explain(ht, v, js[headType], d.best, explainTop)
+
+	hk := &m.heads[headCrit]
+	d = hk.decide(v, js[headCrit], logits[headCrit])
+	r.Criticality, r.CritConfidence = ticket.Criticality(hk.classes[d.best]), round3(d.probs[d.best])
+	r.Features["criticidad"] = m.explain(hk, v, js[headCrit], d.best, explainTop)
+}
+
+func round3(p float64) float64 { return float64(int64(p*1000+0.5)) / 1000 }
+
+// The catalogue as a prior. Besides the per-class weights of the k:
+// features, each decision has two weights shared by all its classes: one
+// for the catalogue's keyword score of the class being scored (log 1+s)
+// and one for "the catalogue alone would choose this class". Shared, they
+// are learned from every example instead of the few of each category: a
+// category with five examples still gets the catalogue's full say.
+const numJoint = 2
+
+// keywordDecisions is what the catalogue alone decides, priority rules
+// aside: category (sin_clasificar below the threshold), type, criticality.
+func (e *Engine) keywordDecisions(a analysis) [numHeads]string {
+	var out [numHeads]string
+	out[headCategory] = ticket.Unclassified
+	if a.best >= 0 && a.scores[a.best] >= e.threshold {
+		out[headCategory] = e.buckets[a.best].value
+	}
+	var r Result
+	e.keywordTypeCrit(&r, a, e.byKey[out[headCategory]])
+	out[headType], out[headCrit] = string(r.Type), string(r.Criticality)
+	return out
+}
+
+// classBuckets maps the classes of decision hi onto the catalogue's
+// buckets (-1: none, e.g. sin_clasificar or media).
+func (e *Engine) classBuckets(hi int, classes []string) []int {
+	kind := [numHeads]bucketKind{kindCategory, kindType, kindCrit}[hi]
+	out := make([]int, len(classes))
+	for c, v := range classes {
+		out[c] = -1
+		for i, b := range e.buckets {
+			if b.kind == kind && b.value == v {
+				out[c] = i
+			}
+		}
+	}
+	return out
+}
+
+// joint returns, per class, the catalogue's score feature, and the class
+// the catalogue chooses (-1 when it is not one of classes).
+func (e *Engine) joint(a analysis, hi int, classes []string, buckets []int, choice string, out []float32) int {
+	rule := -1
+	for c, v := range classes {
+		s := 0.0
+		if b := buckets[c]; b >= 0 {
+			s = a.scores[b]
+		}
+		if hi == headType && v == string(ticket.Incidente) {
+			s += a.failures * e.failureW
+		}
+		out[c] = float32(math.Log1p(s))
+		if v == choice {
+			rule = c
+		}
+	}
+	return rule
+}

@@ -1,0 +1,422 @@
+package rules
+
+import (
+	"bufio"
+	"bytes"
+	_ "embed"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+)
+
+// The learned scorer: one multinomial logistic regression per decision
+// (category, type, criticality) over the features of features.go, with a
+// temperature per decision fitted by cross-validation so that its
+// probabilities are calibrated. See docs/DESIGN-NOTES.md, "Classification".
+
+//go:embed model.bin
+var defaultModel []byte
+
+// Heads of the model, in file order.
+const (
+	headCategory = iota
+	headType
+	headCrit
+	numHeads
+)
+
+var headNames = [numHeads]string{"category", "type", "criticidad"}
+
+// modelMagic starts every model file.
+const modelMagic = "mesa-model 1\n"
+
+// quantum is the step weights are stored in: 1/256. The model in memory is
+// the one read back from the file, so what is evaluated is what ships.
+const quantum = 1.0 / 256
+
+// Model is a trained scorer. It is immutable and safe for concurrent use.
+type Model struct {
+	Meta  ModelMeta
+	names []string   // feature names, sorted
+	vocab *hashIndex // feature hash → index into names
+	heads [numHeads]head
+}
+
+type head struct {
+	classes []string
+	k       int
+	w       []float32 // len(names) × k, row-major by feature
+	bias    []float32
+	shared  [numJoint]float64 // weights of the joint features (learned.go)
+	temp    float64
+}
+
+// jointVec is the joint features of one message for one decision: the
+// catalogue's score per class, and the class it would choose (-1: none).
+type jointVec struct {
+	score []float32
+	rule  int
+}
+
+// ModelMeta is the header of a model file: what it was trained from and
+// how it did in cross-validation on its training data.
+type ModelMeta struct {
+	// Trained is the training date (YYYY-MM-DD), an input of the training
+	// so that the same input gives the same bytes.
+	Trained string `json:"trained"`
+	// Examples counts the training mail per source ("corpus", "history",
+	// "corrections").
+	Examples map[string]int `json:"examples"`
+	// CorpusSHA256 is the hash of the training examples, in the order
+	// training sorts them.
+	CorpusSHA256 string `json:"corpus_sha256"`
+	// Catalogue is the SHA-256 of the rule file whose keyword scores are
+	// features.
+	Catalogue string `json:"catalogue_sha256"`
+	// MinConfidence is the default rules.min_confidence, chosen from Curve.
+	MinConfidence float64      `json:"min_confidence"`
+	Heads         []HeadMeta   `json:"heads"`
+	Curve         []CurvePoint `json:"curve"`
+	// CV are the cross-validated accuracies (0–1) of category (with the
+	// abstentions of MinConfidence), type and criticality.
+	CV      map[string]float64 `json:"cv"`
+	Options TrainOptions       `json:"options"`
+}
+
+// HeadMeta describes one decision of the model.
+type HeadMeta struct {
+	Name        string   `json:"name"`
+	Classes     []string `json:"classes"`
+	Temperature float64  `json:"temperature"`
+	// Shared are the weights of the catalogue's score for the class being
+	// scored and of "the catalogue chooses it" (learned.go).
+	Shared []float64 `json:"shared"`
+}
+
+// CurvePoint is one threshold of the cross-validated coverage/precision
+// curve of the category decision.
+type CurvePoint struct {
+	Threshold float64 `json:"threshold"`
+	// Coverage is the share of mail given a category (0–1).
+	Coverage float64 `json:"coverage"`
+	// Precision is the share of those given the right one.
+	Precision float64 `json:"precision"`
+	// Accuracy counts an abstention as right only when the mail is
+	// labelled sin_clasificar.
+	Accuracy float64 `json:"accuracy"`
+}
+
+// DefaultModel returns the embedded model, trained from the shipped corpus
+// (rules/testdata, its training split) with the embedded catalogue.
+func DefaultModel() (*Model, error) { return ReadModel(bytes.NewReader(defaultModel)) }
+
+// DefaultModelBytes returns the embedded model file.
+func DefaultModelBytes() []byte { return bytes.Clone(defaultModel) }
+
+// LoadModel reads a model file.
+func LoadModel(path string) (*Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading model: %w", err)
+	}
+	defer f.Close()
+	m, err := ReadModel(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// maxModelFeatures bounds what a model file may declare, so that a corrupt
+// file fails instead of allocating gigabytes.
+const (
+	maxModelFeatures = 1 << 20
+	maxModelClasses  = 1 << 10
+	maxModelWeights  = 1 << 24 // features × classes of one decision: 64 MB
+	maxModelMeta     = 1 << 20
+)
+
+var errModel = errors.New("not a mesa model file")
+
+// ReadModel decodes a model file.
+func ReadModel(r io.Reader) (*Model, error) {
+	br, ok := r.(io.ByteReader)
+	if !ok {
+		b := bufio.NewReader(r)
+		r, br = b, b
+	}
+	magic := make([]byte, len(modelMagic))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != modelMagic {
+		return nil, errModel
+	}
+	n, err := binary.ReadUvarint(br)
+	if err != nil || n > maxModelMeta {
+		return nil, fmt.Errorf("%w: header", errModel)
+	}
+	raw := make([]byte, n)
+	if _, err := io.ReadFull(r, raw); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", errModel, err)
+	}
+	m := &Model{}
+	if err := json.Unmarshal(raw, &m.Meta); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", errModel, err)
+	}
+	if len(m.Meta.Heads) != numHeads {
+		return nil, fmt.Errorf("%w: %d decisions, want %d", errModel, len(m.Meta.Heads), numHeads)
+	}
+	nf, err := binary.ReadUvarint(br)
+	if err != nil || nf > maxModelFeatures {
+		return nil, fmt.Errorf("%w: feature count", errModel)
+	}
+	m.names = make([]string, nf)
+	m.vocab = newHashIndex(int(nf))
+	for i := range m.names {
+		l, err := binary.ReadUvarint(br)
+		if err != nil || l > 256 {
+			return nil, fmt.Errorf("%w: feature %d", errModel, i)
+		}
+		b := make([]byte, l)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, fmt.Errorf("%w: feature %d: %v", errModel, i, err)
+		}
+		m.names[i] = string(b)
+		if !m.vocab.put(featureHash(m.names[i]), int32(i)) {
+			return nil, fmt.Errorf("%w: feature %q twice or a hash collision", errModel, m.names[i])
+		}
+	}
+	for hi := range m.heads {
+		hm := m.Meta.Heads[hi]
+		k := len(hm.Classes)
+		if hm.Name != headNames[hi] || k < 1 || k > maxModelClasses || !(hm.Temperature > 0) || int(nf)*k > maxModelWeights {
+			return nil, fmt.Errorf("%w: decision %d", errModel, hi)
+		}
+		if len(hm.Shared) != numJoint {
+			return nil, fmt.Errorf("%w: decision %s: %d shared weights, want %d", errModel, hm.Name, len(hm.Shared), numJoint)
+		}
+		h := head{classes: hm.Classes, k: k, w: make([]float32, int(nf)*k), bias: make([]float32, k), temp: hm.Temperature}
+		copy(h.shared[:], hm.Shared)
+		readRow := func(row []float32) error {
+			cnt, err := binary.ReadUvarint(br)
+			if err != nil || cnt > uint64(k) {
+				return fmt.Errorf("%w: %s weights", errModel, hm.Name)
+			}
+			c := uint64(0)
+			for j := uint64(0); j < cnt; j++ {
+				d, err := binary.ReadUvarint(br)
+				if err != nil {
+					return fmt.Errorf("%w: %s weights", errModel, hm.Name)
+				}
+				c += d
+				q, err := binary.ReadVarint(br)
+				if err != nil || c >= uint64(k) {
+					return fmt.Errorf("%w: %s weights", errModel, hm.Name)
+				}
+				row[c] = float32(float64(q) * quantum)
+			}
+			return nil
+		}
+		if err := readRow(h.bias); err != nil {
+			return nil, err
+		}
+		for f := 0; f < int(nf); f++ {
+			if err := readRow(h.w[f*k : (f+1)*k]); err != nil {
+				return nil, err
+			}
+		}
+		m.heads[hi] = h
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		return nil, fmt.Errorf("%w: trailing data", errModel)
+	}
+	return m, nil
+}
+
+// Write encodes m; the same model always gives the same bytes.
+func (m *Model) Write(w io.Writer) error {
+	var buf bytes.Buffer
+	buf.WriteString(modelMagic)
+	meta, err := json.Marshal(m.Meta)
+	if err != nil {
+		return fmt.Errorf("encoding model header: %w", err)
+	}
+	buf.Write(binary.AppendUvarint(nil, uint64(len(meta))))
+	buf.Write(meta)
+	buf.Write(binary.AppendUvarint(nil, uint64(len(m.names))))
+	for _, n := range m.names {
+		buf.Write(binary.AppendUvarint(nil, uint64(len(n))))
+		buf.WriteString(n)
+	}
+	var tmp []byte
+	writeRow := func(row []float32) {
+		tmp = tmp[:0]
+		cnt, last := 0, 0
+		for c, v := range row {
+			q := quantize(v)
+			if q == 0 {
+				continue
+			}
+			tmp = binary.AppendUvarint(tmp, uint64(c-last))
+			tmp = binary.AppendVarint(tmp, q)
+			last = c
+			cnt++
+		}
+		buf.Write(binary.AppendUvarint(nil, uint64(cnt)))
+		buf.Write(tmp)
+	}
+	for hi := range m.heads {
+		h := &m.heads[hi]
+		writeRow(h.bias)
+		for f := range m.names {
+			writeRow(h.w[f*h.k : (f+1)*h.k])
+		}
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+func quantize(v float32) int64 { return int64(math.Round(float64(v) / quantum)) }
+
+// Features returns the number of features of m.
+func (m *Model) Features() int { return len(m.names) }
+
+// Classes returns the classes of a decision: "category", "type" or
+// "criticidad".
+func (m *Model) Classes(decision string) []string {
+	for i, n := range headNames {
+		if n == decision {
+			return append([]string(nil), m.heads[i].classes...)
+		}
+	}
+	return nil
+}
+
+// Feature is a feature of a decision and its contribution to the chosen
+// value: the feature's value times its weight.
+type Feature struct {
+	Name   string  `json:"name"`
+	Weight float64 `json:"weight"`
+}
+
+// Candidate is a value of a decision and its calibrated probability.
+type Candidate struct {
+	Value       string  `json:"value"`
+	Probability float64 `json:"probability"`
+}
+
+// decision is what one head says about a vector.
+type decision struct {
+	probs []float64 // calibrated, by class
+	best  int
+}
+
+func (h *head) decide(v sparse, j jointVec, logits []float64) decision {
+	acc := make([]float32, h.k)
+	for jj, f := range v.idx {
+		x := v.val[jj]
+		row := h.w[int(f)*h.k : (int(f)+1)*h.k]
+		row = row[:len(acc)]
+		for c, w := range row {
+			acc[c] += x * w
+		}
+	}
+	for c := range logits {
+		logits[c] = float64(h.bias[c]) + float64(h.shared[0]*float64(j.score[c])) + float64(acc[c])
+	}
+	if j.rule >= 0 {
+		logits[j.rule] += h.shared[1]
+	}
+	d := decision{probs: logits}
+	softmax(logits, h.temp)
+	for c, p := range logits {
+		if p > logits[d.best] {
+			d.best = c
+		}
+	}
+	return d
+}
+
+// softmax turns logits into probabilities in place, at temperature t.
+func softmax(z []float64, t float64) {
+	mx := math.Inf(-1)
+	for _, v := range z {
+		mx = max(mx, v)
+	}
+	sum := 0.0
+	for i, v := range z {
+		z[i] = math.Exp((v - mx) / t)
+		sum += z[i]
+	}
+	for i := range z {
+		z[i] /= sum
+	}
+}
+
+// explain returns the top n features that pushed class c of h up for v,
+// largest first.
+func (m *Model) explain(h *head, v sparse, jv jointVec, c, n int) []Feature {
+	out := make([]Feature, 0, n+1)
+	for j := -2; j < len(v.idx); j++ {
+		var w float64
+		var name string
+		switch j {
+		case -2:
+			w, name = h.shared[0]*float64(jv.score[c]), "k:score"
+		case -1:
+			if jv.rule == c {
+				w, name = h.shared[1], "k:chosen"
+			}
+		default:
+			f := v.idx[j]
+			w, name = float64(v.val[j]*h.w[int(f)*h.k+c]), m.names[f]
+		}
+		if w <= 0 || len(out) == n && w <= out[n-1].Weight {
+			continue
+		}
+		i := len(out)
+		out = append(out, Feature{})
+		for i > 0 && out[i-1].Weight < w {
+			out[i] = out[i-1]
+			i--
+		}
+		out[i] = Feature{name, w}
+		if len(out) > n {
+			out = out[:n]
+		}
+	}
+	for i := range out {
+		out[i].Weight = math.Round(out[i].Weight*1000) / 1000
+	}
+	return out
+}
+
+// candidates returns the top n classes of d for which keep is true (nil:
+// all), best first.
+func (h *head) candidates(d decision, n int, keep func(class string) bool) []Candidate {
+	out := make([]Candidate, 0, n+1)
+	for c, p := range d.probs {
+		if keep != nil && !keep(h.classes[c]) {
+			continue
+		}
+		if len(out) == n && p <= out[n-1].Probability {
+			continue
+		}
+		i := len(out)
+		out = append(out, Candidate{})
+		for i > 0 && out[i-1].Probability < p {
+			out[i] = out[i-1]
+			i--
+		}
+		out[i] = Candidate{h.classes[c], p}
+		if len(out) > n {
+			out = out[:n]
+		}
+	}
+	for i := range out {
+		out[i].Probability = math.Round(out[i].Probability*1000) / 1000
+	}
+	return out
+}
