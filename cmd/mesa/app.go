@@ -189,7 +189,8 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	proxies, _ := cfg.HTTP.TrustedProxyPrefixes() // validated by config
 	site, err := web.New(web.Deps{Desk: a.desk, DB: db, Catalogue: eng, Logger: log},
 		web.Options{Language: cfg.Desk.Language, Location: loc, Ready: a.readiness().Report, Metrics: a.met.reg,
-			TrustedProxies: proxies, ProxyHeader: cfg.HTTP.ProxyHeader})
+			TrustedProxies: proxies, ProxyHeader: cfg.HTTP.ProxyHeader,
+			PrivacyURL: cfg.Desk.PrivacyURL, GovCo: cfg.Web.GovCo, Entity: webEntity(cfg.Web)})
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -208,6 +209,11 @@ func (a *App) httpServer(h http.Handler) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: c.ReadHeaderTimeout, ReadTimeout: c.ReadTimeout,
 		WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout, MaxHeaderBytes: c.MaxHeaderBytes,
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
+}
+
+// webEntity is the entity's contact data for the pages' footer.
+func webEntity(w config.Web) web.Entity {
+	return web.Entity{Name: w.EntityName, Address: w.EntityAddress, Phone: w.EntityPhone, Hours: w.EntityHours, Email: w.EntityEmail}
 }
 
 // schedule sets up the scheduled jobs of the jobs section. Schedules run
