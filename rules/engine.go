@@ -32,6 +32,10 @@ type Engine struct {
 	digest    string // SHA-256 of the rule file
 	model     *Model
 	minConf   float64
+	// cues finds the model's criticality and type cues (cues.go).
+	cues *Engine
+	// training: analyze computes the model's cues without a model.
+	training bool
 	// modelBuckets maps each model class onto the catalogue's buckets.
 	modelBuckets [numHeads][]int
 }
@@ -145,6 +149,7 @@ func compile(f *File, where func(string) string) (*Engine, error) {
 			e.negations = append(e.negations, stems)
 		}
 	}
+	e.cues = compileCues(e.negations)
 	for i, r := range f.Priority {
 		at := where(fmt.Sprintf("priority[%d]", i))
 		var err error
@@ -280,12 +285,14 @@ type analysis struct {
 	failures float64
 	rule     *PriorityRule
 	best     int // best category bucket, or -1
+	cues     [numCues]float32
 }
 
 func (e *Engine) analyze(m Message, buf []token) analysis {
 	subj := tokenize(m.Subject, buf)
 	nsubj := len(subj)
-	all := tokenize(Clean(m.Body), subj)
+	body := Clean(m.Body)
+	all := tokenize(body, subj)
 	hits := map[int]float64{} // phrase → multiplier of its best occurrence
 	e.scan(all[:nsubj], e.subjectW, hits)
 	e.scan(all[nsubj:], 1, hits)
@@ -301,6 +308,9 @@ func (e *Engine) analyze(m Message, buf []token) analysis {
 		if b.kind == kindCategory && a.scores[i] > bestScore {
 			a.best, bestScore = i, a.scores[i]
 		}
+	}
+	if e.model != nil || e.training {
+		a.cues = e.cueCounts(all, m.Subject+"\n"+body)
 	}
 	return a
 }

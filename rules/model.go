@@ -44,6 +44,7 @@ type Model struct {
 	names []string   // feature names, sorted
 	vocab *hashIndex // feature hash → index into names
 	heads [numHeads]head
+	stack *stackIndex // the chain's features (stack.go)
 }
 
 type head struct {
@@ -232,6 +233,7 @@ func ReadModel(r io.Reader) (*Model, error) {
 	if _, err := br.ReadByte(); err != io.EOF {
 		return nil, fmt.Errorf("%w: trailing data", errModel)
 	}
+	m.stack = newStackIndex(m.vocab, m.heads[headCategory].classes, m.heads[headType].classes)
 	return m, nil
 }
 
