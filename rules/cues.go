@@ -1,6 +1,9 @@
 package rules
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // Cues are what a first-level technician reads for the criticality and
 // the type of a mail (guide 4.7 and 4.8), beside its topic: how many are
@@ -134,7 +137,8 @@ var spelledNumbers = map[string]bool{"dos": true, "tres": true, "cuatro": true, 
 // phrase matcher over cuePhrases, one bucket per cue, with the
 // catalogue's negations.
 func compileCues(negations [][]string) *Engine {
-	c := &Engine{index: map[string][]int{}, seen: map[string]int{}, negations: negations}
+	c := &Engine{index: map[string][]int{}, seen: map[string]int{}, negations: negations, hitPool: &sync.Pool{},
+		starts: newStrCache[[]int32](startsCacheSlots)}
 	for q, list := range cuePhrases {
 		if len(list) > 0 {
 			c.addKeywords(Keywords{1: list}, q, "cues")
@@ -149,11 +153,12 @@ func compileCues(negations [][]string) *Engine {
 func (e *Engine) cueCounts(toks []token, text string) [numCues]float32 {
 	var out [numCues]float32
 	if e.cues != nil {
-		hits := map[int]float64{}
+		hits := e.cues.getHits()
 		e.cues.scan(toks, 1, hits)
-		for pi := range hits {
+		for _, pi := range hits.touched {
 			out[e.cues.phrases[pi].bucket]++
 		}
+		e.cues.putHits(hits)
 	}
 	for i, t := range toks {
 		if !isNumber(t.word) && !spelledNumbers[t.word] {

@@ -13,7 +13,7 @@ import (
 
 var expFlag = flag.String("exp", "", "experiment: cv, persona, show")
 
-func expTrain(t *testing.T) ([]LabelledMail, []Example) {
+func expTrain(t testing.TB) ([]LabelledMail, []Example) {
 	ls, msgs, err := ReadCorpus(os.DirFS("testdata"), func(raw []byte) Message {
 		in, _ := mailin.Parse(raw)
 		return Message{From: in.From.Email, Subject: in.Subject, Body: in.Text}
@@ -42,6 +42,9 @@ func TestExperiment(t *testing.T) {
 	}
 	ls, exs := expTrain(t)
 	o := (&TrainOptions{}).defaults()
+	if v := os.Getenv("PRUNE"); v != "" {
+		fmt.Sscan(v, &o.Prune)
+	}
 	// keep the pairing with labels: sort both by the same key
 	type pair struct {
 		l  LabelledMail
@@ -141,6 +144,20 @@ func TestExperiment(t *testing.T) {
 			conf[y][p]++
 		}
 		fmt.Printf("%s: %.1f %% (%d)\n", headNames[hi], 100*float64(ok)/float64(n), n)
+		if hi == headCategory && o.Prune > 0 {
+			all := make([]int, len(sorted))
+			for i := range all {
+				all[i] = i
+			}
+			w, _, _ := trainHead(set, hi, all, o)
+			nz := 0
+			for _, v := range w {
+				if v != 0 {
+					nz++
+				}
+			}
+			fmt.Printf("  pruned at %g: %d of %d weights left\n", o.Prune, nz, len(w))
+		}
 		if hi != headCategory {
 			fmt.Printf("  classes %v; rows true, cols predicted: %v\n", set.classes[hi], conf)
 		}

@@ -83,9 +83,7 @@ const explainTop = 5
 // too when setCategory (no priority rule gave one).
 func (e *Engine) modelDecide(r *Result, a analysis, setCategory bool) {
 	m := e.model
-	var x extractor
-	e.extract(a, &x)
-	v := vectorize(x.text, x.kw, m.vocab, len(m.names))
+	v := e.vectorOf(m, a, sparse{})
 	var logits [3][]float64
 	for hi := range m.heads {
 		logits[hi] = make([]float64, m.heads[hi].k)

@@ -50,6 +50,11 @@ type TrainOptions struct {
 	// TargetPrecision is the cross-validated precision the default minimum
 	// confidence aims at; default 0.95.
 	TargetPrecision float64 `json:"target_precision"`
+	// Prune zeroes the category weights smaller than it in magnitude
+	// after training: most of the category's weights are tiny, and a
+	// sparse model classifies several times faster; default 0.2 (chosen
+	// by cross-validation: no loss up to 0.3), negative: none.
+	Prune float64 `json:"prune,omitempty"`
 	// Trained is the training date recorded in the model (YYYY-MM-DD); it
 	// is an input, so that retraining reproduces the bytes.
 	Trained string `json:"-"`
@@ -78,6 +83,9 @@ func (o *TrainOptions) defaults() TrainOptions {
 	if d.Seed == 0 {
 		d.Seed = 1
 	}
+	if d.Prune == 0 {
+		d.Prune = 0.2
+	}
 	if d.TargetPrecision <= 0 || d.TargetPrecision >= 1 {
 		d.TargetPrecision = 0.95
 	}
@@ -90,16 +98,16 @@ type trainSet struct {
 	xs []sparse // the features every decision reads
 	// xh are the features of each decision: xs, with the chain's
 	// features (stack.go) for type and criticality.
-	xh      [numHeads][]sparse
-	cues    [][numCues]float32
-	stack   *stackIndex
+	xh    [numHeads][]sparse
+	cues  [][numCues]float32
+	stack *stackIndex
 	// critSkip marks the features the criticality does not read (see
 	// critReads).
 	critSkip []bool
-	js      [numHeads][]jointVec
-	ys      [numHeads][]int
-	classes [numHeads][]string
-	nf      int
+	js       [numHeads][]jointVec
+	ys       [numHeads][]int
+	classes  [numHeads][]string
+	nf       int
 }
 
 // Train learns a model from examples with e's catalogue providing the
@@ -175,10 +183,12 @@ func (e *Engine) Train(examples []Example, opt *TrainOptions) (*Model, error) {
 		k := len(set.classes[hi])
 		w, b, sh := trainHead(set, hi, all, o)
 		meta.Heads[hi].Shared = sh[:]
-		h := head{classes: set.classes[hi], k: k, w: make([]float32, len(w)), bias: make([]float32, k), temp: meta.Heads[hi].Temperature, shared: sh}
+		h := head{classes: set.classes[hi], k: k, bias: make([]float32, k), temp: meta.Heads[hi].Temperature, shared: sh}
+		w32 := make([]float32, len(w))
 		for i, v := range w {
-			h.w[i] = float32(v)
+			w32[i] = float32(v)
 		}
+		h.setWeights(w32)
 		for i, v := range b {
 			h.bias[i] = float32(v)
 		}
@@ -495,7 +505,31 @@ func trainHead(set *trainSet, hi int, idx []int, o TrainOptions) ([]float64, []f
 			}
 		}
 	}
+	if hi == headCategory && o.Prune > 0 { // (negative: no pruning)
+		prune(w, k, o.Prune)
+	}
 	return w, b, sh
+}
+
+// prune makes the weights w (features × k classes) sparse. Adding the
+// same value to every class's weight of a feature changes no probability
+// (the softmax cancels it), so each feature's row is first centred on its
+// median, where most classes' weights sit; then the weights within tau of
+// it become zero. Only those change the model, and by little.
+func prune(w []float64, k int, tau float64) {
+	row := make([]float64, k)
+	for f := 0; f+k <= len(w); f += k {
+		copy(row, w[f:f+k])
+		slices.Sort(row)
+		med := row[k/2]
+		for c := range k {
+			if v := w[f+c] - med; math.Abs(v) < tau {
+				w[f+c] = 0
+			} else {
+				w[f+c] = v
+			}
+		}
+	}
 }
 
 func logitsOf(x sparse, jv jointVec, w, b []float64, sh [numJoint]float64, k int) []float64 {
