@@ -54,11 +54,11 @@ type head struct {
 	// The nonzero weights by feature (compressed rows): feature f's are
 	// ent[start[f]:start[f+1]], by class, each a class and its weight in
 	// quanta: four bytes, so that a row is one stretch of memory.
-	start []int32
-	ent   []weight
-	bias    []float32
-	shared  [numJoint]float64 // weights of the joint features (learned.go)
-	temp    float64
+	start  []int32
+	ent    []weight
+	bias   []float32
+	shared [numJoint]float64 // weights of the joint features (learned.go)
+	temp   float64
 }
 
 // jointVec is the joint features of one message for one decision: the
