@@ -373,7 +373,7 @@ func (h *head) setWeights(w []float32) {
 
 func (h *head) decide(v sparse, j jointVec, logits []float64) decision {
 	var stack [64]float32
-	acc := stack[:0]
+	var acc []float32
 	if h.k <= len(stack) {
 		acc = stack[:h.k]
 	} else {
