@@ -33,6 +33,7 @@ var (
 	_ desk.Calendar          = (*sla.Calendar)(nil)
 	_ desk.Classifier        = (*rules.Engine)(nil)
 	_ desk.AttachmentDecoder = mailin.Decoder{}
+	_ desk.MonthlyReporter   = monthlyReporter{} // package report over the store (monthly.go)
 	// web's.
 	_ web.Desk       = (*desk.Desk)(nil)
 	_ web.StatusDesk = (*desk.Desk)(nil)
