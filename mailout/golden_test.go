@@ -109,6 +109,7 @@ func TestTemplatesGolden(t *testing.T) {
 		"away-departed": {To: "marta@entidad.gov.co", At: at, Payload: ticket.AwayNotice{Person: "pedro@entidad.gov.co", Departed: true,
 			Tickets: []*ticket.Ticket{&cur, &late}}},
 		"digest-weekly": {To: "marta@entidad.gov.co", At: at, Payload: ticket.DigestNotice{Digest: weeklyFixture(tk, at)}},
+		// The monthly report, its XLSX attached (monthly_test.go checks the file).
 		"monthly_report": {To: "marta@entidad.gov.co", ToName: "Marta", At: at, Payload: monthlyFixture()},
 	}
 	for kind := range cases {
@@ -198,6 +199,11 @@ func weeklyFixture(tk *ticket.Ticket, at time.Time) *ticket.Digest {
 		FirstResponse: [2]ticket.Durations{{N: 28, Total: 28 * 95 * time.Minute}, {}},
 		Answered:      [2]int{9, 0}, Rating: [2]float64{4.25, 0},
 		Worst: []ticket.CategoryCompliance{{Key: "ti.vpn", Compliance: ticket.Compliance{Met: 3, Total: 5}}}}
+	dg.Classification = &ticket.Classification{Tickets: [2]int{31, 24}, Changed: [2]int{4, 1},
+		Top: []ticket.CategoryOverrides{{Key: "ti.vpn", Tickets: 6, Changed: 3}, {Key: "adm.muebles.silla", Tickets: 2, Changed: 1}},
+		Confusions: []ticket.Confusion{{From: "ti.vpn", To: "ti.redes", N: 2}, {From: "adm.muebles.silla", To: "ti.vpn", N: 1}},
+		Model: &ticket.ModelFacts{Trained: time.Date(2026, 3, 1, 0, 0, 0, 0, bog), AgeDays: 19, Examples: 1339,
+			Sources: []ticket.Count{{Key: "corpus", N: 1327}, {Key: "corrections", N: 12}}}}
 	return dg
 }
 

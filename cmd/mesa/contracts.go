@@ -28,6 +28,7 @@ var (
 	_ desk.MineStore     = (*store.DB)(nil)
 	_ desk.SurveyStore   = (*store.DB)(nil)
 	_ desk.FileStore     = (*store.DB)(nil)
+	_ desk.OutcomeStore  = (*store.DB)(nil)
 	// desk's other collaborators.
 	_ desk.MailRenderer      = (*mailout.Renderer)(nil)
 	_ desk.Calendar          = (*sla.Calendar)(nil)
