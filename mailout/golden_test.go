@@ -200,7 +200,7 @@ func weeklyFixture(tk *ticket.Ticket, at time.Time) *ticket.Digest {
 		Answered:      [2]int{9, 0}, Rating: [2]float64{4.25, 0},
 		Worst: []ticket.CategoryCompliance{{Key: "ti.vpn", Compliance: ticket.Compliance{Met: 3, Total: 5}}}}
 	dg.Classification = &ticket.Classification{Tickets: [2]int{31, 24}, Changed: [2]int{4, 1},
-		Top: []ticket.CategoryOverrides{{Key: "ti.vpn", Tickets: 6, Changed: 3}, {Key: "adm.muebles.silla", Tickets: 2, Changed: 1}},
+		Top:        []ticket.CategoryOverrides{{Key: "ti.vpn", Tickets: 6, Changed: 3}, {Key: "adm.muebles.silla", Tickets: 2, Changed: 1}},
 		Confusions: []ticket.Confusion{{From: "ti.vpn", To: "ti.redes", N: 2}, {From: "adm.muebles.silla", To: "ti.vpn", N: 1}},
 		Model: &ticket.ModelFacts{Trained: time.Date(2026, 3, 1, 0, 0, 0, 0, bog), AgeDays: 19, Examples: 1339,
 			Sources: []ticket.Count{{Key: "corpus", N: 1327}, {Key: "corrections", N: 12}}}}
