@@ -26,12 +26,11 @@ import (
 // monthlyTicket is a seeded ticket of the monthly report's test, times in
 // Bogotá.
 type monthlyTicket struct {
-	group                   string
-	created, closed, due    string // "2006-01-02 15:04"; closed "" = open
-	firstResponse           string // "" = none
-	rating                  int
-	wantMarta, wantCounted  bool // in marta's report (redes) / in the whole desk's
-	openedInMonth, closedIn bool
+	group                  string
+	created, closed, due   string // "2006-01-02 15:04"; closed "" = open
+	firstResponse          string // "" = none
+	rating                 int
+	wantMarta, wantCounted bool // in marta's report (redes) / in the whole desk's
 }
 
 // seedMonth writes tickets around March 2026 into db.
