@@ -310,6 +310,10 @@ type Jobs struct {
 	// PersonalDigest is each technician's morning list of their open
 	// tickets by SLA risk (business days only, skipped when empty).
 	PersonalDigest string `yaml:"personal_digest"`
+	// MonthlyReport mails each manager the previous month's follow-up
+	// report (XLSX attached) on the month's first business day; it runs
+	// every weekday and skips the others.
+	MonthlyReport string `yaml:"monthly_report"`
 }
 
 // Surveys configure the satisfaction survey after each closure (guide
@@ -407,6 +411,7 @@ func Default() *Config {
 			Surveys:        "*/5 * * * *",
 			PersonalDigest: "0 7 * * mon-fri",
 			Retention:      "15 3 * * *",
+			MonthlyReport:  "30 7 * * mon-fri",
 		},
 		Surveys: Surveys{Enabled: true, Delay: time.Hour, ReopenAtOrBelow: 2, RemindAfterDays: 2, ExpireAfterDays: 5},
 		Limits: Limits{

@@ -281,7 +281,8 @@ func (c *Config) validate() Problems {
 
 	parser := CronParser()
 	for key, spec := range map[string]string{"jobs.sla_check": c.Jobs.SLACheck, "jobs.digest": c.Jobs.Digest,
-		"jobs.weekly_digest": c.Jobs.WeeklyDigest, "jobs.surveys": c.Jobs.Surveys, "jobs.personal_digest": c.Jobs.PersonalDigest} {
+		"jobs.weekly_digest": c.Jobs.WeeklyDigest, "jobs.surveys": c.Jobs.Surveys, "jobs.personal_digest": c.Jobs.PersonalDigest,
+		"jobs.monthly_report": c.Jobs.MonthlyReport} {
 		if spec == "" {
 			continue // disabled
 		}

@@ -299,6 +299,12 @@ func everyKind(t *testing.T, e *queueEnv, trouble func()) {
 	if _, err := e.d.SendDigests(ctx, "daily"); err != nil { // digest
 		t.Fatal(err)
 	}
+	// The 1st of April (every day is a working day of wallClock): x, a
+	// manager, gets March's report.
+	step(time.Date(2026, 4, 1, 14, 0, 0, 0, time.UTC).Sub(e.now))
+	if _, err := e.d.SendMonthlyReports(ctx, &fakeReporter{}); err != nil { // monthly_report
+		t.Fatal(err)
+	}
 	// undeliverable: x, now an owner, hears that another technician's
 	// address bounces (a report quoting the Message-ID of a mail to it).
 	step(time.Minute)

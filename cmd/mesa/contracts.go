@@ -28,11 +28,13 @@ var (
 	_ desk.MineStore     = (*store.DB)(nil)
 	_ desk.SurveyStore   = (*store.DB)(nil)
 	_ desk.FileStore     = (*store.DB)(nil)
+	_ desk.OutcomeStore  = (*store.DB)(nil)
 	// desk's other collaborators.
 	_ desk.MailRenderer      = (*mailout.Renderer)(nil)
 	_ desk.Calendar          = (*sla.Calendar)(nil)
 	_ desk.Classifier        = (*rules.Engine)(nil)
 	_ desk.AttachmentDecoder = mailin.Decoder{}
+	_ desk.MonthlyReporter   = monthlyReporter{} // package report over the store (monthly.go)
 	// web's.
 	_ web.Desk       = (*desk.Desk)(nil)
 	_ web.StatusDesk = (*desk.Desk)(nil)

@@ -58,7 +58,16 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() ti
 			TriageGroup: cfg.Rules.TriageGroup, TriageResolution: cfg.Rules.TriageResolution,
 			NoCopies: !cfg.Desk.CopyParticipants, NoticeAttachmentBytes: attach, FileLinkTTL: cfg.Limits.AttachmentLinkTTL,
 			MassThreshold: massThreshold(cfg.MassIncident.Threshold), MassWindow: cfg.MassIncident.Window,
-			Auth: authPolicy(cfg), VERP: verpOf(cfg), UndeliverableFor: cfg.Limits.UndeliverableFor}})
+			Model: modelMeta(eng),
+			Auth:  authPolicy(cfg), VERP: verpOf(cfg), UndeliverableFor: cfg.Limits.UndeliverableFor}})
+}
+
+// modelMeta is the header of the engine's learned model, nil without one.
+func modelMeta(eng *rules.Engine) *rules.ModelMeta {
+	if m := eng.Model(); m != nil {
+		return &m.Meta
+	}
+	return nil
 }
 
 // massThreshold maps mass_incident.threshold; 0 (off) is negative in
