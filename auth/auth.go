@@ -88,6 +88,7 @@ const (
 	RuleNone             = "provider-none"         // auth.provider: none
 	RuleDeskAlias        = "from-desk-alias"       // From is the desk's own: acts for nobody
 	RuleNoFrom           = "no-from"               // no From address
+	RuleAuthors          = "several-authors"       // From names more than one address
 	RuleNoHeader         = "no-trusted-header"     // no header of the trusted server
 	RuleFail             = "no-pass"               // the trusted header has no passing, aligned verdict
 	RuleNotConfigured    = "no-trusted-authservid" // rfc8601 without auth.trusted_authserv_id
@@ -116,6 +117,10 @@ func (p Policy) Explain(in *ticket.Inbound) Verdict {
 	v := Verdict{From: from, Identity: from}
 	if from == "" {
 		v.Rule, v.Reason = RuleNoFrom, "the mail has no From address"
+		return v
+	}
+	if in.Authors > 1 {
+		v.Rule, v.Reason = RuleAuthors, "From names several authors: a verdict for the domain cannot say which one wrote, so none acts"
 		return v
 	}
 	if p.own(from) {

@@ -451,7 +451,10 @@ func (d *Desk) thread(ctx context.Context, in *ticket.Inbound, sender string) (*
 		if err != nil && !errors.Is(err, ticket.ErrNotFound) {
 			return nil, "", err
 		}
-		member = p != nil && p.Active
+		// Only active staff, whose mail is then checked as staff mail;
+		// an address that is merely known (a requester of another ticket)
+		// is a stranger here.
+		member = p != nil && p.Active && p.Role != ticket.RoleRequester
 	}
 	if !member {
 		// A stranger quoting a number never writes into someone else's

@@ -431,3 +431,55 @@ func TestForgedStaffRequestsGetOneAcknowledgementAnHour(t *testing.T) {
 		t.Errorf("acknowledgements of diana's authenticated requests: got %d mails, want 1 + 3", got)
 	}
 }
+
+// Found by the outside review: an address the desk merely knows (an
+// active person with role requester), forged, quoting the subject tag of
+// someone else's ticket, wrote into it and reached its assignee. A known
+// non-staff address is a stranger to other people's tickets: it gets a
+// ticket of its own.
+func TestKnownRequesterQuotingATagIsAStranger(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	if err := e.db.SavePerson(ctx, &ticket.Person{Email: "pedro@entidad.gov.co", Role: ticket.RoleRequester, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	tk, _ := e.ticketFor(t, "Ana <ana@entidad.gov.co>")
+	before := len(e.outbox(t, tk.Assignee))
+	res := e.raw(t, []string{"From: pedro@entidad.gov.co", "To: mesa@entidad.gov.co", "Subject: Re: [" + tk.Number + "] No conecta la VPN"},
+		"Ingeniero, ingrese a https://entidad-gov-co.atacante.example/login con su clave.")
+	if res.Ticket == tk.Number {
+		t.Fatalf("the forged mail threaded into %s: %+v", tk.Number, res)
+	}
+	if got := e.events(t, tk, ticket.EventComment); len(got) != 0 {
+		t.Errorf("comments on Ana's ticket: %+v", got)
+	}
+	for _, m := range e.outbox(t, tk.Assignee)[before:] {
+		if strings.Contains(m.Text, "atacante.example") {
+			t.Errorf("the assignee got the forged text: %q", m.Subject)
+		}
+	}
+}
+
+// Found by the outside review: From naming two addresses of the domain,
+// with a real DMARC pass for it, acted as the first. A domain's verdict
+// cannot say which author wrote: no author acts.
+func TestSeveralAuthorsNeverAct(t *testing.T) {
+	e := newStaffEnv(t)
+	tk, assigned := e.ticketFor(t, "Ana <ana@entidad.gov.co>")
+	before := len(e.outbox(t, "ana@entidad.gov.co"))
+	for _, from := range [][]string{
+		{"From: carlos@entidad.gov.co, pedro@entidad.gov.co"},
+		{"From: carlos@entidad.gov.co", "From: pedro@entidad.gov.co"},
+	} {
+		e.raw(t, append(from, "To: mesa@entidad.gov.co", "Subject: RE: "+assigned.Subject, "In-Reply-To: <"+assigned.MessageID+">",
+			"Authentication-Results: mx.entidad.gov.co; dmarc=pass header.from=entidad.gov.co"),
+			"#criticidad alta\n\nAna: ingrese en https://entidad-gov-co.atacante.example/vpn")
+	}
+	if got := e.outbox(t, "ana@entidad.gov.co"); len(got) != before {
+		t.Fatalf("the requester got %d mails from a two-author From", len(got)-before)
+	}
+	after, _ := e.db.TicketByNumber(context.Background(), tk.Number)
+	if after.Criticality != tk.Criticality {
+		t.Errorf("criticality %s → %s by a two-author From", tk.Criticality, after.Criticality)
+	}
+}

@@ -227,7 +227,14 @@ func readHeader(in *ticket.Inbound, h *mail.Header) {
 	}
 	in.InReplyTo = msgIDs(h, "In-Reply-To")
 	in.References = msgIDs(h, "References")
-	in.From = first(addresses(h, "From"))
+	authors := addresses(h, "From")
+	for _, v := range h.Values("From")[min(1, len(h.Values("From"))):] {
+		// A second From field (RFC 5322 allows one) names authors too.
+		var more mail.Header
+		more.Set("From", v)
+		authors = append(authors, addresses(&more, "From")...)
+	}
+	in.From, in.Authors = first(authors), len(authors)
 	in.ReplyTo = addresses(h, "Reply-To")
 	in.To = addresses(h, "To")
 	in.Cc = addresses(h, "Cc")

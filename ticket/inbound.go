@@ -19,7 +19,11 @@ type Inbound struct {
 	InReplyTo  []string // RFC 5322 §3.6.4
 	References []string
 	From       Address
-	ReplyTo    []Address
+	// Authors is how many addresses the From fields name, over all of
+	// them (RFC 5322 §3.6.2): more than one never authenticates, since a
+	// domain's verdict cannot say which author wrote.
+	Authors int
+	ReplyTo []Address
 	// Sender is the Sender header (RFC 5322 §3.6.2): who sent the mail on
 	// behalf of From, when it is not the author.
 	Sender Address
