@@ -167,7 +167,7 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 		}
 	}
 	reopen := false
-	if thread.State == ticket.Cerrado && !d.isStaff(ctx, sender) {
+	if postClosure(thread.State) && !d.isStaff(ctx, sender) {
 		if thread.ClosedAt == nil || d.businessSince(*thread.ClosedAt) > d.cfg.ReopenWithin {
 			// Too late to reopen: a new ticket that links the old one.
 			m.how, m.thread = "reply to "+thread.Number+", closed before the reopen window", nil
@@ -317,7 +317,7 @@ func (d *Desk) reply(ctx context.Context, m *inMail, text string, reopen bool) (
 			// The requester answered what the desk was waiting for.
 			return d.step(ctx, t, ticket.EnProceso, m.sender, "", now)
 		}
-		if reopen && t.State == ticket.Cerrado {
+		if reopen && postClosure(t.State) {
 			return d.step(ctx, t, ticket.EnProceso, m.sender, "Reabierto por respuesta del solicitante", now)
 		}
 		return nil
@@ -330,6 +330,11 @@ func (d *Desk) reply(ctx context.Context, m *inMail, text string, reopen bool) (
 	}
 	return IntakeResult{Disposition: DispReply, Ticket: m.thread.Number, Reason: m.how}, m.thread.ID, nil
 }
+
+// postClosure reports whether s is a state after the closure, which a
+// requester's "it still fails" reopens: cerrado, and abierto_por_encuesta
+// (the survey under way).
+func postClosure(s ticket.State) bool { return s == ticket.Cerrado || s == ticket.AbiertoPorEncuesta }
 
 // thread finds the ticket a message continues: first by In-Reply-To and
 // References against every Message-ID of a ticket (ours and the
