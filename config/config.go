@@ -11,10 +11,14 @@ import (
 // Config is the whole configuration. Every field's yaml name is part of the
 // operators' interface; env overrides are MESA_<SECTION>_<KEY>.
 type Config struct {
-	Database  Database  `yaml:"database"`
-	HTTP      HTTP      `yaml:"http"`
-	Desk      Desk      `yaml:"desk"`
-	IMAP      IMAP      `yaml:"imap"`
+	Database Database `yaml:"database"`
+	HTTP     HTTP     `yaml:"http"`
+	Desk     Desk     `yaml:"desk"`
+	IMAP     IMAP     `yaml:"imap"`
+	// Mailboxes are the desk's mailboxes when it reads more than one (TI
+	// and Operaciones, regional offices); the imap section is then left
+	// empty. Without them, the imap section is the one mailbox.
+	Mailboxes []Mailbox `yaml:"mailboxes"`
 	SMTP      SMTP      `yaml:"smtp"`
 	Auth      Auth      `yaml:"auth"`
 	SLA       SLA       `yaml:"sla"`
@@ -103,6 +107,73 @@ type IMAP struct {
 	ProcessedMailbox       string        `yaml:"processed_mailbox"`  // Procesados
 	QuarantineMailbox      string        `yaml:"quarantine_mailbox"` // Cuarentena
 	PollInterval           time.Duration `yaml:"poll_interval"`      // without IDLE; 30s
+	// Provider is how the mailbox is read: imap (the default). graph
+	// (Microsoft Graph, for tenants with IMAP switched off) is refused
+	// with a clear error until its backend is wired in.
+	Provider string `yaml:"provider"`
+	// OAuth2SecretExpires is the date (YYYY-MM-DD) the client secret or
+	// certificate of the OAuth2 application expires (Microsoft: at most 24
+	// months after it was made); operators are warned 30, 7 and 1 days
+	// before.
+	OAuth2SecretExpires string `yaml:"oauth2_secret_expires"`
+	// DefaultGroup is a routing hint: the group that receives this
+	// mailbox's tickets the classifier leaves sin_clasificar, instead of
+	// rules.triage_group.
+	DefaultGroup string `yaml:"default_group"`
+}
+
+// Mailbox is one of the desk's mailboxes: a name, the desk address it
+// serves, and the settings of the imap section.
+type Mailbox struct {
+	// Name identifies the mailbox among the instances (its lease, its
+	// stored state and refresh token) and in /metrics and /readyz
+	// (label mailbox): lower-case letters, digits, - and _.
+	Name string `yaml:"name"`
+	// Address is the desk address this mailbox receives; it counts as one
+	// of the desk's own addresses.
+	Address string `yaml:"address"`
+	IMAP    `yaml:",inline"`
+	// Legacy marks the mailbox of the imap section (MailboxList): its
+	// lease and stored cursor keep the names they had before mailboxes.
+	Legacy bool `yaml:"-"`
+}
+
+// LegacyMailboxName is the name of the imap section's mailbox in
+// /metrics, /readyz and the store.
+const LegacyMailboxName = "imap"
+
+// MailboxList returns the mailboxes the desk reads, their zero fields
+// filled with the imap defaults: the mailboxes list, or the imap section
+// as the one mailbox (named LegacyMailboxName) when its host is set.
+func (c *Config) MailboxList() []Mailbox {
+	if len(c.Mailboxes) == 0 {
+		if c.IMAP.Host == "" {
+			return nil
+		}
+		addr := ""
+		if len(c.Desk.Addresses) > 0 {
+			addr = c.Desk.Addresses[0]
+		}
+		return []Mailbox{{Name: LegacyMailboxName, Address: addr, IMAP: c.IMAP, Legacy: true}}
+	}
+	def := Default().IMAP
+	out := make([]Mailbox, len(c.Mailboxes))
+	for i, m := range c.Mailboxes {
+		for _, f := range []struct {
+			v *string
+			d string
+		}{{&m.TLS, def.TLS}, {&m.Auth, def.Auth}, {&m.Mailbox, def.Mailbox},
+			{&m.ProcessedMailbox, def.ProcessedMailbox}, {&m.QuarantineMailbox, def.QuarantineMailbox}} {
+			if *f.v == "" {
+				*f.v = f.d
+			}
+		}
+		if m.PollInterval == 0 {
+			m.PollInterval = def.PollInterval
+		}
+		out[i] = m
+	}
+	return out
 }
 
 // SMTP is the server mesa sends through.

@@ -65,30 +65,46 @@ func (c *Config) validate() Problems {
 	}
 
 	if c.IMAP.Host != "" {
-		checkTLS(bad, "imap", c.IMAP.TLS, c.IMAP.Port, c.IMAP.InsecurePlaintext)
-		if c.IMAP.Username == "" {
-			bad("imap.username", "is empty but imap.host is set")
+		checkMailbox(bad, "imap", c.IMAP)
+	}
+	if len(c.Mailboxes) > 0 && c.IMAP.Host != "" {
+		bad("mailboxes", "set together with imap.host; put that mailbox in the list, or use the imap section alone")
+	}
+	names := map[string]bool{}
+	for i, m := range c.MailboxList() {
+		if m.Legacy {
+			break
 		}
-		switch c.IMAP.Auth {
-		case "password":
-		case "xoauth2":
-			if c.IMAP.OAuth2TokenURL == "" && c.IMAP.OAuth2Tenant == "" {
-				bad("imap.oauth2_token_url", "xoauth2 needs oauth2_token_url, or oauth2_tenant for Microsoft 365")
-			}
-			if c.IMAP.OAuth2ClientID == "" {
-				bad("imap.oauth2_client_id", "xoauth2 needs the application's client id")
-			}
-		default:
-			bad("imap.auth", "must be password or xoauth2, got %q", c.IMAP.Auth)
+		key := fmt.Sprintf("mailboxes[%d]", i)
+		switch {
+		case !mailboxNameRE.MatchString(m.Name):
+			bad(key+".name", "must be lower-case letters, digits, - or _ (up to 32), got %q", m.Name)
+		case names[m.Name]:
+			bad(key+".name", "duplicate mailbox %q", m.Name)
 		}
-		if c.IMAP.Mailbox == "" {
-			bad("imap.mailbox", "is empty")
+		names[m.Name] = true
+		if !validAddress(m.Address) {
+			bad(key+".address", "must be the desk address this mailbox serves, got %q", m.Address)
 		}
-		if c.IMAP.ProcessedMailbox == "" || c.IMAP.ProcessedMailbox == c.IMAP.Mailbox {
-			bad("imap.processed_mailbox", "must be set and differ from imap.mailbox, got %q", c.IMAP.ProcessedMailbox)
+		if m.Host == "" {
+			bad(key+".host", "is empty")
 		}
-		if c.IMAP.QuarantineMailbox == "" || c.IMAP.QuarantineMailbox == c.IMAP.Mailbox {
-			bad("imap.quarantine_mailbox", "must be set and differ from imap.mailbox, got %q", c.IMAP.QuarantineMailbox)
+		checkMailbox(bad, key, m.IMAP)
+		if m.PollInterval < time.Second {
+			bad(key+".poll_interval", "must be at least 1s, got %s", m.PollInterval)
+		}
+	}
+	groupKnown := map[string]bool{}
+	for _, g := range c.Groups {
+		groupKnown[g.Key] = true
+	}
+	for i, m := range c.MailboxList() {
+		key := "imap"
+		if !m.Legacy {
+			key = fmt.Sprintf("mailboxes[%d]", i)
+		}
+		if m.DefaultGroup != "" && len(c.Groups) > 0 && !groupKnown[m.DefaultGroup] {
+			bad(key+".default_group", "unknown group %q (not in groups)", m.DefaultGroup)
 		}
 	}
 	if c.IMAP.PollInterval < time.Second {
@@ -100,8 +116,8 @@ func (c *Config) validate() Problems {
 		switch c.SMTP.Auth {
 		case "password", "login":
 		case "xoauth2":
-			if c.IMAP.Auth != "xoauth2" {
-				bad("smtp.auth", "xoauth2 uses the OAuth2 settings of the imap section; set imap.auth: xoauth2 too")
+			if m := c.SMTPMailbox(); m == nil || m.Auth != "xoauth2" {
+				bad("smtp.auth", "xoauth2 uses the OAuth2 settings of the imap section (or of the mailbox serving smtp.from); set its auth: xoauth2 too")
 			}
 		default:
 			bad("smtp.auth", "must be password, login or xoauth2, got %q", c.SMTP.Auth)
@@ -247,6 +263,69 @@ func (c *Config) validate() Problems {
 		bad("log.format", "must be text or json, got %q", c.Log.Format)
 	}
 	return ps
+}
+
+var mailboxNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// checkMailbox checks the settings of one mailbox, under key.
+func checkMailbox(bad func(string, string, ...any), key string, m IMAP) {
+	checkTLS(bad, key, m.TLS, m.Port, m.InsecurePlaintext)
+	if m.Username == "" {
+		bad(key+".username", "is empty but the host is set")
+	}
+	switch m.Provider {
+	case "", "imap":
+	case "graph":
+		bad(key+".provider", "graph (Microsoft Graph) is not yet wired into mailboxes: this mesa reads mailboxes by imap only")
+	default:
+		bad(key+".provider", "must be imap, got %q", m.Provider)
+	}
+	switch m.Auth {
+	case "password":
+	case "xoauth2":
+		if m.OAuth2TokenURL == "" && m.OAuth2Tenant == "" {
+			bad(key+".oauth2_token_url", "xoauth2 needs oauth2_token_url, or oauth2_tenant for Microsoft 365")
+		}
+		if m.OAuth2ClientID == "" {
+			bad(key+".oauth2_client_id", "xoauth2 needs the application's client id")
+		}
+	default:
+		bad(key+".auth", "must be password or xoauth2, got %q", m.Auth)
+	}
+	if m.OAuth2SecretExpires != "" {
+		if _, err := time.Parse(time.DateOnly, m.OAuth2SecretExpires); err != nil {
+			bad(key+".oauth2_secret_expires", "must be a date YYYY-MM-DD, got %q", m.OAuth2SecretExpires)
+		}
+	}
+	if m.Mailbox == "" {
+		bad(key+".mailbox", "is empty")
+	}
+	if m.ProcessedMailbox == "" || m.ProcessedMailbox == m.Mailbox {
+		bad(key+".processed_mailbox", "must be set and differ from %s.mailbox, got %q", key, m.ProcessedMailbox)
+	}
+	if m.QuarantineMailbox == "" || m.QuarantineMailbox == m.Mailbox {
+		bad(key+".quarantine_mailbox", "must be set and differ from %s.mailbox, got %q", key, m.QuarantineMailbox)
+	}
+}
+
+// SMTPMailbox is the mailbox whose OAuth2 settings smtp.auth: xoauth2
+// uses: the one serving the From address, else the first; nil without
+// mailboxes.
+func (c *Config) SMTPMailbox() *Mailbox {
+	list := c.MailboxList()
+	if len(list) == 0 {
+		return nil
+	}
+	from := c.SMTP.From
+	if from == "" && len(c.Desk.Addresses) > 0 {
+		from = c.Desk.Addresses[0]
+	}
+	for i := range list {
+		if strings.EqualFold(list[i].Address, from) {
+			return &list[i]
+		}
+	}
+	return &list[0]
 }
 
 func checkTLS(bad func(string, string, ...any), sec, mode string, port int, insecureOK bool) {
