@@ -139,6 +139,17 @@ type Config struct {
 	// AcceptAutomatedFrom lists senders (addresses, or "@domain") whose
 	// automatic mail opens tickets, with no acknowledgement and no survey.
 	AcceptAutomatedFrom []string
+	// Routes are the routing hints of the desk's mailboxes, by the
+	// Source.Mailbox of their messages.
+	Routes map[string]Route
+}
+
+// Route is what a mailbox tells intake about its mail: a prior for the
+// classifier's doubt.
+type Route struct {
+	// DefaultGroup receives the mailbox's tickets the classifier leaves
+	// sin_clasificar, instead of the triage group.
+	DefaultGroup string
 }
 
 // Desk runs the use cases.

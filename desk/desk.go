@@ -37,6 +37,9 @@ type NewTicket struct {
 	// MessageKey is intake's dedupe key of that mail (MessageKey): the
 	// acknowledgement threads with it.
 	MessageKey string
+	// DefaultGroup, when set, is the group of the ticket if the classifier
+	// leaves it sin_clasificar (a mailbox's routing hint).
+	DefaultGroup string
 	// Automated marks a ticket opened by automatic mail from an accepted
 	// sender: no acknowledgement, no survey.
 	Automated bool
@@ -104,6 +107,9 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 				return nil, err
 			}
 			t.DueAt, c.Resolution = &due, r.Resolution.String()
+		}
+		if r.Category == ticket.Unclassified && nt.DefaultGroup != "" {
+			t.Group, c.Group = nt.DefaultGroup, nt.DefaultGroup // the mailbox's prior beats the generic triage group
 		}
 		details["classification"] = c
 		facts.attachments = r.Attachments

@@ -279,8 +279,12 @@ func (d *Desk) newTicket(ctx context.Context, m *inMail, body string, details ma
 	if n, ok := ticket.FindNumber(in.Subject, d.cfg.Prefix); ok && m.how == "" {
 		details["mentions"] = n.String()
 	}
+	route := d.cfg.Routes[m.src.Mailbox]
+	if len(d.cfg.Routes) > 1 {
+		details["mailbox"] = m.src.Mailbox // which door the mail came through
+	}
 	t, err := d.Create(ctx, NewTicket{Subject: title(in.Subject, d.cfg.Prefix), Body: body, Requester: m.sender, MessageID: in.MessageID,
-		RequesterName: in.From.Name, MessageKey: m.msg.Key, Details: details})
+		RequesterName: in.From.Name, MessageKey: m.msg.Key, Details: details, DefaultGroup: route.DefaultGroup})
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}

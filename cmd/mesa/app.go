@@ -44,11 +44,12 @@ type App struct {
 	desk *desk.Desk
 	ln   net.Listener
 	http *http.Server
-	poll *mailin.Poller  // nil when imap.host is empty
-	lead *mailin.Leader  // reads poll while this instance holds the mailbox's lease
-	out  *mailout.Worker // nil when smtp.host is empty
-	met  *metrics
-	jobs *jobs.Scheduler
+	// boxes are the desk's mailboxes (config.MailboxList): each read by
+	// its own poller while this instance holds its lease.
+	boxes []*mailbox
+	out   *mailout.Worker // nil when smtp.host is empty
+	met   *metrics
+	jobs  *jobs.Scheduler
 }
 
 // Open connects the store, brings the schema up to date (or refuses an
@@ -91,30 +92,18 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	var tokens oauth2.TokenSource
-	if cfg.IMAP.Auth == "xoauth2" {
-		o := mailin.OAuth2{Tenant: cfg.IMAP.OAuth2Tenant, TokenURL: cfg.IMAP.OAuth2TokenURL, ClientID: cfg.IMAP.OAuth2ClientID,
-			ClientSecret: cfg.IMAP.OAuth2ClientSecret, Scopes: cfg.IMAP.OAuth2Scopes, RefreshTokenFile: cfg.IMAP.OAuth2RefreshTokenFile}
-		if tokens, err = o.TokenSource(context.WithoutCancel(ctx)); err != nil {
-			a.Close()
-			return nil, fmt.Errorf("imap oauth2: %w", err)
-		}
-	}
-	if cfg.IMAP.Host != "" {
-		port := portOr(cfg.IMAP.Port, cfg.IMAP.TLS, 143, 993)
-		a.poll, err = mailin.NewPoller(mailin.Options{Tokens: tokens,
-			Addr: net.JoinHostPort(cfg.IMAP.Host, strconv.Itoa(port)), TLS: cfg.IMAP.TLS,
-			Username: cfg.IMAP.Username, Password: cfg.IMAP.Password, Mailbox: cfg.IMAP.Mailbox,
-			ProcessedMailbox: cfg.IMAP.ProcessedMailbox, QuarantineMailbox: cfg.IMAP.QuarantineMailbox,
-			PollInterval: cfg.IMAP.PollInterval, MaxSize: cfg.Limits.MaxMessageBytes, MaxAttempts: cfg.Limits.MaxAttempts,
-			State: db, Handle: a.handleMail, Quarantine: a.desk.QuarantineMail, Logger: log,
-		})
+	var tokens oauth2.TokenSource // for SMTP XOAUTH2: the tokens of config's SMTPMailbox
+	smtpBox := cfg.SMTPMailbox()
+	for _, mc := range cfg.MailboxList() {
+		mb, err := a.openMailbox(ctx, mc)
 		if err != nil {
 			a.Close()
 			return nil, err
 		}
-		a.lead = mailin.NewLeader(a.poll, leases{db: db, retry: 5 * time.Second},
-			mailin.LeaderOptions{Name: mailin.LeaseName(cfg.IMAP.Username, cfg.IMAP.Mailbox), Logger: log})
+		a.boxes = append(a.boxes, mb)
+		if smtpBox != nil && smtpBox.Name == mc.Name {
+			tokens = mb.tokens
+		}
 	}
 	if cfg.SMTP.Host != "" {
 		port := portOr(cfg.SMTP.Port, cfg.SMTP.TLS, 587, 465)
@@ -246,9 +235,9 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
 	var wg sync.WaitGroup
-	if a.lead != nil {
+	for _, mb := range a.boxes {
 		wg.Add(1)
-		go func() { defer wg.Done(); a.lead.Run(ctx) }()
+		go func() { defer wg.Done(); mb.lead.Run(ctx) }() // a mailbox that fails does not stop the others
 	}
 	if a.out != nil {
 		wg.Add(1)
@@ -289,13 +278,84 @@ func (a *App) readiness() health.Policy {
 	if a.out != nil {
 		p.Outbox = a.db
 	}
-	if a.poll != nil {
+	for _, mb := range a.boxes {
 		p.Intakes = append(p.Intakes, func() health.Intake {
-			st := a.poll.Stats()
-			return health.Intake{LastSuccess: st.LastSuccess, LastError: st.LastError, NeedsReauthorization: st.NeedsReauthorization}
+			st := a.mailboxStatus(mb)
+			return health.Intake{Name: mb.name, LastSuccess: st.LastSuccess, LastError: st.LastError, NeedsReauthorization: st.NeedsReauthorization}
 		})
 	}
 	return p
+}
+
+// mailbox is one of the desk's mailboxes, wired.
+type mailbox struct {
+	name   string // config's name: label, lease, stored status
+	cfg    config.Mailbox
+	tokens oauth2.TokenSource // nil with password authentication
+	poll   *mailin.Poller
+	lead   *mailin.Leader
+}
+
+// openMailbox builds a mailbox's token source (its refresh token shared
+// through the store), poller and leader.
+func (a *App) openMailbox(ctx context.Context, mc config.Mailbox) (*mailbox, error) {
+	mb := &mailbox{name: mc.Name, cfg: mc}
+	if mc.Auth == "xoauth2" {
+		o := mailin.OAuth2{Tenant: mc.OAuth2Tenant, TokenURL: mc.OAuth2TokenURL, ClientID: mc.OAuth2ClientID,
+			ClientSecret: mc.OAuth2ClientSecret, Scopes: mc.OAuth2Scopes, RefreshTokenFile: mc.OAuth2RefreshTokenFile}
+		if o.RefreshTokenFile != "" {
+			o.Tokens, o.TokensName = a.db, mc.Name // any instance that takes the mailbox over uses the newest token
+		}
+		var err error
+		if mb.tokens, err = o.TokenSource(context.WithoutCancel(ctx)); err != nil {
+			return nil, fmt.Errorf("mailbox %s oauth2: %w", mc.Name, err)
+		}
+	}
+	port := portOr(mc.Port, mc.TLS, 143, 993)
+	name, lease := mc.Name, "mailbox:"+mc.Name
+	if mc.Legacy {
+		name, lease = mc.Mailbox, mailin.LeaseName(mc.Username, mc.Mailbox) // the cursor and lease of before mailboxes
+	}
+	var err error
+	mb.poll, err = mailin.NewPoller(mailin.Options{Tokens: mb.tokens, Name: name,
+		Addr: net.JoinHostPort(mc.Host, strconv.Itoa(port)), TLS: mc.TLS,
+		Username: mc.Username, Password: mc.Password, Mailbox: mc.Mailbox,
+		ProcessedMailbox: mc.ProcessedMailbox, QuarantineMailbox: mc.QuarantineMailbox,
+		PollInterval: mc.PollInterval, MaxSize: a.cfg.Limits.MaxMessageBytes, MaxAttempts: a.cfg.Limits.MaxAttempts,
+		State: a.db, Handle: a.handleMail, Quarantine: a.desk.QuarantineMail, Logger: a.log.With("mailbox_name", mc.Name),
+		Report: func(st mailin.Stats) { a.saveMailboxStatus(mb, st) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mailbox %s: %w", mc.Name, err)
+	}
+	mb.lead = mailin.NewLeader(mb.poll, leases{db: a.db, retry: 5 * time.Second},
+		mailin.LeaderOptions{Name: lease, Logger: a.log.With("mailbox_name", mc.Name)})
+	return mb, nil
+}
+
+// saveMailboxStatus shares what the mailbox's poller saw through the
+// store, for every instance's /readyz and /metrics and the operator
+// alerts.
+func (a *App) saveMailboxStatus(mb *mailbox, st mailin.Stats) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := a.db.SaveMailboxStatus(ctx, ticket.MailboxStatus{Name: mb.name, LastSuccess: st.LastSuccess, FailingSince: st.FailingSince,
+		LastError: st.LastError, NeedsReauthorization: st.NeedsReauthorization, UpdatedAt: time.Now()})
+	if err != nil {
+		a.log.Warn("cannot record the mailbox's status", "mailbox_name", mb.name, "err", err)
+	}
+}
+
+// mailboxStatus is the mailbox's state as its reader (this instance or
+// another) last recorded it; the zero status when none did yet.
+func (a *App) mailboxStatus(mb *mailbox) ticket.MailboxStatus {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	all, err := a.db.MailboxStatuses(ctx)
+	if err != nil {
+		return ticket.MailboxStatus{Name: mb.name, LastError: err.Error()}
+	}
+	return all[mb.name]
 }
 
 // leases adapts the store's advisory locks to mailin.Leases: with several

@@ -43,9 +43,19 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() ti
 	if err != nil {
 		return nil, err
 	}
+	own := append(append([]string(nil), cfg.Desk.Addresses...), from)
+	routes := map[string]desk.Route{}
+	for _, mb := range cfg.MailboxList() {
+		own = append(own, mb.Address) // every mailbox's address is the desk's own
+		key := mb.Name
+		if mb.Legacy {
+			key = mb.Mailbox // the Source.Mailbox of the imap section's messages
+		}
+		routes[key] = desk.Route{DefaultGroup: mb.DefaultGroup}
+	}
 	return desk.New(desk.Deps{Store: db, Mail: r, Calendar: cal, Classifier: eng, Now: now, Logger: log,
 		Config: desk.Config{Location: loc, Prefix: cfg.Desk.TicketPrefix, Language: cfg.Desk.Language,
-			EnglishFor: cfg.Desk.EnglishFor, Addresses: append(cfg.Desk.Addresses, from),
+			EnglishFor: cfg.Desk.EnglishFor, Addresses: own, Routes: routes,
 			RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
 			ReopenWithin: reopenWithin(cfg.Desk.ReopenDays, cal.DayLength()), TrustedAuthServID: cfg.Auth.TrustedAuthServID,
 			WarnAt: cfg.SLA.WarnAt, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Survey: surveyOptions(cfg, cal.DayLength()),

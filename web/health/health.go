@@ -1,7 +1,8 @@
 // Package health is the readiness policy behind web's /readyz: when the
-// daemon counts as doing its work. Each mailbox's intake is connected, or
-// has fetched successfully within MaxIntakeSilence, and no OAuth grant was
-// refused; no outgoing mail has been due longer than MaxOutboxDelay. The
+// daemon counts as doing its work. Every configured mailbox has been
+// reached, within MaxIntakeSilence, and its OAuth grant was not refused
+// (a mailbox never reached is not ready: a wrong password or host must not
+// look healthy); no outgoing mail has been due longer than MaxOutboxDelay. The
 // HTTP handlers stay in web, which takes Policy.Check as its Ready func.
 package health
 
@@ -18,8 +19,8 @@ type Outbox interface {
 
 // Intake is the state of one mailbox's intake (from mailin.Poller.Stats).
 type Intake struct {
-	Name                 string // the mailbox, for the message; "" when there is one
-	LastSuccess          time.Time
+	Name                 string    // the mailbox, for the message; "" when there is one
+	LastSuccess          time.Time // zero: never reached
 	LastError            string
 	NeedsReauthorization bool
 }
@@ -75,7 +76,14 @@ func (p Policy) Check(ctx context.Context) error {
 		if st.NeedsReauthorization {
 			return fmt.Errorf("%s: the mailbox needs re-authorisation: %s", what, st.LastError)
 		}
-		if !st.LastSuccess.IsZero() && t.Sub(st.LastSuccess) > maxSilence {
+		if st.LastSuccess.IsZero() {
+			why := st.LastError
+			if why == "" {
+				why = "no attempt reported yet"
+			}
+			return fmt.Errorf("%s: the mailbox has never been reached: %s", what, why)
+		}
+		if t.Sub(st.LastSuccess) > maxSilence {
 			return fmt.Errorf("%s: no successful fetch since %s: %s", what, st.LastSuccess.Format(time.RFC3339), st.LastError)
 		}
 	}
