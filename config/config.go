@@ -29,6 +29,7 @@ type Config struct {
 	Surveys   Surveys   `yaml:"surveys"`
 	Templates Templates `yaml:"templates"`
 	Limits    Limits    `yaml:"limits"`
+	Alerts    Alerts    `yaml:"alerts"`
 	Log       Log       `yaml:"log"`
 
 	// lines holds the file line of every key Load read, for problems found
@@ -233,7 +234,7 @@ type SLA struct {
 type Person struct {
 	Email  string   `yaml:"email"`
 	Name   string   `yaml:"name"`
-	Role   string   `yaml:"role"`  // technician, manager, owner
+	Role   string   `yaml:"role"`  // technician, manager, owner, operator (gets the operator alerts)
 	Level  int      `yaml:"level"` // 1 or 2 for technicians
 	Groups []string `yaml:"groups"`
 }
@@ -274,6 +275,20 @@ type Jobs struct {
 	// WeeklyDigest is the managers' weekly digest.
 	WeeklyDigest string `yaml:"weekly_digest"`
 	Surveys      string `yaml:"surveys"` // surveys: sending, reminders, expiry
+	// OperatorAlerts checks the conditions of the operator alerts.
+	OperatorAlerts string `yaml:"operator_alerts"`
+}
+
+// Alerts configure the operator alerts mailed to the people with role
+// owner or operator (guide 4.9.1): a mailbox that needs re-authorisation
+// or cannot be reached, a client secret about to expire (imap
+// oauth2_secret_expires), outgoing mail failing, mail held for a staff
+// address, and the batch of quarantined messages and mail held for
+// requesters.
+type Alerts struct {
+	UnreachableAfter   time.Duration `yaml:"unreachable_after"`    // a mailbox failing this long; 10m
+	OutboxFailingAfter time.Duration `yaml:"outbox_failing_after"` // a mail failing this long; 15m
+	BatchEvery         time.Duration `yaml:"batch_every"`          // at most one batch per; 1h
 }
 
 // Surveys configure the satisfaction survey after each closure (guide
@@ -349,11 +364,13 @@ func Default() *Config {
 			WarnAt:   0.75,
 		},
 		Jobs: Jobs{
-			SLACheck:     "@every 1m",
-			Digest:       "30 7 * * mon-fri",
-			WeeklyDigest: "30 7 * * mon",
-			Surveys:      "*/5 * * * *",
+			SLACheck:       "@every 1m",
+			Digest:         "30 7 * * mon-fri",
+			WeeklyDigest:   "30 7 * * mon",
+			Surveys:        "*/5 * * * *",
+			OperatorAlerts: "@every 1m",
 		},
+		Alerts:  Alerts{UnreachableAfter: 10 * time.Minute, OutboxFailingAfter: 15 * time.Minute, BatchEvery: time.Hour},
 		Surveys: Surveys{Enabled: true, Delay: time.Hour, ReopenAtOrBelow: 2, RemindAfterDays: 2, ExpireAfterDays: 5},
 		Limits: Limits{
 			MaxMessageBytes:         35 << 20,

@@ -193,9 +193,9 @@ func (c *Config) validate() Problems {
 			if p.Level != 1 && p.Level != 2 {
 				bad(key+".level", "a technician has level 1 or 2, got %d", p.Level)
 			}
-		case "manager", "owner":
+		case "manager", "owner", "operator":
 		default:
-			bad(key+".role", "must be technician, manager or owner, got %q", p.Role)
+			bad(key+".role", "must be technician, manager, owner or operator, got %q", p.Role)
 		}
 		for j, g := range p.Groups {
 			if !groups[g] {
@@ -226,7 +226,7 @@ func (c *Config) validate() Problems {
 
 	parser := CronParser()
 	for key, spec := range map[string]string{"jobs.sla_check": c.Jobs.SLACheck, "jobs.digest": c.Jobs.Digest,
-		"jobs.weekly_digest": c.Jobs.WeeklyDigest, "jobs.surveys": c.Jobs.Surveys} {
+		"jobs.weekly_digest": c.Jobs.WeeklyDigest, "jobs.surveys": c.Jobs.Surveys, "jobs.operator_alerts": c.Jobs.OperatorAlerts} {
 		if spec == "" {
 			continue // disabled
 		}
@@ -253,6 +253,12 @@ func (c *Config) validate() Problems {
 	}
 	if c.Limits.OutboxGiveUpAfter < time.Minute {
 		bad("limits.outbox_give_up_after", "must be at least 1m, got %s", c.Limits.OutboxGiveUpAfter)
+	}
+	for key, d := range map[string]time.Duration{"alerts.unreachable_after": c.Alerts.UnreachableAfter,
+		"alerts.outbox_failing_after": c.Alerts.OutboxFailingAfter, "alerts.batch_every": c.Alerts.BatchEvery} {
+		if d <= 0 {
+			bad(key, "must be positive, got %s", d)
+		}
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -33,6 +33,7 @@ type Store interface {
 	DigestStore
 	MineStore
 	SurveyStore
+	OperatorStore
 }
 
 // TxStore is the core of the store: transactions, tickets, events and the
@@ -142,6 +143,8 @@ type Config struct {
 	// Routes are the routing hints of the desk's mailboxes, by the
 	// Source.Mailbox of their messages.
 	Routes map[string]Route
+	// Operators configure the operator alerts (OperatorAlerts).
+	Operators OperatorOptions
 }
 
 // Route is what a mailbox tells intake about its mail: a prior for the
@@ -217,6 +220,15 @@ func New(deps Deps) (*Desk, error) {
 	}
 	if cfg.Survey.ExpireAfter <= 0 {
 		cfg.Survey.ExpireAfter = days(def.Surveys.ExpireAfterDays)
+	}
+	if cfg.Operators.UnreachableAfter <= 0 {
+		cfg.Operators.UnreachableAfter = def.Alerts.UnreachableAfter
+	}
+	if cfg.Operators.OutboxFailingAfter <= 0 {
+		cfg.Operators.OutboxFailingAfter = def.Alerts.OutboxFailingAfter
+	}
+	if cfg.Operators.BatchEvery <= 0 {
+		cfg.Operators.BatchEvery = def.Alerts.BatchEvery
 	}
 	if cfg.ReopenWithin == 0 {
 		cfg.ReopenWithin = days(def.Desk.ReopenDays)

@@ -19,3 +19,12 @@ type MailboxStatus struct {
 	NeedsReauthorization bool
 	UpdatedAt            time.Time
 }
+
+// QuarantinedMessage is a message intake kept aside, for the operators'
+// hourly list.
+type QuarantinedMessage struct {
+	ID         int64
+	From       string
+	Subject    string
+	ReceivedAt time.Time
+}

@@ -39,27 +39,29 @@ type NoticeKind string
 
 // The notice kinds.
 const (
-	NoticeAck            NoticeKind = "ack"             // the acknowledgement of a new ticket, to the requester
-	NoticeAnswer         NoticeKind = "answer"          // a technician's answer, to the requester
-	NoticeRequester      NoticeKind = "requester"       // the requester's message, to the assignee
-	NoticeHeld           NoticeKind = "held"            // the ticket is on hold, to the requester
-	NoticeClosed         NoticeKind = "closed"          // the closure, to the requester
-	NoticeAssigned       NoticeKind = "assigned"        // an assignment, to the technician
-	NoticeFailed         NoticeKind = "failed"          // a mail of the ticket bounced, to the assignee
-	NoticeCommands       NoticeKind = "commands"        // the results of a technician's commands
-	NoticeRejected       NoticeKind = "rejected"        // commands refused: the mail was not authenticated
-	NoticeSLAAlert       NoticeKind = "sla_alert"       // SLA warnings and breaches, to staff
-	NoticeDigest         NoticeKind = "digest"          // a manager's digest
-	NoticeSurvey         NoticeKind = "survey"          // the satisfaction survey, to the requester
-	NoticeSurveyReminder NoticeKind = "survey_reminder" // its one reminder
-	NoticeSurveyBad      NoticeKind = "survey_bad"      // an unfavourable answer, to staff
-	NoticeMine           NoticeKind = "mine"            // a "Mis solicitudes" link
+	NoticeAck            NoticeKind = "ack"               // the acknowledgement of a new ticket, to the requester
+	NoticeAnswer         NoticeKind = "answer"            // a technician's answer, to the requester
+	NoticeRequester      NoticeKind = "requester"         // the requester's message, to the assignee
+	NoticeHeld           NoticeKind = "held"              // the ticket is on hold, to the requester
+	NoticeClosed         NoticeKind = "closed"            // the closure, to the requester
+	NoticeAssigned       NoticeKind = "assigned"          // an assignment, to the technician
+	NoticeFailed         NoticeKind = "failed"            // a mail of the ticket bounced, to the assignee
+	NoticeCommands       NoticeKind = "commands"          // the results of a technician's commands
+	NoticeRejected       NoticeKind = "rejected"          // commands refused: the mail was not authenticated
+	NoticeSLAAlert       NoticeKind = "sla_alert"         // SLA warnings and breaches, to staff
+	NoticeDigest         NoticeKind = "digest"            // a manager's digest
+	NoticeSurvey         NoticeKind = "survey"            // the satisfaction survey, to the requester
+	NoticeSurveyReminder NoticeKind = "survey_reminder"   // its one reminder
+	NoticeSurveyBad      NoticeKind = "survey_bad"        // an unfavourable answer, to staff
+	NoticeMine           NoticeKind = "mine"              // a "Mis solicitudes" link
+	NoticeOperator       NoticeKind = "operator"          // an operator alert, to owners and operators
+	NoticeOperatorOK     NoticeKind = "operator_resolved" // its condition cleared
 )
 
 // NoticeKinds lists every kind.
 var NoticeKinds = []NoticeKind{NoticeAck, NoticeAnswer, NoticeRequester, NoticeHeld, NoticeClosed, NoticeAssigned,
 	NoticeFailed, NoticeCommands, NoticeRejected, NoticeSLAAlert, NoticeDigest, NoticeSurvey, NoticeSurveyReminder,
-	NoticeSurveyBad, NoticeMine}
+	NoticeSurveyBad, NoticeMine, NoticeOperator, NoticeOperatorOK}
 
 // NoticePayload is the typed content of a notice: one of the *Notice
 // types below (the set is closed).
@@ -122,6 +124,48 @@ type SurveyBadNotice struct {
 
 // MineNotice carries a "Mis solicitudes" link's token.
 type MineNotice struct{ Token string }
+
+// The conditions of operator alerts (OperatorNotice.Condition).
+const (
+	CondReauth      = "reauth"      // a mailbox needs re-authorisation
+	CondSecret      = "secret"      // a client secret or certificate expires soon
+	CondUnreachable = "unreachable" // a mailbox unreachable for a while
+	CondOutbox      = "outbox"      // outgoing mail failing for a while
+	CondHeld        = "held"        // mail held for a staff address
+	CondBatch       = "batch"       // the hour's quarantined messages and mail held for requesters
+)
+
+// OperatorNotice is an operator alert (guide 4.9.1: the process owner;
+// and people with role operator), or the news that its condition cleared.
+type OperatorNotice struct {
+	Condition string    // one of the Cond* constants
+	About     string    // the mailbox or the address concerned; "" for the outbox
+	Since     time.Time // when the condition began
+	Detail    string    // the last error, the reason
+	Days      int       // CondSecret: days left (0 or less: expired)
+	Expires   time.Time // CondSecret: the expiry date
+	Items     []string  // CondBatch: one line per message or held mail
+	Resolved  bool
+}
+
+func (o OperatorNotice) noticeKind() NoticeKind {
+	if o.Resolved {
+		return NoticeOperatorOK
+	}
+	return NoticeOperator
+}
+
+// Condition is the record of an operator alert's condition: raised once
+// per episode, cleared once.
+type Condition struct {
+	Key       string // e.g. reauth:ti, held:carlos@entidad.gov.co
+	Group     string // conditions of a group supersede each other
+	Episode   int
+	Open      bool
+	Detail    string
+	RaisedAt  time.Time
+	ClearedAt *time.Time
+}
 
 func (AckNotice) noticeKind() NoticeKind       { return NoticeAck }
 func (AnswerNotice) noticeKind() NoticeKind    { return NoticeAnswer }

@@ -169,6 +169,9 @@ func (a *App) schedule(loc *time.Location) error {
 	if err := a.jobs.Add("weekly_digest", a.cfg.Jobs.WeeklyDigest, a.sendDigests("weekly")); err != nil {
 		return err
 	}
+	if err := a.jobs.Add("operator_alerts", a.cfg.Jobs.OperatorAlerts, a.operatorAlerts); err != nil {
+		return err
+	}
 	if !a.cfg.Surveys.Enabled {
 		return nil
 	}
@@ -191,6 +194,15 @@ func (a *App) sendSurveys(ctx context.Context) error {
 	jobs.Count(ctx, "skipped", rep.Skipped)
 	jobs.Count(ctx, "reminded", rep.Reminded)
 	jobs.Count(ctx, "expired", rep.Expired)
+	return err
+}
+
+// operatorAlerts is the operator_alerts job.
+func (a *App) operatorAlerts(ctx context.Context) error {
+	rep, err := a.desk.OperatorAlerts(ctx)
+	jobs.Count(ctx, "raised", rep.Raised)
+	jobs.Count(ctx, "resolved", rep.Resolved)
+	jobs.Count(ctx, "batched", rep.Batched)
 	return err
 }
 

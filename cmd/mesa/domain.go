@@ -45,7 +45,14 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() ti
 	}
 	own := append(append([]string(nil), cfg.Desk.Addresses...), from)
 	routes := map[string]desk.Route{}
+	ops := desk.OperatorOptions{UnreachableAfter: cfg.Alerts.UnreachableAfter, OutboxFailingAfter: cfg.Alerts.OutboxFailingAfter,
+		BatchEvery: cfg.Alerts.BatchEvery}
 	for _, mb := range cfg.MailboxList() {
+		om := desk.OperatorMailbox{Name: mb.Name}
+		if mb.OAuth2SecretExpires != "" {
+			om.SecretExpires, _ = time.ParseInLocation(time.DateOnly, mb.OAuth2SecretExpires, loc) // validated by config
+		}
+		ops.Mailboxes = append(ops.Mailboxes, om)
 		own = append(own, mb.Address) // every mailbox's address is the desk's own
 		key := mb.Name
 		if mb.Legacy {
@@ -55,7 +62,7 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() ti
 	}
 	return desk.New(desk.Deps{Store: db, Mail: r, Calendar: cal, Classifier: eng, Now: now, Logger: log,
 		Config: desk.Config{Location: loc, Prefix: cfg.Desk.TicketPrefix, Language: cfg.Desk.Language,
-			EnglishFor: cfg.Desk.EnglishFor, Addresses: own, Routes: routes,
+			EnglishFor: cfg.Desk.EnglishFor, Addresses: own, Routes: routes, Operators: ops,
 			RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
 			ReopenWithin: reopenWithin(cfg.Desk.ReopenDays, cal.DayLength()), TrustedAuthServID: cfg.Auth.TrustedAuthServID,
 			WarnAt: cfg.SLA.WarnAt, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Survey: surveyOptions(cfg, cal.DayLength()),
