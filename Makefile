@@ -7,11 +7,17 @@ FUZZTIME  ?= 20s
 FUZZFLAGS ?=
 STATICCHECK_VERSION := v0.8.2
 export CGO_ENABLED ?= 0
+# mesa version prints these (cmd/mesa/buildinfo.go); without git, the build
+# information Go embeds is used.
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT     ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS    := -X main.buildVersion=$(VERSION) -X main.buildCommit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
 
 .PHONY: build run test test-race e2e soak lint fuzz bench demo clean deps
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/mesa
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mesa
 
 run: build
 	./$(BIN) serve

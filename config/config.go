@@ -30,7 +30,11 @@ type Config struct {
 	Templates Templates `yaml:"templates"`
 	Limits    Limits    `yaml:"limits"`
 	Alerts    Alerts    `yaml:"alerts"`
-	Log       Log       `yaml:"log"`
+	Retention Retention `yaml:"retention"`
+	// MassIncident: Threshold tickets of one category within Window make
+	// one alert to the group's managers and technicians.
+	MassIncident MassIncident `yaml:"mass_incident"`
+	Log          Log          `yaml:"log"`
 
 	// lines holds the file line of every key Load read, for problems found
 	// after loading (CheckOrganisation).
@@ -77,6 +81,13 @@ type Desk struct {
 	// monitoring alerts, web forms — without an acknowledgement or survey.
 	// Other automatic mail is kept with the disposition autoreply.
 	AcceptAutomatedFrom []string `yaml:"accept_automated_from"`
+	// PrivacyURL is the agency's personal-data policy (Ley 1581 de 2012),
+	// linked from the acknowledgement and the public pages; empty: none.
+	PrivacyURL string `yaml:"privacy_url"`
+	// CopyParticipants sends the public answers of a ticket (a
+	// technician's answer, the closure) to the people in To/Cc of its
+	// request, and to those added with #cc; true.
+	CopyParticipants bool `yaml:"copy_participants"`
 }
 
 // IMAP is the mailbox the desk reads.
@@ -108,10 +119,34 @@ type IMAP struct {
 	ProcessedMailbox       string        `yaml:"processed_mailbox"`  // Procesados
 	QuarantineMailbox      string        `yaml:"quarantine_mailbox"` // Cuarentena
 	PollInterval           time.Duration `yaml:"poll_interval"`      // without IDLE; 30s
-	// Provider is how the mailbox is read: imap (the default). graph
-	// (Microsoft Graph, for tenants with IMAP switched off) is refused
-	// with a clear error until its backend is wired in.
-	Provider string `yaml:"provider"`
+	// OAuth2Provider is microsoft (the default) or google: a Google
+	// Workspace service account with domain-wide delegation, its key file
+	// in oauth2_service_account_file, acting as username (JWT bearer grant,
+	// scope https://mail.google.com/); token_url and client_id come from
+	// the key file.
+	OAuth2Provider           string `yaml:"oauth2_provider"`
+	OAuth2ServiceAccountFile string `yaml:"oauth2_service_account_file"`
+
+	// Provider is imap (the default) or graph: Microsoft Graph, for
+	// Microsoft 365 tenants where IMAP is switched off. Graph reads the
+	// mailbox user with app-only access (Mail.ReadWrite; Mail.Send to send
+	// by smtp.provider: graph) granted to the app client_id of tenant_id,
+	// authenticated by a client secret or a certificate and its key.
+	Provider              string `yaml:"provider"`
+	TenantID              string `yaml:"tenant_id"`
+	ClientID              string `yaml:"client_id"`
+	ClientSecret          string `yaml:"client_secret" secret:"true"`
+	ClientSecretFile      string `yaml:"client_secret_file"`
+	ClientCertificateFile string `yaml:"client_certificate_file"` // PEM
+	ClientKeyFile         string `yaml:"client_key_file"`         // PEM, RSA
+	User                  string `yaml:"user"`                    // the mailbox's address (UPN)
+	Folder                string `yaml:"folder"`                  // well-known name or path; empty: inbox
+	ProcessedFolder       string `yaml:"processed_folder"`        // empty: Procesados
+	QuarantineFolder      string `yaml:"quarantine_folder"`       // empty: Cuarentena
+	// GraphURL is Graph's endpoint, for a national cloud (for example
+	// https://graph.microsoft.us/v1.0; its token endpoint goes in
+	// oauth2_token_url); empty: https://graph.microsoft.com/v1.0.
+	GraphURL string `yaml:"graph_url"`
 	// OAuth2SecretExpires is the date (YYYY-MM-DD) the client secret or
 	// certificate of the OAuth2 application expires (Microsoft: at most 24
 	// months after it was made); operators are warned 30, 7 and 1 days
@@ -148,7 +183,7 @@ const LegacyMailboxName = "imap"
 // as the one mailbox (named LegacyMailboxName) when its host is set.
 func (c *Config) MailboxList() []Mailbox {
 	if len(c.Mailboxes) == 0 {
-		if c.IMAP.Host == "" {
+		if c.IMAP.Host == "" && c.IMAP.Provider != "graph" {
 			return nil
 		}
 		addr := ""
@@ -198,6 +233,9 @@ type SMTP struct {
 	PasswordFile string `yaml:"password_file"`
 	// From is the sender of mesa's mail; empty means the first desk address.
 	From string `yaml:"from"`
+	// Provider is smtp (the default) or graph: sendMail through Microsoft
+	// Graph as the imap section's Graph mailbox (imap.provider: graph).
+	Provider string `yaml:"provider"`
 }
 
 // Auth decides when a technician's mail commands are trusted.
@@ -237,6 +275,15 @@ type Person struct {
 	Role   string   `yaml:"role"`  // technician, manager, owner, operator (gets the operator alerts)
 	Level  int      `yaml:"level"` // 1 or 2 for technicians
 	Groups []string `yaml:"groups"`
+	// Digest: false turns the personal morning digest off for this person
+	// (the person can also send #sin_resumen and #resumen).
+	Digest *bool `yaml:"digest"`
+}
+
+// MassIncident configures the mass-incident alert.
+type MassIncident struct {
+	Threshold int           `yaml:"threshold"` // 5; 0 turns the alert off
+	Window    time.Duration `yaml:"window"`    // 30m
 }
 
 // Group owns categories and receives their tickets.
@@ -275,6 +322,12 @@ type Jobs struct {
 	// WeeklyDigest is the managers' weekly digest.
 	WeeklyDigest string `yaml:"weekly_digest"`
 	Surveys      string `yaml:"surveys"` // surveys: sending, reminders, expiry
+	// Retention purges raw mail and attachments past retention.*; it
+	// does nothing while both are 0.
+	Retention string `yaml:"retention"`
+	// PersonalDigest is each technician's morning list of their open
+	// tickets by SLA risk (business days only, skipped when empty).
+	PersonalDigest string `yaml:"personal_digest"`
 	// OperatorAlerts checks the conditions of the operator alerts.
 	OperatorAlerts string `yaml:"operator_alerts"`
 }
@@ -325,6 +378,13 @@ type Limits struct {
 	// still refused for a temporary reason is given up (failed, recorded on
 	// the ticket); a permanent refusal fails it at once. 24h.
 	OutboxGiveUpAfter time.Duration `yaml:"outbox_give_up_after"`
+	// NoticeAttachmentBytes bounds the requester's files attached to one
+	// notice to a technician (and a technician's to the requester),
+	// together; beyond it the files travel as download links. 10 MiB.
+	NoticeAttachmentBytes int64 `yaml:"notice_attachment_bytes"`
+	// AttachmentLinkTTL is how long a file's download link works; 720h
+	// (30 days).
+	AttachmentLinkTTL time.Duration `yaml:"attachment_link_ttl"`
 }
 
 // Log configures the daemon's log.
@@ -340,12 +400,13 @@ func Default() *Config {
 		Rules:    Rules{TriageResolution: 2*time.Hour + 30*time.Minute},
 		HTTP:     HTTP{Listen: "127.0.0.1:8080", PublicURL: "http://127.0.0.1:8080"},
 		Desk: Desk{
-			Name:         "Mesa de Servicios",
-			Addresses:    []string{"mesadeservicios@localhost"},
-			Language:     "es",
-			Timezone:     "America/Bogota",
-			TicketPrefix: "MS",
-			ReopenDays:   5,
+			Name:             "Mesa de Servicios",
+			Addresses:        []string{"mesadeservicios@localhost"},
+			Language:         "es",
+			Timezone:         "America/Bogota",
+			TicketPrefix:     "MS",
+			ReopenDays:       5,
+			CopyParticipants: true,
 		},
 		IMAP: IMAP{
 			TLS:               "implicit",
@@ -364,10 +425,14 @@ func Default() *Config {
 			WarnAt:   0.75,
 		},
 		Jobs: Jobs{
-			SLACheck:       "@every 1m",
-			Digest:         "30 7 * * mon-fri",
-			WeeklyDigest:   "30 7 * * mon",
+			SLACheck: "@every 1m",
+			Digest:   "30 7 * * mon-fri",
+			// Every weekday: the weekly digest goes out on the week's first
+			// business day (a Monday holiday moves it to Tuesday).
+			WeeklyDigest:   "30 7 * * mon-fri",
 			Surveys:        "*/5 * * * *",
+			PersonalDigest: "0 7 * * mon-fri",
+			Retention:      "15 3 * * *",
 			OperatorAlerts: "@every 1m",
 		},
 		Alerts:  Alerts{UnreachableAfter: 10 * time.Minute, OutboxFailingAfter: 15 * time.Minute, BatchEvery: time.Hour},
@@ -378,7 +443,10 @@ func Default() *Config {
 			RepliesPerSenderPerDay:  40,
 			MaxAttempts:             5,
 			OutboxGiveUpAfter:       24 * time.Hour,
+			NoticeAttachmentBytes:   10 << 20,
+			AttachmentLinkTTL:       30 * 24 * time.Hour,
 		},
-		Log: Log{Level: "info", Format: "text"},
+		MassIncident: MassIncident{Threshold: 5, Window: 30 * time.Minute},
+		Log:          Log{Level: "info", Format: "text"},
 	}
 }

@@ -312,8 +312,8 @@ mailboxes:
 `), 0o600)
 	_, err = Load(file, nil)
 	for _, want := range []string{"mailboxes (line 4): set together with imap.host", "mailboxes[2].name (line 16): must be lower-case",
-		"mailboxes[0].address (line 6): must be the desk address", "mailboxes[0].host: is empty",
-		"mailboxes[0].provider (line 8): graph (Microsoft Graph) is not yet wired", "mailboxes[0].oauth2_secret_expires (line 10): must be a date",
+		"mailboxes[0].address (line 6): must be the desk address", "mailboxes[0].tenant_id: provider graph needs the Microsoft 365 tenant",
+		"mailboxes[0].user: provider graph needs the mailbox's address", "mailboxes[0].oauth2_secret_expires (line 10): must be a date",
 		"mailboxes[0].bogus (line 11): unknown key", "mailboxes[1].name (line 12): duplicate mailbox"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("got %v, want a problem %q", err, want)

@@ -284,11 +284,13 @@ func (c *Config) readSecretFiles() Problems {
 		{"imap.password_file", c.IMAP.PasswordFile, &c.IMAP.Password, "imap.password"},
 		{"smtp.password_file", c.SMTP.PasswordFile, &c.SMTP.Password, "smtp.password"},
 		{"imap.oauth2_client_secret_file", c.IMAP.OAuth2ClientSecretFile, &c.IMAP.OAuth2ClientSecret, "imap.oauth2_client_secret"},
+		{"imap.client_secret_file", c.IMAP.ClientSecretFile, &c.IMAP.ClientSecret, "imap.client_secret"},
 	}
 	for i := range c.Mailboxes {
 		m, key := &c.Mailboxes[i], fmt.Sprintf("mailboxes[%d].", i)
 		files = append(files, secretFile{key + "password_file", m.PasswordFile, &m.Password, key + "password"},
-			secretFile{key + "oauth2_client_secret_file", m.OAuth2ClientSecretFile, &m.OAuth2ClientSecret, key + "oauth2_client_secret"})
+			secretFile{key + "oauth2_client_secret_file", m.OAuth2ClientSecretFile, &m.OAuth2ClientSecret, key + "oauth2_client_secret"},
+			secretFile{key + "client_secret_file", m.ClientSecretFile, &m.ClientSecret, key + "client_secret"})
 	}
 	for _, s := range files {
 		if s.file == "" {

@@ -64,10 +64,11 @@ func (c *Config) validate() Problems {
 		bad("desk.ticket_prefix", "must be a capital letter and up to 9 capitals or digits, got %q", c.Desk.TicketPrefix)
 	}
 
-	if c.IMAP.Host != "" {
+	legacy := c.IMAP.Host != "" || (c.IMAP.Provider != "" && c.IMAP.Provider != "imap")
+	if legacy {
 		checkMailbox(bad, "imap", c.IMAP)
 	}
-	if len(c.Mailboxes) > 0 && c.IMAP.Host != "" {
+	if len(c.Mailboxes) > 0 && legacy {
 		bad("mailboxes", "set together with imap.host; put that mailbox in the list, or use the imap section alone")
 	}
 	names := map[string]bool{}
@@ -86,7 +87,7 @@ func (c *Config) validate() Problems {
 		if !validAddress(m.Address) {
 			bad(key+".address", "must be the desk address this mailbox serves, got %q", m.Address)
 		}
-		if m.Host == "" {
+		if m.Host == "" && m.Provider != "graph" {
 			bad(key+".host", "is empty")
 		}
 		checkMailbox(bad, key, m.IMAP)
@@ -122,6 +123,15 @@ func (c *Config) validate() Problems {
 		default:
 			bad("smtp.auth", "must be password, login or xoauth2, got %q", c.SMTP.Auth)
 		}
+	}
+	switch c.SMTP.Provider {
+	case "", "smtp":
+	case "graph":
+		if m := c.SMTPMailbox(); m == nil || m.Provider != "graph" {
+			bad("smtp.provider", "graph sends as the imap section's Graph mailbox (or the mailbox serving smtp.from); set its provider: graph too")
+		}
+	default:
+		bad("smtp.provider", "must be smtp or graph, got %q", c.SMTP.Provider)
 	}
 	if c.SMTP.DKIMKeyFile != "" && c.SMTP.DKIMSelector == "" {
 		bad("smtp.dkim_selector", "is needed with smtp.dkim_key_file")
@@ -226,13 +236,21 @@ func (c *Config) validate() Problems {
 
 	parser := CronParser()
 	for key, spec := range map[string]string{"jobs.sla_check": c.Jobs.SLACheck, "jobs.digest": c.Jobs.Digest,
-		"jobs.weekly_digest": c.Jobs.WeeklyDigest, "jobs.surveys": c.Jobs.Surveys, "jobs.operator_alerts": c.Jobs.OperatorAlerts} {
+		"jobs.weekly_digest": c.Jobs.WeeklyDigest, "jobs.surveys": c.Jobs.Surveys, "jobs.personal_digest": c.Jobs.PersonalDigest,
+		"jobs.operator_alerts": c.Jobs.OperatorAlerts} {
 		if spec == "" {
 			continue // disabled
 		}
 		if _, err := parser.Parse(spec); err != nil {
 			bad(key, "invalid schedule %q: %v", spec, err)
 		}
+	}
+
+	if c.MassIncident.Threshold < 0 || c.MassIncident.Threshold == 1 {
+		bad("mass_incident.threshold", "must be 0 (off) or at least 2, got %d", c.MassIncident.Threshold)
+	}
+	if c.MassIncident.Threshold > 0 && (c.MassIncident.Window < time.Minute || c.MassIncident.Window > 24*time.Hour) {
+		bad("mass_incident.window", "must be between 1m and 24h, got %s", c.MassIncident.Window)
 	}
 
 	if c.Limits.MaxMessageBytes < 1024 {
@@ -251,6 +269,12 @@ func (c *Config) validate() Problems {
 	if c.Limits.MaxAttempts < 1 {
 		bad("limits.max_attempts", "must be at least 1, got %d", c.Limits.MaxAttempts)
 	}
+	if c.Limits.NoticeAttachmentBytes < 0 {
+		bad("limits.notice_attachment_bytes", "must not be negative, got %d (0 attaches nothing: links only)", c.Limits.NoticeAttachmentBytes)
+	}
+	if c.Limits.AttachmentLinkTTL < time.Hour {
+		bad("limits.attachment_link_ttl", "must be at least 1h, got %s", c.Limits.AttachmentLinkTTL)
+	}
 	if c.Limits.OutboxGiveUpAfter < time.Minute {
 		bad("limits.outbox_give_up_after", "must be at least 1m, got %s", c.Limits.OutboxGiveUpAfter)
 	}
@@ -268,6 +292,7 @@ func (c *Config) validate() Problems {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "must be text or json, got %q", c.Log.Format)
 	}
+	c.validateOperations(bad) // operations.go
 	return ps
 }
 
@@ -275,20 +300,30 @@ var mailboxNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 
 // checkMailbox checks the settings of one mailbox, under key.
 func checkMailbox(bad func(string, string, ...any), key string, m IMAP) {
-	checkTLS(bad, key, m.TLS, m.Port, m.InsecurePlaintext)
-	if m.Username == "" {
-		bad(key+".username", "is empty but the host is set")
+	if m.OAuth2SecretExpires != "" {
+		if _, err := time.Parse(time.DateOnly, m.OAuth2SecretExpires); err != nil {
+			bad(key+".oauth2_secret_expires", "must be a date YYYY-MM-DD, got %q", m.OAuth2SecretExpires)
+		}
 	}
 	switch m.Provider {
 	case "", "imap":
 	case "graph":
-		bad(key+".provider", "graph (Microsoft Graph) is not yet wired into mailboxes: this mesa reads mailboxes by imap only")
+		validateGraph(bad, key, m)
+		return
 	default:
-		bad(key+".provider", "must be imap, got %q", m.Provider)
+		bad(key+".provider", "must be imap or graph, got %q", m.Provider)
+		return
+	}
+	checkTLS(bad, key, m.TLS, m.Port, m.InsecurePlaintext)
+	if m.Username == "" {
+		bad(key+".username", "is empty but the host is set")
 	}
 	switch m.Auth {
 	case "password":
 	case "xoauth2":
+		if validateOAuth2Provider(bad, key, m) {
+			break
+		}
 		if m.OAuth2TokenURL == "" && m.OAuth2Tenant == "" {
 			bad(key+".oauth2_token_url", "xoauth2 needs oauth2_token_url, or oauth2_tenant for Microsoft 365")
 		}
@@ -297,11 +332,6 @@ func checkMailbox(bad func(string, string, ...any), key string, m IMAP) {
 		}
 	default:
 		bad(key+".auth", "must be password or xoauth2, got %q", m.Auth)
-	}
-	if m.OAuth2SecretExpires != "" {
-		if _, err := time.Parse(time.DateOnly, m.OAuth2SecretExpires); err != nil {
-			bad(key+".oauth2_secret_expires", "must be a date YYYY-MM-DD, got %q", m.OAuth2SecretExpires)
-		}
 	}
 	if m.Mailbox == "" {
 		bad(key+".mailbox", "is empty")

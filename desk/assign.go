@@ -45,6 +45,9 @@ func (d *Desk) pick(ctx context.Context, group string, level int) (string, error
 		d.loads[group] = gl
 	}
 	for i, l := range gl.loads {
+		if l.AbsentUntil != nil && now.Before(*l.AbsentUntil) {
+			continue // away (#ausente): no new tickets
+		}
 		if level == 0 || l.Level == level {
 			// Count the assignment now, so the next ticket goes to the next
 			// technician without reading the store again.
@@ -94,6 +97,9 @@ func (d *Desk) assign(ctx context.Context, t *ticket.Ticket, actor, target strin
 		}
 		if err != nil {
 			return err
+		}
+		if p.Absent(now) && who != actor {
+			return fmt.Errorf("%w: %s is away until %s", ticket.ErrInvalid, who, p.AbsentUntil.In(d.cfg.Location).Format(time.DateOnly))
 		}
 	}
 	if who == t.Assignee {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/sla"
 	"github.com/mesadeservicios/mesa/store"
@@ -27,7 +28,7 @@ func setupClassified(t *testing.T, now time.Time) (*desk.Desk, *store.DB, *sla.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := desk.New(desk.Deps{Store: db, Mail: &fakeMail{}, Classifier: eng, Calendar: cal, Now: func() time.Time { return now },
+	d, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: &fakeMail{}, Classifier: eng, Calendar: cal, Now: func() time.Time { return now },
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -94,8 +95,10 @@ func TestRecategorizeAndCriticality(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tk.Category != ticket.Unclassified || tk.DueAt != nil {
-		t.Fatalf("vague mail: got %s due %v", tk.Category, tk.DueAt)
+	// Triage: the group of ti.soporte and 2h30m of business time.
+	if want := time.Date(2026, 3, 24, 15, 30, 0, 0, time.UTC); tk.Category != ticket.Unclassified || tk.Group != "soporte" ||
+		tk.DueAt == nil || !tk.DueAt.Equal(want) {
+		t.Fatalf("vague mail: got %s group %q due %v, want %s soporte %v", tk.Category, tk.Group, tk.DueAt, ticket.Unclassified, want)
 	}
 	if _, err := d.Recategorize(ctx, tk.Number, "tec@entidad.gov.co", "ti.nope"); !errors.Is(err, ticket.ErrInvalid) {
 		t.Errorf("unknown category: got %v, want ErrInvalid", err)
@@ -116,10 +119,12 @@ func TestRecategorizeAndCriticality(t *testing.T) {
 		t.Errorf("bad criticality: got %v", err)
 	}
 	evs, _ := db.Events(ctx, tk.ID)
-	// The SLA clock starts when the ticket gets a category with a resolution time.
-	if len(evs) != 4 || evs[1].Kind != ticket.EventCategoryChanged || evs[1].From != ticket.Unclassified ||
-		evs[1].To != "adm.muebles.silla" || evs[2].Kind != ticket.EventSLAStarted || evs[2].From != "" ||
-		evs[3].Kind != ticket.EventCriticalityChanged || evs[3].To != "alta" {
+	// The triage clock starts at creation; the new category's resolution
+	// time replaces it.
+	if len(evs) != 5 || evs[1].Kind != ticket.EventSLAStarted || evs[1].To != "2026-03-24T15:30:00Z" ||
+		evs[2].Kind != ticket.EventCategoryChanged || evs[2].From != ticket.Unclassified || evs[2].To != "adm.muebles.silla" ||
+		evs[3].Kind != ticket.EventSLADueChanged || evs[3].From != "2026-03-24T15:30:00Z" || evs[3].To != "2026-03-26T22:00:00Z" ||
+		evs[4].Kind != ticket.EventCriticalityChanged || evs[4].To != "alta" {
 		t.Errorf("events: %+v", evs)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"strings"
 	"time"
 	"unicode"
@@ -30,6 +31,17 @@ var CommandHelp = []string{
 	"#nota <texto> — nota interna, nunca se envía al solicitante",
 	"#cerrar <solución> — cierra el caso con la solución",
 	"#fuera_de_alcance <orientación> — cierra el caso con la orientación (guía 4.1.8)",
+	"#cc <correo> — el correo recibe copia de las respuestas y del cierre",
+	"#sin_cc <correo> — el correo deja de recibir copias",
+	"#solicitante <correo> — al comienzo de un correo nuevo a la mesa: abre el caso a nombre de esa persona",
+	"#mis_casos — le enviamos sus casos abiertos, los de mayor riesgo de ANS primero",
+	"#pendientes [grupo] — (gestores) los casos abiertos de sus grupos, o de uno",
+	"#resumen / #sin_resumen — recibir o no su resumen de cada mañana",
+	"#ausente hasta AAAA-MM-DD [reemplazo] — no recibe casos nuevos hasta esa fecha (inclusive); sus casos se ofrecen al reemplazo o al grupo (#ausente no: regresó)",
+	"#tomar [MS-…] — toma este caso, o los casos indicados",
+	"#unir MS-… — une ese caso a este: su historial, participantes y adjuntos pasan aquí y se cierra con la referencia",
+	"#masivo MS-… MS-… — vincula esos casos bajo este (o bajo el primero): al cerrar este se cierran todos con la misma respuesta",
+	"Los comandos que no tratan de un caso (#mis_casos, #pendientes, #resumen, #ausente, #tomar MS-…, #masivo) también sirven en un correo nuevo a la mesa.",
 	"#ayuda — esta lista",
 	"El texto que sigue a las líneas de comandos se envía al solicitante como respuesta.",
 }
@@ -61,53 +73,49 @@ func ParseCommands(text string) ([]Command, string) {
 	return cmds, strings.TrimSpace(strings.Join(lines[i:], "\n"))
 }
 
+// staffAuthenticated reports whether a mail from sender may act as desk
+// staff: the check every staff action by mail passes (commands, a ticket
+// opened in someone else's name). It is the one place that decides it.
+// The caller has established that sender is active staff.
+func (d *Desk) staffAuthenticated(in *ticket.Inbound, sender string) bool {
+	if d.cfg.AllowUnauthenticatedCommands {
+		return true
+	}
+	_, domain, _ := strings.Cut(sender, "@")
+	return Authenticated(in.AuthResults, d.cfg.TrustedAuthServID, domain)
+}
+
 // technicianReply handles a reply from desk staff: its commands, applied
-// only when the mail is authenticated, and its answer to the requester.
-func (d *Desk) technicianReply(ctx context.Context, t *ticket.Ticket, in *ticket.Inbound, sender, text, key string) error {
+// only when the mail is authenticated (refuseCommands), and its answer to
+// the requester, with the mail's files.
+func (d *Desk) technicianReply(ctx context.Context, m *inMail, text string, stored []ticket.Attachment) error {
+	t, sender, key := m.thread, m.sender, m.msg.Key
 	cmds, answer := ParseCommands(text)
-	if len(cmds) > 0 && !d.cfg.AllowUnauthenticatedCommands {
-		_, domain, _ := strings.Cut(sender, "@")
-		if !Authenticated(in.AuthResults, d.cfg.TrustedAuthServID, domain) {
-			// Nothing is applied and nothing reaches the requester: anybody
-			// can write a technician's address in From.
-			_, err := d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
-				return d.record(ctx, t, &ticket.Event{Kind: ticket.EventNote, Actor: sender, At: now,
-					Body: "Comandos NO aplicados: el mensaje no pasó la verificación de autenticación del servidor de correo.\n\n" + text})
-			})
-			if err != nil {
-				return err
-			}
-			d.log.Warn("technician commands refused: the mail is not authenticated", "ticket", t.Number, "from", sender)
-			return d.replyTo(ctx, t, sender, key, ticket.CommandsNotice{Rejected: true, Lines: []string{
-				"Los comandos no se aplicaron: el mensaje no pasó la verificación de autenticación (DMARC/DKIM) del servidor de correo de la entidad.",
-				"Si usted lo envió, escriba desde su cuenta institucional; si no, alguien intentó suplantarlo y conviene avisar a seguridad.",
-			}})
+	if len(cmds) > 0 {
+		// Nothing is applied and nothing reaches the requester: anybody
+		// can write a technician's address in From.
+		if refused, err := d.refuseCommands(ctx, t, m, text); refused || err != nil {
+			return err
 		}
 	}
+	if answer == "" && len(stored) > 0 && len(cmds) == 0 {
+		answer = "(Archivos adjuntos.)" // a mail with only files still answers
+	}
 	if answer != "" {
-		if _, err := d.Answer(ctx, t.Number, sender, answer); err != nil {
+		files, err := d.noticeFiles(ctx, stored)
+		if err != nil {
+			return err
+		}
+		if _, err := d.commentWith(ctx, t.Number, sender, answer, ticket.EventComment, true, files); err != nil {
 			return err
 		}
 	}
 	if len(cmds) == 0 {
 		return nil
 	}
-	var results []string
-	help := false
-	for _, c := range cmds {
-		err := d.apply(ctx, t.Number, sender, c)
-		switch {
-		case errors.Is(err, errHelp):
-			help = true
-		case err != nil:
-			results = append(results, fmt.Sprintf("✘ %s — no aplicado: %s", c.Line, explain(err)))
-			help = help || errors.Is(err, errUnknownCommand)
-		default:
-			results = append(results, fmt.Sprintf("✔ %s", c.Line))
-		}
-	}
-	if help {
-		results = append(append(results, "", "Comandos disponibles:"), CommandHelp...)
+	results := d.commandLines(ctx, t.Number, sender, key, cmds)
+	if len(results) == 0 {
+		return nil // every command answered with its own mail
 	}
 	return d.replyTo(ctx, t, sender, key, ticket.CommandsNotice{Lines: results})
 }
@@ -147,6 +155,10 @@ func (d *Desk) apply(ctx context.Context, number, actor string, c Command) error
 			return fmt.Errorf("%w: #fuera_de_alcance necesita la orientación de a dónde dirigirse", ticket.ErrSolutionRequired)
 		}
 		_, err = d.Transition(ctx, number, ticket.Cerrado, actor, ticket.OutOfScopePrefix+c.Arg)
+	case "cc", "sin_cc", "sincc":
+		return d.setCopy(ctx, number, actor, c.Arg, c.Name == "cc")
+	case "solicitante":
+		return fmt.Errorf("%w: #solicitante solo sirve al comienzo de un correo nuevo a la mesa (no en la respuesta a un caso)", ticket.ErrInvalid)
 	case "ayuda", "help":
 		return errHelp
 	default:
@@ -167,10 +179,38 @@ func explain(err error) string {
 }
 
 // replyTo answers a technician's mail (key: its dedupe key, which the
-// answer threads with) with the results of its commands or their refusal.
+// answer threads with) with the results of its commands or their refusal;
+// t is nil for a mail about no ticket.
 func (d *Desk) replyTo(ctx context.Context, t *ticket.Ticket, to, key string, p ticket.CommandsNotice) error {
 	n := &ticket.Notice{Ticket: t, To: to, Lang: d.cfg.Language, InReplyTo: key, At: d.now().UTC(), Payload: p}
 	n.DedupeKey = string(n.Kind()) + ":" + key
 	_, _, err := d.queue(ctx, n)
+	return err
+}
+
+// setCopy puts an address in copy of a ticket's public answers (#cc) or
+// takes it off (#sin_cc), recording who did it.
+func (d *Desk) setCopy(ctx context.Context, number, actor, arg string, on bool) error {
+	a, err := mail.ParseAddress(strings.TrimSpace(arg))
+	if err != nil || len(a.Address) > 254 {
+		return fmt.Errorf("%w: %q no es una dirección de correo", ticket.ErrInvalid, arg)
+	}
+	email := strings.ToLower(a.Address)
+	if d.isOwn(email) {
+		return fmt.Errorf("%w: %s es una dirección de la mesa", ticket.ErrInvalid, email)
+	}
+	_, err = d.change(ctx, number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		if email == t.Requester {
+			return fmt.Errorf("%w: %s es el solicitante, que siempre recibe las respuestas", ticket.ErrInvalid, email)
+		}
+		if err := d.store.SetCopy(ctx, t.ID, email, on); err != nil {
+			return err
+		}
+		e := &ticket.Event{Kind: ticket.EventCopyAdded, Actor: actor, At: now, To: email}
+		if !on {
+			e = &ticket.Event{Kind: ticket.EventCopyRemoved, Actor: actor, At: now, From: email}
+		}
+		return d.record(ctx, t, e)
+	})
 	return err
 }

@@ -45,7 +45,7 @@ func newStaffEnv(t *testing.T) *staffEnv {
 		t.Fatal(err)
 	}
 	e := &staffEnv{db: db, now: time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC)}
-	e.d, err = desk.New(desk.Deps{Store: db, Mail: r, Calendar: cal, Classifier: eng, Logger: slog.New(slog.DiscardHandler),
+	e.d, err = desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: r, Calendar: cal, Classifier: eng, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return e.now }, Config: desk.Config{RepliesPerHour: 10, RepliesPerDay: 40,
 			Addresses: []string{"mesa@entidad.gov.co"}, TrustedAuthServID: "mx.entidad.gov.co"}})
 	if err != nil {

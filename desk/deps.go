@@ -34,6 +34,31 @@ type Store interface {
 	MineStore
 	SurveyStore
 	OperatorStore
+	FileStore
+	QueueStore
+	LinkStore
+}
+
+// QueueStore is what the queues by mail, absences and departures need.
+type QueueStore interface {
+	OpenTicketsAssignedTo(ctx context.Context, email string) ([]*ticket.Ticket, error)
+	CreatedBetween(ctx context.Context, groups []string, from, to time.Time) ([]*ticket.Ticket, error)
+	GroupPeople(ctx context.Context, group string) ([]*ticket.Person, error)
+	SetAbsence(ctx context.Context, email string, until *time.Time, substitute string) error
+	SetDigestChoice(ctx context.Context, email, choice string) error
+	InactiveAssignees(ctx context.Context) ([]string, error)
+}
+
+// LinkStore is what duplicates, mass incidents and merges need.
+type LinkStore interface {
+	RecentOpenTicketsOf(ctx context.Context, requester string, since time.Time) ([]*ticket.Ticket, error)
+	CategoryTicketsSince(ctx context.Context, category string, since time.Time) ([]*ticket.Ticket, error)
+	LastMassAlert(ctx context.Context, category string) (time.Time, error)
+	SetMassAlert(ctx context.Context, category string, at time.Time) error
+	LinkTicket(ctx context.Context, parentID, childID int64, kind string, at time.Time) error
+	LinkedChildren(ctx context.Context, parentID int64, kind string) ([]*ticket.Ticket, error)
+	ParentOf(ctx context.Context, childID int64) (int64, string, error)
+	MergeTicket(ctx context.Context, from, into *ticket.Ticket) error
 }
 
 // TxStore is the core of the store: transactions, tickets, events and the
@@ -71,6 +96,9 @@ type Calendar interface {
 	Extend(due, from, to time.Time) time.Time
 	Between(from, to time.Time) time.Duration
 	IsOpen(t time.Time) bool
+	// IsWorkday tells working days (weekdays of the calendar that are not
+	// holidays): digests go out only on them.
+	IsWorkday(t time.Time) bool
 	// DayLength is the business time of one working day.
 	DayLength() time.Duration
 }
@@ -82,6 +110,13 @@ type Classifier interface {
 	Category(key string) (*rules.Category, bool)
 }
 
+// AttachmentDecoder decodes again, from the raw message, a file intake
+// did not keep decoded (package mailin: larger than it keeps), given the
+// SHA-256 (hex) of its content.
+type AttachmentDecoder interface {
+	DecodeAttachment(raw []byte, sha256 string) ([]byte, error)
+}
+
 // Deps are the desk's collaborators and configuration. Every collaborator
 // is required: New refuses a nil one.
 type Deps struct {
@@ -89,6 +124,7 @@ type Deps struct {
 	Mail       MailRenderer
 	Calendar   Calendar
 	Classifier Classifier
+	Files      AttachmentDecoder
 	Now        func() time.Time
 	Logger     *slog.Logger
 	Config     Config
@@ -140,6 +176,29 @@ type Config struct {
 	// AcceptAutomatedFrom lists senders (addresses, or "@domain") whose
 	// automatic mail opens tickets, with no acknowledgement and no survey.
 	AcceptAutomatedFrom []string
+	// TriageGroup receives sin_clasificar tickets (first-level triage);
+	// empty means the group of ti.soporte in the catalogue.
+	TriageGroup string
+	// TriageResolution is the business time to triage a sin_clasificar
+	// ticket; zero means config.Default()'s rules.triage_resolution
+	// (2h30m, guide 4.2.1.1).
+	TriageResolution time.Duration
+	// NoCopies stops the copies of public answers to the participants in
+	// To/Cc of a request (desk.copy_participants: false).
+	NoCopies bool
+	// NoticeAttachmentBytes bounds, in bytes, the files attached to one
+	// notice (together); the rest travel as download links.
+	// config.Default()'s limits.notice_attachment_bytes when zero; negative:
+	// nothing attached, links only.
+	NoticeAttachmentBytes int64
+	// FileLinkTTL is how long a download link of a file works;
+	// config.Default()'s limits.attachment_link_ttl when zero.
+	FileLinkTTL time.Duration
+	// MassThreshold tickets of one category within MassWindow raise one
+	// mass-incident alert to the category's group; config.Default()'s
+	// mass_incident values when zero, never when MassThreshold is negative.
+	MassThreshold int
+	MassWindow    time.Duration
 	// Routes are the routing hints of the desk's mailboxes, by the
 	// Source.Mailbox of their messages.
 	Routes map[string]Route
@@ -150,10 +209,14 @@ type Config struct {
 // Route is what a mailbox tells intake about its mail: a prior for the
 // classifier's doubt.
 type Route struct {
-	// DefaultGroup receives the mailbox's tickets the classifier leaves
-	// sin_clasificar, instead of the triage group.
+	// DefaultGroup triages the mailbox's tickets the classifier leaves
+	// sin_clasificar, instead of the desk's triage group.
 	DefaultGroup string
 }
+
+// DuplicateWindow is how far back intake looks for an open ticket of the
+// same requester about the same thing.
+const DuplicateWindow = 24 * time.Hour
 
 // Desk runs the use cases.
 type Desk struct {
@@ -161,11 +224,13 @@ type Desk struct {
 	mail     MailRenderer
 	calendar Calendar
 	classify Classifier
+	files    AttachmentDecoder
 	now      func() time.Time
 	log      *slog.Logger
 	cfg      Config // with its defaults filled in
 	loadMu   sync.Mutex
 	loads    map[string]*groupLoad // recent technician load per group
+	fkey     fileKey               // the key of file links, read once
 }
 
 // New returns a Desk over its collaborators, every one of them required.
@@ -175,7 +240,7 @@ func New(deps Deps) (*Desk, error) {
 		name string
 		nil_ bool
 	}{{"Store", deps.Store == nil}, {"Mail", deps.Mail == nil}, {"Calendar", deps.Calendar == nil},
-		{"Classifier", deps.Classifier == nil}, {"Now", deps.Now == nil}, {"Logger", deps.Logger == nil}} {
+		{"Classifier", deps.Classifier == nil}, {"Files", deps.Files == nil}, {"Now", deps.Now == nil}, {"Logger", deps.Logger == nil}} {
 		if c.nil_ {
 			missing = append(missing, fmt.Errorf("desk: Deps.%s is required", c.name))
 		}
@@ -230,10 +295,25 @@ func New(deps Deps) (*Desk, error) {
 	if cfg.Operators.BatchEvery <= 0 {
 		cfg.Operators.BatchEvery = def.Alerts.BatchEvery
 	}
+	if cfg.TriageResolution <= 0 {
+		cfg.TriageResolution = def.Rules.TriageResolution
+	}
+	if cfg.NoticeAttachmentBytes == 0 {
+		cfg.NoticeAttachmentBytes = def.Limits.NoticeAttachmentBytes
+	}
+	if cfg.FileLinkTTL <= 0 {
+		cfg.FileLinkTTL = def.Limits.AttachmentLinkTTL
+	}
+	if cfg.MassThreshold == 0 {
+		cfg.MassThreshold = def.MassIncident.Threshold
+	}
+	if cfg.MassWindow <= 0 {
+		cfg.MassWindow = def.MassIncident.Window
+	}
 	if cfg.ReopenWithin == 0 {
 		cfg.ReopenWithin = days(def.Desk.ReopenDays)
 	}
-	d := &Desk{store: deps.Store, mail: deps.Mail, calendar: deps.Calendar, classify: deps.Classifier, now: deps.Now,
+	d := &Desk{store: deps.Store, mail: deps.Mail, calendar: deps.Calendar, classify: deps.Classifier, files: deps.Files, now: deps.Now,
 		log: deps.Logger, cfg: cfg, loads: map[string]*groupLoad{}}
 	if cfg.AllowUnauthenticatedCommands {
 		d.log.Warn("technician commands are accepted WITHOUT checking that the mail is authentic (auth.require: false); anyone who forges a technician's From can change tickets")

@@ -46,6 +46,14 @@ type NewTicket struct {
 	// Details are recorded, as JSON, in the created event beside the
 	// classification (message key, flags from intake).
 	Details map[string]any
+	// Files came with the first message (MessageID: its stored row): they
+	// are stored on the ticket and travel with the assignment notice, and
+	// a required form among them is not asked for.
+	Files []ticket.Attachment
+	// OpenedBy is the staff member who opened the ticket in the
+	// requester's name (a forward, #solicitante): the actor of the created
+	// event. Empty: the requester.
+	OpenedBy string
 }
 
 // classification is what the created event records of how a ticket was
@@ -62,6 +70,10 @@ type classification struct {
 	// desk flags the ticket for a technician to check, and never rejects it.
 	RequestedBy []string `json:"requested_by,omitempty"`
 	Attachments []string `json:"attachments_required,omitempty"`
+	// Triage marks a sin_clasificar ticket sent to the triage group, with
+	// the categories offered to it (ticket.CreatedCandidates reads them).
+	Triage     bool               `json:"triage,omitempty"`
+	Candidates []ticket.Candidate `json:"candidates,omitempty"`
 }
 
 // Create opens a ticket in abierto with the next number of the current year,
@@ -84,6 +96,7 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 		details[k] = v
 	}
 	facts := eventFacts{automated: nt.Automated, messageKey: nt.MessageKey}
+	triaged := false // a sin_clasificar ticket sent to the triage group
 	if nt.MessageKey != "" {
 		details["message_key"] = nt.MessageKey
 	}
@@ -108,11 +121,30 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 			}
 			t.DueAt, c.Resolution = &due, r.Resolution.String()
 		}
-		if r.Category == ticket.Unclassified && nt.DefaultGroup != "" {
-			t.Group, c.Group = nt.DefaultGroup, nt.DefaultGroup // the mailbox's prior beats the generic triage group
+		if t.Category == ticket.Unclassified {
+			// The mailbox's default group, when it has one, is the prior that
+			// beats the desk's generic triage group.
+			cands, ok, err := d.triage(t, r, now, nt.DefaultGroup)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				triaged = true
+				c.Group, c.Triage, c.Candidates = t.Group, true, cands
+				c.Resolution = d.cfg.TriageResolution.String()
+				facts.candidates = cands
+			}
 		}
 		details["classification"] = c
-		facts.attachments = r.Attachments
+		names := make([]string, len(nt.Files))
+		for i, f := range nt.Files {
+			names[i] = f.Filename
+		}
+		facts.attachments = missingForms(r.Attachments, nt.Subject, nt.Body, names)
+	}
+	actor := requester
+	if by := strings.ToLower(strings.TrimSpace(nt.OpenedBy)); by != "" && by != requester {
+		actor, details["opened_by"] = by, by
 	}
 	if t.Type == "" {
 		t.Type = ticket.Incidente
@@ -137,9 +169,17 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 		data = string(b)
 	}
 	err = d.store.InTx(ctx, func(ctx context.Context) error {
-		// The least loaded technician of the owning group takes it; the
-		// ticket is written once, already assigned.
-		who, err := d.pick(ctx, t.Group, 0)
+		// The least loaded technician of the owning group takes it (in
+		// triage, of its first level when it has one); the ticket is
+		// written once, already assigned.
+		level := 0
+		if triaged {
+			level = 1
+		}
+		who, err := d.pick(ctx, t.Group, level)
+		if err == nil && who == "" && level != 0 {
+			who, err = d.pick(ctx, t.Group, 0)
+		}
 		if err != nil {
 			return err
 		}
@@ -155,7 +195,14 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 		if err := d.store.CreateTicket(ctx, t); err != nil {
 			return err
 		}
-		if err := d.recordWith(ctx, t, &ticket.Event{Kind: ticket.EventCreated, Actor: requester, At: now,
+		for i := range nt.Files {
+			f := nt.Files[i]
+			f.TicketID = t.ID
+			if err := d.store.AddAttachment(ctx, &f); err != nil {
+				return err
+			}
+		}
+		if err := d.recordWith(ctx, t, &ticket.Event{Kind: ticket.EventCreated, Actor: actor, At: now,
 			Body: nt.Body, To: string(t.State), Data: data}, facts); err != nil {
 			return err
 		}
@@ -165,7 +212,8 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 		if who == "" {
 			return nil
 		}
-		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventAssigned, Actor: ticket.SystemActor, At: now, To: who, Body: nt.Body})
+		return d.recordWith(ctx, t, &ticket.Event{Kind: ticket.EventAssigned, Actor: ticket.SystemActor, At: now, To: who, Body: nt.Body},
+			eventFacts{candidates: facts.candidates})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating ticket: %w", err)
@@ -196,6 +244,11 @@ func (d *Desk) Answer(ctx context.Context, number, actor, body string) (*ticket.
 }
 
 func (d *Desk) comment(ctx context.Context, number, actor, body string, kind ticket.EventKind, staff bool) (*ticket.Ticket, error) {
+	return d.commentWith(ctx, number, actor, body, kind, staff, nil)
+}
+
+// commentWith is comment with the files that travel with its notice.
+func (d *Desk) commentWith(ctx context.Context, number, actor, body string, kind ticket.EventKind, staff bool, files []ticket.NoticeFile) (*ticket.Ticket, error) {
 	if strings.TrimSpace(body) == "" {
 		return nil, fmt.Errorf("%w: empty comment", ticket.ErrInvalid)
 	}
@@ -207,7 +260,7 @@ func (d *Desk) comment(ctx context.Context, number, actor, body string, kind tic
 		if staff && t.FirstResponseAt == nil {
 			t.FirstResponseAt = &now
 		}
-		return d.recordWith(ctx, t, &ticket.Event{Kind: kind, Actor: actor, At: now, Body: body, Data: data}, eventFacts{staff: staff})
+		return d.recordWith(ctx, t, &ticket.Event{Kind: kind, Actor: actor, At: now, Body: body, Data: data}, eventFacts{staff: staff, files: files})
 	})
 }
 
@@ -345,6 +398,12 @@ func (d *Desk) step(ctx context.Context, t *ticket.Ticket, to ticket.State, acto
 	if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventStateChanged, Actor: actor, At: now,
 		From: string(from), To: string(to), Body: body}); err != nil {
 		return err
+	}
+	if to == ticket.Cerrado && from != ticket.AbiertoPorEncuesta {
+		// A mass incident's parent answers every child.
+		if err := d.closeChildren(ctx, t, actor, note, now); err != nil {
+			return err
+		}
 	}
 	switch {
 	case to == ticket.Cerrado && from != ticket.AbiertoPorEncuesta && t.DueAt != nil && !now.After(*t.DueAt) && t.SLAStage < slaBreached:

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/store/storetest"
 	"github.com/mesadeservicios/mesa/ticket"
@@ -26,7 +27,7 @@ func setup(t *testing.T, n *fakeMail) (*desk.Desk, *store.DB, *clock) {
 	if n == nil {
 		n = &fakeMail{}
 	}
-	d, err := desk.New(desk.Deps{Store: db, Mail: n, Calendar: wallClock{}, Classifier: noCatalogue{}, Now: c.now,
+	d, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: n, Calendar: wallClock{}, Classifier: noCatalogue{}, Now: c.now,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -112,7 +112,122 @@ func (d *Desk) BuildDigest(ctx context.Context, groups []string, kind string) (*
 	if answered > 0 {
 		dg.RatingAvg = float64(sum) / float64(answered)
 	}
+	created, err := ds.CreatedBetween(ctx, groups, today.AddDate(0, 0, -30), now)
+	if err != nil {
+		return nil, err
+	}
+	dg.FirstResponse = d.firstResponse(created)
+	for _, t := range open {
+		if t.FirstResponseAt == nil && t.State != ticket.AbiertoPorEncuesta {
+			dg.NoResponse++
+		}
+	}
+	if kind == "weekly" {
+		if dg.Week, err = d.week(ctx, groups, today); err != nil {
+			return nil, err
+		}
+	}
 	return dg, nil
+}
+
+// firstResponse sums the business time to the first answer of the
+// tickets that have one.
+func (d *Desk) firstResponse(ts []*ticket.Ticket) ticket.Durations {
+	var fr ticket.Durations
+	for _, t := range ts {
+		if t.FirstResponseAt != nil {
+			fr.Add(d.calendar.Between(t.CreatedAt, *t.FirstResponseAt))
+		}
+	}
+	return fr
+}
+
+// week is the last full week (Monday to Sunday, before the week of today)
+// beside the week before it: tickets opened and closed, SLA compliance,
+// first response, satisfaction, and the categories that complied worst.
+func (d *Desk) week(ctx context.Context, groups []string, today time.Time) (*ticket.Week, error) {
+	monday := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
+	w := &ticket.Week{From: monday.AddDate(0, 0, -7), To: monday}
+	for i := range 2 {
+		from, to := w.From.AddDate(0, 0, -7*i), w.To.AddDate(0, 0, -7*i)
+		created, err := d.store.CreatedBetween(ctx, groups, from, to)
+		if err != nil {
+			return nil, err
+		}
+		closed, err := d.store.ClosedBetween(ctx, groups, from, to)
+		if err != nil {
+			return nil, err
+		}
+		w.Opened[i], w.Closed[i], w.FirstResponse[i] = len(created), len(closed), d.firstResponse(created)
+		byCat := map[string]*ticket.Compliance{}
+		for _, t := range closed {
+			if t.DueAt == nil {
+				continue
+			}
+			met := !t.ClosedAt.After(*t.DueAt)
+			c := byCat[t.Category]
+			if c == nil {
+				c = &ticket.Compliance{}
+				byCat[t.Category] = c
+			}
+			for _, c := range []*ticket.Compliance{&w.Compliance[i], c} {
+				c.Total++
+				if met {
+					c.Met++
+				}
+			}
+		}
+		_, answered, sum, err := d.store.SurveyStats(ctx, groups, from, to)
+		if err != nil {
+			return nil, err
+		}
+		if w.Answered[i] = answered; answered > 0 {
+			w.Rating[i] = float64(sum) / float64(answered)
+		}
+		if i > 0 {
+			continue
+		}
+		for k, c := range byCat {
+			if c.Met < c.Total {
+				w.Worst = append(w.Worst, ticket.CategoryCompliance{Key: k, Compliance: *c})
+			}
+		}
+		sort.Slice(w.Worst, func(a, b int) bool {
+			x, y := w.Worst[a], w.Worst[b]
+			if x.Percent() != y.Percent() {
+				return x.Percent() < y.Percent()
+			}
+			if x.Total-x.Met != y.Total-y.Met {
+				return x.Total-x.Met > y.Total-y.Met
+			}
+			return x.Key < y.Key
+		})
+		w.Worst = w.Worst[:min(3, len(w.Worst))]
+	}
+	return w, nil
+}
+
+// digestDay says whether a digest of kind goes out at now, and the day
+// (weekly: the week's Monday) that makes it once: daily on every working
+// day of the calendar, weekly on the week's first working day (a Monday
+// holiday moves it to Tuesday). None goes out on holidays.
+func (d *Desk) digestDay(kind string, now time.Time) (string, bool) {
+	if !d.calendar.IsWorkday(now) {
+		return "", false
+	}
+	local := now.In(d.cfg.Location)
+	y, m, dd := local.Date()
+	today := time.Date(y, m, dd, 12, 0, 0, 0, d.cfg.Location)
+	if kind != "weekly" {
+		return today.Format(time.DateOnly), true
+	}
+	back := (int(today.Weekday()) + 6) % 7 // days since Monday
+	for i := 1; i <= back; i++ {
+		if d.calendar.IsWorkday(today.AddDate(0, 0, -i)) {
+			return "", false // an earlier working day of this week had it
+		}
+	}
+	return today.AddDate(0, 0, -back).Format(time.DateOnly), true
 }
 
 func counts(m map[string]int) []Count {
@@ -131,8 +246,12 @@ func counts(m map[string]int) []Count {
 
 // SendDigests queues the digest of kind (daily, weekly) to every active
 // manager, scoped to their groups (a manager without groups sees the whole
-// desk). It is the digest jobs' work.
+// desk), on the days digestDay allows. It is the digest jobs' work.
 func (d *Desk) SendDigests(ctx context.Context, kind string) (int, error) {
+	day, ok := d.digestDay(kind, d.now())
+	if !ok {
+		return 0, nil
+	}
 	managers, err := d.store.PeopleWithRole(ctx, ticket.RoleManager)
 	if err != nil {
 		return 0, err
@@ -144,7 +263,7 @@ func (d *Desk) SendDigests(ctx context.Context, kind string) (int, error) {
 			return sent, err
 		}
 		_, queued, err := d.queue(ctx, &ticket.Notice{To: p.Email, Lang: d.cfg.Language, At: d.now().UTC(),
-			DedupeKey: fmt.Sprintf("digest:%s:%s:%s", kind, strings.ToLower(p.Email), dg.At.Format(time.DateOnly)),
+			DedupeKey: fmt.Sprintf("digest:%s:%s:%s", kind, strings.ToLower(p.Email), day),
 			Payload:   ticket.DigestNotice{Digest: dg}})
 		if err != nil {
 			return sent, err

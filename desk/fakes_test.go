@@ -44,6 +44,7 @@ func (wallClock) Due(start time.Time, d time.Duration) (time.Time, error) { retu
 func (wallClock) Extend(due, from, to time.Time) time.Time                { return due.Add(to.Sub(from)) }
 func (wallClock) Between(from, to time.Time) time.Duration                { return to.Sub(from) }
 func (wallClock) IsOpen(time.Time) bool                                   { return true }
+func (wallClock) IsWorkday(time.Time) bool                                { return true }
 func (wallClock) DayLength() time.Duration                                { return 24 * time.Hour }
 
 // noCatalogue classifies nothing: every ticket is sin_clasificar.

@@ -3,6 +3,7 @@ package desk_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mesadeservicios/mesa/desk"
 	"github.com/mesadeservicios/mesa/mailin"
@@ -47,6 +48,24 @@ func FuzzAuthenticated(f *testing.F) {
 		}
 		if ok && !strings.Contains(strings.ToLower(s), "pass") {
 			t.Fatalf("authenticated without a pass: %q", s)
+		}
+	})
+}
+
+// Similarity takes mail text: any input scores within [0, 1], the same
+// both ways, in bounded time.
+func FuzzSimilarity(f *testing.F) {
+	f.Add("No hay red en el piso 3", "Sin red en el piso 3")
+	f.Add("", "\x00\xff")
+	f.Add("ñandú ÁRBOL árboles", "arbol ñandu")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		start := time.Now()
+		got := desk.Similarity(a, b)
+		if got < 0 || got > 1+1e-9 || got != desk.Similarity(b, a) {
+			t.Fatalf("Similarity(%q, %q) = %v (reverse %v), want within [0, 1] and symmetric", a, b, got, desk.Similarity(b, a))
+		}
+		if took := time.Since(start); took > time.Second+time.Duration(len(a)+len(b))*time.Microsecond {
+			t.Fatalf("Similarity took %v on %d bytes", took, len(a)+len(b))
 		}
 	})
 }

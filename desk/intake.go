@@ -41,6 +41,7 @@ const (
 	DispBounce      Disposition = "bounce"      // delivery failure of one of our mails
 	DispQuarantined Disposition = "quarantined" // kept for a person to review
 	DispDuplicate   Disposition = "duplicate"   // already processed: nothing changed
+	DispEmpty       Disposition = "empty"       // no subject, text or files: asked for a description, no ticket
 )
 
 // IntakeResult says what intake did with a message.
@@ -101,24 +102,15 @@ func (d *Desk) intake(ctx context.Context, raw []byte, in *ticket.Inbound, src t
 	} else if err != nil {
 		return IntakeResult{}, err
 	}
-	res, ticketID, err := d.decide(ctx, msg, in, src)
+	m := &inMail{msg: msg, in: in, src: src}
+	res, ticketID, err := d.decide(ctx, m)
 	if err != nil {
 		return IntakeResult{}, err
 	}
-	if ticketID != 0 {
-		for _, a := range in.Attachments {
-			size, sum := a.Size, a.SHA256
-			if sum == "" {
-				size, sum = int64(len(a.Data)), sha(a.Data)
-			}
-			// A large file stays in the raw message only (Data is nil): the
-			// row indexes it by name, size and hash.
-			if err := d.store.AddAttachment(ctx, &ticket.Attachment{MessageID: msg.ID, TicketID: ticketID,
-				Filename: ticket.SafeFilename(a.Filename), ContentType: a.ContentType, Size: size,
-				SHA256: sum, Data: a.Data}); err != nil {
-				return IntakeResult{}, err
-			}
-		}
+	// The handlers that pass files on store them first; the others' are
+	// stored here.
+	if _, err := d.storeFiles(ctx, m, ticketID); err != nil {
+		return IntakeResult{}, err
 	}
 	return res, d.store.SetMessageOutcome(ctx, msg.ID, ticketID, string(res.Disposition), res.Reason)
 }
@@ -132,14 +124,20 @@ type inMail struct {
 	sender string         // the real sender, lower case
 	thread *ticket.Ticket // the ticket it continues; nil: none
 	how    string         // how thread was found
+	// filesStored is set once its files are stored on the ticket.
+	filesStored bool
 }
 
 // decide dispatches a stored message to the handler of what it is: a
 // delivery report, automatic mail, a survey answer, mail from staff, a
 // reply, or a new ticket.
-func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.Inbound, src ticket.Source) (IntakeResult, int64, error) {
-	// What the network input says: facts mailin found (ticket.Inbound).
-	automated := in.Automatic != ""
+func (d *Desk) decide(ctx context.Context, m *inMail) (IntakeResult, int64, error) {
+	in := m.in
+	// What the network input says: facts mailin found (ticket.Inbound). A
+	// subject like "Vacaciones" over a body of commands (#ausente…) is a
+	// person writing, not a vacation responder.
+	cmds, _ := ParseCommands(rules.Clean(in.Text))
+	automated := in.Automatic != "" && !(strings.HasPrefix(in.Automatic, "subject") && len(cmds) > 0)
 
 	if in.Report != nil {
 		return d.bounce(ctx, in.Report)
@@ -152,13 +150,15 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}
-	m := &inMail{msg: msg, in: in, src: src, sender: sender, thread: thread, how: how}
+	m.sender, m.thread, m.how = sender, thread, how
 	body := m.body()
 	switch {
 	case automated:
 		return d.automatic(ctx, m)
+	case thread == nil && m.empty():
+		return d.emptyMail(ctx, m)
 	case thread == nil:
-		return d.newTicket(ctx, m, body, nil)
+		return d.fresh(ctx, m, body)
 	}
 	if thread.State == ticket.Cerrado || thread.State == ticket.AbiertoPorEncuesta {
 		// An answer to the survey mail ("4", "no") is the survey's answer.
@@ -181,6 +181,12 @@ func (d *Desk) decide(ctx context.Context, msg *ticket.RawMessage, in *ticket.In
 		return IntakeResult{}, 0, err
 	case staff:
 		return d.staffMail(ctx, m, comment(body))
+	}
+	if cmds, _ := ParseCommands(comment(body)); len(cmds) > 0 && sender != thread.Requester {
+		// A deactivated person's commands are refused, never a comment.
+		if refused, err := d.refuseFormer(ctx, m, comment(body)); refused || err != nil {
+			return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how + ", commands of a deactivated person refused"}, thread.ID, err
+		}
 	}
 	return d.reply(ctx, m, comment(body), reopen)
 }
@@ -269,8 +275,10 @@ func (d *Desk) automatic(ctx context.Context, m *inMail) (IntakeResult, int64, e
 	return IntakeResult{Disposition: DispAutoreply, Ticket: m.thread.Number, Reason: "automatic reply " + m.how}, m.thread.ID, err
 }
 
-// newTicket opens a ticket for a message that continues none; its sender
-// and the people in copy become participants.
+// newTicket opens a ticket for a message that continues none, with its
+// files. The people in To and Cc (never the desk) become participants in
+// copy. Staff who forward an employee's mail, or write #solicitante,
+// open it in the employee's name.
 func (d *Desk) newTicket(ctx context.Context, m *inMail, body string, details map[string]any) (IntakeResult, int64, error) {
 	in := m.in
 	if details == nil {
@@ -283,27 +291,59 @@ func (d *Desk) newTicket(ctx context.Context, m *inMail, body string, details ma
 	if len(d.cfg.Routes) > 1 {
 		details["mailbox"] = m.src.Mailbox // which door the mail came through
 	}
-	t, err := d.Create(ctx, NewTicket{Subject: title(in.Subject, d.cfg.Prefix), Body: body, Requester: m.sender, MessageID: in.MessageID,
-		RequesterName: in.From.Name, MessageKey: m.msg.Key, Details: details, DefaultGroup: route.DefaultGroup})
+	nt := NewTicket{Subject: title(in.Subject, d.cfg.Prefix), Body: body, Requester: m.sender, MessageID: in.MessageID,
+		RequesterName: in.From.Name, MessageKey: m.msg.Key, Details: details, DefaultGroup: route.DefaultGroup}
+	for _, a := range in.Attachments {
+		size, sum := a.Size, a.SHA256
+		if sum == "" {
+			size, sum = int64(len(a.Data)), sha(a.Data)
+		}
+		nt.Files = append(nt.Files, ticket.Attachment{MessageID: m.msg.ID, Filename: ticket.SafeFilename(a.Filename),
+			ContentType: a.ContentType, Size: size, SHA256: sum, Data: a.Data})
+	}
+	behalf, err := d.onBehalf(ctx, m, &nt)
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}
-	var participants []string
-	for _, a := range append(append([]ticket.Address{in.From}, in.Cc...), in.To...) {
-		if e := strings.ToLower(a.Email); e != "" && !d.isOwn(e) {
-			participants = append(participants, e)
-		}
-	}
-	if err := d.store.AddParticipants(ctx, t.ID, participants...); err != nil {
+	t, err := d.Create(ctx, nt)
+	if err != nil {
 		return IntakeResult{}, 0, err
 	}
-	return IntakeResult{Disposition: DispTicket, Ticket: t.Number, Reason: m.how}, t.ID, nil
+	m.filesStored = true // Create stored them
+	if err := d.store.AddParticipants(ctx, t.ID, t.Requester); err != nil {
+		return IntakeResult{}, 0, err
+	}
+	if !behalf.ok {
+		// The people the requester wrote to along with the desk.
+		for _, a := range append(append([]ticket.Address(nil), in.To...), in.Cc...) {
+			if e := strings.ToLower(a.Email); e != "" && !d.isOwn(e) && e != t.Requester {
+				if err := d.store.SetCopy(ctx, t.ID, e, true); err != nil {
+					return IntakeResult{}, 0, err
+				}
+			}
+		}
+	}
+	if err := d.behalfCommands(ctx, t, m, behalf); err != nil {
+		return IntakeResult{}, 0, err
+	}
+	if err := d.massCheck(ctx, t); err != nil {
+		return IntakeResult{}, 0, err
+	}
+	reason := m.how
+	if behalf.ok {
+		reason = strings.TrimSpace(reason + " opened by " + m.sender + " for " + t.Requester + " (" + behalf.how + ")")
+	}
+	return IntakeResult{Disposition: DispTicket, Ticket: t.Number, Reason: reason}, t.ID, nil
 }
 
 // staffMail handles desk staff's mail to a ticket: commands and an answer
-// for the requester.
+// for the requester, with the mail's files.
 func (d *Desk) staffMail(ctx context.Context, m *inMail, text string) (IntakeResult, int64, error) {
-	if err := d.technicianReply(ctx, m.thread, m.in, m.sender, text, m.msg.Key); err != nil {
+	files, err := d.storeFiles(ctx, m, m.thread.ID)
+	if err != nil {
+		return IntakeResult{}, 0, err
+	}
+	if err := d.technicianReply(ctx, m, text, files); err != nil {
 		return IntakeResult{}, 0, err
 	}
 	return IntakeResult{Disposition: DispReply, Ticket: m.thread.Number, Reason: m.how + ", from staff"}, m.thread.ID, nil
@@ -314,7 +354,16 @@ func (d *Desk) staffMail(ctx context.Context, m *inMail, text string) (IntakeRes
 // when decide says so (within the reopen window).
 func (d *Desk) reply(ctx context.Context, m *inMail, text string, reopen bool) (IntakeResult, int64, error) {
 	_, err := d.change(ctx, m.thread.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
-		if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventComment, Actor: m.sender, At: now, Body: text}); err != nil {
+		stored, err := d.storeFiles(ctx, m, t.ID)
+		if err != nil {
+			return err
+		}
+		files, err := d.noticeFiles(ctx, stored) // they reach the assignee
+		if err != nil {
+			return err
+		}
+		if err := d.recordWith(ctx, t, &ticket.Event{Kind: ticket.EventComment, Actor: m.sender, At: now, Body: text},
+			eventFacts{files: files}); err != nil {
 			return err
 		}
 		if t.State == ticket.Retenido && m.sender == t.Requester {
@@ -357,6 +406,12 @@ func (d *Desk) thread(ctx context.Context, in *ticket.Inbound, sender string) (*
 		t, err := d.store.TicketByID(ctx, id)
 		if err != nil {
 			return nil, "", err
+		}
+		if t.State == ticket.Cerrado {
+			// A reply to a ticket merged into another goes to that one.
+			if p, err := d.mergedParent(ctx, t); err != nil || p != t {
+				return p, "by header, merged", err
+			}
 		}
 		return t, "by header", nil
 	}

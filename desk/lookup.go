@@ -24,6 +24,25 @@ type View struct {
 	// when overdue. Zero without a due time.
 	Remaining time.Duration
 	Paused    bool // retenido: the clock is stopped
+	// Participants are the people besides the requester who take part in
+	// the ticket and are not desk staff (colleagues in copy, people who
+	// replied): their comments are shown as theirs, while staff's are
+	// shown as the desk's.
+	Participants []string
+}
+
+// Author says who wrote an event, for the page: the requester, a
+// participant (by address), or the desk.
+func (v *View) Author(e ticket.Event) (requester bool, participant string) {
+	if e.Actor == v.Ticket.Requester {
+		return true, ""
+	}
+	for _, p := range v.Participants {
+		if strings.EqualFold(p, e.Actor) {
+			return false, p
+		}
+	}
+	return false, ""
 }
 
 // publicKinds are the events a requester sees: the request, public
@@ -57,6 +76,15 @@ func (d *Desk) view(ctx context.Context, t *ticket.Ticket) (*View, error) {
 		return nil, err
 	}
 	v := &View{Ticket: t, Paused: t.PausedAt != nil}
+	ps, err := d.store.Participants(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if p.Email != t.Requester && !d.isStaff(ctx, p.Email) {
+			v.Participants = append(v.Participants, p.Email)
+		}
+	}
 	for _, e := range all {
 		if publicKinds[e.Kind] {
 			e.Data = "" // classification details are for the desk

@@ -18,10 +18,15 @@ import (
 // eventFacts is what a change knows about its event beyond the event
 // itself, for the notice the event causes.
 type eventFacts struct {
-	staff       bool     // a technician's answer to the requester
-	automated   bool     // a ticket opened by an accepted machine: no acknowledgement
-	messageKey  string   // the dedupe key of the mail that opened the ticket
-	attachments []string // documents the category requires
+	staff       bool               // a technician's answer to the requester
+	automated   bool               // a ticket opened by an accepted machine: no acknowledgement
+	messageKey  string             // the dedupe key of the mail that opened the ticket
+	attachments []string           // documents the category requires
+	candidates  []ticket.Candidate // triage: the categories a sin_clasificar ticket may be
+	// files pass on with the notice: the requester's with the assignment
+	// (read from the store when nil) and with their messages, a
+	// technician's with the answer.
+	files []ticket.NoticeFile
 }
 
 // record appends an event to t and queues the notice it causes.
@@ -34,12 +39,58 @@ func (d *Desk) recordWith(ctx context.Context, t *ticket.Ticket, e *ticket.Event
 	if err := d.store.AddEvent(ctx, e); err != nil {
 		return err
 	}
+	if e.Kind == ticket.EventAssigned && e.To != "" && f.files == nil {
+		// Whoever takes the ticket gets the requester's files.
+		as, err := d.store.Attachments(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		if f.files, err = d.noticeFiles(ctx, as); err != nil {
+			return err
+		}
+	}
 	n := d.eventNotice(t, e, f)
 	if n == nil {
 		return nil
 	}
-	_, _, err := d.queue(ctx, n)
-	return err
+	if _, _, err := d.queue(ctx, n); err != nil {
+		return err
+	}
+	return d.queueCopies(ctx, t, e, n)
+}
+
+// queueCopies sends the copies of a public answer (a technician's
+// answer, the closure) to the ticket's participants in copy: never to the
+// requester, the one who acted, or the desk itself.
+func (d *Desk) queueCopies(ctx context.Context, t *ticket.Ticket, e *ticket.Event, n *ticket.Notice) error {
+	if d.cfg.NoCopies || n.To != t.Requester {
+		return nil
+	}
+	var copyOf func() ticket.NoticePayload
+	switch p := n.Payload.(type) {
+	case ticket.AnswerNotice:
+		copyOf = func() ticket.NoticePayload { p.Copy = true; return p }
+	case ticket.ClosedNotice:
+		copyOf = func() ticket.NoticePayload { p.Copy = true; return p }
+	default:
+		return nil
+	}
+	ps, err := d.store.Participants(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if !p.Copy || p.Email == t.Requester || p.Email == strings.ToLower(e.Actor) || d.isOwn(p.Email) {
+			continue
+		}
+		c := *n
+		c.To, c.ToName, c.Lang, c.Payload = p.Email, "", d.langFor(p.Email), copyOf()
+		c.DedupeKey = n.DedupeKey + ":cc:" + p.Email
+		if _, _, err := d.queue(ctx, &c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // eventNotice decides the mail an event causes, or nil: the
@@ -56,19 +107,19 @@ func (d *Desk) eventNotice(t *ticket.Ticket, e *ticket.Event, f eventFacts) *tic
 		if f.automated {
 			return nil // an alert or a form from an accepted machine: nobody reads an acknowledgement
 		}
-		requester(ticket.AckNotice{Attachments: f.attachments, OutOfHours: !d.calendar.IsOpen(e.At)})
+		requester(ticket.AckNotice{MissingForms: f.attachments, OutOfHours: !d.calendar.IsOpen(e.At)})
 		n.InReplyTo = f.messageKey
 	case e.Kind == ticket.EventComment && f.staff:
-		requester(ticket.AnswerNotice{Actor: e.Actor, Body: e.Body})
+		requester(ticket.AnswerNotice{Actor: e.Actor, Body: e.Body, Files: f.files})
 	case e.Kind == ticket.EventComment && t.Assignee != "" && e.Actor != t.Assignee:
-		n.To, n.Payload = t.Assignee, ticket.RequesterNotice{From: e.Actor, Body: e.Body}
+		n.To, n.Payload = t.Assignee, ticket.RequesterNotice{From: e.Actor, Body: e.Body, Files: f.files}
 	case e.Kind == ticket.EventStateChanged && e.To == string(ticket.Retenido):
 		requester(ticket.HeldNotice{Reason: e.Body})
 	case e.Kind == ticket.EventStateChanged && e.To == string(ticket.Cerrado) && e.From != string(ticket.AbiertoPorEncuesta):
 		rest, out := strings.CutPrefix(e.Body, ticket.OutOfScopePrefix)
 		requester(ticket.ClosedNotice{Solution: rest, OutOfScope: out})
 	case e.Kind == ticket.EventAssigned && e.To != "":
-		n.To, n.Payload = e.To, ticket.AssignedNotice{Body: e.Body}
+		n.To, n.Payload = e.To, ticket.AssignedNotice{Body: e.Body, Candidates: f.candidates, Files: f.files}
 	case e.Kind == ticket.EventMailFailed && t.Assignee != "" && !strings.Contains(e.To, t.Assignee):
 		n.To, n.Payload = t.Assignee, ticket.FailedNotice{Body: e.Body}
 	default:

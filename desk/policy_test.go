@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/store/storetest"
 )
 
@@ -29,7 +30,7 @@ func TestSurveyReopens(t *testing.T) {
 		{"rating only, by mail", 0, desk.SurveyAnswer{Rating: 1}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := desk.New(desk.Deps{Store: storetest.SQLite(t), Mail: &fakeMail{}, Calendar: wallClock{},
+			d, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: storetest.SQLite(t), Mail: &fakeMail{}, Calendar: wallClock{},
 				Classifier: noCatalogue{}, Now: time.Now, Logger: slog.New(slog.DiscardHandler),
 				Config: desk.Config{Survey: desk.SurveyOptions{ReopenAtOrBelow: tc.threshold}}})
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mesadeservicios/mesa/desk"
 	"github.com/mesadeservicios/mesa/mailin"
+	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/store/storetest"
 	"github.com/mesadeservicios/mesa/ticket"
@@ -52,7 +53,19 @@ type queueEnv struct {
 	log  *heldLog
 	now  time.Time
 	x    string
+	deps desk.Deps
+	n    int
 }
+
+var bogota, _ = time.LoadLocation("America/Bogota")
+
+// oneGroup classifies every mail as a network failure of group soporte.
+type oneGroup struct{}
+
+func (oneGroup) Classify(rules.Message) rules.Result {
+	return rules.Result{Category: "redes.red", Group: "soporte"}
+}
+func (oneGroup) Category(string) (*rules.Category, bool) { return nil, false }
 
 // TestEveryKindHeldBySameRule sends one mail of every kind to an address
 // that bounced for good and to one that loops with an auto-responder
@@ -123,10 +136,11 @@ func newQueueEnv(t *testing.T, perHour int) *queueEnv {
 		t.Fatal(err)
 	}
 	var err error
-	e.d, err = desk.New(desk.Deps{Store: e.db, Mail: e.mail, Calendar: wallClock{}, Classifier: noCatalogue{}, Logger: slog.New(e.log),
+	e.deps = desk.Deps{Files: mailin.Decoder{}, Store: e.db, Mail: e.mail, Calendar: wallClock{}, Classifier: noCatalogue{}, Logger: slog.New(e.log),
 		Now: func() time.Time { return e.now }, Config: desk.Config{RepliesPerHour: perHour, Addresses: []string{"mesa@entidad.gov.co"},
 			TrustedAuthServID: "mx.entidad.gov.co", Survey: desk.SurveyOptions{RemindAfter: 18 * time.Hour},
-			Operators: desk.OperatorOptions{Mailboxes: []desk.OperatorMailbox{{Name: "ti"}}}}})
+			Operators: desk.OperatorOptions{Mailboxes: []desk.OperatorMailbox{{Name: "ti"}}}}}
+	e.d, err = desk.New(e.deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,9 +227,64 @@ func everyKind(t *testing.T, e *queueEnv, trouble func()) {
 		t.Fatal(err)
 	}
 	step(time.Minute)
+	rawEmpty := "From: " + e.x + "\r\nTo: mesa@entidad.gov.co\r\nSubject: \r\nMessage-ID: <empty@entidad.gov.co>\r\n\r\n\r\n"
+	inEmpty, err := mailin.Parse([]byte(rawEmpty))
+	must(inEmpty, err)
+	if res, err := e.d.Intake(ctx, []byte(rawEmpty), inEmpty, ticket.Source{Mailbox: "INBOX"}); err != nil || res.Disposition != desk.DispEmpty { // empty
+		t.Fatalf("empty mail: got %+v, %v", res, err)
+	}
+	step(time.Minute)
 	if err := e.d.RequestMyTickets(ctx, e.x); err != nil { // mine
 		t.Fatal(err)
 	}
+	// The mails of working the desk by mail. x asks for its queue.
+	intake := func(d *desk.Desk, from, subject, body string, auth bool) desk.IntakeResult {
+		t.Helper()
+		step(time.Minute)
+		e.n++
+		raw := "From: " + from + "\r\nTo: mesa@entidad.gov.co\r\nSubject: " + subject + "\r\nMessage-ID: <k" + fmt.Sprint(e.n) + "@entidad.gov.co>\r\n"
+		if auth {
+			raw += "Authentication-Results: mx.entidad.gov.co; dmarc=pass header.from=entidad.gov.co\r\n"
+		}
+		raw += "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n"
+		in, err := mailin.Parse([]byte(raw))
+		must(in, err)
+		res, err := d.Intake(ctx, []byte(raw), in, ticket.Source{Mailbox: "INBOX"})
+		must(res, err)
+		return res
+	}
+	if res := intake(e.d, e.x, "Mis casos", "#mis_casos", true); res.Disposition != desk.DispCommands { // queue
+		t.Fatalf("#mis_casos: got %+v", res)
+	}
+	// x writes twice about the same thing: the second mail joins the first.
+	intake(e.d, e.x, "No hay red en el piso 3", "Desde esta mañana no hay red en el piso 3.", false)
+	if res := intake(e.d, e.x, "No hay red en el piso 3", "Desde esta mañana no hay red en el piso 3.", false); res.Disposition != desk.DispReply { // linked
+		t.Fatalf("the same mail twice: got %+v", res)
+	}
+	// With a catalogue that routes to x's group: a possible duplicate of
+	// z's, then five tickets of one category (a mass incident).
+	must(nil, e.db.SaveGroup(ctx, ticket.Group{Key: "soporte"}))
+	must(nil, e.db.SavePerson(ctx, &ticket.Person{Email: e.x, Role: ticket.RoleTechnician, Level: 1, Groups: []string{"soporte"}, Active: true}))
+	routed := e.deps
+	routed.Classifier = oneGroup{}
+	d2, err := desk.New(routed)
+	must(d2, err)
+	intake(d2, "zoe@entidad.gov.co", "La impresora no imprime", "La impresora del segundo piso no imprime.", false)
+	if res := intake(d2, "zoe@entidad.gov.co", "Tóner de la impresora", "Se acabó el tóner de la impresora del segundo piso, necesitamos uno nuevo.", false); res.Disposition != desk.DispTicket { // duplicate
+		t.Fatalf("a possible duplicate: got %+v", res)
+	}
+	for i := range 3 { // mass_incident
+		intake(d2, fmt.Sprintf("p%d@entidad.gov.co", i), "Falla "+fmt.Sprint(i), "Algo distinto cada vez "+strings.Repeat("z", i+3), false)
+	}
+	// w goes away and offers its ticket to x.
+	const w = "walter@entidad.gov.co"
+	must(nil, e.db.SavePerson(ctx, &ticket.Person{Email: w, Role: ticket.RoleTechnician, Level: 1, Groups: []string{"soporte"}, Active: true}))
+	must(e.d.Assign(ctx, other.Number, "diana@entidad.gov.co", w))
+	until := e.now.In(bogota).AddDate(0, 0, 3).Format(time.DateOnly)
+	if res := intake(e.d, w, "Vacaciones", "#ausente hasta "+until+" "+e.x, true); res.Disposition != desk.DispCommands { // away
+		t.Fatalf("#ausente: got %+v", res)
+	}
+
 	step(time.Minute)
 	if err := e.db.SavePerson(ctx, &ticket.Person{Email: e.x, Role: ticket.RoleManager, Active: true}); err != nil {
 		t.Fatal(err)
@@ -315,7 +384,7 @@ func TestNoticeDecisions(t *testing.T) {
 	db.SavePerson(ctx, &ticket.Person{Email: "carlos@entidad.gov.co", Role: ticket.RoleTechnician, Level: 1, Active: true})
 	mail := &fakeMail{}
 	now := time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC)
-	d, err := desk.New(desk.Deps{Store: db, Mail: mail, Calendar: wallClock{}, Classifier: noCatalogue{}, Logger: slog.New(slog.DiscardHandler),
+	d, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: mail, Calendar: wallClock{}, Classifier: noCatalogue{}, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return now }, Config: desk.Config{EnglishFor: []string{"@partner.org", "John@Entidad.gov.co"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -343,7 +412,7 @@ func TestNoticeDecisions(t *testing.T) {
 			t.Errorf("%s: the technician's notice %+v, want in es", addr, assigned)
 		}
 	}
-	if _, err := desk.New(desk.Deps{Store: db}); err == nil || !strings.Contains(err.Error(), "Deps.Mail is required") {
+	if _, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db}); err == nil || !strings.Contains(err.Error(), "Deps.Mail is required") {
 		t.Errorf("missing collaborators: got %v", err)
 	}
 }

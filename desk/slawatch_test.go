@@ -53,7 +53,7 @@ func newSLAEnv(t testing.TB, db *store.DB, cfg desk.Config) *slaEnv {
 	bog, _ := time.LoadLocation("America/Bogota")
 	e := &slaEnv{db: db, bog: bog}
 	cfg.Addresses = []string{"mesa@entidad.gov.co"}
-	if e.d, err = desk.New(desk.Deps{Store: db, Mail: r, Calendar: cal, Classifier: eng, Logger: slog.New(slog.DiscardHandler),
+	if e.d, err = desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: r, Calendar: cal, Classifier: eng, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return e.now }, Config: cfg}); err != nil {
 		t.Fatal(err)
 	}

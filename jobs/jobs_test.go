@@ -89,12 +89,11 @@ func TestTwoSchedulersOnePostgres(t *testing.T) {
 	var ran atomic.Int32
 	var wg sync.WaitGroup
 	// Start just after a minute's second 0 would split the window across
-	// two minutes: wait if less than 3 s remain in this one.
-	if time.Until(time.Now().Truncate(time.Minute).Add(time.Minute)) < 3*time.Second {
-		time.Sleep(3 * time.Second)
-	}
-	runCtx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
-	defer cancel()
+	// two minutes: wait if less than 3 s remain in this one (checked once
+	// the databases are ready).
+	// Both databases are migrated before the clock starts: the window is
+	// for the schedulers, not for the schema.
+	var dbs []*store.DB
 	for i := 0; i < 2; i++ {
 		db, err := store.Open(ctx, "postgres", dsn, nil)
 		if err != nil {
@@ -104,6 +103,14 @@ func TestTwoSchedulersOnePostgres(t *testing.T) {
 		if _, err := db.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
+		dbs = append(dbs, db)
+	}
+	if time.Until(time.Now().Truncate(time.Minute).Add(time.Minute)) < 3*time.Second {
+		time.Sleep(3 * time.Second)
+	}
+	runCtx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer cancel()
+	for _, db := range dbs {
 		s := jobs.New(jobs.Options{Runs: db, Logger: quiet})
 		if err := s.Add("sla_check", "* * * * * *", func(context.Context) error { ran.Add(1); return nil }); err != nil {
 			t.Fatal(err)

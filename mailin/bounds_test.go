@@ -202,7 +202,7 @@ func TestIntakeTwentyThousandCc(t *testing.T) {
 	db := storetest.SQLite(t)
 	eng, _ := rules.Default()
 	cal, _ := sla.New(sla.Options{})
-	d, err := desk.New(desk.Deps{Store: db, Mail: mustRenderer(t), Classifier: eng, Calendar: cal, Logger: slog.New(slog.DiscardHandler),
+	d, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: mustRenderer(t), Classifier: eng, Calendar: cal, Logger: slog.New(slog.DiscardHandler),
 		Now: time.Now, Config: desk.Config{Addresses: []string{"mesa@entidad.gov.co"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -59,7 +59,7 @@ func TestCorpusGolden(t *testing.T) {
 	cal, _ := sla.New(sla.Options{})
 	now := time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC)
 	r := mustRenderer(t)
-	d, err := desk.New(desk.Deps{Store: db, Mail: r, Classifier: eng, Calendar: cal, Logger: slog.New(slog.DiscardHandler),
+	d, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: r, Classifier: eng, Calendar: cal, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return now }, Config: desk.Config{Addresses: []string{"mesa@entidad.gov.co", "soporte@entidad.gov.co"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -62,6 +62,10 @@ type OAuth2 struct {
 	// new grant and replaces the stored one.
 	Tokens     TokenStore
 	TokensName string // [the mailbox's name; required with Tokens]
+	// Google, when set, is a Google Workspace service account acting as
+	// the mailbox (oauth2_provider: google): its JWT bearer grant gives the
+	// tokens, and every field above is ignored.
+	Google *GoogleServiceAccount
 }
 
 // TokenStore keeps refresh tokens where every instance sees them
@@ -99,6 +103,9 @@ func (o OAuth2) withDefaults() OAuth2 {
 
 // TokenSource returns the source of access tokens described by o.
 func (o OAuth2) TokenSource(ctx context.Context) (oauth2.TokenSource, error) {
+	if o.Google != nil {
+		return o.Google.TokenSource(ctx)
+	}
 	o = o.withDefaults()
 	if o.TokenURL == "" || o.ClientID == "" {
 		return nil, errors.New("oauth2 needs token_url and client_id")

@@ -87,7 +87,15 @@ func charsetReader(label string, input io.Reader) (io.Reader, error) {
 // unknown charsets and raw 8-bit headers give a best-effort Inbound with
 // Problems filled in. It returns an error only when the header itself cannot
 // be read; the Inbound then still carries the body as text.
-func Parse(raw []byte) (in *ticket.Inbound, err error) {
+func Parse(raw []byte) (*ticket.Inbound, error) {
+	return parse(raw, 0)
+}
+
+// maxForwardDepth is how deep forwarded originals are read: the original
+// of a forward, never the original's own forwards.
+const maxForwardDepth = 1
+
+func parse(raw []byte, depth int) (in *ticket.Inbound, err error) {
 	registerCharsets.Do(setupCharsets)
 	in = &ticket.Inbound{}
 	defer func() {
@@ -120,6 +128,11 @@ func Parse(raw []byte) (in *ticket.Inbound, err error) {
 		in.Text = HTMLToText(in.HTML)
 	}
 	in.Text = strings.ReplaceAll(in.Text, "\r\n", "\n")
+	if depth < maxForwardDepth {
+		if in.Forwarded = forwardedAttached(in, depth); in.Forwarded == nil {
+			in.Forwarded = forwardedInline(in.Text)
+		}
+	}
 	finish(in)
 	return in, nil
 }

@@ -101,7 +101,7 @@ func newEnv(t *testing.T, driver string) *env {
 	eng, _ := rules.Default()
 	cal, _ := sla.New(sla.Options{})
 	logs := &logCounter{n: map[string]int{}}
-	d, err := desk.New(desk.Deps{Store: db, Mail: mustRenderer(t), Classifier: eng, Calendar: cal, Logger: slog.New(logs),
+	d, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: mustRenderer(t), Classifier: eng, Calendar: cal, Logger: slog.New(logs),
 		Now: time.Now, Config: desk.Config{Addresses: []string{"mesa@entidad.gov.co"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,30 @@ func digestFuncs(lang string, loc *time.Location) template.FuncMap {
 		return fmt.Sprintf("%d %s %d:%02d", t.Day(), monthsES[t.Month()][:3], t.Hour(), t.Minute())
 	}
 	none := i18n.T(lang, "mail.digest.no_closures")
+	dec := func(x float64) string {
+		s := fmt.Sprintf("%.1f", math.Round(x*10)/10)
+		if lang == "es" {
+			s = strings.Replace(s, ".", ",", 1) // 4,3 in Colombia
+		}
+		return s
+	}
 	return template.FuncMap{
+		"hm": hoursMinutes,
+		"durs": func(d ticket.Durations) string {
+			if d.N == 0 {
+				return "—"
+			}
+			return hoursMinutes(d.Avg())
+		},
+		"rating": func(x float64, n int) string {
+			if n == 0 {
+				return "—"
+			}
+			return dec(x)
+		},
+		"span": func(w *ticket.Week) string {
+			return formatDay(w.From.In(loc), lang) + " – " + formatDay(w.To.AddDate(0, 0, -1).In(loc), lang)
+		},
 		"join":      strings.Join,
 		"stateName": func(s any) string { return i18n.T(lang, fmt.Sprint(s)) },
 		"due": func(t *ticket.Ticket) string {
@@ -39,13 +62,7 @@ func digestFuncs(lang string, loc *time.Location) template.FuncMap {
 			return fmt.Sprintf("%d %% (%d/%d)", c.Percent(), c.Met, c.Total)
 		},
 		"rate": func(n, of int) string { return fmt.Sprintf("%d %%", (n*100+of/2)/of) },
-		"dec": func(x float64) string {
-			s := fmt.Sprintf("%.1f", math.Round(x*10)/10)
-			if lang == "es" {
-				s = strings.Replace(s, ".", ",", 1) // 4,3 in Colombia
-			}
-			return s
-		},
+		"dec":  dec,
 		"trend": func(cs []ticket.Compliance) string {
 			var parts []string
 			for _, c := range cs {
@@ -75,11 +92,23 @@ func (r *Renderer) digest(n *ticket.Notice, lang string, dg *ticket.Digest) (*ti
 			}
 		}
 	}
+	var worst []ticket.CategoryCompliance
+	if dg.Week != nil {
+		for _, c := range dg.Week.Worst {
+			if r.opts.Catalogue != nil {
+				if name := r.opts.Catalogue.DisplayName(c.Key); name != "" {
+					c.Key = name
+				}
+			}
+			worst = append(worst, c)
+		}
+	}
 	d := struct {
 		D          *ticket.Digest
 		Cats       []ticket.Count
+		Worst      []ticket.CategoryCompliance
 		When, Desk string
-	}{D: dg, Cats: cats, When: formatDate(dg.At.In(r.opts.Location), lang), Desk: r.opts.DeskName}
+	}{D: dg, Cats: cats, Worst: worst, When: formatDate(dg.At.In(r.opts.Location), lang), Desk: r.opts.DeskName}
 	var body bytes.Buffer
 	if err := r.tmpl[lang].ExecuteTemplate(&body, "digest."+lang+".txt", d); err != nil {
 		return nil, fmt.Errorf("rendering digest: %w", err)
@@ -95,7 +124,7 @@ func (r *Renderer) digest(n *ticket.Notice, lang string, dg *ticket.Digest) (*ti
 	}
 	alt := i18n.T(lang, "mail.digest.chart_alt")
 	id := r.messageID("digest."+dg.Kind, dg.At)
-	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), dg.At, "auto-generated",
+	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), dg.At, "auto-generated", nil,
 		inlineImage{name: "cumplimiento.png", alt: alt, png: complianceChart(percents)})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"embed"
 	"fmt"
 	"html"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -128,7 +129,7 @@ func parseTemplates(opts Options, lang string) (*template.Template, error) {
 	for _, f := range files {
 		name := filepath.Base(f)
 		if t.Lookup(name) == nil {
-			return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, closed, commands, digest, failed, held, mine, operator, operator_resolved, rejected, requester, sla_alert, survey, survey_bad; .es.txt or .en.txt)", name)
+			return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, away, closed, commands, digest, duplicate, empty, failed, files, held, linked, mass_incident, mine, operator, operator_resolved, queue, rejected, requester, sla_alert, survey, survey_bad; .es.txt or .en.txt)", name)
 		}
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -146,10 +147,72 @@ func parseTemplates(opts Options, lang string) (*template.Template, error) {
 type data struct {
 	Name, Desk, Number, Subject, Category, Criticality, Due, StatusURL, Attachments string
 	Actor, Requester, Body, Type                                                    string
-	OutOfScope, OutOfHours, Reminder, Reopened                                      bool
-	URL, Solved                                                                     string
-	Rating                                                                          int
+	OutOfScope, OutOfHours, Reminder, Reopened, Copy                                bool
+	URL, Solved, Other                                                              string
+	Rating, Percent                                                                 int
 	Lines, Help                                                                     []string
+	// Triage and Candidates: a sin_clasificar ticket's assignment.
+	Triage     bool
+	Candidates []candidate
+	// Files are the files a notice passes on (attached or linked), and
+	// FilesUntil when their links stop working.
+	Files      []fileItem
+	FilesUntil string
+}
+
+// fileItem is one file in a notice's list.
+type fileItem struct {
+	Name, Size, URL string
+	Attached        bool
+}
+
+// files lists a notice's files with their download links.
+func (r *Renderer) files(d *data, fs []ticket.NoticeFile, lang string) {
+	for _, f := range fs {
+		d.Files = append(d.Files, fileItem{Name: f.Name, Size: humanSize(f.Size), Attached: f.Data != nil,
+			URL: strings.TrimRight(r.opts.PublicURL, "/") + "/adjuntos/" + url.PathEscape(f.Token)})
+		if !f.Expires.IsZero() {
+			d.FilesUntil = formatDate(f.Expires.In(r.opts.Location), lang)
+		}
+	}
+}
+
+// humanSize shows a size in bytes as people read it.
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", (n+1<<9)>>10)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// candidate is a triage candidate as the assignment notice lists it.
+type candidate struct {
+	Rank                  int
+	Key, Name, Confidence string
+}
+
+// candidates lists a triage notice's candidates: named from the catalogue
+// when the notice has no name, the confidence in whole percent.
+func (r *Renderer) candidates(cs []ticket.Candidate) []candidate {
+	var out []candidate
+	for i, c := range cs {
+		name := c.Name
+		if name == "" && r.opts.Catalogue != nil {
+			name = r.opts.Catalogue.DisplayName(c.Category)
+		}
+		if name == "" {
+			name = c.Category
+		}
+		conf := fmt.Sprintf("%d %%", int(math.Round(c.Confidence*100)))
+		if c.Confidence < 0.005 {
+			conf = "< 1 %"
+		}
+		out = append(out, candidate{Rank: i + 1, Key: c.Category, Name: name, Confidence: conf})
+	}
+	return out
 }
 
 func (r *Renderer) base(t *ticket.Ticket, lang string) data {
@@ -185,27 +248,44 @@ func (r *Renderer) Render(n *ticket.Notice) (*ticket.Outgoing, error) {
 		return r.myTicketsLink(n, lang, p)
 	case ticket.OperatorNotice:
 		return r.operator(n, lang, p)
+	case ticket.EmptyNotice:
+		return r.empty(n, lang)
+	case ticket.QueueNotice:
+		return r.queueMail(n, lang, p)
+	case ticket.MassIncidentNotice:
+		return r.massMail(n, lang, p)
+	case ticket.AwayNotice:
+		return r.awayMail(n, lang, p)
+	case ticket.CommandsNotice:
+		if n.Ticket == nil {
+			return r.deskCommands(n, lang, p)
+		}
 	}
 	t := n.Ticket
 	if t == nil {
 		return nil, fmt.Errorf("mailout: a %s notice needs its ticket", n.Kind())
 	}
 	d, name, auto := r.base(t, lang), string(n.Kind()), "auto-generated"
+	var attach []ticket.NoticeFile
 	switch p := n.Payload.(type) {
 	case ticket.AckNotice:
-		d.Attachments, d.OutOfHours, auto = strings.Join(p.Attachments, "; "), p.OutOfHours, "auto-replied"
+		d.Attachments, d.OutOfHours, auto = strings.Join(p.MissingForms, "; "), p.OutOfHours, "auto-replied"
 	case ticket.AnswerNotice:
-		d.Actor, d.Body = p.Actor, p.Body
+		d.Actor, d.Body, d.Copy, attach = p.Actor, p.Body, p.Copy, p.Files
 	case ticket.RequesterNotice:
-		d.Requester, d.Body = p.From, p.Body // the requester or a participant in copy
+		d.Requester, d.Body, attach = p.From, p.Body, p.Files // the requester or a participant in copy
 	case ticket.HeldNotice:
 		d.Body = p.Reason
 	case ticket.ClosedNotice:
-		d.OutOfScope, d.Body = p.OutOfScope, p.Solution
+		d.OutOfScope, d.Body, d.Copy = p.OutOfScope, p.Solution, p.Copy
 	case ticket.AssignedNotice:
-		d.Body = p.Body
+		d.Body, attach = p.Body, p.Files
+		d.Triage, d.Candidates = t.Category == ticket.Unclassified || len(p.Candidates) > 0, r.candidates(p.Candidates)
 	case ticket.FailedNotice:
 		d.Body = p.Body
+	case ticket.DuplicateNotice:
+		d.Other, d.Percent = p.Other, int(p.Score*100+0.5)
+	case ticket.LinkedNotice:
 	case ticket.CommandsNotice:
 		d.Lines, auto = p.Lines, "auto-replied"
 	case ticket.SurveyNotice:
@@ -227,7 +307,29 @@ func (r *Renderer) Render(n *ticket.Notice) (*ticket.Outgoing, error) {
 	default:
 		return nil, fmt.Errorf("mailout: no rendering for a %q notice", n.Kind())
 	}
-	return r.render(name, lang, t, d, n.To, n.ToName, n.InReplyTo, auto, n.At)
+	if d.Copy {
+		// The greeting is for the person in copy, and the ticket's key is
+		// the requester's.
+		d.Name, d.StatusURL = "", strings.TrimRight(r.opts.PublicURL, "/")+"/t/"+url.PathEscape(t.Number)
+	}
+	r.files(&d, attach, lang)
+	return r.render(name, lang, t, d, n.To, n.ToName, n.InReplyTo, auto, n.At, attach)
+}
+
+// empty renders the answer to an empty mail, which opened no ticket.
+func (r *Renderer) empty(n *ticket.Notice, lang string) (*ticket.Outgoing, error) {
+	d := data{Desk: r.opts.DeskName, Name: n.ToName}
+	var body bytes.Buffer
+	if err := r.tmpl[lang].ExecuteTemplate(&body, "empty."+lang+".txt", d); err != nil {
+		return nil, fmt.Errorf("rendering empty: %w", err)
+	}
+	subject := i18n.Tf(lang, "mail.subject.empty", r.opts.DeskName)
+	id := r.messageID("empty", n.At)
+	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), n.At, "auto-replied", nil)
+	if err != nil {
+		return nil, err
+	}
+	return &ticket.Outgoing{From: r.opts.From, To: []string{n.To}, Subject: subject, MessageID: id, Raw: raw, State: ticket.OutboxPending}, nil
 }
 
 // myTicketsLink renders the mail with a "Mis solicitudes" link.
@@ -239,7 +341,7 @@ func (r *Renderer) myTicketsLink(n *ticket.Notice, lang string, p ticket.MineNot
 	}
 	subject := i18n.Tf(lang, "mail.subject.mine", r.opts.DeskName)
 	id := r.messageID("mine", n.At)
-	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), n.At, "auto-generated")
+	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), n.At, "auto-generated", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +382,7 @@ func (r *Renderer) operator(n *ticket.Notice, lang string, p ticket.OperatorNoti
 		subject = i18n.Tf(lang, "mail.subject.operator_resolved", strings.TrimPrefix(strings.TrimPrefix(subject, "ALERTA: "), "ALERT: "))
 	}
 	id := r.messageID(name, n.At)
-	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), n.At, "auto-generated")
+	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), n.At, "auto-generated", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +427,7 @@ func (r *Renderer) slaAlert(n *ticket.Notice, lang string, p ticket.SLAAlertNoti
 		subject = fmt.Sprintf("[%s] %s", all[0].Number, subject) // one ticket: it threads with the ticket's mail
 	}
 	id := r.messageID("sla", n.At)
-	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), n.At, "auto-generated")
+	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), n.At, "auto-generated", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -343,7 +445,7 @@ func (r *Renderer) statusURL(t *ticket.Ticket) string {
 	return u
 }
 
-func (r *Renderer) render(kind, lang string, t *ticket.Ticket, d data, to, toName, inReplyTo, auto string, at time.Time) (*ticket.Outgoing, error) {
+func (r *Renderer) render(kind, lang string, t *ticket.Ticket, d data, to, toName, inReplyTo, auto string, at time.Time, files []ticket.NoticeFile) (*ticket.Outgoing, error) {
 	var body bytes.Buffer
 	if err := r.tmpl[lang].ExecuteTemplate(&body, kind+"."+lang+".txt", d); err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", kind, err)
@@ -354,7 +456,7 @@ func (r *Renderer) render(kind, lang string, t *ticket.Ticket, d data, to, toNam
 	}
 	subject := fmt.Sprintf("[%s] %s", t.Number, fmt.Sprintf(format, t.Subject))
 	id := r.messageID(strings.ToLower(t.Number)+"."+kind, at)
-	raw, err := r.build(to, toName, subject, id, inReplyTo, body.String(), at, auto)
+	raw, err := r.build(to, toName, subject, id, inReplyTo, body.String(), at, auto, files)
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +473,7 @@ type inlineImage struct {
 	png       []byte
 }
 
-func (r *Renderer) build(to, toName, subject, messageID, inReplyTo, body string, at time.Time, auto string, images ...inlineImage) ([]byte, error) {
+func (r *Renderer) build(to, toName, subject, messageID, inReplyTo, body string, at time.Time, auto string, files []ticket.NoticeFile, images ...inlineImage) ([]byte, error) {
 	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	if err := m.FromFormat(r.opts.DeskName, r.opts.From); err != nil {
 		return nil, fmt.Errorf("from: %w", err)
@@ -402,6 +504,18 @@ func (r *Renderer) build(to, toName, subject, messageID, inReplyTo, body string,
 		}
 	}
 	m.AddAlternativeString(gomail.TypeTextHTML, htmlBody)
+	for _, f := range files {
+		if f.Data == nil {
+			continue // too large: the body has its link
+		}
+		ct := f.ContentType
+		if ct == "" || strings.ContainsAny(ct, "\r\n") {
+			ct = "application/octet-stream"
+		}
+		if err := m.AttachReader(f.Name, bytes.NewReader(f.Data), gomail.WithFileContentType(gomail.ContentType(ct))); err != nil {
+			return nil, fmt.Errorf("attaching %s: %w", f.Name, err)
+		}
+	}
 	var buf bytes.Buffer
 	if _, err := m.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("writing message: %w", err)

@@ -23,7 +23,7 @@ func TestAcknowledgement(t *testing.T) {
 	tk := &ticket.Ticket{ID: 7, Number: "MS-2026-000007", Subject: "VPN caída 🚀 <b>A&B</b>", Requester: "ana@entidad.gov.co",
 		RequesterName: "Ana Pérez", Category: "ti.vpn", Criticality: ticket.Media, AccessKey: "k3y", DueAt: &due}
 	n := &ticket.Notice{Ticket: tk, To: tk.Requester, ToName: tk.RequesterName, InReplyTo: "<orig@entidad.gov.co>",
-		At: due.Add(-8 * time.Hour), DedupeKey: "ack:MS-2026-000007", Payload: ticket.AckNotice{Attachments: []string{"F-DE-10"}}}
+		At: due.Add(-8 * time.Hour), DedupeKey: "ack:MS-2026-000007", Payload: ticket.AckNotice{MissingForms: []string{"F-DE-10"}}}
 	m, err := r.Render(n)
 	if err != nil {
 		t.Fatal(err)
@@ -56,5 +56,43 @@ func TestAcknowledgement(t *testing.T) {
 	}
 	if _, err := New(Options{From: "sin-dominio"}); err == nil {
 		t.Error("from without domain: got nil error")
+	}
+}
+
+// A notice's files: those with data are attached byte for byte under
+// their names, the others only linked; every one is linked under the
+// public URL with its token.
+func TestNoticeFilesAttachedAndLinked(t *testing.T) {
+	r, err := New(Options{DeskName: "Mesa de Servicios", From: "mesa@entidad.gov.co", PublicURL: "https://mesa.entidad.gov.co/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := &ticket.Ticket{ID: 7, Number: "MS-2026-000007", Subject: "VPN", Requester: "ana@entidad.gov.co", Criticality: ticket.Media}
+	pdf := []byte("%PDF-1.4\x00\xff binary")
+	n := &ticket.Notice{Ticket: tk, To: "carlos@entidad.gov.co", At: time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC),
+		Payload: ticket.AssignedNotice{Body: "Adjunto.", Files: []ticket.NoticeFile{
+			{Name: "F-DE-10 ñ.pdf", ContentType: "application/pdf", Size: int64(len(pdf)), Data: pdf, Token: "1.99.aaa"},
+			{Name: "video.mp4", ContentType: "video/mp4", Size: 30 << 20, Token: "2.99.bbb"},
+			{Name: "evil.txt", ContentType: "text/plain\r\nX-Evil: 1", Size: 1, Data: []byte("x"), Token: "3.99.ccc"},
+		}}}
+	m, err := r.Render(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := mailin.Parse(m.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Attachments) != 2 || in.Attachments[0].Filename != "F-DE-10 ñ.pdf" || string(in.Attachments[0].Data) != string(pdf) ||
+		in.Attachments[0].ContentType != "application/pdf" || in.Attachments[1].ContentType != "application/octet-stream" {
+		t.Fatalf("attachments: got %+v", in.Attachments)
+	}
+	for _, tok := range []string{"1.99.aaa", "2.99.bbb", "3.99.ccc"} {
+		if !strings.Contains(in.Text, "https://mesa.entidad.gov.co/adjuntos/"+tok) {
+			t.Errorf("no link with %s in:\n%s", tok, in.Text)
+		}
+	}
+	if strings.Contains(string(m.Raw), "X-Evil") {
+		t.Error("a content type from the network wrote a header")
 	}
 }

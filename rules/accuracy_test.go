@@ -325,6 +325,28 @@ func TestModelDecisions(t *testing.T) {
 	}
 }
 
+// TestTriageCandidates: a vague mail is sin_clasificar, and its candidates
+// are three categories of the catalogue, never sin_clasificar itself (a
+// class of the model, which triage cannot offer).
+func TestTriageCandidates(t *testing.T) {
+	_, learned := engines(t)
+	r := learned.Classify(rules.Message{From: "ana@entidad.gov.co", Subject: "ayuda", Body: "ayuda, lo de ayer"})
+	if r.Category != ticket.Unclassified {
+		t.Fatalf("vague mail: category %s, want %s", r.Category, ticket.Unclassified)
+	}
+	if len(r.Candidates) != 3 {
+		t.Fatalf("candidates %v, want three", r.Candidates)
+	}
+	for i, c := range r.Candidates {
+		if _, ok := learned.Category(c.Value); !ok {
+			t.Errorf("candidate %d: %q is not a category of the catalogue", i, c.Value)
+		}
+		if c.Probability <= 0 || c.Probability > 1 || i > 0 && c.Probability > r.Candidates[i-1].Probability {
+			t.Errorf("candidate %d: probability %v, want in (0, 1], best first: %v", i, c.Probability, r.Candidates)
+		}
+	}
+}
+
 // TestTrainDeterministic trains twice, examples in two orders, and wants
 // the same bytes; and checks bad labels are refused.
 func TestTrainDeterministic(t *testing.T) {

@@ -248,14 +248,16 @@ type Result struct {
 	// Confidence is the calibrated probability (0–1) that Category is
 	// right: of the learned model, 1 for a priority rule, 0 without a
 	// model. Below the minimum confidence the category is sin_clasificar
-	// and Confidence is that of the best candidate.
+	// and Confidence is that of the model's most likely class (which may
+	// be sin_clasificar itself).
 	Confidence float64 `json:"confidence"`
 	// TypeConfidence and CritConfidence are the same for Type and
 	// Criticality (0 without a model).
 	TypeConfidence float64 `json:"type_confidence,omitempty"`
 	CritConfidence float64 `json:"criticidad_confidence,omitempty"`
-	// Candidates are the model's three most likely categories, best first:
-	// what triage offers for a sin_clasificar ticket.
+	// Candidates are the model's three most likely categories of the
+	// catalogue (never sin_clasificar), best first: what triage offers for
+	// a sin_clasificar ticket.
 	Candidates []Candidate `json:"candidates,omitempty"`
 	// Features lists, per decision ("category", "type", "criticidad"), the
 	// model features that weighed most for the value chosen.

@@ -86,7 +86,9 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory bool) {
 	}
 	hc := &m.heads[headCategory]
 	d := hc.decide(v, js[headCategory], logits[headCategory])
-	r.Candidates = hc.candidates(d, 3)
+	// Triage offers categories of the catalogue: never sin_clasificar (a
+	// class of the model) nor a class the catalogue no longer has.
+	r.Candidates = hc.candidates(d, 3, func(c string) bool { return e.byKey[c] != nil })
 	if setCategory {
 		r.Confidence = round3(d.probs[d.best])
 		best := hc.classes[d.best]

@@ -393,10 +393,14 @@ func (m *Model) explain(h *head, v sparse, jv jointVec, c, n int) []Feature {
 	return out
 }
 
-// candidates returns the top n classes of d, best first.
-func (h *head) candidates(d decision, n int) []Candidate {
+// candidates returns the top n classes of d for which keep is true (nil:
+// all), best first.
+func (h *head) candidates(d decision, n int, keep func(class string) bool) []Candidate {
 	out := make([]Candidate, 0, n+1)
 	for c, p := range d.probs {
+		if keep != nil && !keep(h.classes[c]) {
+			continue
+		}
 		if len(out) == n && p <= out[n-1].Probability {
 			continue
 		}

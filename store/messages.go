@@ -83,25 +83,32 @@ func (db *DB) MessageByKey(ctx context.Context, key string) (*ticket.RawMessage,
 	if err != nil {
 		return nil, fmt.Errorf("reading message %s: %w", key, db.translate(err))
 	}
-	if chunks > 0 {
-		rows, err := db.query(ctx, `SELECT data FROM message_chunks WHERE message_id = ? ORDER BY seq`, m.ID)
-		if err != nil {
-			return nil, fmt.Errorf("reading message %s: %w", key, err)
-		}
-		defer rows.Close()
-		m.Raw = make([]byte, 0, chunks*chunkSize)
-		for rows.Next() {
-			var part []byte
-			if err := rows.Scan(&part); err != nil {
-				return nil, fmt.Errorf("reading message %s: %w", key, err)
-			}
-			m.Raw = append(m.Raw, part...)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("reading message %s: %w", key, db.translate(err))
-		}
+	if err := db.readChunks(ctx, m, chunks); err != nil {
+		return nil, fmt.Errorf("reading message %s: %w", key, err)
 	}
 	return m, nil
+}
+
+// readChunks reassembles m.Raw from message_chunks when it was stored in
+// chunks.
+func (db *DB) readChunks(ctx context.Context, m *ticket.RawMessage, chunks int) error {
+	if chunks == 0 {
+		return nil
+	}
+	rows, err := db.query(ctx, `SELECT data FROM message_chunks WHERE message_id = ? ORDER BY seq`, m.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	m.Raw = make([]byte, 0, chunks*chunkSize)
+	for rows.Next() {
+		var part []byte
+		if err := rows.Scan(&part); err != nil {
+			return err
+		}
+		m.Raw = append(m.Raw, part...)
+	}
+	return db.translate(rows.Err())
 }
 
 // TicketIDByMessageID finds the ticket a Message-ID belongs to: an inbound

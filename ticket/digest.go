@@ -43,4 +43,48 @@ type Digest struct {
 	// Surveys sent in the last 30 days.
 	SurveysSent, SurveysAnswered int
 	RatingAvg                    float64
+	// FirstResponse is the business time to the first answer of the
+	// tickets created in the last 30 days that have one; NoResponse counts
+	// the open ones still waiting for it.
+	FirstResponse Durations
+	NoResponse    int
+	// Week is the weekly digest's comparison of the last week with the
+	// one before; nil in the daily digest.
+	Week *Week
+}
+
+// Durations sums durations to average them.
+type Durations struct {
+	N     int
+	Total time.Duration
+}
+
+// Add counts d.
+func (s *Durations) Add(d time.Duration) { s.N++; s.Total += d }
+
+// Avg is the mean, zero without any.
+func (s Durations) Avg() time.Duration {
+	if s.N == 0 {
+		return 0
+	}
+	return s.Total / time.Duration(s.N)
+}
+
+// Week is one week of the desk beside the week before.
+type Week struct {
+	From, To       time.Time // local; [From, To)
+	Opened, Closed [2]int    // this week, the week before
+	Compliance     [2]Compliance
+	FirstResponse  [2]Durations
+	Answered       [2]int
+	Rating         [2]float64 // mean of the answered surveys
+	// Worst lists up to three categories of this week with the lowest SLA
+	// compliance (the most breaches on ties).
+	Worst []CategoryCompliance
+}
+
+// CategoryCompliance is a category's compliance in a period.
+type CategoryCompliance struct {
+	Key string
+	Compliance
 }

@@ -27,6 +27,8 @@ const (
 	EventSurveyAnswered     EventKind = "survey_answered"
 	EventMailSent           EventKind = "mail_sent"
 	EventMailFailed         EventKind = "mail_failed"
+	EventCopyAdded          EventKind = "copy_added"   // To: the address now in copy (#cc)
+	EventCopyRemoved        EventKind = "copy_removed" // From: the address taken off (#sin_cc)
 )
 
 // EventKinds lists every kind.
@@ -35,7 +37,7 @@ var EventKinds = []EventKind{
 	EventEscalated, EventCategoryChanged, EventCriticalityChanged, EventSLAPaused,
 	EventSLAResumed, EventSLAWarning, EventSLABreached, EventSurveySent,
 	EventSurveyAnswered, EventMailSent, EventMailFailed, EventSLAStarted,
-	EventSLADueChanged, EventSLAMet,
+	EventSLADueChanged, EventSLAMet, EventCopyAdded, EventCopyRemoved,
 }
 
 // Valid reports whether k is a known kind.

@@ -63,9 +63,24 @@ type Inbound struct {
 	AuthResults []AuthHeader
 	// Exchange holds the Exchange Online organisation headers, raw.
 	Exchange Exchange
+	// Forwarded is the original mail inside a forward (a message/rfc822
+	// attachment, or an inline "De:/From: … Asunto:/Subject:" block of
+	// Outlook or Gmail); nil when the mail forwards nothing.
+	Forwarded *Forwarded
 	// Problems lists what could not be decoded (unknown charset, broken
 	// MIME); the message is still usable.
 	Problems []string
+}
+
+// Forwarded is what a forward says of the original mail: its sender,
+// subject and text.
+type Forwarded struct {
+	From    Address
+	Subject string
+	Text    string
+	// Attached is set when the original came as a message/rfc822
+	// attachment, unset for an inline block.
+	Attached bool
 }
 
 // InboundAttachment is one file of an inbound mail.

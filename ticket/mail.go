@@ -31,6 +31,8 @@ const (
 	OutboxSent    OutboxState = "sent"
 	OutboxFailed  OutboxState = "failed" // gave up after the last attempt
 	OutboxHeld    OutboxState = "held"   // not sent: throttled or the address bounces; a person may release it
+	// OutboxDiscarded: an operator decided it is never to be sent (`mesa outbox discard`).
+	OutboxDiscarded OutboxState = "discarded"
 )
 
 // RawMessage is an inbound message kept verbatim, with the key that makes
@@ -83,6 +85,31 @@ type Person struct {
 	Level  int // 1 or 2 for technicians, 0 otherwise
 	Groups []string
 	Active bool
+	// AbsentUntil, while in the future, keeps new assignments away from
+	// the person (#ausente); Substitute is who was offered their tickets.
+	AbsentUntil *time.Time
+	Substitute  string
+	// NoDigest is the configuration's opt-out of the personal morning
+	// digest (people[].digest: false); DigestChoice is the person's own
+	// (#resumen "on", #sin_resumen "off", "" none), which wins.
+	NoDigest     bool
+	DigestChoice string
+}
+
+// Absent reports whether p is away at now.
+func (p *Person) Absent(now time.Time) bool {
+	return p.AbsentUntil != nil && now.Before(*p.AbsentUntil)
+}
+
+// WantsDigest reports whether p gets the personal morning digest.
+func (p *Person) WantsDigest() bool {
+	switch p.DigestChoice {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	return !p.NoDigest
 }
 
 // Load is a technician's current load, for assignment.
@@ -91,6 +118,8 @@ type Load struct {
 	Level        int
 	Open         int   // tickets assigned and still open
 	LastAssigned int64 // order of the latest assignment, 0 if never: ties go to the longest idle
+	// AbsentUntil, while in the future, keeps new assignments away.
+	AbsentUntil *time.Time
 }
 
 // Group is a team that owns categories, guide 4.9.
@@ -139,4 +168,11 @@ type JobRun struct {
 	Status       string // running, ok, failed
 	Error        string
 	Detail       string // what the run did: counts as JSON
+}
+
+// Participant is an address that takes part in a ticket; Copy says it
+// receives the ticket's public answers (desk.copy_participants).
+type Participant struct {
+	Email string
+	Copy  bool
 }

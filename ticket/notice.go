@@ -54,6 +54,12 @@ const (
 	NoticeSurveyReminder NoticeKind = "survey_reminder"   // its one reminder
 	NoticeSurveyBad      NoticeKind = "survey_bad"        // an unfavourable answer, to staff
 	NoticeMine           NoticeKind = "mine"              // a "Mis solicitudes" link
+	NoticeEmpty          NoticeKind = "empty"             // an empty mail: please describe the request (no ticket)
+	NoticeQueue          NoticeKind = "queue"             // open tickets by SLA risk: #mis_casos, #pendientes, the morning digest
+	NoticeDuplicate      NoticeKind = "duplicate"         // a new ticket may repeat another of its requester, to its assignee
+	NoticeLinked         NoticeKind = "linked"            // the requester's mail was added to their open ticket
+	NoticeMassIncident   NoticeKind = "mass_incident"     // many tickets of one category at once, to its group
+	NoticeAway           NoticeKind = "away"              // an absent or departed person's open tickets
 	NoticeOperator       NoticeKind = "operator"          // an operator alert, to owners and operators
 	NoticeOperatorOK     NoticeKind = "operator_resolved" // its condition cleared
 )
@@ -61,7 +67,8 @@ const (
 // NoticeKinds lists every kind.
 var NoticeKinds = []NoticeKind{NoticeAck, NoticeAnswer, NoticeRequester, NoticeHeld, NoticeClosed, NoticeAssigned,
 	NoticeFailed, NoticeCommands, NoticeRejected, NoticeSLAAlert, NoticeDigest, NoticeSurvey, NoticeSurveyReminder,
-	NoticeSurveyBad, NoticeMine, NoticeOperator, NoticeOperatorOK}
+	NoticeSurveyBad, NoticeMine, NoticeEmpty, NoticeQueue, NoticeDuplicate, NoticeLinked, NoticeMassIncident, NoticeAway,
+	NoticeOperator, NoticeOperatorOK}
 
 // NoticePayload is the typed content of a notice: one of the *Notice
 // types below (the set is closed).
@@ -69,29 +76,64 @@ type NoticePayload interface{ noticeKind() NoticeKind }
 
 // AckNotice acknowledges a new ticket.
 type AckNotice struct {
-	Attachments []string // documents the category requires (guide 4.2.1.x)
-	OutOfHours  bool     // received outside business hours
+	// MissingForms are the forms the category requires (guide 4.2.1.x)
+	// that the request did not bring; empty when they came.
+	MissingForms []string
+	OutOfHours   bool // received outside business hours
 }
 
-// AnswerNotice carries a technician's answer.
-type AnswerNotice struct{ Actor, Body string }
+// AnswerNotice carries a technician's answer, with the files of the
+// technician's mail. Copy marks the copy to a participant (To/Cc of the
+// request, or #cc) rather than the mail to the requester.
+type AnswerNotice struct {
+	Actor, Body string
+	Files       []NoticeFile
+	Copy        bool
+}
 
 // RequesterNotice carries a message of the requester (or a participant in
-// copy) to the assignee.
-type RequesterNotice struct{ From, Body string }
+// copy) to the assignee, with the files it brought.
+type RequesterNotice struct {
+	From, Body string
+	Files      []NoticeFile
+}
+
+// NoticeFile is a file a notice passes on: attached (Data set) and, in
+// every case, offered by a download link whose signed token is Token
+// (the renderer makes the URL).
+type NoticeFile struct {
+	Name, ContentType string
+	Size              int64
+	Data              []byte // nil: too large to attach, the link only
+	Token             string
+	Expires           time.Time // when the link stops working
+}
 
 // HeldNotice says the ticket is on hold and why.
 type HeldNotice struct{ Reason string }
 
 // ClosedNotice carries the solution, or the orientation of a ticket out
-// of scope (guide 4.1.8).
+// of scope (guide 4.1.8). Copy marks the copy to a participant.
 type ClosedNotice struct {
 	Solution   string // without OutOfScopePrefix
 	OutOfScope bool
+	Copy       bool
 }
 
-// AssignedNotice tells a technician of an assignment.
-type AssignedNotice struct{ Body string }
+// AssignedNotice tells a technician of an assignment, with the
+// requester's files. Candidates, for a sin_clasificar ticket sent to
+// triage, are the categories the classifier found most likely, best first,
+// each offered as a `#categoria <key>` line.
+type AssignedNotice struct {
+	Body       string
+	Candidates []Candidate
+	Files      []NoticeFile
+}
+
+// EmptyNotice answers a mail with no subject, no text and no files: no
+// ticket was opened, please describe the request. Subject is the mail's
+// subject, if any.
+type EmptyNotice struct{ Subject string }
 
 // FailedNotice tells the assignee a mail could not be delivered.
 type FailedNotice struct{ Body string }
@@ -167,6 +209,66 @@ type Condition struct {
 	ClearedAt *time.Time
 }
 
+// The scopes of a QueueNotice.
+const (
+	QueueMine    = "mine"    // #mis_casos: the sender's tickets
+	QueuePending = "pending" // #pendientes: a manager's groups, or one group
+	QueueMorning = "morning" // the personal morning digest
+)
+
+// QueueItem is one open ticket in a queue, with its SLA standing.
+type QueueItem struct {
+	Ticket *Ticket
+	// Remaining is the business time left to the due time, negative when
+	// past due; meaningless without a due time (HasDue false).
+	Remaining time.Duration
+	HasDue    bool
+	Paused    bool // retenido: the clock is stopped
+}
+
+// QueueNotice lists open tickets, most at risk first.
+type QueueNotice struct {
+	Scope  string   // QueueMine, QueuePending or QueueMorning
+	Groups []string // the groups of a QueuePending list; none: the whole desk
+	Items  []QueueItem
+}
+
+// DuplicateNotice tells the assignee of a new ticket that it may repeat
+// another open ticket of the same requester.
+type DuplicateNotice struct {
+	Other string  // the other ticket's number
+	Score float64 // the text similarity, 0–1
+}
+
+// LinkedNotice tells a requester that their mail was added to their open
+// ticket about the same thing instead of opening a new one.
+type LinkedNotice struct{}
+
+// MassIncidentNotice is the one alert of a burst of tickets of a
+// category, with the command that links them under the first.
+type MassIncidentNotice struct {
+	Category string
+	Window   time.Duration
+	Tickets  []*Ticket
+	Command  string // the line to send back, e.g. "#masivo MS-2026-000002 MS-2026-000003"
+}
+
+// AwayNotice lists the open tickets of a person who is away (#ausente:
+// offered to the recipient) or gone from the configuration (Departed:
+// given back to their groups; Assignee shows who took each).
+type AwayNotice struct {
+	Person   string
+	Until    *time.Time // the first day back (absence)
+	Departed bool
+	Tickets  []*Ticket
+}
+
+func (QueueNotice) noticeKind() NoticeKind        { return NoticeQueue }
+func (DuplicateNotice) noticeKind() NoticeKind    { return NoticeDuplicate }
+func (LinkedNotice) noticeKind() NoticeKind       { return NoticeLinked }
+func (MassIncidentNotice) noticeKind() NoticeKind { return NoticeMassIncident }
+func (AwayNotice) noticeKind() NoticeKind         { return NoticeAway }
+
 func (AckNotice) noticeKind() NoticeKind       { return NoticeAck }
 func (AnswerNotice) noticeKind() NoticeKind    { return NoticeAnswer }
 func (RequesterNotice) noticeKind() NoticeKind { return NoticeRequester }
@@ -178,6 +280,7 @@ func (SLAAlertNotice) noticeKind() NoticeKind  { return NoticeSLAAlert }
 func (DigestNotice) noticeKind() NoticeKind    { return NoticeDigest }
 func (SurveyBadNotice) noticeKind() NoticeKind { return NoticeSurveyBad }
 func (MineNotice) noticeKind() NoticeKind      { return NoticeMine }
+func (EmptyNotice) noticeKind() NoticeKind     { return NoticeEmpty }
 
 func (c CommandsNotice) noticeKind() NoticeKind {
 	if c.Rejected {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -46,6 +47,10 @@ func (noDesk) LookupMine(context.Context, string, string) (*desk.View, error) {
 	return nil, ticket.ErrNotFound
 }
 
+func (noDesk) File(context.Context, string) (*ticket.Attachment, error) {
+	return nil, ticket.ErrNotFound
+}
+
 type keys struct{}
 
 func (keys) DisplayName(k string) string { return k }
@@ -79,7 +84,7 @@ func newDesk(t testing.TB, db *store.DB, now func() time.Time) (*desk.Desk, *rul
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := desk.New(desk.Deps{Store: db, Mail: r, Calendar: cal, Classifier: eng, Now: now, Logger: slog.New(slog.DiscardHandler)})
+	d, err := desk.New(desk.Deps{Files: noFiles{}, Store: db, Mail: r, Calendar: cal, Classifier: eng, Now: now, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,3 +96,9 @@ func TestNewRequiresDeps(t *testing.T) {
 		t.Fatal("no deps: got nil error")
 	}
 }
+
+// noFiles is the desk's file decoder in web's tests: every file they
+// download was kept decoded.
+type noFiles struct{}
+
+func (noFiles) DecodeAttachment([]byte, string) ([]byte, error) { return nil, errors.New("not kept") }

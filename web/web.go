@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -45,6 +46,14 @@ type Desk interface {
 	StatusDesk
 	SurveyDesk
 	MineDesk
+	FileDesk
+}
+
+// FileDesk is what the download links of files need.
+type FileDesk interface {
+	// File returns the file a signed link names; ticket.ErrNotFound for
+	// any token that does not hold, desk.ErrFileLinkExpired past its time.
+	File(ctx context.Context, token string) (*ticket.Attachment, error)
 }
 
 // StatusDesk is what the status page needs.
@@ -149,6 +158,7 @@ func New(d Deps, o Options) (*Server, error) {
 	s.mux.HandleFunc("POST /mis-solicitudes", s.mineRequest)
 	s.mux.HandleFunc("GET /mis-solicitudes/{token}", s.mineList)
 	s.mux.HandleFunc("GET /mis-solicitudes/{token}/t/{number}", s.mineTicket)
+	s.mux.HandleFunc("GET /adjuntos/{token}", s.file)
 	s.mux.HandleFunc("GET /encuesta/{token}", s.survey)
 	s.mux.HandleFunc("POST /encuesta/{token}", s.answerSurvey)
 	return s, nil
@@ -162,7 +172,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer") // keys in URLs must not leak
 	h.Set("X-Frame-Options", "DENY")
 	if strings.HasPrefix(r.URL.Path, "/t/") || strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/consulta" ||
-		strings.HasPrefix(r.URL.Path, "/mis-solicitudes/") || strings.HasPrefix(r.URL.Path, "/encuesta/") {
+		strings.HasPrefix(r.URL.Path, "/mis-solicitudes/") || strings.HasPrefix(r.URL.Path, "/encuesta/") ||
+		strings.HasPrefix(r.URL.Path, "/adjuntos/") {
 		h.Set("Cache-Control", "no-store")
 	}
 	if s.duration == nil {
@@ -339,8 +350,11 @@ func (s *Server) ticketView(w http.ResponseWriter, r *http.Request, p page, v *d
 	}
 	for _, e := range v.History {
 		item := historyItem{When: s.when(e.At), What: i18n.T(p.Lang, "ev_"+string(e.Kind)), Who: i18n.T(p.Lang, "desk"), Text: e.Body}
-		if e.Actor == v.Ticket.Requester {
+		switch requester, participant := v.Author(e); {
+		case requester:
 			item.Who = i18n.T(p.Lang, "requester")
+		case participant != "":
+			item.Who = participant // a colleague in copy, in their own name
 		}
 		switch e.Kind {
 		case ticket.EventStateChanged:
@@ -445,9 +459,11 @@ type apiTicket struct {
 type apiEvent struct {
 	At   time.Time `json:"at"`
 	Kind string    `json:"kind"`
-	By   string    `json:"by"` // requester or desk
-	To   string    `json:"to,omitempty"`
-	Text string    `json:"text,omitempty"`
+	By   string    `json:"by"` // requester, participant or desk
+	// ByAddress is the participant's address, for "participant".
+	ByAddress string `json:"by_address,omitempty"`
+	To        string `json:"to,omitempty"`
+	Text      string `json:"text,omitempty"`
 }
 
 // api mirrors the status page; the key comes as a bearer token.
@@ -478,11 +494,14 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		out.RemainingHours = &h
 	}
 	for _, e := range v.History {
-		by := "desk"
-		if e.Actor == t.Requester {
-			by = "requester"
+		ev := apiEvent{At: e.At, Kind: string(e.Kind), By: "desk", To: e.To, Text: e.Body}
+		switch requester, participant := v.Author(e); {
+		case requester:
+			ev.By = "requester"
+		case participant != "":
+			ev.By, ev.ByAddress = "participant", participant
 		}
-		out.History = append(out.History, apiEvent{At: e.At, Kind: string(e.Kind), By: by, To: e.To, Text: e.Body})
+		out.History = append(out.History, ev)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -704,4 +723,34 @@ func (s *Server) mineTicket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.ticketView(w, r, p, v, "")
+}
+
+// file serves the file a signed download link names, as a download
+// (never shown inline, in a sandbox). It only reads: the scanners that
+// open every link of a mail change nothing. The token is never logged.
+func (s *Server) file(w http.ResponseWriter, r *http.Request) {
+	p := s.base(r)
+	a, err := s.d.Desk.File(r.Context(), r.PathValue("token"))
+	switch {
+	case errors.Is(err, ticket.ErrNotFound):
+		http.Error(w, i18n.T(p.Lang, "file_notfound"), http.StatusNotFound)
+		return
+	case errors.Is(err, desk.ErrFileLinkExpired):
+		http.Error(w, i18n.T(p.Lang, "file_expired"), http.StatusGone)
+		return
+	case err != nil:
+		s.d.Logger.Error("file download failed", "err", err)
+		http.Error(w, "error", http.StatusInternalServerError)
+		return
+	}
+	ct := "application/octet-stream"
+	if mt, _, err := mime.ParseMediaType(a.ContentType); err == nil && mt != "text/html" && !strings.Contains(mt, "xml") {
+		ct = mt
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Content-Length", strconv.Itoa(len(a.Data)))
+	w.Write(a.Data)
 }

@@ -7,17 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/desk"
 	"github.com/mesadeservicios/mesa/jobs"
-	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/mailout"
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/ticket"
@@ -92,7 +88,15 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	var tokens oauth2.TokenSource // for SMTP XOAUTH2: the tokens of config's SMTPMailbox
+	// People gone from the configuration were deactivated by loadDirectory:
+	// their open tickets go back to their groups.
+	if n, err := a.desk.ReleaseDeparted(ctx); err != nil {
+		a.Close()
+		return nil, err
+	} else if n > 0 {
+		log.Warn("open tickets of people no longer in the configuration went back to their groups", "tickets", n)
+	}
+	var smtpMailbox *mailbox // whose identity sends: SMTP XOAUTH2's tokens, or smtp.provider graph's mailbox
 	smtpBox := cfg.SMTPMailbox()
 	for _, mc := range cfg.MailboxList() {
 		mb, err := a.openMailbox(ctx, mc)
@@ -102,29 +106,15 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		}
 		a.boxes = append(a.boxes, mb)
 		if smtpBox != nil && smtpBox.Name == mc.Name {
-			tokens = mb.tokens
+			smtpMailbox = mb
 		}
 	}
-	if cfg.SMTP.Host != "" {
-		port := portOr(cfg.SMTP.Port, cfg.SMTP.TLS, 587, 465)
-		from := fromAddress(cfg)
-		helo := cfg.SMTP.HELO
-		if helo == "" {
-			_, helo, _ = strings.Cut(from, "@")
-		}
-		so := mailout.SMTPOptions{Addr: net.JoinHostPort(cfg.SMTP.Host, strconv.Itoa(port)), TLS: cfg.SMTP.TLS,
-			Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, HELO: helo}
-		switch cfg.SMTP.Auth {
-		case "xoauth2":
-			so.Tokens = tokens
-		case "login":
-			so.Login = true
-		}
-		sender, err := mailout.NewSMTP(so)
-		if err != nil {
-			a.Close()
-			return nil, err
-		}
+	sender, err := a.sender(smtpMailbox)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	if sender != nil {
 		a.out = mailout.NewWorker(db, sender, mailout.WorkerOptions{Logger: log, Recorder: a.desk,
 			GiveUpAfter: cfg.Limits.OutboxGiveUpAfter})
 	} else {
@@ -169,6 +159,12 @@ func (a *App) schedule(loc *time.Location) error {
 	if err := a.jobs.Add("weekly_digest", a.cfg.Jobs.WeeklyDigest, a.sendDigests("weekly")); err != nil {
 		return err
 	}
+	if err := a.scheduleRetention(); err != nil { // retention.go
+		return err
+	}
+	if err := a.jobs.Add("personal_digest", a.cfg.Jobs.PersonalDigest, a.sendMorningDigests); err != nil {
+		return err
+	}
 	if err := a.jobs.Add("operator_alerts", a.cfg.Jobs.OperatorAlerts, a.operatorAlerts); err != nil {
 		return err
 	}
@@ -185,6 +181,13 @@ func (a *App) sendDigests(kind string) jobs.Func {
 		jobs.Count(ctx, "mails", n)
 		return err
 	}
+}
+
+// sendMorningDigests is the personal_digest job.
+func (a *App) sendMorningDigests(ctx context.Context) error {
+	n, err := a.desk.SendMorningDigests(ctx)
+	jobs.Count(ctx, "mails", n)
+	return err
 }
 
 // sendSurveys is the surveys job.
@@ -219,7 +222,8 @@ func (a *App) watchSLA(ctx context.Context) error {
 }
 
 // loadDirectory copies groups and people from the configuration into the
-// store, where the use cases look them up.
+// store, where the use cases look them up, and deactivates the staff the
+// configuration no longer lists.
 func (a *App) loadDirectory(ctx context.Context) error {
 	return a.db.InTx(ctx, func(ctx context.Context) error {
 		for _, g := range a.cfg.Groups {
@@ -227,12 +231,23 @@ func (a *App) loadDirectory(ctx context.Context) error {
 				return err
 			}
 		}
+		keep := make([]string, 0, len(a.cfg.People))
 		for _, p := range a.cfg.People {
 			err := a.db.SavePerson(ctx, &ticket.Person{Email: strings.ToLower(p.Email), Name: p.Name,
-				Role: ticket.Role(p.Role), Level: p.Level, Groups: p.Groups, Active: true})
+				Role: ticket.Role(p.Role), Level: p.Level, Groups: p.Groups, Active: true, NoDigest: p.Digest != nil && !*p.Digest})
 			if err != nil {
 				return err
 			}
+			keep = append(keep, p.Email)
+		}
+		// Staff no longer in the configuration are deactivated: no tickets,
+		// no commands (desk.ReleaseDeparted gives their tickets back).
+		gone, err := a.db.DeactivateMissing(ctx, keep)
+		if err != nil {
+			return err
+		}
+		if len(gone) > 0 {
+			a.log.Warn("people missing from the configuration were deactivated", "people", gone)
 		}
 		return nil
 	})
@@ -297,95 +312,6 @@ func (a *App) readiness() health.Policy {
 		})
 	}
 	return p
-}
-
-// mailbox is one of the desk's mailboxes, wired.
-type mailbox struct {
-	name   string // config's name: label, lease, stored status
-	cfg    config.Mailbox
-	tokens oauth2.TokenSource // nil with password authentication
-	poll   *mailin.Poller
-	lead   *mailin.Leader
-}
-
-// openMailbox builds a mailbox's token source (its refresh token shared
-// through the store), poller and leader.
-func (a *App) openMailbox(ctx context.Context, mc config.Mailbox) (*mailbox, error) {
-	mb := &mailbox{name: mc.Name, cfg: mc}
-	if mc.Auth == "xoauth2" {
-		o := mailin.OAuth2{Tenant: mc.OAuth2Tenant, TokenURL: mc.OAuth2TokenURL, ClientID: mc.OAuth2ClientID,
-			ClientSecret: mc.OAuth2ClientSecret, Scopes: mc.OAuth2Scopes, RefreshTokenFile: mc.OAuth2RefreshTokenFile}
-		if o.RefreshTokenFile != "" {
-			o.Tokens, o.TokensName = a.db, mc.Name // any instance that takes the mailbox over uses the newest token
-		}
-		var err error
-		if mb.tokens, err = o.TokenSource(context.WithoutCancel(ctx)); err != nil {
-			return nil, fmt.Errorf("mailbox %s oauth2: %w", mc.Name, err)
-		}
-	}
-	port := portOr(mc.Port, mc.TLS, 143, 993)
-	name, lease := mc.Name, "mailbox:"+mc.Name
-	if mc.Legacy {
-		name, lease = mc.Mailbox, mailin.LeaseName(mc.Username, mc.Mailbox) // the cursor and lease of before mailboxes
-	}
-	var err error
-	mb.poll, err = mailin.NewPoller(mailin.Options{Tokens: mb.tokens, Name: name,
-		Addr: net.JoinHostPort(mc.Host, strconv.Itoa(port)), TLS: mc.TLS,
-		Username: mc.Username, Password: mc.Password, Mailbox: mc.Mailbox,
-		ProcessedMailbox: mc.ProcessedMailbox, QuarantineMailbox: mc.QuarantineMailbox,
-		PollInterval: mc.PollInterval, MaxSize: a.cfg.Limits.MaxMessageBytes, MaxAttempts: a.cfg.Limits.MaxAttempts,
-		State: a.db, Handle: a.handleMail, Quarantine: a.desk.QuarantineMail, Logger: a.log.With("mailbox_name", mc.Name),
-		Report: func(st mailin.Stats) { a.saveMailboxStatus(mb, st) },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("mailbox %s: %w", mc.Name, err)
-	}
-	mb.lead = mailin.NewLeader(mb.poll, leases{db: a.db, retry: 5 * time.Second},
-		mailin.LeaderOptions{Name: lease, Logger: a.log.With("mailbox_name", mc.Name)})
-	return mb, nil
-}
-
-// saveMailboxStatus shares what the mailbox's poller saw through the
-// store, for every instance's /readyz and /metrics and the operator
-// alerts.
-func (a *App) saveMailboxStatus(mb *mailbox, st mailin.Stats) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := a.db.SaveMailboxStatus(ctx, ticket.MailboxStatus{Name: mb.name, LastSuccess: st.LastSuccess, FailingSince: st.FailingSince,
-		LastError: st.LastError, NeedsReauthorization: st.NeedsReauthorization, UpdatedAt: time.Now()})
-	if err != nil {
-		a.log.Warn("cannot record the mailbox's status", "mailbox_name", mb.name, "err", err)
-	}
-}
-
-// mailboxStatus is the mailbox's state as its reader (this instance or
-// another) last recorded it; the zero status when none did yet.
-func (a *App) mailboxStatus(mb *mailbox) ticket.MailboxStatus {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	all, err := a.db.MailboxStatuses(ctx)
-	if err != nil {
-		return ticket.MailboxStatus{Name: mb.name, LastError: err.Error()}
-	}
-	return all[mb.name]
-}
-
-// leases adapts the store's advisory locks to mailin.Leases: with several
-// instances on one PostgreSQL database, one reads each mailbox and the
-// others stand by, retrying every retry.
-type leases struct {
-	db    *store.DB
-	retry time.Duration
-}
-
-var _ mailin.Leases = leases{}
-
-func (l leases) Acquire(ctx context.Context, name string) (<-chan struct{}, func(), error) {
-	lease, err := l.db.AcquireLease(ctx, name, l.retry)
-	if err != nil {
-		return nil, nil, err
-	}
-	return lease.Lost, lease.Release, nil
 }
 
 // Close releases what Open acquired.

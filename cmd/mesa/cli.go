@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -47,7 +46,23 @@ Usage:
   mesa bench intake [--messages N] [--latency K] [--size BYTES] [--large-mb MB]
                                  append mail to a throwaway Dovecot and measure intake into PostgreSQL;
                                  only in bin/mesa-bench, which make bench builds (-tags bench)
-  mesa version                   print the version
+  mesa version                   print the version, commit and build date
+  mesa healthcheck [--ready] [--url URL]
+                                 probe the running daemon's /healthz (or /readyz): exit 0 healthy, 1 not
+  mesa migrate --dry-run         list pending migrations, change nothing
+  mesa quarantine list|show KEY|replay KEY…|export KEY --out FILE.eml
+                                 mail intake kept aside; replay runs intake again (also on .eml files)
+  mesa outbox list [--state S]|retry ID…|discard ID…
+                                 held and failed outgoing mail
+  mesa undeliverable list|clear ADDR…
+                                 addresses whose mail bounced permanently
+  mesa backup --out FILE         consistent online backup (SQLite: VACUUM INTO; PostgreSQL: pg_dump -Fc)
+  mesa backup verify FILE        check a backup: schema version and row counts
+  mesa retention purge [--dry-run]
+                                 remove raw mail / attachments past retention.* (the daily job does it too)
+  mesa export --email ADDR --out FILE.zip
+                                 everything mesa holds about a person (Ley 1581 consultas)
+  The stuck-mail commands take --json and --actor WHO (default $SUDO_USER or $USER, @hostname).
 
 FILE defaults to $MESA_CONFIG; with neither, mesa runs on its defaults.
 Every key can be overridden as MESA_<SECTION>_<KEY>; see mesa.example.yaml.
@@ -69,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	cmd, args := args[0], args[1:]
 	switch cmd {
 	case "version", "--version":
-		fmt.Fprintln(stdout, "mesa", version())
+		fmt.Fprintln(stdout, versionLine())
 		return exitOK
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -94,9 +109,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	case "check":
 		c = command{run: runCheck}
 	case "migrate":
-		c = command{run: migrate}
+		c = migrateCommand() // opscmd.go: --dry-run
 	case "serve":
-		c = command{run: func(ctx context.Context, e *env) int { return serve(ctx, e.cfg, e.stderr) }}
+		c = command{run: func(ctx context.Context, e *env) int { return serve(ctx, e.cfg, e.stderr, e.environ) }}
 	case "ingest":
 		c = ingest()
 	case "report":
@@ -118,6 +133,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	case "sla holidays":
 		c = slaHolidays()
 	default:
+		if oc, ok := opsCommand(cmd, args); ok { // opscmd.go
+			c, args, cmd = oc.command, oc.args, oc.name
+			break
+		}
 		fmt.Fprintf(stderr, "mesa: unknown command %q\n\n%s", cmd, usage)
 		return exitConfig
 	}
@@ -147,7 +166,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		}
 		return exitConfig
 	}
-	return c.run(ctx, &env{cfg: cfg, path: *path, args: fs.Args(), stdout: stdout, stderr: stderr, now: time.Now})
+	return c.run(ctx, &env{cfg: cfg, path: *path, args: fs.Args(), stdout: stdout, stderr: stderr, now: time.Now, environ: environ})
 }
 
 // command is one subcommand: its own flags, and whether it takes arguments.
@@ -164,6 +183,7 @@ type env struct {
 	args           []string
 	stdout, stderr io.Writer
 	now            func() time.Time // the clock the desk runs on
+	environ        []string
 }
 
 func runCheck(_ context.Context, e *env) int {
@@ -230,7 +250,7 @@ func migrate(ctx context.Context, e *env) int {
 	return exitOK
 }
 
-func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
+func serve(ctx context.Context, cfg *config.Config, stderr io.Writer, environ []string) int {
 	log := newLogger(cfg.Log, stderr)
 	logOrganisation(log, cfg)
 	app, err := Open(ctx, cfg, Options{Logger: log})
@@ -239,6 +259,7 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 		return exitFail
 	}
 	defer app.Close()
+	defer notifySystemd(ctx, app, environ, log)()
 	if err := app.Run(ctx); err != nil {
 		log.Error("stopped with error", "err", err)
 		return exitFail
@@ -278,17 +299,4 @@ func getenv(env []string, key string) string {
 		}
 	}
 	return ""
-}
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		v := bi.Main.Version
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v += " (" + s.Value[:12] + ")"
-			}
-		}
-		return v
-	}
-	return "devel"
 }

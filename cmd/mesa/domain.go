@@ -14,6 +14,7 @@ import (
 
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/mailout"
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/sla"
@@ -51,22 +52,39 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() ti
 		om := desk.OperatorMailbox{Name: mb.Name}
 		if mb.OAuth2SecretExpires != "" {
 			om.SecretExpires, _ = time.ParseInLocation(time.DateOnly, mb.OAuth2SecretExpires, loc) // validated by config
+		} else if mb.Provider == "graph" && mb.ClientCertificateFile != "" {
+			// A certificate says when it expires: warn about that date.
+			if c, err := graphCredentials(mb); err == nil {
+				om.SecretExpires, _ = c.CertificateExpiry()
+			}
 		}
 		ops.Mailboxes = append(ops.Mailboxes, om)
-		own = append(own, mb.Address) // every mailbox's address is the desk's own
-		key := mb.Name
-		if mb.Legacy {
-			key = mb.Mailbox // the Source.Mailbox of the imap section's messages
-		}
-		routes[key] = desk.Route{DefaultGroup: mb.DefaultGroup}
+		own = append(own, mb.Address)                                     // every mailbox's address is the desk's own
+		routes[storeName(mb)] = desk.Route{DefaultGroup: mb.DefaultGroup} // by the Source.Mailbox of its messages
 	}
-	return desk.New(desk.Deps{Store: db, Mail: r, Calendar: cal, Classifier: eng, Now: now, Logger: log,
+	attach := cfg.Limits.NoticeAttachmentBytes
+	if attach == 0 {
+		attach = -1 // links only, which desk spells negative (its zero takes config's default)
+	}
+	return desk.New(desk.Deps{Store: db, Mail: r, Calendar: cal, Classifier: eng, Files: mailin.Decoder{}, Now: now, Logger: log,
 		Config: desk.Config{Location: loc, Prefix: cfg.Desk.TicketPrefix, Language: cfg.Desk.Language,
 			EnglishFor: cfg.Desk.EnglishFor, Addresses: own, Routes: routes, Operators: ops,
 			RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
 			ReopenWithin: reopenWithin(cfg.Desk.ReopenDays, cal.DayLength()), TrustedAuthServID: cfg.Auth.TrustedAuthServID,
 			WarnAt: cfg.SLA.WarnAt, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Survey: surveyOptions(cfg, cal.DayLength()),
-			AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom, AllowUnauthenticatedCommands: !cfg.Auth.Require}})
+			AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom, AllowUnauthenticatedCommands: !cfg.Auth.Require,
+			TriageGroup: cfg.Rules.TriageGroup, TriageResolution: cfg.Rules.TriageResolution,
+			NoCopies: !cfg.Desk.CopyParticipants, NoticeAttachmentBytes: attach, FileLinkTTL: cfg.Limits.AttachmentLinkTTL,
+			MassThreshold: massThreshold(cfg.MassIncident.Threshold), MassWindow: cfg.MassIncident.Window}})
+}
+
+// massThreshold maps mass_incident.threshold; 0 (off) is negative in
+// desk, whose zero takes config's default.
+func massThreshold(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // fromAddress is the From of mesa's mail: smtp.from, or the desk's first

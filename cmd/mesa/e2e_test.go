@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"mime"
 	"net/smtp"
 	"strings"
@@ -214,5 +216,58 @@ func TestSLABreachReachesTheMailbox(t *testing.T) {
 	bad := waitMail(t, dc.Addr, "marta", "Encuesta desfavorable")
 	if !strings.Contains(bad.Text, "Sigue sin conectar.") {
 		t.Errorf("manager's survey notice:\n%s", bad.Text)
+	}
+}
+
+// TestEndToEndFilesAndCopies: through Postfix and Dovecot, a request with
+// a PDF and a colleague in Cc reaches the technician with the PDF
+// attached (and its download link); the technician's answer reaches the
+// requester and, as a copy, the colleague.
+func TestEndToEndFilesAndCopies(t *testing.T) {
+	dc := testimap.StartWithLMTP(t, "mesa", "ana", "carlos", "beto")
+	pf := testimap.StartPostfix(t, dc, "entidad.gov.co", "mesa", "ana", "carlos", "beto")
+	cfg, err := config.Load("", loopbackEnv(testpg.NewDatabase(t), dc.Addr, pf.Addr, "MESA_AUTH_TRUSTED_AUTHSERV_ID=mx.entidad.gov.co"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Groups = []config.Group{{Key: "infraestructura", Name: "Infraestructura"}}
+	cfg.People = []config.Person{{Email: "carlos@entidad.gov.co", Name: "Carlos", Role: "technician", Level: 1, Groups: []string{"infraestructura"}}}
+	_, _, stop := startApp(t, cfg)
+	defer stop()
+
+	pdf := []byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+	msg := "From: Ana <ana@entidad.gov.co>\r\nTo: mesa@entidad.gov.co\r\nCc: Beto <beto@entidad.gov.co>\r\nSubject: No conecta la VPN\r\n" +
+		"Message-ID: <e2e-files-1@entidad.gov.co>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n" +
+		"--zz\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDesde la casa el FortiClient no conecta. Adjunto el F-DE-10.\r\n" +
+		"--zz\r\nContent-Type: application/pdf; name=\"F-DE-10 Ana.pdf\"\r\nContent-Transfer-Encoding: base64\r\n" +
+		"Content-Disposition: attachment; filename=\"F-DE-10 Ana.pdf\"\r\n\r\n" + base64.StdEncoding.EncodeToString(pdf) + "\r\n--zz--\r\n"
+	if err := smtp.SendMail(pf.Addr, nil, "ana@entidad.gov.co", []string{"mesa@entidad.gov.co", "beto@entidad.gov.co"}, []byte(msg)); err != nil {
+		t.Fatalf("sending through postfix: %v", err)
+	}
+	ack := waitMail(t, dc.Addr, "ana", "Recibido")
+	if strings.Contains(ack.Text, "F-DE-10") {
+		t.Errorf("the acknowledgement asks for the form the request brought:\n%s", ack.Text)
+	}
+	notice := waitMail(t, dc.Addr, "carlos", "Asignado")
+	if len(notice.Attachments) != 1 || notice.Attachments[0].Filename != "F-DE-10 Ana.pdf" || !bytes.Equal(notice.Attachments[0].Data, pdf) ||
+		!strings.Contains(notice.Text, "/adjuntos/") {
+		t.Fatalf("the assignment notice does not carry the PDF: %+v\n%s", notice.Attachments, notice.Text)
+	}
+	reply := "From: carlos@entidad.gov.co\r\nTo: mesa@entidad.gov.co\r\nSubject: RE: " + notice.Subject + "\r\n" +
+		"Message-ID: <e2e-files-2@entidad.gov.co>\r\nIn-Reply-To: <" + notice.MessageID + ">\r\n" +
+		"Authentication-Results: mx.entidad.gov.co; dkim=pass header.d=entidad.gov.co; dmarc=pass header.from=entidad.gov.co\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n\r\nReinstale el FortiClient 7.2 y vuelva a intentar.\r\n"
+	if err := smtp.SendMail(pf.Addr, nil, "carlos@entidad.gov.co", []string{"mesa@entidad.gov.co"}, []byte(reply)); err != nil {
+		t.Fatalf("sending through postfix: %v", err)
+	}
+	answer := waitMail(t, dc.Addr, "ana", "RE: No conecta")
+	cp := waitMail(t, dc.Addr, "beto", "RE: No conecta")
+	for who, m := range map[string]*ticket.Inbound{"requester": answer, "colleague": cp} {
+		if !strings.Contains(m.Text, "Reinstale el FortiClient 7.2") {
+			t.Errorf("the %s's copy of the answer:\n%s", who, m.Text)
+		}
+	}
+	if !strings.Contains(cp.Text, "en copia") {
+		t.Errorf("the colleague's mail does not say it is a copy:\n%s", cp.Text)
 	}
 }

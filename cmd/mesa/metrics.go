@@ -108,7 +108,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		if !st.LastSuccess.IsZero() {
 			ch <- prometheus.MustNewConstMetric(descIMAPLast, prometheus.GaugeValue, float64(st.LastSuccess.Unix()), mb.name)
 		}
-		ps := mb.poll.Stats()
+		ps := mb.reader.Stats()
 		for name, v := range map[string]int{"handled": ps.Handled, "failed": ps.Failed, "quarantined": ps.Quarantined,
 			"move_failures": ps.MoveFailures, "reconnects": ps.Reconnects} {
 			ch <- prometheus.MustNewConstMetric(descIMAP, prometheus.CounterValue, float64(v), mb.name, name)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/mailout"
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/sla"
@@ -143,7 +144,7 @@ func TestRulesReportAndCorrections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := desk.New(desk.Deps{Store: db, Mail: r, Calendar: cal, Classifier: eng, Logger: slog.New(slog.DiscardHandler),
+	d, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: r, Calendar: cal, Classifier: eng, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)

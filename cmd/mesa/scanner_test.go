@@ -12,7 +12,7 @@ import (
 	"mime/quotedprintable"
 	"net/http"
 	"net/http/cookiejar"
-	"net/mail"
+	netmail "net/mail"
 	"net/url"
 	"path/filepath"
 	"reflect"
@@ -239,7 +239,7 @@ var (
 // from their transfer encoding.
 func mailLinks(t *testing.T, raw []byte) []string {
 	t.Helper()
-	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	m, err := netmail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,8 +129,10 @@ func TestStandbyUsesRotatedToken(t *testing.T) {
 		return cfg
 	}
 	mail := func(i int) {
-		raw := fmt.Sprintf("From: Ana <ana@entidad.gov.co>\r\nTo: mesa@entidad.gov.co\r\nSubject: Solicitud %d\r\nMessage-ID: <tk-%d@entidad.gov.co>\r\n"+
-			"Content-Type: text/plain; charset=utf-8\r\n\r\nLa impresora %d no imprime.\r\n", i, i, i)
+		// One requester per mail: two alike mails of one requester are one
+		// ticket (duplicates), and this test is about the mailbox.
+		raw := fmt.Sprintf("From: Usuario %d <usuario%d@entidad.gov.co>\r\nTo: mesa@entidad.gov.co\r\nSubject: Solicitud %d\r\nMessage-ID: <tk-%d@entidad.gov.co>\r\n"+
+			"Content-Type: text/plain; charset=utf-8\r\n\r\nLa impresora %d no imprime.\r\n", i, i, i, i, i)
 		if _, err := u.Append("INBOX", bytes.NewReader([]byte(raw)), &imap.AppendOptions{}); err != nil {
 			t.Fatal(err)
 		}

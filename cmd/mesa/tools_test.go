@@ -16,6 +16,7 @@ import (
 
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/mailout"
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/sla"
@@ -110,7 +111,7 @@ func TestRulesSuggest(t *testing.T) {
 		t.Fatal(err)
 	}
 	cal, _ := sla.New(sla.Options{})
-	d, err := desk.New(desk.Deps{Store: db, Mail: r, Classifier: eng, Calendar: cal, Logger: slog.New(slog.DiscardHandler),
+	d, err := desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: r, Classifier: eng, Calendar: cal, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC) }})
 	if err != nil {
 		t.Fatal(err)

@@ -47,6 +47,62 @@ func Run(t *testing.T, open Opener) {
 	t.Run("IntakeBookkeeping", func(t *testing.T) { testIntakeBookkeeping(t, migrated(t)) })
 	t.Run("ManyParticipants", func(t *testing.T) { testManyParticipants(t, migrated(t)) })
 	t.Run("Learning", func(t *testing.T) { testLearning(t, migrated(t)) })
+	runOperations(t, open, migrated) // operations.go
+	t.Run("GraphDeltaLinks", func(t *testing.T) { testDeltaLinks(t, migrated(t)) })
+	t.Run("CopiesFilesAndKeys", func(t *testing.T) { testCopiesFilesKeys(t, migrated(t)) })
+}
+
+// testCopiesFilesKeys: participants in copy are set and taken off, a file
+// is read back by its ID with the raw bytes of its message, and the link
+// key is made once and the same on every later call.
+func testCopiesFilesKeys(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	tk := newTicket(t, ctx, db, 2026)
+	if err := db.AddParticipants(ctx, tk.ID, "ana@x.co", "beto@x.co"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetCopy(ctx, tk.ID, "Beto@X.co", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetCopy(ctx, tk.ID, "carla@x.co", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetCopy(ctx, tk.ID, "carla@x.co", false); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := db.Participants(ctx, tk.ID)
+	want := []ticket.Participant{{Email: "ana@x.co"}, {Email: "beto@x.co", Copy: true}, {Email: "carla@x.co"}}
+	if err != nil || fmt.Sprint(ps) != fmt.Sprint(want) {
+		t.Errorf("participants: got %v, %v; want %v", ps, err, want)
+	}
+	big := bytes.Repeat([]byte("x"), 3<<20)
+	m := &ticket.RawMessage{Key: "<files@x>", Raw: big, ReceivedAt: at}
+	if err := db.StoreMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	a := &ticket.Attachment{MessageID: m.ID, TicketID: tk.ID, Filename: "a.pdf", ContentType: "application/pdf", Size: 3, SHA256: "ab", Data: []byte("pdf")}
+	if err := db.AddAttachment(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Attachment(ctx, a.ID)
+	if err != nil || got.Filename != "a.pdf" || string(got.Data) != "pdf" || got.TicketID != tk.ID {
+		t.Errorf("attachment: got %+v, %v", got, err)
+	}
+	if _, err := db.Attachment(ctx, a.ID+100); !errors.Is(err, ticket.ErrNotFound) {
+		t.Errorf("missing attachment: got %v, want ErrNotFound", err)
+	}
+	if raw, err := db.MessageRaw(ctx, m.ID); err != nil || !bytes.Equal(raw, big) {
+		t.Errorf("raw message by id: %d bytes, %v", len(raw), err)
+	}
+	k1, err := db.LinkKey(ctx, "links")
+	if err != nil || len(k1) != 32 {
+		t.Fatalf("link key: %d bytes, %v", len(k1), err)
+	}
+	k2, _ := db.LinkKey(ctx, "links")
+	k3, _ := db.LinkKey(ctx, "other")
+	if !bytes.Equal(k1, k2) || bytes.Equal(k1, k3) {
+		t.Errorf("link keys: the same name must give the same key, another name another")
+	}
 }
 
 // at is a fixed instant with microsecond precision, the finest PostgreSQL keeps.
@@ -814,5 +870,41 @@ func testDigestQueries(t *testing.T, db *store.DB) {
 	db.SavePerson(ctx, &ticket.Person{Email: "t@x.co", Role: ticket.RoleTechnician, Groups: []string{"a"}, Active: true})
 	if ps, err := db.PeopleWithRole(ctx, ticket.RoleManager); err != nil || len(ps) != 1 || ps[0].Email != "m@x.co" || len(ps[0].Groups) != 2 {
 		t.Errorf("managers: %+v %v", ps, err)
+	}
+}
+
+func testDeltaLinks(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	a, b := "graph:mesa@entidad.gov.co/inbox", "graph:ti@entidad.gov.co/inbox"
+	if got, err := db.DeltaLink(ctx, a); err != nil || got != "" {
+		t.Fatalf("before any save: got %q, %v; want empty, nil", got, err)
+	}
+	link1 := "https://graph.microsoft.com/v1.0/users/mesa/mailFolders('AQMk')/messages/delta?$deltatoken=one"
+	link2 := "https://graph.microsoft.com/v1.0/users/mesa/mailFolders('AQMk')/messages/delta?$deltatoken=two"
+	for _, l := range []string{link1, link2} {
+		if err := db.SaveDeltaLink(ctx, a, l, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.SaveDeltaLink(ctx, b, link1, at); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.DeltaLink(ctx, a); err != nil || got != link2 {
+		t.Errorf("after two saves: got %q, %v; want the second link", got, err)
+	}
+	if got, _ := db.DeltaLink(ctx, b); got != link1 {
+		t.Errorf("mailboxes are kept apart: got %q, want %q", got, link1)
+	}
+	if err := db.SaveDeltaLink(ctx, a, "", at); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.DeltaLink(ctx, a); err != nil || got != "" {
+		t.Errorf("after forgetting: got %q, %v; want empty", got, err)
+	}
+	if got, _ := db.DeltaLink(ctx, b); got != link1 {
+		t.Errorf("forgetting one mailbox kept the other: got %q, want %q", got, link1)
+	}
+	if err := db.SaveDeltaLink(ctx, a, "", at); err != nil {
+		t.Errorf("forgetting a missing link: %v", err)
 	}
 }

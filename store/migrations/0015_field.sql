@@ -1,4 +1,4 @@
--- 0011 (issue 15): OAuth2 refresh tokens shared by the instances, the state
+-- 0015 (issue 15): OAuth2 refresh tokens shared by the instances, the state
 -- of each mailbox as its leader last saw it, and the operator alerts'
 -- conditions.
 

@@ -1,0 +1,136 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mesadeservicios/mesa/ticket"
+)
+
+// openStates is the SQL list of the states of a ticket not closed.
+const openStates = `('abierto', 'en_proceso', 'retenido', 'abierto_por_encuesta')`
+
+// OpenTicketsAssignedTo returns the open tickets (abierto_por_encuesta
+// too) assigned to an address, oldest first.
+func (db *DB) OpenTicketsAssignedTo(ctx context.Context, email string) ([]*ticket.Ticket, error) {
+	return db.tickets(ctx, "tickets of "+email, `SELECT `+ticketCols+` FROM tickets
+		WHERE assignee = ? AND state IN `+openStates+` ORDER BY created_at, id`, strings.ToLower(email))
+}
+
+// RecentOpenTicketsOf returns the requester's open tickets created at or
+// after since, newest first.
+func (db *DB) RecentOpenTicketsOf(ctx context.Context, requester string, since time.Time) ([]*ticket.Ticket, error) {
+	return db.tickets(ctx, "recent tickets of "+requester, `SELECT `+ticketCols+` FROM tickets
+		WHERE requester = ? AND created_at >= ? AND state IN ('abierto', 'en_proceso', 'retenido')
+		ORDER BY created_at DESC, id DESC LIMIT 50`, strings.ToLower(requester), since.UTC())
+}
+
+// CategoryTicketsSince returns the open tickets of a category created at
+// or after since, oldest first (at most 200).
+func (db *DB) CategoryTicketsSince(ctx context.Context, category string, since time.Time) ([]*ticket.Ticket, error) {
+	return db.tickets(ctx, "recent tickets of "+category, `SELECT `+ticketCols+` FROM tickets
+		WHERE category = ? AND created_at >= ? AND state IN ('abierto', 'en_proceso', 'retenido')
+		ORDER BY created_at, id LIMIT 200`, category, since.UTC())
+}
+
+// CreatedBetween returns the tickets of the groups (none: all) created in
+// [from, to), oldest first.
+func (db *DB) CreatedBetween(ctx context.Context, groups []string, from, to time.Time) ([]*ticket.Ticket, error) {
+	cond, args := inGroups("group_key", groups)
+	return db.tickets(ctx, "created tickets", `SELECT `+ticketCols+` FROM tickets
+		WHERE created_at >= ? AND created_at < ?`+cond+` ORDER BY created_at, id`,
+		append([]any{from.UTC(), to.UTC()}, args...)...)
+}
+
+// LastMassAlert returns when a category's last mass-incident alert went
+// out (zero: never).
+func (db *DB) LastMassAlert(ctx context.Context, category string) (time.Time, error) {
+	var at time.Time
+	err := db.get(ctx, &at, `SELECT at FROM mass_alerts WHERE category = ?`, category)
+	switch {
+	case errors.Is(err, ticket.ErrNotFound):
+		return time.Time{}, nil
+	case err != nil:
+		return time.Time{}, fmt.Errorf("reading the mass alert of %s: %w", category, err)
+	}
+	return at.UTC(), nil
+}
+
+// SetMassAlert records a category's mass-incident alert at at.
+func (db *DB) SetMassAlert(ctx context.Context, category string, at time.Time) error {
+	_, err := db.exec(ctx, `INSERT INTO mass_alerts (category, at) VALUES (?, ?)
+		ON CONFLICT (category) DO UPDATE SET at = excluded.at`, category, at.UTC())
+	if err != nil {
+		return fmt.Errorf("recording the mass alert of %s: %w", category, err)
+	}
+	return nil
+}
+
+// LinkTicket puts child under parent (kind "mass" or "merged"). A child
+// already linked gives ticket.ErrAlreadyStored.
+func (db *DB) LinkTicket(ctx context.Context, parentID, childID int64, kind string, at time.Time) error {
+	_, err := db.exec(ctx, `INSERT INTO ticket_links (child_id, parent_id, kind, at) VALUES (?, ?, ?, ?)`,
+		childID, parentID, kind, at.UTC())
+	if errors.Is(err, ErrConflict) {
+		return fmt.Errorf("linking ticket %d under %d: %w", childID, parentID, ticket.ErrAlreadyStored)
+	}
+	if err != nil {
+		return fmt.Errorf("linking ticket %d under %d: %w", childID, parentID, err)
+	}
+	return nil
+}
+
+// LinkedChildren returns the tickets linked under parent with kind, by
+// number.
+func (db *DB) LinkedChildren(ctx context.Context, parentID int64, kind string) ([]*ticket.Ticket, error) {
+	return db.tickets(ctx, "linked tickets", `SELECT `+prefixed("t.", ticketCols)+` FROM tickets t
+		JOIN ticket_links l ON l.child_id = t.id WHERE l.parent_id = ? AND l.kind = ? ORDER BY t.number`, parentID, kind)
+}
+
+// ParentOf returns the ticket child is linked under and the link's kind;
+// ticket.ErrNotFound when it is linked under none.
+func (db *DB) ParentOf(ctx context.Context, childID int64) (int64, string, error) {
+	var row struct {
+		Parent int64  `db:"parent_id"`
+		Kind   string `db:"kind"`
+	}
+	if err := db.get(ctx, &row, `SELECT parent_id, kind FROM ticket_links WHERE child_id = ?`, childID); err != nil {
+		return 0, "", fmt.Errorf("reading the parent of ticket %d: %w", childID, err)
+	}
+	return row.Parent, row.Kind, nil
+}
+
+// MergeTicket copies the history of from into into (its request and
+// comments become comments, its notes notes, each marked with from's
+// number), moves its attachments and adds its participants to into.
+func (db *DB) MergeTicket(ctx context.Context, from, into *ticket.Ticket) error {
+	data, _ := json.Marshal(map[string]string{"merged_from": from.Number})
+	if _, err := db.exec(ctx, `INSERT INTO events (ticket_id, kind, actor, at, body, from_value, to_value, data)
+		SELECT ?, CASE kind WHEN 'created' THEN 'comment' ELSE kind END, actor, at, body, '', '', ?
+		FROM events WHERE ticket_id = ? AND kind IN ('created', 'comment', 'note') ORDER BY id`,
+		into.ID, string(data), from.ID); err != nil {
+		return fmt.Errorf("copying the history of %s into %s: %w", from.Number, into.Number, err)
+	}
+	if _, err := db.exec(ctx, `UPDATE attachments SET ticket_id = ? WHERE ticket_id = ?`, into.ID, from.ID); err != nil {
+		return fmt.Errorf("moving the attachments of %s: %w", from.Number, err)
+	}
+	if _, err := db.exec(ctx, `INSERT INTO ticket_participants (ticket_id, email)
+		SELECT ?, email FROM ticket_participants WHERE ticket_id = ? ON CONFLICT (ticket_id, email) DO NOTHING`,
+		into.ID, from.ID); err != nil {
+		return fmt.Errorf("moving the participants of %s: %w", from.Number, err)
+	}
+	return nil
+}
+
+// prefixed qualifies every column of a column list.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
