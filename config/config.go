@@ -34,6 +34,7 @@ type Config struct {
 	// MassIncident: Threshold tickets of one category within Window make
 	// one alert to the group's managers and technicians.
 	MassIncident MassIncident `yaml:"mass_incident"`
+	Web          Web          `yaml:"web"`
 	Log          Log          `yaml:"log"`
 
 	// lines holds the file line of every key Load read, for problems found

@@ -293,6 +293,7 @@ func (c *Config) validate() Problems {
 		bad("log.format", "must be text or json, got %q", c.Log.Format)
 	}
 	c.validateOperations(bad) // operations.go
+	c.validateWeb(bad)        // web.go
 	return ps
 }
 

@@ -109,6 +109,8 @@ func TestTemplatesGolden(t *testing.T) {
 		"away-departed": {To: "marta@entidad.gov.co", At: at, Payload: ticket.AwayNotice{Person: "pedro@entidad.gov.co", Departed: true,
 			Tickets: []*ticket.Ticket{&cur, &late}}},
 		"digest-weekly": {To: "marta@entidad.gov.co", At: at, Payload: ticket.DigestNotice{Digest: weeklyFixture(tk, at)}},
+		// rendered with desk.privacy_url set (the other cases have none)
+		"ack-privacy": notice(tk.Requester, "<m@x>", ticket.AckNotice{}),
 	}
 	for kind := range cases {
 		if !strings.Contains(kind, "-") && !slices.Contains(ticket.NoticeKinds, cases[kind].Kind()) {
@@ -121,10 +123,19 @@ func TestTemplatesGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		rp, err := New(Options{DeskName: "Mesa de Servicios", From: "mesa@entidad.gov.co", PublicURL: "https://mesa.entidad.gov.co",
+			Language: lang, Catalogue: names{"ti.vpn": "Acceso Remoto"}, PrivacyURL: "https://www.entidad.gov.co/politica-de-datos"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		for name, n := range cases {
 			t.Run(name+"."+lang, func(t *testing.T) {
 				n := *n
 				n.Lang = lang
+				r := r
+				if strings.HasSuffix(name, "-privacy") {
+					r = rp
+				}
 				m, err := r.Render(&n)
 				if err != nil || m == nil {
 					t.Fatalf("render: %v", err)
@@ -139,6 +150,9 @@ func TestTemplatesGolden(t *testing.T) {
 				got := "To: " + m.To[0] + "\nSubject: " + in.Subject + "\nIn-Reply-To: " + strings.Join(in.InReplyTo, " ") + "\n\n" + in.Text
 				if !strings.Contains(in.HTML, "<p>") || n.Kind() != ticket.NoticeEmpty && !strings.Contains(in.HTML, html.EscapeString(tk.Number)) {
 					t.Errorf("no HTML alternative with the text: %q", in.HTML)
+				}
+				if r == rp && !strings.Contains(in.HTML, `href="https://www.entidad.gov.co/politica-de-datos"`) {
+					t.Errorf("no privacy link in the HTML alternative: %q", in.HTML)
 				}
 				path := filepath.Join("testdata", "golden", name+"."+lang+".txt")
 				if *update {

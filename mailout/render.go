@@ -55,6 +55,9 @@ type Options struct {
 	// WarnPercent is the SLA warning threshold shown in alerts;
 	// config.Default()'s sla.warn_at.
 	WarnPercent int
+	// PrivacyURL, the agency's personal-data policy (Ley 1581 de 2012), is
+	// linked from the acknowledgement; empty: no link.
+	PrivacyURL string
 }
 
 // Renderer turns notices into outbox mail. It implements
@@ -148,7 +151,7 @@ type data struct {
 	Name, Desk, Number, Subject, Category, Criticality, Due, StatusURL, Attachments string
 	Actor, Requester, Body, Type                                                    string
 	OutOfScope, OutOfHours, Reminder, Reopened, Copy                                bool
-	URL, Solved, Other                                                              string
+	URL, Solved, Other, PrivacyURL                                                  string
 	Rating, Percent                                                                 int
 	Lines, Help                                                                     []string
 	// Triage and Candidates: a sin_clasificar ticket's assignment.
@@ -218,8 +221,8 @@ func (r *Renderer) candidates(cs []ticket.Candidate) []candidate {
 func (r *Renderer) base(t *ticket.Ticket, lang string) data {
 	d := data{Name: t.RequesterName, Desk: r.opts.DeskName, Number: t.Number, Subject: t.Subject,
 		Category: t.Category, Criticality: string(t.Criticality), Requester: t.Requester, Type: string(t.Type),
-		StatusURL: r.statusURL(t),
-		Help:      r.opts.CommandHelp}
+		StatusURL: r.statusURL(t), PrivacyURL: r.opts.PrivacyURL,
+		Help: r.opts.CommandHelp}
 	if r.opts.Catalogue != nil {
 		d.Category = r.opts.Catalogue.DisplayName(t.Category)
 	}

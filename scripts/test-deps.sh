@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure the servers the tests talk to are installed: PostgreSQL's server
-# binaries, Dovecot's IMAP and LMTP servers, Postfix, and Chromium for the
-# browser tests. As root on Debian, missing packages are installed with apt-get;
-# otherwise a missing piece is reported with the command that installs it.
+# binaries, Dovecot's IMAP and LMTP servers, Postfix, Chromium for the
+# browser tests, and the axe-core accessibility engine they inject (npm,
+# pinned by web/testdata/axe/package-lock.json). As root on Debian, missing
+# packages are installed with apt-get; otherwise a missing piece is reported
+# with the command that installs it.
 # The tests themselves start throwaway instances on loopback ports.
 set -euo pipefail
 
@@ -23,8 +25,27 @@ fi
 if ! command -v chromium >/dev/null 2>&1; then
   missing+=(chromium)
 fi
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
+
+# axe installs axe-core into web/testdata/axe/node_modules with npm ci (the
+# exact version and checksum of the committed lock file), unless that version
+# is already there.
+axe() {
+  local dir want have
+  dir="$(cd "$(dirname "$0")/.." && pwd)/web/testdata/axe"
+  want=$(sed -n 's/.*"axe-core": *"\([^"]*\)".*/\1/p' "$dir/package.json" | head -n1)
+  have=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$dir/node_modules/axe-core/package.json" 2>/dev/null | head -n1 || true)
+  if [ -n "$want" ] && [ "$want" = "$have" ] && [ -f "$dir/node_modules/axe-core/axe.min.js" ]; then
+    return 0
+  fi
+  echo "test-deps: npm ci axe-core $want in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
 
 if [ ${#missing[@]} -eq 0 ]; then
+  axe
   exit 0
 fi
 
@@ -40,6 +61,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
   [ -n "$added_policy" ] && rm -f /usr/sbin/policy-rc.d
+  axe
   exit 0
 fi
 

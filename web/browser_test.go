@@ -19,6 +19,12 @@ import (
 // name but 127.0.0.1 resolves to nothing.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	return browserFor(t, 60*time.Second)
+}
+
+// browserFor is browser with a timeout for the whole test.
+func browserFor(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
 	exe, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatalf("Chromium for browser tests: not installed (%v).\nFix: apt-get install chromium (`make test` does this when run as root).", err)
@@ -29,7 +35,10 @@ func browser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1000, 900))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	if err := chromedp.Do(ctx); err != nil { // start the browser on a context without deadline
+		t.Fatal(err)
+	}
+	ctx, cancelT := context.WithTimeout(ctx, timeout)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	return ctx
 }

@@ -13,11 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"mime"
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -101,6 +103,20 @@ type Options struct {
 	// Metrics, when set, is served at /metrics; the server adds its own
 	// request-duration histogram to it.
 	Metrics *prometheus.Registry
+	// PrivacyURL, the agency's personal-data policy (Ley 1581 de 2012), is
+	// linked from every page's footer; empty: no link.
+	PrivacyURL string
+	// GovCo shows the GOV.CO top bar and footer of the Colombian
+	// government's web pages (Resolución MinTIC 1519 de 2020).
+	GovCo bool
+	// Entity is the agency's contact data, shown in the footer when set.
+	Entity Entity
+}
+
+// Entity is the agency's contact data in the pages' footer; empty fields
+// are left out.
+type Entity struct {
+	Name, Address, Phone, Hours, Email string
 }
 
 // Server is mesa's HTTP handler.
@@ -108,7 +124,7 @@ type Server struct {
 	d        Deps
 	o        Options
 	mux      *http.ServeMux
-	tmpl     *template.Template
+	pages    map[string]*template.Template // by file name: layout.html and the page
 	ips      *limiter
 	guesses  *limiter // wrong keys per ticket number, from any address
 	duration *prometheus.HistogramVec
@@ -135,10 +151,7 @@ func New(d Deps, o Options) (*Server, error) {
 		o.LookupsPerMinute = 30
 	}
 	s := &Server{d: d, o: o, mux: http.NewServeMux(), ips: newLimiter(o.LookupsPerMinute, time.Minute),
-		guesses: newLimiter(ticketGuesses, 10*time.Minute),
-		// A word the catalogue lacks stops the page with an error, never
-		// renders as "".
-		tmpl: template.Must(template.New("").Option("missingkey=error").ParseFS(files, "templates/*.html"))}
+		guesses: newLimiter(ticketGuesses, 10*time.Minute), pages: parsePages()}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /static/mesa.css", s.css)
@@ -161,7 +174,23 @@ func New(d Deps, o Options) (*Server, error) {
 	s.mux.HandleFunc("GET /adjuntos/{token}", s.file)
 	s.mux.HandleFunc("GET /encuesta/{token}", s.survey)
 	s.mux.HandleFunc("POST /encuesta/{token}", s.answerSurvey)
+	s.mux.HandleFunc("GET /", s.notFound)
 	return s, nil
+}
+
+// parsePages parses each page with the layout, on its own, so that every
+// page defines its own "title". A word the catalogue lacks stops the page
+// with an error, never renders as "".
+func parsePages() map[string]*template.Template {
+	layout := template.Must(template.New("").Option("missingkey=error").ParseFS(files, "templates/layout.html"))
+	names, _ := fs.Glob(files, "templates/*.html")
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		if name := path.Base(n); name != "layout.html" {
+			pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(files, n))
+		}
+	}
+	return pages
 }
 
 // ServeHTTP adds the security headers every response carries.
@@ -245,6 +274,8 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 type page struct {
 	Lang, Other string
 	T           map[string]string // the catalogue in Lang (package i18n)
+	Site        siteData
+	OtherURL    string // this page in the other language
 	Error       string
 	Number      string
 	// the survey page
@@ -259,6 +290,13 @@ type page struct {
 }
 
 type mineRow struct{ Number, Subject, State, Created string }
+
+// siteData is what the layout shows around every page.
+type siteData struct {
+	PrivacyURL string
+	GovCo      bool
+	Entity     Entity
+}
 
 func (s *Server) lang(r *http.Request) string {
 	switch l := r.URL.Query().Get("lang"); l {
@@ -277,15 +315,30 @@ func (s *Server) base(r *http.Request) page {
 	if l == "en" {
 		other = "es"
 	}
-	return page{Lang: l, Other: other, T: i18n.Table(l)}
+	// The other language's link keeps the page's query (a ticket's key);
+	// error pages drop it (the layout), so a wrong key is not echoed.
+	q := r.URL.Query()
+	q.Set("lang", other)
+	return page{Lang: l, Other: other, T: i18n.Table(l), OtherURL: r.URL.Path + "?" + q.Encode(),
+		Site: siteData{PrivacyURL: s.o.PrivacyURL, GovCo: s.o.GovCo, Entity: s.o.Entity}}
 }
 
 func (s *Server) render(w http.ResponseWriter, code int, name string, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	if err := s.tmpl.ExecuteTemplate(w, name, data); err != nil {
+	t := s.pages[name]
+	if t == nil {
+		s.d.Logger.Error("rendering page", "page", name, "err", "no such page")
+		return
+	}
+	if err := t.ExecuteTemplate(w, name, data); err != nil {
 		s.d.Logger.Error("rendering page", "page", name, "err", err)
 	}
+}
+
+// notFound answers every GET no route takes, as a page.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusNotFound, "notfound.html", s.base(r))
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {

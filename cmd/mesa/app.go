@@ -137,13 +137,19 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	srv, err := web.New(web.Deps{Desk: a.desk, DB: db, Catalogue: eng, Logger: log},
-		web.Options{Language: cfg.Desk.Language, Location: loc, Ready: a.readiness().Check, Metrics: a.met.reg})
+		web.Options{Language: cfg.Desk.Language, Location: loc, Ready: a.readiness().Check, Metrics: a.met.reg,
+			PrivacyURL: cfg.Desk.PrivacyURL, GovCo: cfg.Web.GovCo, Entity: webEntity(cfg.Web)})
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
 	a.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	return a, nil
+}
+
+// webEntity is the entity's contact data for the pages' footer.
+func webEntity(w config.Web) web.Entity {
+	return web.Entity{Name: w.EntityName, Address: w.EntityAddress, Phone: w.EntityPhone, Hours: w.EntityHours, Email: w.EntityEmail}
 }
 
 // schedule sets up the scheduled jobs of the jobs section. Schedules run

@@ -69,6 +69,7 @@ func TestDeskByMailEndToEnd(t *testing.T) {
 		send(r, "No hay red", "", fmt.Sprintf("En la oficina %d del piso 3 no hay red desde hace un rato.", 300+i))
 	}
 	var numbers []string
+	numberOf := map[string]string{} // requester → ticket: mail may arrive in any order
 	for _, r := range requesters {
 		ack := waitMail(t, dc.Addr, r, "Recibido")
 		num, ok := ticket.FindNumber(ack.Subject, "MS")
@@ -76,6 +77,7 @@ func TestDeskByMailEndToEnd(t *testing.T) {
 			t.Fatalf("no number in %q", ack.Subject)
 		}
 		numbers = append(numbers, num.String())
+		numberOf[r] = num.String()
 	}
 	sort.Strings(numbers)
 	for _, num := range numbers {
@@ -132,9 +134,9 @@ func TestDeskByMailEndToEnd(t *testing.T) {
 		t.Fatalf("#masivo answer:\n%s", got.Text)
 	}
 	send("carlos", mime.QEncoding.Encode("utf-8", "RE: "+alert.Subject), reply, "#cerrar Se reinició el switch del piso 3.")
-	for i, r := range requesters {
+	for _, r := range requesters {
 		closed := waitMail(t, dc.Addr, r, "Caso cerrado")
-		if !strings.Contains(closed.Text, "Se reinició el switch del piso 3.") || !strings.Contains(closed.Subject, numbers[i]) {
+		if !strings.Contains(closed.Text, "Se reinició el switch del piso 3.") || !strings.Contains(closed.Subject, numberOf[r]) {
 			t.Errorf("%s's closure %q:\n%s", r, closed.Subject, closed.Text)
 		}
 	}
