@@ -8,7 +8,8 @@
 # configuration from MESA_* variables (and optionally a file named by
 # MESA_CONFIG), state in the volume /var/lib/mesa, SIGTERM stops it
 # gracefully with exit code 0, and `mesa healthcheck` exits 0 while the
-# daemon answers /healthz and 1 otherwise.
+# daemon answers /healthz on its admin listener (http.admin_listen, by
+# default 127.0.0.1:9090 inside the container) and 1 otherwise.
 
 ARG GO_VERSION=1.26
 

@@ -55,10 +55,42 @@ type Database struct {
 	MaxOpenConns int `yaml:"max_open_conns"`
 }
 
-// HTTP configures the status page, survey page, API and metrics.
+// HTTP configures the public web server (status page, survey page, "Mis
+// solicitudes", JSON API, static files) and the admin one (metrics and
+// health).
 type HTTP struct {
-	Listen    string `yaml:"listen"`     // host:port
+	Listen    string `yaml:"listen"`     // host:port of the public listener
 	PublicURL string `yaml:"public_url"` // base of links in mail, e.g. https://mesa.entidad.gov.co
+	// AdminListen is the host:port of /metrics, /healthz and /readyz, kept
+	// off the public listener; 127.0.0.1:9090. Empty disables the admin
+	// listener: no metrics and no health endpoints at all (mesa warns at
+	// start), never a fallback to the public one.
+	AdminListen string `yaml:"admin_listen"`
+	// TLSCertFile and TLSKeyFile, both set, serve the public listener over
+	// HTTPS with this PEM certificate chain and key, read again on SIGHUP
+	// (a renewed certificate needs no restart). Both empty: plain HTTP,
+	// for a reverse proxy that terminates TLS.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+	// TrustedProxies are the CIDRs (or single addresses) of reverse proxies
+	// whose client-address header is believed: only when the direct peer
+	// is inside one is the client taken from ProxyHeader (the rightmost hop
+	// not itself trusted); otherwise the peer's address is the client.
+	// Per-address limits count that address. Empty: no proxy is trusted.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ProxyHeader is the header the trusted proxies write: x-forwarded-for
+	// (default; nginx, HAProxy, Traefik, Caddy) or forwarded (RFC 7239).
+	// Only that one is read, so a client cannot pick the other to forge.
+	ProxyHeader string `yaml:"proxy_header"`
+	// Server limits of both listeners: time to read a request's headers
+	// (10s), the whole request (30s), to write the answer (60s), how long
+	// an idle keep-alive connection stays open (120s), and the size of a
+	// request's headers (65536 bytes).
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	WriteTimeout      time.Duration `yaml:"write_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	MaxHeaderBytes    int           `yaml:"max_header_bytes"`
 }
 
 // Desk is the identity of the service desk.
@@ -399,7 +431,9 @@ func Default() *Config {
 	return &Config{
 		Database: Database{URL: "sqlite:mesa.db", AutoMigrate: true},
 		Rules:    Rules{TriageResolution: 2*time.Hour + 30*time.Minute},
-		HTTP:     HTTP{Listen: "127.0.0.1:8080", PublicURL: "http://127.0.0.1:8080"},
+		HTTP: HTTP{Listen: "127.0.0.1:8080", PublicURL: "http://127.0.0.1:8080", AdminListen: "127.0.0.1:9090",
+			ProxyHeader: "x-forwarded-for", ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10},
 		Desk: Desk{
 			Name:             "Mesa de Servicios",
 			Addresses:        []string{"mesadeservicios@localhost"},

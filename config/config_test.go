@@ -177,7 +177,7 @@ func TestRedacted(t *testing.T) {
 			t.Errorf("printed configuration contains %q:\n%s", s, out)
 		}
 	}
-	if !strings.Contains(string(out), Redacted) || !strings.Contains(string(out), "mesa:xxxxx@db:5432") {
+	if !strings.Contains(string(out), Redacted) || !strings.Contains(string(out), "mesa:(redacted)@db:5432") {
 		t.Errorf("no redaction marks in:\n%s", out)
 	}
 	if cfg.IMAP.Password != "imap-secret" {

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -38,6 +40,31 @@ func (c *Config) validate() Problems {
 
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		bad("http.listen", "must be host:port, got %q", c.HTTP.Listen)
+	}
+	if c.HTTP.AdminListen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.AdminListen); err != nil {
+			bad("http.admin_listen", "must be host:port, or empty to disable metrics and health, got %q", c.HTTP.AdminListen)
+		} else if c.HTTP.AdminListen == c.HTTP.Listen && !strings.HasSuffix(c.HTTP.Listen, ":0") {
+			bad("http.admin_listen", "must differ from http.listen (%s): metrics and health stay off the public listener", c.HTTP.Listen)
+		}
+	}
+	if (c.HTTP.TLSCertFile == "") != (c.HTTP.TLSKeyFile == "") {
+		bad("http.tls_cert_file", "http.tls_cert_file and http.tls_key_file are set together or not at all")
+	}
+	if _, err := c.HTTP.TrustedProxyPrefixes(); err != nil {
+		bad("http.trusted_proxies", "%v", err)
+	}
+	if c.HTTP.ProxyHeader != "x-forwarded-for" && c.HTTP.ProxyHeader != "forwarded" {
+		bad("http.proxy_header", "must be x-forwarded-for or forwarded, got %q", c.HTTP.ProxyHeader)
+	}
+	for key, d := range map[string]time.Duration{"http.read_header_timeout": c.HTTP.ReadHeaderTimeout,
+		"http.read_timeout": c.HTTP.ReadTimeout, "http.write_timeout": c.HTTP.WriteTimeout, "http.idle_timeout": c.HTTP.IdleTimeout} {
+		if d < time.Second {
+			bad(key, "must be at least 1s, got %s", d)
+		}
+	}
+	if c.HTTP.MaxHeaderBytes < 4096 {
+		bad("http.max_header_bytes", "must be at least 4096, got %d", c.HTTP.MaxHeaderBytes)
 	}
 	if u, err := url.Parse(c.HTTP.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("http.public_url", "must be an absolute http(s) URL, got %q", c.HTTP.PublicURL)
@@ -397,7 +424,11 @@ func ParseDatabaseURL(s string) (driver, dsn string, err error) {
 	switch {
 	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
 		if _, err := url.Parse(s); err != nil {
-			return "", "", fmt.Errorf("invalid PostgreSQL URL: %v", err)
+			// url.Error repeats the URL, and even its inner message quotes
+			// pieces of it (a password with a '/' is read as a port), so
+			// neither is shown.
+			return "", "", errors.New("invalid PostgreSQL URL (not shown, it may hold a password): " +
+				"percent-encode reserved characters of the user and password (@ : / ? # % as %40 %3A %2F %3F %23 %25)")
 		}
 		return "postgres", s, nil
 	case strings.HasPrefix(s, "sqlite:"):
@@ -407,7 +438,7 @@ func ParseDatabaseURL(s string) (driver, dsn string, err error) {
 		}
 		return "sqlite", path, nil
 	}
-	return "", "", fmt.Errorf("must start with sqlite: or postgres://, got %q", redactURL(s))
+	return "", "", fmt.Errorf("must start with sqlite: or postgres://, got %q", RedactURL(s))
 }
 
 // Weekday parses a three-letter English day name.
@@ -427,4 +458,24 @@ func ClockTime(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("must be a time HH:MM, got %q", s)
 	}
 	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
+
+// TrustedProxyPrefixes parses trusted_proxies: CIDRs, or single addresses
+// taken as /32 or /128.
+func (h HTTP) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range h.TrustedProxies {
+		s = strings.TrimSpace(s)
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("not a CIDR or an IP address: %q", s)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

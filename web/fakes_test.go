@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"testing"
 	"time"
 
@@ -56,7 +55,7 @@ type keys struct{}
 func (keys) DisplayName(k string) string { return k }
 
 // server builds the handler or fails the test.
-func server(t testing.TB, d web.Deps, o web.Options) http.Handler {
+func server(t testing.TB, d web.Deps, o web.Options) *web.Server {
 	t.Helper()
 	if d.Desk == nil {
 		d.Desk = noDesk{}

@@ -1,7 +1,9 @@
-// Package web serves mesa over HTTP: the status page where anyone holding a
-// ticket's number and key follows it (and comments), its JSON twin, and
-// the health endpoints. Pages work without JavaScript; every piece of mail
-// text is escaped by html/template.
+// Package web serves mesa over HTTP: on the public handler, the status page
+// where anyone holding a ticket's number and key follows it (and
+// comments), its JSON twin, the survey and "Mis solicitudes" pages and
+// static files; on the admin handler, /metrics and the health endpoints.
+// Pages work without JavaScript; every piece of mail text is escaped by
+// html/template.
 package web
 
 import (
@@ -16,8 +18,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
 	"sort"
@@ -32,6 +34,7 @@ import (
 	"github.com/mesadeservicios/mesa/desk"
 	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/ticket"
+	"github.com/mesadeservicios/mesa/web/health"
 )
 
 //go:embed templates
@@ -94,15 +97,23 @@ type Deps struct {
 // Options configure the server; zero fields take the defaults in brackets.
 type Options struct {
 	// Ready adds readiness checks (IMAP connected or retrying, outbox not
-	// stuck) to /readyz; nil: the database only.
-	Ready    func(ctx context.Context) error
+	// stuck) to /readyz, usually health.Policy.Report; nil: the database
+	// only.
+	Ready    func(ctx context.Context) health.Report
 	Language string         // [es]
 	Location *time.Location // [America/Bogota]
 	// LookupsPerMinute limits ticket lookups per client address [30].
 	LookupsPerMinute int
-	// Metrics, when set, is served at /metrics; the server adds its own
-	// request-duration histogram to it.
+	// Metrics, when set, is served at /metrics on the admin handler; the
+	// server adds its request-duration histogram and the health checks'
+	// state to it.
 	Metrics *prometheus.Registry
+	// TrustedProxies are the reverse proxies whose ProxyHeader names the
+	// client (see clientAddr); none: the peer address is the client.
+	TrustedProxies []netip.Prefix
+	// ProxyHeader is "x-forwarded-for" or "forwarded" (RFC 7239)
+	// [x-forwarded-for].
+	ProxyHeader string
 	// PrivacyURL, the agency's personal-data policy (Ley 1581 de 2012), is
 	// linked from every page's footer; empty: no link.
 	PrivacyURL string
@@ -119,15 +130,18 @@ type Entity struct {
 	Name, Address, Phone, Hours, Email string
 }
 
-// Server is mesa's HTTP handler.
+// Server is mesa's public HTTP handler; Admin is the other one.
 type Server struct {
 	d        Deps
 	o        Options
-	mux      *http.ServeMux
+	mux      *http.ServeMux                // pages, API, static files
+	admin    *http.ServeMux                // metrics and health
 	pages    map[string]*template.Template // by file name: layout.html and the page
 	ips      *limiter
 	guesses  *limiter // wrong keys per ticket number, from any address
 	duration *prometheus.HistogramVec
+	checks   *prometheus.GaugeVec // nil without Metrics
+	health   healthLog
 }
 
 // New returns the handler.
@@ -150,17 +164,23 @@ func New(d Deps, o Options) (*Server, error) {
 	if o.LookupsPerMinute <= 0 {
 		o.LookupsPerMinute = 30
 	}
-	s := &Server{d: d, o: o, mux: http.NewServeMux(), ips: newLimiter(o.LookupsPerMinute, time.Minute),
+	if o.ProxyHeader == "" {
+		o.ProxyHeader = "x-forwarded-for"
+	}
+	s := &Server{d: d, o: o, mux: http.NewServeMux(), admin: http.NewServeMux(), ips: newLimiter(o.LookupsPerMinute, time.Minute),
 		guesses: newLimiter(ticketGuesses, 10*time.Minute), pages: parsePages()}
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.admin.HandleFunc("GET /healthz", s.healthz)
+	s.admin.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /static/mesa.css", s.css)
 	if o.Metrics != nil {
 		s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mesa_http_request_duration_seconds",
 			Help: "Time to answer HTTP requests, by route and status code.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)},
 			[]string{"route", "code"})
-		o.Metrics.MustRegister(s.duration)
-		s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics, promhttp.HandlerOpts{}))
+		s.checks = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mesa_health_check_ok",
+			Help: "1 when a health check (database, outbox, imap …) passed at the last /healthz or /readyz, 0 when it failed."},
+			[]string{"check"})
+		o.Metrics.MustRegister(s.duration, s.checks)
+		s.admin.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics, promhttp.HandlerOpts{}))
 	}
 	s.mux.HandleFunc("GET /{$}", s.home)
 	s.mux.HandleFunc("GET /consulta", s.consulta)
@@ -193,7 +213,8 @@ func parsePages() map[string]*template.Template {
 	return pages
 }
 
-// ServeHTTP adds the security headers every response carries.
+// ServeHTTP serves the public pages, API and static files, with the
+// security headers every response carries.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -205,14 +226,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		strings.HasPrefix(r.URL.Path, "/adjuntos/") {
 		h.Set("Cache-Control", "no-store")
 	}
+	s.serve(s.mux, w, r)
+}
+
+// Admin is the handler of the admin listener: /metrics, /healthz and
+// /readyz, which the public one never serves.
+func (s *Server) Admin() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "no-store")
+		s.serve(s.admin, w, r)
+	})
+}
+
+// serve runs mux, timing the request when there are metrics.
+func (s *Server) serve(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
 	if s.duration == nil {
-		s.mux.ServeHTTP(w, r)
+		mux.ServeHTTP(w, r)
 		return
 	}
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-	s.mux.ServeHTTP(rec, r)
-	_, route := s.mux.Handler(r)
+	mux.ServeHTTP(rec, r)
+	_, route := mux.Handler(r)
 	if route == "" {
 		route = "none"
 	}
@@ -229,32 +265,94 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
-// healthz answers 200 {"status":"ok"} when the database answers within two
-// seconds, 503 otherwise.
+// healthAnswer is the JSON of /healthz and /readyz: a status word and one
+// word per check, never error text (that goes to the log and to the
+// mesa_health_check_ok gauge).
+type healthAnswer struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks"`
+}
+
+// healthz answers 200 {"status":"ok","checks":{"database":"up"}} when the
+// database answers within two seconds, 503 with "error" and "down"
+// otherwise.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	status, code := map[string]string{"status": "ok", "database": "ok"}, http.StatusOK
-	if err := s.d.DB.Ping(ctx); err != nil {
-		s.d.Logger.Warn("health check failed", "err", err)
-		status["status"], status["database"], code = "error", err.Error(), http.StatusServiceUnavailable
+	rep := s.ping(ctx)
+	s.record(rep)
+	if !rep.Ready() {
+		writeJSON(w, http.StatusServiceUnavailable, healthAnswer{"error", rep.Checks})
+		return
 	}
-	writeJSON(w, code, status)
+	writeJSON(w, http.StatusOK, healthAnswer{"ok", rep.Checks})
 }
 
-// readyz adds the daemon's own checks to the database's.
+// readyz adds the daemon's own checks to the database's: 200 "ready" or
+// 503 "not_ready".
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	err := s.d.DB.Ping(ctx)
-	if err == nil && s.o.Ready != nil {
-		err = s.o.Ready(ctx)
+	rep := s.ping(ctx)
+	if rep.Ready() && s.o.Ready != nil {
+		more := s.o.Ready(ctx)
+		for k, v := range more.Checks {
+			rep.Checks[k] = v
+		}
+		rep.Errs = append(rep.Errs, more.Errs...)
 	}
-	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+	s.record(rep)
+	if !rep.Ready() {
+		writeJSON(w, http.StatusServiceUnavailable, healthAnswer{"not_ready", rep.Checks})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, http.StatusOK, healthAnswer{"ready", rep.Checks})
+}
+
+// ping is the database check.
+func (s *Server) ping(ctx context.Context) health.Report {
+	if err := s.d.DB.Ping(ctx); err != nil {
+		return health.Report{Checks: map[string]string{"database": health.StatusDown}, Errs: []error{fmt.Errorf("database: %w", err)}}
+	}
+	return health.Report{Checks: map[string]string{"database": "up"}}
+}
+
+// healthLog remembers each check's last word, so that a failing check is
+// logged when it starts failing and when it recovers, not at every probe.
+type healthLog struct {
+	mu   sync.Mutex
+	last map[string]string
+}
+
+// record puts a report into the log and the metrics.
+func (s *Server) record(rep health.Report) {
+	s.health.mu.Lock()
+	defer s.health.mu.Unlock()
+	if s.health.last == nil {
+		s.health.last = map[string]string{}
+	}
+	changed := false
+	for k, v := range rep.Checks {
+		ok := v == health.StatusOK || v == "up"
+		if s.checks != nil {
+			s.checks.WithLabelValues(k).Set(map[bool]float64{true: 1, false: 0}[ok])
+		}
+		if prev, seen := s.health.last[k]; prev != v && (seen || !ok) {
+			changed = true
+			if ok {
+				s.d.Logger.Info("health check recovered", "check", k, "status", v)
+			}
+		}
+		s.health.last[k] = v
+	}
+	if len(rep.Errs) == 0 {
+		return
+	}
+	level := slog.LevelDebug
+	if changed {
+		level = slog.LevelWarn
+	}
+	s.d.Logger.Log(context.Background(), level, "health check failed", "err", errors.Join(rep.Errs...))
 }
 
 func (s *Server) css(w http.ResponseWriter, r *http.Request) {
@@ -427,12 +525,15 @@ func (s *Server) ticketView(w http.ResponseWriter, r *http.Request, p page, v *d
 // number, wrong key, or too many attempts.
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request, number, key string, p page) (*desk.View, bool) {
 	number = strings.ToUpper(strings.TrimSpace(number))
-	if s.limited(w, r, p, "lookup.html") || s.guesses.full(number) && s.tooMany(w, p, "lookup.html") {
+	if s.limited(w, r, p, "lookup.html") {
 		return nil, false
 	}
 	v, err := s.d.Desk.Lookup(r.Context(), number, key)
 	if errors.Is(err, ticket.ErrNotFound) {
-		s.guesses.allow(number)
+		if !s.guesses.allow(number) {
+			s.tooMany(w, p, "lookup.html")
+			return nil, false
+		}
 		p.Error, p.Number = i18n.T(p.Lang, "notfound"), number
 		s.render(w, http.StatusNotFound, "lookup.html", p)
 		return nil, false
@@ -523,14 +624,17 @@ type apiEvent struct {
 func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	number := strings.ToUpper(strings.TrimSpace(r.PathValue("number")))
-	if !ok || !s.ips.allow(clientIP(r)) || s.guesses.full(number) {
+	if !ok || !s.ips.allow(s.clientKey(r)) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 		return
 	}
 	v, err := s.d.Desk.Lookup(r.Context(), number, strings.TrimSpace(key))
 	if err != nil {
 		if errors.Is(err, ticket.ErrNotFound) {
-			s.guesses.allow(number)
+			if !s.guesses.allow(number) {
+				writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "too many wrong keys for this ticket; try later"})
+				return
+			}
 		} else {
 			s.d.Logger.Error("api lookup failed", "err", err)
 		}
@@ -559,16 +663,6 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// clientIP is the peer address (mesa does not trust X-Forwarded-For: put
-// the rate limits of a reverse proxy in front if there is one).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // limiter allows n events per window per key.
 type limiter struct {
 	mu     sync.Mutex
@@ -578,17 +672,12 @@ type limiter struct {
 }
 
 // ticketGuesses is how many wrong keys one ticket number takes in ten
-// minutes, from all addresses together, before its lookups are refused
-// for the rest of the window: a distributed guess of a key gets nowhere.
+// minutes, from all addresses together, before further wrong ones are
+// answered 429 instead of 404 for the rest of the window. Only wrong keys
+// are counted and only wrong keys are refused: the right number and key
+// are always served, so nobody can lock the owner out by guessing (a key
+// has 130 random bits; the count only slows a noisy guesser down).
 const ticketGuesses = 20
-
-// full reports whether key used its n events in the window, without
-// counting one.
-func (l *limiter) full(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.recent(key, time.Now())) >= l.n
-}
 
 func newLimiter(n int, window time.Duration) *limiter {
 	return &limiter{n: n, window: window, seen: map[string][]time.Time{}}
@@ -621,7 +710,7 @@ func (l *limiter) recent(key string, now time.Time) []time.Time {
 // limited answers 429 with the page tmpl when the client used up its
 // lookups, and reports whether it did.
 func (s *Server) limited(w http.ResponseWriter, r *http.Request, p page, tmpl string) bool {
-	return !s.ips.allow(clientIP(r)) && s.tooMany(w, p, tmpl)
+	return !s.ips.allow(s.clientKey(r)) && s.tooMany(w, p, tmpl)
 }
 
 // tooMany renders the 429 page; it returns true for use in conditions.

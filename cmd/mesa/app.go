@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,9 @@ type Options struct {
 	// time. Network timers (IMAP, SMTP, the scheduler) and readiness keep
 	// the wall clock.
 	Now func() time.Time
+	// Reload, when set, asks Run to read the TLS certificate again on
+	// every value (serve passes SIGHUP).
+	Reload <-chan os.Signal
 }
 
 // App is the daemon, wired: tests start it in-process with ports ":0".
@@ -38,12 +42,17 @@ type App struct {
 	now  func() time.Time
 	db   *store.DB
 	desk *desk.Desk
-	ln   net.Listener
+	ln   net.Listener // public: pages, API, static files
 	http *http.Server
+	// adminLn serves metrics and health; nil when http.admin_listen is "".
+	adminLn net.Listener
+	admin   *http.Server
+	cert    *web.Certificate // nil without http.tls_cert_file
+	reload  <-chan os.Signal
 	// boxes are the desk's mailboxes (config.MailboxList): each read by
-	// its own poller while this instance holds its lease.
+	// its own reader while this instance holds its lease.
 	boxes []*mailbox
-	out   *mailout.Worker // nil when smtp.host is empty
+	out   *mailout.Worker // nil when neither smtp.host nor smtp.provider graph is set
 	met   *metrics
 	jobs  *jobs.Scheduler
 }
@@ -59,7 +68,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{cfg: cfg, log: log, now: now}
+	a := &App{cfg: cfg, log: log, now: now, reload: o.Reload}
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -120,10 +129,22 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	} else {
 		log.Warn("smtp.host is empty: outgoing mail stays in the outbox until it is set")
 	}
+	if cfg.HTTP.TLSCertFile != "" {
+		if a.cert, err = web.LoadCertificate(cfg.HTTP.TLSCertFile, cfg.HTTP.TLSKeyFile); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("http.tls_cert_file: %w", err)
+		}
+	}
 	a.ln, err = net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("listening on %s: %w", cfg.HTTP.Listen, err)
+	}
+	if cfg.HTTP.AdminListen != "" {
+		if a.adminLn, err = net.Listen("tcp", cfg.HTTP.AdminListen); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("listening on http.admin_listen %s: %w", cfg.HTTP.AdminListen, err)
+		}
 	}
 	eng, err := loadRules(cfg)
 	if err != nil {
@@ -136,15 +157,29 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	srv, err := web.New(web.Deps{Desk: a.desk, DB: db, Catalogue: eng, Logger: log},
-		web.Options{Language: cfg.Desk.Language, Location: loc, Ready: a.readiness().Check, Metrics: a.met.reg,
+	proxies, _ := cfg.HTTP.TrustedProxyPrefixes() // validated by config
+	site, err := web.New(web.Deps{Desk: a.desk, DB: db, Catalogue: eng, Logger: log},
+		web.Options{Language: cfg.Desk.Language, Location: loc, Ready: a.readiness().Report, Metrics: a.met.reg,
+			TrustedProxies: proxies, ProxyHeader: cfg.HTTP.ProxyHeader,
 			PrivacyURL: cfg.Desk.PrivacyURL, GovCo: cfg.Web.GovCo, Entity: webEntity(cfg.Web)})
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
-	a.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	a.http = a.httpServer(site)
+	if a.cert != nil {
+		a.http.TLSConfig = a.cert.TLSConfig()
+	}
+	a.admin = a.httpServer(site.Admin())
 	return a, nil
+}
+
+// httpServer is a server with the limits of the http section.
+func (a *App) httpServer(h http.Handler) *http.Server {
+	c := a.cfg.HTTP
+	return &http.Server{Handler: h, ReadHeaderTimeout: c.ReadHeaderTimeout, ReadTimeout: c.ReadTimeout,
+		WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout, MaxHeaderBytes: c.MaxHeaderBytes,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
 }
 
 // webEntity is the entity's contact data for the pages' footer.
@@ -259,14 +294,57 @@ func (a *App) loadDirectory(ctx context.Context) error {
 	})
 }
 
-// Addr is the HTTP listener's address.
+// Addr is the public HTTP listener's address.
 func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// AdminAddr is the admin listener's address; "" when it is disabled.
+func (a *App) AdminAddr() string {
+	if a.adminLn == nil {
+		return ""
+	}
+	return a.adminLn.Addr().String()
+}
+
+// ReloadTLS reads the public listener's certificate files again; on error
+// the current certificate stays in service. Without TLS it does nothing.
+func (a *App) ReloadTLS() error {
+	if a.cert == nil {
+		return nil
+	}
+	if err := a.cert.Reload(); err != nil {
+		a.log.Error("tls certificate not reloaded, the previous one stays", "err", err)
+		return err
+	}
+	a.log.Info("tls certificate reloaded", "file", a.cfg.HTTP.TLSCertFile)
+	return nil
+}
 
 // Run serves until ctx is done, then shuts down gracefully.
 func (a *App) Run(ctx context.Context) error {
-	a.log.Info("mesa started", "http", "http://"+a.Addr(), "driver", a.db.Driver(), "version", version())
-	errc := make(chan error, 1)
-	go func() { errc <- a.http.Serve(a.ln) }()
+	scheme := "http://"
+	if a.cert != nil {
+		scheme = "https://"
+	}
+	admin := "disabled"
+	if a.adminLn != nil {
+		admin = "http://" + a.AdminAddr()
+	} else {
+		a.log.Warn("http.admin_listen is empty: no /metrics, /healthz or /readyz")
+	}
+	a.log.Info("mesa started", "http", scheme+a.Addr(), "admin", admin, "driver", a.db.Driver(), "version", version())
+	errc := make(chan error, 2)
+	go func() {
+		if a.cert != nil {
+			errc <- a.http.ServeTLS(a.ln, "", "")
+			return
+		}
+		errc <- a.http.Serve(a.ln)
+	}()
+	servers := 1
+	if a.adminLn != nil {
+		servers++
+		go func() { errc <- a.admin.Serve(a.adminLn) }()
+	}
 	var wg sync.WaitGroup
 	for _, mb := range a.boxes {
 		wg.Add(1)
@@ -279,16 +357,25 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); a.jobs.Run(ctx) }()
 	defer wg.Wait()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("http server: %w", err)
-	case <-ctx.Done():
+	for done := false; !done; {
+		select {
+		case err := <-errc:
+			a.http.Close()
+			a.admin.Close()
+			return fmt.Errorf("http server: %w", err)
+		case <-a.reload:
+			a.ReloadTLS()
+		case <-ctx.Done():
+			done = true
+		}
 	}
 	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := a.http.Shutdown(shut)
-	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
-		err = e
+	err := errors.Join(a.http.Shutdown(shut), a.admin.Shutdown(shut))
+	for range servers {
+		if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+			err = e
+		}
 	}
 	a.log.Info("mesa stopped")
 	return err
@@ -324,6 +411,9 @@ func (a *App) readiness() health.Policy {
 func (a *App) Close() error {
 	if a.ln != nil {
 		a.ln.Close()
+	}
+	if a.adminLn != nil {
+		a.adminLn.Close()
 	}
 	if a.db != nil {
 		return a.db.Close()

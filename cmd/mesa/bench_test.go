@@ -14,11 +14,19 @@ func TestBenchIsElsewhere(t *testing.T) {
 	if benchIntakeCommand != nil {
 		t.Skip("built with -tags bench")
 	}
-	for _, args := range [][]string{{"bench"}, {"bench", "--help"}, {"bench", "intake", "--messages", "10"}} {
+	for _, args := range [][]string{{"bench"}, {"bench", "intake", "--messages", "10"}} {
 		var out, errs bytes.Buffer
 		code := run(context.Background(), args, &out, &errs, nil)
 		if code != exitConfig || !strings.Contains(errs.String(), "bin/mesa-bench") || !strings.Contains(errs.String(), "make bench") {
 			t.Errorf("mesa %v: got exit %d, stderr %q; want %d and where the bench tool is", args, code, errs.String(), exitConfig)
+		}
+	}
+	// Asked for help, it answers the same on stdout, exit 0.
+	for _, args := range [][]string{{"bench", "--help"}, {"bench", "-h"}, {"bench", "intake", "--help"}} {
+		var out, errs bytes.Buffer
+		code := run(context.Background(), args, &out, &errs, nil)
+		if code != exitOK || errs.Len() != 0 || !strings.Contains(out.String(), "bin/mesa-bench") {
+			t.Errorf("mesa %v: got exit %d, stdout %q, stderr %q; want 0 and where the bench tool is on stdout", args, code, out.String(), errs.String())
 		}
 	}
 }

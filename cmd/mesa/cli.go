@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mesadeservicios/mesa/config"
@@ -22,50 +25,19 @@ const (
 	exitConfig = 2 // bad usage or configuration
 )
 
-const usage = `mesa — Mesa de Servicios: the service desk run from its mailbox
+// usageHead and usageTail frame the command list of `mesa help`, which
+// is made from the dispatch table.
+const usageHead = `mesa — Mesa de Servicios: the service desk run from its mailbox
 
 Usage:
-  mesa serve   [--config FILE]   run the daemon (migrates first unless database.auto_migrate: false)
-  mesa migrate [--config FILE]   apply pending database migrations
-  mesa check   [--config FILE]   print the effective configuration (secrets redacted), or every error
-  mesa demo    [--http ADDR]     the whole daemon on an in-process mail system, seeded, with a demo page
-  mesa ingest  [--config FILE] [--json] FILE.eml…
-                                 run intake on mail files (migration, replaying quarantine)
-  mesa rules test [--json] [--labels FILE] FILE.eml…
-                                 classify mail: category, type, criticidad, score, matched rules
-  mesa rules suggest [--top N]   words that recur in mail technicians recategorised, per category
-  mesa rules train [--corpus DIR] [--history FILE.csv] [--corrections] --out FILE
-                                 train a model (rules.model_file) from the corpus, a history, corrections
-  mesa rules report [--weeks N]  override rate per category and week, confusions, the model's age
-  mesa sla due --from RFC3339 (--hours H | --category KEY [--criticidad C])
-                                 the due instant, counted in business hours
-  mesa sla holidays YEAR         the closed days of YEAR, one ISO date per line
-  mesa report  --from DATE --to DATE [--group G] [--format csv|xlsx] --out FILE
-                                 the follow-up report of the days DATE to DATE (both inclusive, YYYY-MM-DD):
-                                 one line per ticket; xlsx adds a summary by category, group and technician
-  mesa bench intake [--messages N] [--latency K] [--size BYTES] [--large-mb MB]
-                                 append mail to a throwaway Dovecot and measure intake into PostgreSQL;
-                                 only in bin/mesa-bench, which make bench builds (-tags bench)
-  mesa version                   print the version, commit and build date
-  mesa healthcheck [--ready] [--url URL]
-                                 probe the running daemon's /healthz (or /readyz): exit 0 healthy, 1 not
-  mesa migrate --dry-run         list pending migrations, change nothing
-  mesa quarantine list|show KEY|replay KEY…|export KEY --out FILE.eml
-                                 mail intake kept aside; replay runs intake again (also on .eml files)
-  mesa outbox list [--state S]|retry ID…|discard ID…
-                                 held and failed outgoing mail
-  mesa undeliverable list|clear ADDR…
-                                 addresses whose mail bounced permanently
-  mesa backup --out FILE         consistent online backup (SQLite: VACUUM INTO; PostgreSQL: pg_dump -Fc)
-  mesa backup verify FILE        check a backup: schema version and row counts
-  mesa retention purge [--dry-run]
-                                 remove raw mail / attachments past retention.* (the daily job does it too)
-  mesa export --email ADDR --out FILE.zip
-                                 everything mesa holds about a person (Ley 1581 consultas)
-  The stuck-mail commands take --json and --actor WHO (default $SUDO_USER or $USER, @hostname).
+`
 
+const usageTail = `
 FILE defaults to $MESA_CONFIG; with neither, mesa runs on its defaults.
 Every key can be overridden as MESA_<SECTION>_<KEY>; see mesa.example.yaml.
+mesa COMMAND --help explains a command and its flags. The stuck-mail commands
+(quarantine, outbox, undeliverable) take --json, and those that change
+something --actor WHO (default $SUDO_USER or $USER, @hostname).
 `
 
 // noBench answers `mesa bench` in the production binary.
@@ -75,83 +47,223 @@ Dovecot and PostgreSQL servers, so it is built apart, as bin/mesa-bench:
   go build -tags bench -o bin/mesa-bench ./cmd/mesa && bin/mesa-bench bench intake --help
 `
 
+// commandSpec is one entry of the dispatch table.
+type commandSpec struct {
+	name     string // "serve", or "group sub" as in "rules test"
+	synopsis string // what follows the name on the usage line
+	summary  string // what it does, in one or two lines
+	// noConfig: the command reads no configuration and has no --config.
+	noConfig bool
+	make     func() command
+}
+
+// commands is the dispatch table: every command and subcommand of the
+// binary. Each gets --help (and -h) from run, and appears in `mesa help`;
+// TestEveryCommandHasHelp walks it.
+func commands() []commandSpec {
+	cs := []commandSpec{
+		{name: "serve", synopsis: "[--config FILE]", summary: "run the daemon (migrates first unless database.auto_migrate: false);\n" +
+			"SIGHUP reads the TLS certificate again, SIGTERM stops gracefully",
+			make: func() command {
+				return command{run: func(ctx context.Context, e *env) int { return serve(ctx, e.cfg, e.stderr, e.environ) }}
+			}},
+		{name: "migrate", synopsis: "[--config FILE] [--dry-run]", summary: "apply pending database migrations; --dry-run lists them and changes nothing",
+			make: migrateCommand},
+		{name: "check", synopsis: "[--config FILE]", summary: "print the effective configuration (secrets redacted), or every error",
+			make: func() command { return command{run: runCheck} }},
+		{name: "demo", synopsis: "[--http ADDR]", summary: "the whole daemon on an in-process mail system, seeded, with a demo page",
+			make: demoCommand},
+		{name: "ingest", synopsis: "[--config FILE] [--json] FILE.eml…", summary: "run intake on mail files (migration, replaying quarantine)",
+			make: ingest},
+		{name: "report", synopsis: "--from DATE --to DATE [--group G] [--format csv|xlsx] --out FILE",
+			summary: "the follow-up report of the days DATE to DATE (both inclusive, YYYY-MM-DD):\n" +
+				"one line per ticket; xlsx adds a summary by category, group and technician",
+			make: reportCommand},
+		{name: "rules test", synopsis: "[--json] [--labels FILE] FILE.eml…", summary: "classify mail: category, type, criticidad, score, matched rules",
+			make: rulesTest},
+		{name: "rules suggest", synopsis: "[--top N]", summary: "words that recur in mail technicians recategorised, per category",
+			make: rulesSuggest},
+		{name: "rules train", synopsis: "[--corpus DIR] [--history FILE.csv] [--corrections] --out FILE",
+			summary: "train a model (rules.model_file) from the corpus, a history, corrections", make: rulesTrain},
+		{name: "rules report", synopsis: "[--weeks N]", summary: "override rate per category and week, confusions, the model's age",
+			make: rulesReport},
+		{name: "sla due", synopsis: "--from RFC3339 (--hours H | --category KEY [--criticidad C])",
+			summary: "the due instant, counted in business hours", make: slaDue},
+		{name: "sla holidays", synopsis: "[--names] YEAR", summary: "the closed days of YEAR, one ISO date per line", make: slaHolidays},
+		{name: "healthcheck", synopsis: "[--ready] [--url URL] [--timeout D]",
+			summary: "probe the running daemon's /healthz (or /readyz) on http.admin_listen: exit 0 healthy, 1 not",
+			make:    healthcheck},
+		{name: "quarantine list", synopsis: "[--json]", summary: "mail intake kept aside, with its reason", make: quarantineList},
+		{name: "quarantine show", synopsis: "[--json] [--raw] KEY", summary: "one quarantined message and its reason; --raw prints its bytes", make: quarantineShow},
+		{name: "quarantine replay", synopsis: "[--json] [--actor WHO] KEY…|FILE.eml…",
+			summary: "run intake again on quarantined mail (or .eml files); a message ends up processed once", make: quarantineReplay},
+		{name: "quarantine export", synopsis: "[--json] [--actor WHO] --out FILE.eml|DIR KEY…", summary: "write quarantined messages as .eml files", make: quarantineExport},
+		{name: "outbox list", synopsis: "[--state S] [--json]", summary: "held and failed outgoing mail", make: outboxList},
+		{name: "outbox retry", synopsis: "[--json] [--actor WHO] ID…", summary: "release held or failed outgoing mail to be sent again", make: outboxRetry},
+		{name: "outbox discard", synopsis: "[--json] [--actor WHO] ID…", summary: "drop held or failed outgoing mail, never sent", make: outboxDiscard},
+		{name: "undeliverable list", synopsis: "[--json]", summary: "addresses whose mail bounced permanently", make: undeliverableList},
+		{name: "undeliverable clear", synopsis: "[--json] [--actor WHO] ADDR…", summary: "mail these addresses again (their bounce is forgotten)",
+			make: undeliverableClear},
+		{name: "backup", synopsis: "--out FILE", summary: "consistent online backup (SQLite: VACUUM INTO; PostgreSQL: pg_dump -Fc)",
+			make: backupCommand},
+		{name: "backup verify", synopsis: "FILE", summary: "check a backup: schema version and row counts", make: backupVerify},
+		{name: "retention purge", synopsis: "[--dry-run] [--json] [--actor WHO]",
+			summary: "remove raw mail / attachments past retention.* (the daily job does it too)", make: retentionPurge},
+		{name: "export", synopsis: "--email ADDR --out FILE.zip", summary: "everything mesa holds about a person (Ley 1581 consultas)",
+			make: exportCommand},
+		{name: "actions", synopsis: "[--limit N] [--json]", summary: "the operations trail (who replayed, retried, discarded, cleared, purged what), newest first",
+			make: actionsList},
+		{name: "version", summary: "print the version, commit and build date", noConfig: true, make: func() command {
+			return command{run: func(_ context.Context, e *env) int {
+				fmt.Fprintln(e.stdout, versionLine())
+				return exitOK
+			}}
+		}},
+	}
+	if benchIntakeCommand != nil {
+		cs = append(cs, commandSpec{name: "bench intake", synopsis: "[--messages N] [--latency K] [--size BYTES] [--large-mb MB]",
+			summary: "append mail to a throwaway Dovecot and measure intake into PostgreSQL (bin/mesa-bench only)",
+			make:    benchIntakeCommand})
+	}
+	return cs
+}
+
+// usage is the text of `mesa help`, or of one group (rules, sla) when
+// group is set.
+func usage(group string) string {
+	var b strings.Builder
+	b.WriteString(usageHead)
+	for _, c := range commands() {
+		if g, _, _ := strings.Cut(c.name, " "); group != "" && g != group {
+			continue
+		}
+		fmt.Fprintf(&b, "  mesa %s\n", strings.TrimSpace(c.name+" "+c.synopsis))
+		for _, l := range strings.Split(c.summary, "\n") {
+			fmt.Fprintf(&b, "        %s\n", l)
+		}
+	}
+	if group == "" && benchIntakeCommand == nil {
+		b.WriteString("  mesa bench …\n        benchmarks: only in bin/mesa-bench, which make bench builds (-tags bench)\n")
+	}
+	b.WriteString(usageTail)
+	return b.String()
+}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
+
 // run is the whole command line, in-process for tests.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage(""))
 		return exitConfig
 	}
-	cmd, args := args[0], args[1:]
-	switch cmd {
-	case "version", "--version":
-		fmt.Fprintln(stdout, versionLine())
+	switch args[0] {
+	case "--version":
+		args[0] = "version"
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage(""))
 		return exitOK
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return exitOK
-	case "rules", "sla", "bench":
-		if cmd == "bench" && benchIntakeCommand == nil {
-			fmt.Fprint(stderr, noBench)
-			return exitConfig
+	}
+	table := commands()
+	find := func(name string) *commandSpec {
+		for i := range table {
+			if table[i].name == name {
+				return &table[i]
+			}
 		}
-		if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			fmt.Fprint(stdout, usage)
+		return nil
+	}
+	groups := map[string]bool{}
+	for _, c := range table {
+		if g, _, ok := strings.Cut(c.name, " "); ok {
+			groups[g] = true
+		}
+	}
+	name := args[0]
+	args = args[1:]
+	if name == "bench" && benchIntakeCommand == nil {
+		if len(args) > 0 && isHelp(args[len(args)-1]) || len(args) == 1 && isHelp(args[0]) {
+			fmt.Fprint(stdout, noBench)
 			return exitOK
 		}
-		if len(args) == 0 {
-			fmt.Fprintf(stderr, "mesa %s: missing subcommand\n\n%s", cmd, usage)
-			return exitConfig
-		}
-		cmd, args = cmd+" "+args[0], args[1:]
-	}
-	var c command
-	switch cmd {
-	case "check":
-		c = command{run: runCheck}
-	case "migrate":
-		c = migrateCommand() // opscmd.go: --dry-run
-	case "serve":
-		c = command{run: func(ctx context.Context, e *env) int { return serve(ctx, e.cfg, e.stderr, e.environ) }}
-	case "ingest":
-		c = ingest()
-	case "report":
-		c = reportCommand()
-	case "demo":
-		c = demoCommand()
-	case "bench intake":
-		c = benchIntakeCommand()
-	case "rules test":
-		c = rulesTest()
-	case "rules suggest":
-		c = rulesSuggest()
-	case "rules train":
-		c = rulesTrain()
-	case "rules report":
-		c = rulesReport()
-	case "sla due":
-		c = slaDue()
-	case "sla holidays":
-		c = slaHolidays()
-	default:
-		if oc, ok := opsCommand(cmd, args); ok { // opscmd.go
-			c, args, cmd = oc.command, oc.args, oc.name
-			break
-		}
-		fmt.Fprintf(stderr, "mesa: unknown command %q\n\n%s", cmd, usage)
+		fmt.Fprint(stderr, noBench)
 		return exitConfig
 	}
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	// A group (rules, quarantine …) takes a subcommand; one that is also a
+	// command of its own (backup) runs that when no subcommand follows.
+	if groups[name] {
+		plain := find(name) != nil
+		switch {
+		case len(args) == 0:
+			fmt.Fprintf(stderr, "mesa %s: missing subcommand\n\n%s", name, usage(name))
+			return exitConfig
+		case find(name+" "+args[0]) != nil:
+			name, args = name+" "+args[0], args[1:]
+		case isHelp(args[0]) && plain:
+			args = []string{"--help"}
+		case isHelp(args[0]):
+			fmt.Fprint(stdout, usage(name))
+			return exitOK
+		case !plain:
+			fmt.Fprintf(stderr, "mesa %s: unknown subcommand %q\n\n%s", name, args[0], usage(name))
+			return exitConfig
+		}
+	}
+	spec := find(name)
+	if spec == nil {
+		fmt.Fprintf(stderr, "mesa: unknown command %q\n\n%s", name, usage(""))
+		return exitConfig
+	}
+	c := spec.make()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", getenv(environ, "MESA_CONFIG"), "configuration file (YAML)")
+	var path *string
+	if !spec.noConfig {
+		path = fs.String("config", getenv(environ, "MESA_CONFIG"), "configuration file (YAML)")
+	}
 	if c.flags != nil {
 		c.flags(fs)
 	}
+	// The usage goes to stdout when asked for (--help, exit 0), to stderr
+	// after a usage error (exit 2).
+	var help strings.Builder
+	fs.Usage = func() {
+		fmt.Fprintf(&help, "usage: mesa %s\n\n", strings.TrimSpace(name+" "+spec.synopsis))
+		for _, l := range strings.Split(spec.summary, "\n") {
+			fmt.Fprintf(&help, "  %s\n", l)
+		}
+		var flags strings.Builder
+		fs.SetOutput(&flags)
+		fs.PrintDefaults()
+		fs.SetOutput(stderr)
+		if flags.Len() > 0 {
+			fmt.Fprintf(&help, "\nflags:\n%s", flags.String())
+		}
+		if groups[name] {
+			help.WriteString("\nsubcommands:\n")
+			for _, c := range table {
+				if g, _, ok := strings.Cut(c.name, " "); ok && g == name {
+					fmt.Fprintf(&help, "  mesa %s\n", strings.TrimSpace(c.name+" "+c.synopsis))
+				}
+			}
+		}
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, help.String())
+			return exitOK
+		}
+		fmt.Fprint(stderr, help.String())
 		return exitConfig
 	}
 	if fs.NArg() > 0 && !c.args {
-		fmt.Fprintf(stderr, "mesa %s: unexpected argument %q\n", cmd, fs.Arg(0))
+		fmt.Fprintf(stderr, "mesa %s: unexpected argument %q\n", name, fs.Arg(0))
 		return exitConfig
+	}
+	if spec.noConfig {
+		return c.run(ctx, &env{args: fs.Args(), stdout: stdout, stderr: stderr, now: time.Now, environ: environ})
 	}
 	cfg, err := config.Load(*path, environ)
 	if err != nil {
@@ -253,7 +365,11 @@ func migrate(ctx context.Context, e *env) int {
 func serve(ctx context.Context, cfg *config.Config, stderr io.Writer, environ []string) int {
 	log := newLogger(cfg.Log, stderr)
 	logOrganisation(log, cfg)
-	app, err := Open(ctx, cfg, Options{Logger: log})
+	// SIGHUP reads the TLS certificate again (systemctl reload).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	app, err := Open(ctx, cfg, Options{Logger: log, Reload: hup})
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return exitFail

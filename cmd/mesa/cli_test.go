@@ -113,22 +113,25 @@ func TestServeRefusesOutdatedSchema(t *testing.T) {
 
 func TestServeInProcess(t *testing.T) {
 	cfg, err := config.Load("", []string{
-		"MESA_DATABASE_URL=" + testpg.NewDatabase(t), "MESA_HTTP_LISTEN=127.0.0.1:0"})
+		"MESA_DATABASE_URL=" + testpg.NewDatabase(t), "MESA_HTTP_LISTEN=127.0.0.1:0", "MESA_HTTP_ADMIN_LISTEN=127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Groups = []config.Group{{Key: "soporte", Name: "Soporte"}}
 	cfg.People = []config.Person{{Email: "Ana@X.co", Name: "Ana", Role: "technician", Level: 1, Groups: []string{"soporte"}}}
 	app, ctx, stop := startApp(t, cfg)
-	resp, err := http.Get("http://" + app.Addr() + "/healthz")
+	resp, err := http.Get("http://" + app.AdminAddr() + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var body map[string]string
+	var body struct {
+		Status string
+		Checks map[string]string
+	}
 	json.NewDecoder(resp.Body).Decode(&body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || body["status"] != "ok" {
-		t.Errorf("healthz: %d %v", resp.StatusCode, body)
+	if resp.StatusCode != 200 || body.Status != "ok" || body.Checks["database"] != "up" {
+		t.Errorf("healthz: %d %+v", resp.StatusCode, body)
 	}
 	p, err := app.db.PersonByEmail(ctx, "ana@x.co")
 	if err != nil || p.Level != 1 || fmt.Sprint(p.Groups) != "[soporte]" {

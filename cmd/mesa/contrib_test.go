@@ -139,8 +139,8 @@ func exposedMetrics(t *testing.T) map[string]bool {
 	if err := app.jobs.RunNow(context.Background(), "sla_check_metrics", app.watchSLA); err != nil {
 		t.Fatal(err)
 	}
-	get(t, "http://"+app.Addr()+"/healthz")
-	out := get(t, "http://"+app.Addr()+"/metrics")
+	get(t, "http://"+app.AdminAddr()+"/healthz")
+	out := get(t, "http://"+app.AdminAddr()+"/metrics")
 	fams := map[string]bool{}
 	for _, l := range strings.Split(out, "\n") {
 		if f := strings.Fields(l); len(f) >= 3 && f[0] == "#" && f[1] == "TYPE" {

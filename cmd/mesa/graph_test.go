@@ -103,12 +103,10 @@ func TestGraphMailboxEndToEnd(t *testing.T) {
 		st, _ := app.db.MailboxStatuses(ctx)
 		return st["caja"].NeedsReauthorization && !st["ti"].LastSuccess.IsZero()
 	})
-	var ready map[string]string
-	json.Unmarshal([]byte(get(t, "http://"+app.Addr()+"/readyz")), &ready)
-	if ready["status"] != "not ready" || !strings.Contains(ready["reason"], "caja") || !strings.Contains(ready["reason"], "re-authorisation") {
-		t.Errorf("readyz: got %v, want not ready because caja needs re-authorisation", ready)
+	if status, checks := readyz(t, app); status != "not_ready" || checks["imap caja"] != "reauthorize" || checks["imap ti"] != "ok" {
+		t.Errorf("readyz: got %s %v, want not_ready because caja needs re-authorisation, ti ok", status, checks)
 	}
-	metrics := get(t, "http://"+app.Addr()+"/metrics")
+	metrics := get(t, "http://"+app.AdminAddr()+"/metrics")
 	for _, want := range []string{`mesa_imap_needs_reauthorization{mailbox="caja"} 1`, `mesa_imap_needs_reauthorization{mailbox="ti"} 0`,
 		`mesa_imap_connected{mailbox="ti"} 1`, `mesa_imap_connected{mailbox="caja"} 0`, `mesa_imap_events_total{event="handled",mailbox="ti"} 1`} {
 		if !strings.Contains(metrics, want) {

@@ -29,6 +29,9 @@ func startAppWith(t *testing.T, cfg *config.Config, o Options) (*App, context.Co
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if cfg.HTTP.AdminListen == config.Default().HTTP.AdminListen {
+		cfg.HTTP.AdminListen = "127.0.0.1:0" // tests never take the fixed default port
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	app, err := Open(ctx, cfg, o)
 	if err != nil {
@@ -64,7 +67,7 @@ func startAppWith(t *testing.T, cfg *config.Config, o Options) (*App, context.Co
 func loopbackEnv(dsn, imapAddr, smtpAddr string, extra ...string) []string {
 	ih, ip, _ := net.SplitHostPort(imapAddr)
 	sh, sp, _ := net.SplitHostPort(smtpAddr)
-	return append([]string{"MESA_DATABASE_URL=" + dsn, "MESA_HTTP_LISTEN=127.0.0.1:0",
+	return append([]string{"MESA_DATABASE_URL=" + dsn, "MESA_HTTP_LISTEN=127.0.0.1:0", "MESA_HTTP_ADMIN_LISTEN=127.0.0.1:0",
 		"MESA_IMAP_HOST=" + ih, "MESA_IMAP_PORT=" + ip, "MESA_IMAP_TLS=none", "MESA_IMAP_INSECURE_PLAINTEXT=true",
 		"MESA_IMAP_USERNAME=mesa", "MESA_IMAP_PASSWORD=mesapw", "MESA_DESK_ADDRESSES=mesa@entidad.gov.co",
 		"MESA_SMTP_HOST=" + sh, "MESA_SMTP_PORT=" + sp, "MESA_SMTP_TLS=none", "MESA_SMTP_INSECURE_PLAINTEXT=true"}, extra...)

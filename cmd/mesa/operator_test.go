@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -83,10 +82,8 @@ func TestOperatorAlerts(t *testing.T) {
 		failing, _ := app.db.FailingMail(ctx, time.Now(), 10)
 		return st["caja"].NeedsReauthorization && len(held) == 1 && len(q) == 1 && len(failing) == 1
 	})
-	var ready map[string]string
-	json.Unmarshal([]byte(get(t, "http://"+app.Addr()+"/readyz")), &ready)
-	if ready["status"] != "not ready" || !strings.Contains(ready["reason"], "imap caja: the mailbox needs re-authorisation") {
-		t.Errorf("readyz: got %v, want not ready because caja needs re-authorisation", ready)
+	if status, checks := readyz(t, app); status != "not_ready" || checks["imap caja"] != "reauthorize" {
+		t.Errorf("readyz: got %s %v, want not_ready because caja needs re-authorisation (reauthorize)", status, checks)
 	}
 	time.Sleep(1100 * time.Millisecond) // the acknowledgement has failed for outbox_failing_after
 	for i := 0; i < 3; i++ {            // once per condition, however often the job runs

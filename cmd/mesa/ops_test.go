@@ -516,7 +516,7 @@ func TestRetentionPurge(t *testing.T) {
 		env  []string
 		want bool
 	}{{ret, true}, {env, false}} {
-		cfg, err := config.Load("", append(tc.env[:len(tc.env):len(tc.env)], "MESA_HTTP_LISTEN=127.0.0.1:0"))
+		cfg, err := config.Load("", append(tc.env[:len(tc.env):len(tc.env)], "MESA_HTTP_LISTEN=127.0.0.1:0", "MESA_HTTP_ADMIN_LISTEN=127.0.0.1:0"))
 		if err != nil {
 			t.Fatal(err)
 		}

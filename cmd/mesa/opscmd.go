@@ -9,59 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/mesadeservicios/mesa/store"
 )
-
-// opsCmd is an operator command found by opsCommand: the command, the
-// arguments left after its subcommand, and its full name for messages.
-type opsCmd struct {
-	command
-	args []string
-	name string
-}
-
-// opsGroups are the operator commands with subcommands; "" is the command
-// run without one.
-var opsGroups = map[string]map[string]func() command{
-	"quarantine":    {"list": quarantineList, "show": quarantineShow, "replay": quarantineReplay, "export": quarantineExport},
-	"outbox":        {"list": outboxList, "retry": outboxRetry, "discard": outboxDiscard},
-	"undeliverable": {"list": undeliverableList, "clear": undeliverableClear},
-	"backup":        {"": backupCommand, "verify": backupVerify},
-	"retention":     {"purge": retentionPurge},
-	"export":        {"": exportCommand},
-	"healthcheck":   {"": healthcheck},
-	"actions":       {"": actionsList},
-}
-
-// opsCommand resolves the operator commands of this file; ok is false for
-// any other name.
-func opsCommand(cmd string, args []string) (opsCmd, bool) {
-	group, ok := opsGroups[cmd]
-	if !ok {
-		return opsCmd{}, false
-	}
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		if mk, ok := group[args[0]]; ok && args[0] != "" {
-			return opsCmd{command: mk(), args: args[1:], name: cmd + " " + args[0]}, true
-		}
-	}
-	if mk, ok := group[""]; ok {
-		return opsCmd{command: mk(), args: args, name: cmd}, true
-	}
-	var subs []string
-	for s := range group {
-		subs = append(subs, s)
-	}
-	return opsCmd{name: cmd, args: args, command: command{args: true, run: func(_ context.Context, e *env) int {
-		fmt.Fprintf(e.stderr, "mesa %s: give a subcommand: %s\n", cmd, strings.Join(sortedStrings(subs), ", "))
-		return exitConfig
-	}}}, true
-}
 
 // migrateCommand is `mesa migrate`, with --dry-run listing what would be
 // applied.
@@ -111,7 +64,7 @@ func healthcheck() command {
 	var timeout *time.Duration
 	return command{
 		flags: func(fs *flag.FlagSet) {
-			rawURL = fs.String("url", "", "URL to probe (default: /healthz on http.listen, 127.0.0.1 for a wildcard host)")
+			rawURL = fs.String("url", "", "URL to probe (default: /healthz on http.admin_listen, 127.0.0.1 for a wildcard host)")
 			ready = fs.Bool("ready", false, "probe /readyz (the desk does its work) instead of /healthz (the process answers)")
 			timeout = fs.Duration("timeout", 5*time.Second, "give up after this long")
 		},
@@ -122,7 +75,11 @@ func healthcheck() command {
 				if *ready {
 					path = "/readyz"
 				}
-				u = "http://" + probeAddr(e.cfg.HTTP.Listen) + path
+				if e.cfg.HTTP.AdminListen == "" {
+					fmt.Fprintln(e.stderr, "mesa healthcheck: http.admin_listen is empty, so mesa serves no health endpoint; set it, or give --url")
+					return exitConfig
+				}
+				u = "http://" + probeAddr(e.cfg.HTTP.AdminListen) + path
 			}
 			ctx, cancel := context.WithTimeout(ctx, *timeout)
 			defer cancel()
@@ -231,12 +188,6 @@ func writeJSON(w io.Writer, v any) {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	enc.Encode(v)
-}
-
-func sortedStrings(ss []string) []string {
-	out := slices.Clone(ss)
-	slices.Sort(out)
-	return out
 }
 
 // localTime shows an instant in the desk's time zone.

@@ -183,6 +183,12 @@ func TestEntrypointContract(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	aln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminAddr := aln.Addr().String() // the image keeps the default, 127.0.0.1:9090; tests take a free port
+	aln.Close()
 	var mesaEnv []string
 	for k, v := range imgEnv {
 		v = strings.ReplaceAll(v, "/var/lib/mesa", vol)
@@ -191,6 +197,7 @@ func TestEntrypointContract(t *testing.T) {
 		}
 		mesaEnv = append(mesaEnv, k+"="+v)
 	}
+	mesaEnv = append(mesaEnv, "MESA_HTTP_ADMIN_LISTEN="+adminAddr)
 	sock := filepath.Join(t.TempDir(), "notify.sock")
 	nc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
 	if err != nil {
@@ -249,7 +256,7 @@ func TestEntrypointContract(t *testing.T) {
 	}
 	wait("WATCHDOG=1", 5*time.Second)
 	wait("WATCHDOG=1", 5*time.Second)
-	hcEnv := []string{"MESA_HTTP_LISTEN=" + addr}
+	hcEnv := []string{"MESA_HTTP_LISTEN=" + addr, "MESA_HTTP_ADMIN_LISTEN=" + adminAddr}
 	if code, out, errs := runCLI(t, hcEnv, "healthcheck"); code != 0 || !strings.Contains(out, "healthy") {
 		t.Errorf("healthcheck of a running mesa: exit %d %s %s", code, out, errs)
 	}

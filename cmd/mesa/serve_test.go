@@ -46,7 +46,7 @@ func TestServeReadsMailbox(t *testing.T) {
 	if tk.Category != "ti.vpn" || tk.Requester != "ana@entidad.gov.co" || tk.DueAt == nil {
 		t.Errorf("ticket: %+v", tk)
 	}
-	if ready := get(t, "http://"+app.Addr()+"/readyz"); !strings.Contains(ready, `"ready"`) {
+	if ready := get(t, "http://"+app.AdminAddr()+"/readyz"); !strings.Contains(ready, `"ready"`) {
 		t.Errorf("readyz: %s", ready)
 	}
 	// A run of the SLA watch, under its own name so that the scheduler's
@@ -54,7 +54,7 @@ func TestServeReadsMailbox(t *testing.T) {
 	if err := app.jobs.RunNow(ctx, "manual_sla_check", app.watchSLA); err != nil {
 		t.Fatal(err)
 	}
-	metrics := get(t, "http://"+app.Addr()+"/metrics")
+	metrics := get(t, "http://"+app.AdminAddr()+"/metrics")
 	for _, want := range []string{`mesa_messages_total{disposition="ticket"} 1`, `mesa_tickets{state="abierto"} 1`,
 		`mesa_job_runs_total{job="manual_sla_check",outcome="ok"} 1`, `mesa_sla_alerts_total{kind="breach"} 0`,
 		`mesa_imap_connected{mailbox="imap"} 1`, `mesa_http_request_duration_seconds_count{code="200",route="GET /readyz"} 1`} {

@@ -48,11 +48,19 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	httpAddr := l.Addr().String()
+	httpAddr := l.Addr().String() // the admin listener's, where /metrics is
 	l.Close()
 	startFleet(t, []string{"serve"}, processEnv(loopbackEnv(testpg.NewDatabase(t), dc.Addr, sink.Addr,
-		"MESA_HTTP_LISTEN="+httpAddr, "MESA_LOG_LEVEL=warn")), "soak")
+		"MESA_HTTP_ADMIN_LISTEN="+httpAddr, "MESA_LOG_LEVEL=warn")), "soak")
 
+	// The feed starts once the daemon answers on its admin listener.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := scrape(httpAddr); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("mesa's /metrics did not answer within 30 s: %v", err)
+		}
+	}
 	c := loginMesa(t, dc.Addr)
 	defer c.Close()
 	var samples []soakSample

@@ -65,7 +65,7 @@ func (m *MailSystem) Configure(cfg *config.Config, dbPath, publicURL string) {
 	ih, ip, _ := net.SplitHostPort(m.IMAPAddr())
 	sh, sp, _ := net.SplitHostPort(m.SMTPAddr())
 	cfg.Database.URL = "sqlite:" + dbPath
-	cfg.HTTP.Listen, cfg.HTTP.PublicURL = "127.0.0.1:0", publicURL
+	cfg.HTTP.Listen, cfg.HTTP.PublicURL, cfg.HTTP.AdminListen = "127.0.0.1:0", publicURL, "127.0.0.1:0"
 	cfg.Desk.Addresses = []string{DeskAddress}
 	cfg.IMAP = config.IMAP{Host: ih, TLS: "none", InsecurePlaintext: true, Auth: "password", Username: "mesa", Password: "mesapw",
 		Mailbox: "INBOX", ProcessedMailbox: "Procesados", QuarantineMailbox: "Cuarentena", PollInterval: time.Second}

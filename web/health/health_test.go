@@ -60,3 +60,31 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestReport: every check has a status word; the details are in Errs only.
+func TestReport(t *testing.T) {
+	now := time.Date(2026, 3, 24, 10, 0, 0, 0, time.UTC)
+	p := health.Policy{Now: func() time.Time { return now }, Outbox: outbox{oldest: now.Add(-time.Hour)},
+		Intakes: []func() health.Intake{
+			func() health.Intake { return health.Intake{Name: "soporte", LastSuccess: now} },
+			func() health.Intake {
+				return health.Intake{Name: "compras", NeedsReauthorization: true, LastError: "invalid_grant: AADSTS70008"}
+			},
+		}}
+	r := p.Report(context.Background())
+	want := map[string]string{"outbox": "stuck", "imap soporte": "ok", "imap compras": "reauthorize"}
+	if len(r.Checks) != len(want) {
+		t.Errorf("got checks %v, want %v", r.Checks, want)
+	}
+	for k, v := range want {
+		if r.Checks[k] != v {
+			t.Errorf("check %q: got %q, want %q", k, r.Checks[k], v)
+		}
+	}
+	if r.Ready() || len(r.Errs) != 2 || !strings.Contains(errors.Join(r.Errs...).Error(), "AADSTS70008") {
+		t.Errorf("got ready %v, errs %v; want not ready with 2 errors, the grant's among them", r.Ready(), r.Errs)
+	}
+	if r := (health.Policy{Outbox: outbox{err: errors.New("db down")}}).Report(context.Background()); r.Checks["outbox"] != "error" {
+		t.Errorf("unreadable outbox: got %v, want error", r.Checks)
+	}
+}
