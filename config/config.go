@@ -361,6 +361,10 @@ type Jobs struct {
 	// PersonalDigest is each technician's morning list of their open
 	// tickets by SLA risk (business days only, skipped when empty).
 	PersonalDigest string `yaml:"personal_digest"`
+	// MonthlyReport mails each manager the previous month's follow-up
+	// report (XLSX attached) on the month's first business day; it runs
+	// every weekday and skips the others.
+	MonthlyReport string `yaml:"monthly_report"`
 	// OperatorAlerts checks the conditions of the operator alerts.
 	OperatorAlerts string `yaml:"operator_alerts"`
 }
@@ -468,6 +472,7 @@ func Default() *Config {
 			Surveys:        "*/5 * * * *",
 			PersonalDigest: "0 7 * * mon-fri",
 			Retention:      "15 3 * * *",
+			MonthlyReport:  "30 7 * * mon-fri",
 			OperatorAlerts: "@every 1m",
 		},
 		Alerts:  Alerts{UnreachableAfter: 10 * time.Minute, OutboxFailingAfter: 15 * time.Minute, BatchEvery: time.Hour},

@@ -264,7 +264,7 @@ func (c *Config) validate() Problems {
 	parser := CronParser()
 	for key, spec := range map[string]string{"jobs.sla_check": c.Jobs.SLACheck, "jobs.digest": c.Jobs.Digest,
 		"jobs.weekly_digest": c.Jobs.WeeklyDigest, "jobs.surveys": c.Jobs.Surveys, "jobs.personal_digest": c.Jobs.PersonalDigest,
-		"jobs.operator_alerts": c.Jobs.OperatorAlerts} {
+		"jobs.monthly_report": c.Jobs.MonthlyReport, "jobs.operator_alerts": c.Jobs.OperatorAlerts} {
 		if spec == "" {
 			continue // disabled
 		}

@@ -37,6 +37,7 @@ type Store interface {
 	FileStore
 	QueueStore
 	LinkStore
+	OutcomeStore
 }
 
 // QueueStore is what the queues by mail, absences and departures need.
@@ -199,6 +200,10 @@ type Config struct {
 	// mass_incident values when zero, never when MassThreshold is negative.
 	MassThreshold int
 	MassWindow    time.Duration
+	// Model is the header of the learned model the Classifier uses (nil:
+	// the catalogue's keywords alone), for the weekly digest's section on
+	// classification: its training date and corpus size.
+	Model *rules.ModelMeta
 	// Routes are the routing hints of the desk's mailboxes, by the
 	// Source.Mailbox of their messages.
 	Routes map[string]Route

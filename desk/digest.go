@@ -126,6 +126,9 @@ func (d *Desk) BuildDigest(ctx context.Context, groups []string, kind string) (*
 		if dg.Week, err = d.week(ctx, groups, today); err != nil {
 			return nil, err
 		}
+		if dg.Classification, err = d.classification(ctx, groups, dg.Week.From, dg.Week.To); err != nil {
+			return nil, err
+		}
 	}
 	return dg, nil
 }

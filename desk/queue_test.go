@@ -292,6 +292,13 @@ func everyKind(t *testing.T, e *queueEnv, trouble func()) {
 	if _, err := e.d.SendDigests(ctx, "daily"); err != nil { // digest
 		t.Fatal(err)
 	}
+	// The 1st of April (every day is a working day of wallClock): x, a
+	// manager, gets March's report.
+	step(time.Date(2026, 4, 1, 14, 0, 0, 0, time.UTC).Sub(e.now))
+	if _, err := e.d.SendMonthlyReports(ctx, &fakeReporter{}); err != nil { // monthly_report
+		t.Fatal(err)
+	}
+	// x becomes an operator (after the monthly report, which goes to managers).
 	step(time.Minute)
 	if err := e.db.SavePerson(ctx, &ticket.Person{Email: e.x, Role: ticket.RoleOperator, Active: true}); err != nil {
 		t.Fatal(err)

@@ -108,7 +108,9 @@ func (r *Renderer) digest(n *ticket.Notice, lang string, dg *ticket.Digest) (*ti
 		Cats       []ticket.Count
 		Worst      []ticket.CategoryCompliance
 		When, Desk string
-	}{D: dg, Cats: cats, Worst: worst, When: formatDate(dg.At.In(r.opts.Location), lang), Desk: r.opts.DeskName}
+		Class      *classView // the weekly digest's classification section (classification.go)
+	}{D: dg, Cats: cats, Worst: worst, When: formatDate(dg.At.In(r.opts.Location), lang), Desk: r.opts.DeskName,
+		Class: r.classification(dg.Classification, lang)}
 	var body bytes.Buffer
 	if err := r.tmpl[lang].ExecuteTemplate(&body, "digest."+lang+".txt", d); err != nil {
 		return nil, fmt.Errorf("rendering digest: %w", err)

@@ -111,6 +111,8 @@ func TestTemplatesGolden(t *testing.T) {
 		"digest-weekly": {To: "marta@entidad.gov.co", At: at, Payload: ticket.DigestNotice{Digest: weeklyFixture(tk, at)}},
 		// rendered with desk.privacy_url set (the other cases have none)
 		"ack-privacy": notice(tk.Requester, "<m@x>", ticket.AckNotice{}),
+		// The monthly report, its XLSX attached (monthly_test.go checks the file).
+		"monthly_report": {To: "marta@entidad.gov.co", ToName: "Marta", At: at, Payload: monthlyFixture()},
 	}
 	for kind := range cases {
 		if !strings.Contains(kind, "-") && !slices.Contains(ticket.NoticeKinds, cases[kind].Kind()) {
@@ -148,7 +150,7 @@ func TestTemplatesGolden(t *testing.T) {
 					t.Error("no Auto-Submitted header")
 				}
 				got := "To: " + m.To[0] + "\nSubject: " + in.Subject + "\nIn-Reply-To: " + strings.Join(in.InReplyTo, " ") + "\n\n" + in.Text
-				if !strings.Contains(in.HTML, "<p>") || n.Kind() != ticket.NoticeEmpty && !strings.Contains(in.HTML, html.EscapeString(tk.Number)) {
+				if !strings.Contains(in.HTML, "<p>") || n.Kind() != ticket.NoticeEmpty && n.Kind() != ticket.NoticeMonthlyReport && !strings.Contains(in.HTML, html.EscapeString(tk.Number)) {
 					t.Errorf("no HTML alternative with the text: %q", in.HTML)
 				}
 				if r == rp && !strings.Contains(in.HTML, `href="https://www.entidad.gov.co/politica-de-datos"`) {
@@ -211,6 +213,11 @@ func weeklyFixture(tk *ticket.Ticket, at time.Time) *ticket.Digest {
 		FirstResponse: [2]ticket.Durations{{N: 28, Total: 28 * 95 * time.Minute}, {}},
 		Answered:      [2]int{9, 0}, Rating: [2]float64{4.25, 0},
 		Worst: []ticket.CategoryCompliance{{Key: "ti.vpn", Compliance: ticket.Compliance{Met: 3, Total: 5}}}}
+	dg.Classification = &ticket.Classification{Tickets: [2]int{31, 24}, Changed: [2]int{4, 1},
+		Top:        []ticket.CategoryOverrides{{Key: "ti.vpn", Tickets: 6, Changed: 3}, {Key: "adm.muebles.silla", Tickets: 2, Changed: 1}},
+		Confusions: []ticket.Confusion{{From: "ti.vpn", To: "ti.redes", N: 2}, {From: "adm.muebles.silla", To: "ti.vpn", N: 1}},
+		Model: &ticket.ModelFacts{Trained: time.Date(2026, 3, 1, 0, 0, 0, 0, bog), AgeDays: 19, Examples: 1339,
+			Sources: []ticket.Count{{Key: "corpus", N: 1327}, {Key: "corrections", N: 12}}}}
 	return dg
 }
 

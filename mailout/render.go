@@ -132,7 +132,7 @@ func parseTemplates(opts Options, lang string) (*template.Template, error) {
 	for _, f := range files {
 		name := filepath.Base(f)
 		if t.Lookup(name) == nil {
-			return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, away, closed, commands, digest, duplicate, empty, failed, files, held, linked, mass_incident, mine, operator, operator_resolved, queue, rejected, requester, sla_alert, survey, survey_bad; .es.txt or .en.txt)", name)
+			return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, away, closed, commands, digest, duplicate, empty, failed, files, held, linked, mass_incident, mine, monthly_report, operator, operator_resolved, queue, rejected, requester, sla_alert, survey, survey_bad; .es.txt or .en.txt)", name)
 		}
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -259,6 +259,8 @@ func (r *Renderer) Render(n *ticket.Notice) (*ticket.Outgoing, error) {
 		return r.massMail(n, lang, p)
 	case ticket.AwayNotice:
 		return r.awayMail(n, lang, p)
+	case ticket.MonthlyReportNotice:
+		return r.monthlyReport(n, lang, p)
 	case ticket.CommandsNotice:
 		if n.Ticket == nil {
 			return r.deskCommands(n, lang, p)

@@ -342,10 +342,11 @@ func MonthPeriod(year int, month time.Month, loc *time.Location) (time.Time, tim
 	return from, from.AddDate(0, 1, 0)
 }
 
-// MonthXLSX builds the XLSX report of a calendar month for the groups
-// (none: the whole desk), as the monthly report mail to managers attaches
-// it. opts.From and opts.To are replaced by the month's.
-func MonthXLSX(ctx context.Context, src Source, groups []string, year int, month time.Month, opts Options) ([]byte, error) {
+// Month builds the report of a calendar month for the groups (none: the
+// whole desk), as the monthly report mail to managers sends it.
+// opts.From, opts.To and opts.Groups are replaced by the month's and the
+// groups.
+func Month(ctx context.Context, src Source, groups []string, year int, month time.Month, opts Options) (*Report, error) {
 	loc := opts.Location
 	if loc == nil {
 		var err error
@@ -359,7 +360,13 @@ func MonthXLSX(ctx context.Context, src Source, groups []string, year int, month
 	if err != nil {
 		return nil, fmt.Errorf("reading the monthly report: %w", err)
 	}
-	r, err := Build(rows, opts)
+	return Build(rows, opts)
+}
+
+// MonthXLSX builds the XLSX report of a calendar month for the groups
+// (none: the whole desk): Month, written as XLSX.
+func MonthXLSX(ctx context.Context, src Source, groups []string, year int, month time.Month, opts Options) ([]byte, error) {
+	r, err := Month(ctx, src, groups, year, month, opts)
 	if err != nil {
 		return nil, err
 	}

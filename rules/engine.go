@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mesadeservicios/mesa/ticket"
@@ -32,6 +34,18 @@ type Engine struct {
 	digest    string // SHA-256 of the rule file
 	model     *Model
 	minConf   float64
+	// cues finds the model's criticality and type cues (cues.go).
+	cues *Engine
+	// kwHash, kwTop: hashes of each bucket's keyword features "k:<v>"
+	// and "k:top=<v>" (wordcache.go).
+	kwHash, kwTop []uint64
+	kwTopNone     uint64
+	hitPool       *sync.Pool // of *hitSet, sized for phrases
+	// starts caches, per folded word, the phrases it can start
+	// (startsOf).
+	starts *strCache[[]int32]
+	// training: analyze computes the model's cues without a model.
+	training bool
 	// modelBuckets maps each model class onto the catalogue's buckets.
 	modelBuckets [numHeads][]int
 }
@@ -62,7 +76,8 @@ var fillers = map[string]bool{"el": true, "la": true, "los": true, "las": true, 
 	"este": true, "esta": true, "ese": true, "esa": true, "tan": true, "muy": true}
 
 func compile(f *File, where func(string) string) (*Engine, error) {
-	e := &Engine{byKey: map[string]*Category{}, index: map[string][]int{}, seen: map[string]int{},
+	e := &Engine{byKey: map[string]*Category{}, index: map[string][]int{}, seen: map[string]int{}, hitPool: &sync.Pool{},
+		starts:    newStrCache[[]int32](startsCacheSlots),
 		threshold: f.Threshold, subjectW: f.SubjectWeight}
 	if e.subjectW == 0 {
 		e.subjectW = 2
@@ -145,6 +160,8 @@ func compile(f *File, where func(string) string) (*Engine, error) {
 			e.negations = append(e.negations, stems)
 		}
 	}
+	e.cues = compileCues(e.negations)
+	e.hashKeywords()
 	for i, r := range f.Priority {
 		at := where(fmt.Sprintf("priority[%d]", i))
 		var err error
@@ -278,31 +295,69 @@ type analysis struct {
 	toks     []token
 	nsubj    int
 	scores   []float64
-	why      [][]string
 	failures float64
 	rule     *PriorityRule
 	best     int // best category bucket, or -1
+	cues     [numCues]float32
+	hits     []phraseHit // the phrases found, for the reasons (Matched)
+}
+
+// phraseHit is a phrase found and the multiplier of its best occurrence.
+type phraseHit struct {
+	phrase int32
+	mult   float64
+}
+
+// hitSet records the phrases found by scan: the multiplier of each
+// phrase's best occurrence (0: none), and which were touched, in order.
+type hitSet struct {
+	mult    []float64
+	touched []int32
+}
+
+const startsCacheSlots = 1 << 16
+
+func (e *Engine) getHits() *hitSet {
+	h, _ := e.hitPool.Get().(*hitSet)
+	if h == nil || len(h.mult) < len(e.phrases) {
+		h = &hitSet{mult: make([]float64, len(e.phrases))}
+	}
+	return h
+}
+
+func (e *Engine) putHits(h *hitSet) {
+	for _, pi := range h.touched {
+		h.mult[pi] = 0
+	}
+	h.touched = h.touched[:0]
+	e.hitPool.Put(h)
 }
 
 func (e *Engine) analyze(m Message, buf []token) analysis {
 	subj := tokenize(m.Subject, buf)
 	nsubj := len(subj)
-	all := tokenize(Clean(m.Body), subj)
-	hits := map[int]float64{} // phrase → multiplier of its best occurrence
+	body := Clean(m.Body)
+	all := tokenize(body, subj)
+	hits := e.getHits()
 	e.scan(all[:nsubj], e.subjectW, hits)
 	e.scan(all[nsubj:], 1, hits)
-	a := analysis{toks: all, nsubj: nsubj, scores: make([]float64, len(e.buckets)), why: make([][]string, len(e.buckets)),
-		failures: e.failures(all[:nsubj])*e.subjectW + e.failures(all[nsubj:]), rule: e.matchPriority(m), best: -1}
-	for pi, mult := range hits {
+	a := analysis{toks: all, nsubj: nsubj, scores: make([]float64, len(e.buckets)),
+		failures: e.failures(all[:nsubj])*e.subjectW + e.failures(all[nsubj:]), rule: e.matchPriority(m), best: -1,
+		hits: make([]phraseHit, len(hits.touched))}
+	for i, pi := range hits.touched {
 		p := &e.phrases[pi]
-		a.scores[p.bucket] += p.weight * mult
-		a.why[p.bucket] = append(a.why[p.bucket], fmt.Sprintf("%s (+%g)", p.text, p.weight*mult))
+		a.scores[p.bucket] += p.weight * hits.mult[pi]
+		a.hits[i] = phraseHit{pi, hits.mult[pi]}
 	}
+	e.putHits(hits)
 	bestScore := 0.0
 	for i, b := range e.buckets {
 		if b.kind == kindCategory && a.scores[i] > bestScore {
 			a.best, bestScore = i, a.scores[i]
 		}
+	}
+	if e.model != nil || e.training {
+		a.cues = e.cueCounts(all, m.Subject+"\n"+body)
 	}
 	return a
 }
@@ -332,12 +387,20 @@ func (e *Engine) Classify(m Message) Result {
 	} else if (rule == nil || rule.Category == "") && a.best >= 0 && bestScore >= e.threshold {
 		r.Category = e.buckets[a.best].value
 	}
-	for i, b := range e.buckets {
-		if len(a.why[i]) == 0 || b.kind == kindCategory && b.value != r.Category {
+	why := make([][]string, len(e.buckets))
+	for _, h := range a.hits {
+		p := &e.phrases[h.phrase]
+		if b := e.buckets[p.bucket]; b.kind == kindCategory && b.value != r.Category {
 			continue
 		}
-		sort.Strings(a.why[i])
-		r.Matched = append(r.Matched, b.value+": "+strings.Join(a.why[i], ", "))
+		why[p.bucket] = append(why[p.bucket], p.text+" (+"+strconv.FormatFloat(p.weight*h.mult, 'g', -1, 64)+")")
+	}
+	for i, b := range e.buckets {
+		if len(why[i]) == 0 {
+			continue
+		}
+		sort.Strings(why[i])
+		r.Matched = append(r.Matched, b.value+": "+strings.Join(why[i], ", "))
 	}
 	cat := e.byKey[r.Category]
 	if e.model == nil {
@@ -399,23 +462,39 @@ func (e *Engine) score(scores []float64, k bucketKind, v string) float64 {
 }
 
 // scan records every phrase found in toks with multiplier mult.
-func (e *Engine) scan(toks []token, mult float64, hits map[int]float64) {
+func (e *Engine) scan(toks []token, mult float64, hits *hitSet) {
 	for i := range toks {
-		for _, pi := range e.index[toks[i].stem] {
-			e.try(toks, i, pi, mult, hits)
-		}
-		if w := toks[i].word; len(w) >= 2 {
-			for _, pi := range e.byPrefix[w[:2]] {
-				e.try(toks, i, pi, mult, hits)
-			}
-		}
-		for _, pi := range e.prefixed {
-			e.try(toks, i, pi, mult, hits)
+		for _, pi := range e.starts.get(toks[i].word, e.startsOf) {
+			e.try(toks, i, int(pi), mult, hits)
 		}
 	}
 }
 
-func (e *Engine) try(toks []token, i, pi int, mult float64, hits map[int]float64) {
+// startsOf returns the phrases whose first word a token w can be, in the
+// order scan used to try them: by stem, by prefix.
+func (e *Engine) startsOf(w string) []int32 {
+	var out []int32
+	ok := func(pi int) {
+		p := &e.phrases[pi]
+		if p.prefix[0] && strings.HasPrefix(w, p.words[0]) || !p.prefix[0] && stem(w) == p.words[0] {
+			out = append(out, int32(pi))
+		}
+	}
+	for _, pi := range e.index[stem(w)] {
+		ok(pi)
+	}
+	if len(w) >= 2 {
+		for _, pi := range e.byPrefix[w[:2]] {
+			ok(pi)
+		}
+	}
+	for _, pi := range e.prefixed {
+		ok(pi)
+	}
+	return out
+}
+
+func (e *Engine) try(toks []token, i, pi int, mult float64, hits *hitSet) {
 	p := &e.phrases[pi]
 	if i+len(p.words) > len(toks) {
 		return
@@ -426,10 +505,13 @@ func (e *Engine) try(toks []token, i, pi int, mult float64, hits map[int]float64
 			return
 		}
 	}
-	if hits[pi] >= mult || e.negated(toks, i) {
+	if hits.mult[pi] >= mult || e.negated(toks, i) {
 		return
 	}
-	hits[pi] = mult
+	if hits.mult[pi] == 0 {
+		hits.touched = append(hits.touched, int32(pi))
+	}
+	hits.mult[pi] = mult
 }
 
 // clitics may sit between "no" and its verb: "no me carga", "no les llegan".

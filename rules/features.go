@@ -53,8 +53,29 @@ func fnvBytes(h uint64, s []byte) uint64 {
 }
 
 // featureHash is the hash of a feature name, the key the model's
-// vocabulary is looked up by.
-func featureHash(name string) uint64 { return fnvAdd(fnvOffset, name) }
+// vocabulary is looked up by: FNV-1a of the name, except for a bigram
+// "b:x y", which combines the hashes of its two words ("w:x", "w:y"), so
+// that classification forms it from two cached word hashes.
+func featureHash(name string) uint64 {
+	if rest, ok := strings.CutPrefix(name, "b:"); ok {
+		if a, b, ok := strings.Cut(rest, " "); ok {
+			return bigramHash(wordHash(a), wordHash(b))
+		}
+	}
+	return fnvAdd(fnvOffset, name)
+}
+
+// wordHash is the hash of the feature "w:"+stem.
+func wordHash(stem string) uint64 { return fnvAdd(fnvAdd(fnvOffset, "w:"), stem) }
+
+// bigramHash combines two word hashes (splitmix64's finaliser over an
+// asymmetric mix, so "x y" and "y x" differ).
+func bigramHash(a, b uint64) uint64 {
+	z := a*0x9e3779b97f4a7c15 ^ (b + 0x632be59bd9b4e019)
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
 
 // stemCache memoises the snowball stemmer, which costs microseconds a word:
 // a mailbox repeats the same few thousand words. It stops growing at
@@ -85,7 +106,8 @@ func snowStem(w string) string {
 		s = Fold(spanish.Stem(in, true))
 	}
 	if stemCacheLen.Load() < stemCacheMax {
-		if _, loaded := stemCache.LoadOrStore(w, s); !loaded {
+		// Tokens are cut from their message's text: keep a copy, not it.
+		if _, loaded := stemCache.LoadOrStore(strings.Clone(w), strings.Clone(s)); !loaded {
 			stemCacheLen.Add(1)
 		}
 	}
@@ -160,11 +182,11 @@ func (x *extractor) words(toks []token, n float32) {
 			continue
 		}
 		s := snowStem(w)
-		hw := fnvAdd(fnvAdd(fnvOffset, "w:"), s)
+		hw := wordHash(s)
 		x.addText(hw, n, func() string { return "w:" + s })
 		if prev != "" {
 			p := prev
-			hb := fnvAdd(fnvAdd(fnvAdd(fnvAdd(fnvOffset, "b:"), p), " "), s)
+			hb := bigramHash(wordHash(p), hw)
 			x.addText(hb, n, func() string { return "b:" + p + " " + s })
 		}
 		prev = s

@@ -61,7 +61,20 @@ func (e *Engine) extract(a analysis, x *extractor) {
 	if a.failures > 0 {
 		x.addKeyword("k:no+verbo", a.failures*e.failureW)
 	}
+	for q, n := range a.cues {
+		if n > 0 {
+			x.addKeyword(cueFeature[q], float64(n))
+		}
+	}
 }
+
+// cueFeature names the feature of each cue.
+var cueFeature = func() (out [numCues]string) {
+	for q, n := range cueNames {
+		out[q] = "q:" + n
+	}
+	return out
+}()
 
 // explainTop is how many features a decision lists.
 const explainTop = 5
@@ -70,9 +83,7 @@ const explainTop = 5
 // too when setCategory (no priority rule gave one).
 func (e *Engine) modelDecide(r *Result, a analysis, setCategory bool) {
 	m := e.model
-	var x extractor
-	e.extract(a, &x)
-	v := vectorize(x.text, x.kw, m.vocab, len(m.names))
+	v := e.vectorOf(m, a, sparse{})
 	var logits [3][]float64
 	for hi := range m.heads {
 		logits[hi] = make([]float64, m.heads[hi].k)
@@ -98,15 +109,20 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory bool) {
 		r.Features["category"] = m.explain(hc, v, js[headCategory], d.best, explainTop)
 	}
 
+	pc := d.probs
+
+	var buf sparse
 	ht := &m.heads[headType]
-	d = ht.decide(v, js[headType], logits[headType])
+	vt := m.stack.extend(v, headType, pc, nil, &a.cues, &buf)
+	d = ht.decide(vt, js[headType], logits[headType])
 	r.Type, r.TypeConfidence = ticket.Type(ht.classes[d.best]), round3(d.probs[d.best])
-	r.Features["type"] = m.explain(ht, v, js[headType], d.best, explainTop)
+	r.Features["type"] = m.explain(ht, vt, js[headType], d.best, explainTop)
 
 	hk := &m.heads[headCrit]
-	d = hk.decide(v, js[headCrit], logits[headCrit])
+	vk := m.stack.extend(v, headCrit, pc, d.probs, &a.cues, &sparse{})
+	d = hk.decide(vk, js[headCrit], logits[headCrit])
 	r.Criticality, r.CritConfidence = ticket.Criticality(hk.classes[d.best]), round3(d.probs[d.best])
-	r.Features["criticidad"] = m.explain(hk, v, js[headCrit], d.best, explainTop)
+	r.Features["criticidad"] = m.explain(hk, vk, js[headCrit], d.best, explainTop)
 }
 
 func round3(p float64) float64 { return float64(int64(p*1000+0.5)) / 1000 }

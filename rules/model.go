@@ -44,15 +44,21 @@ type Model struct {
 	names []string   // feature names, sorted
 	vocab *hashIndex // feature hash → index into names
 	heads [numHeads]head
+	stack *stackIndex           // the chain's features (stack.go)
+	words *strCache[*wordEntry] // wordcache.go
 }
 
 type head struct {
 	classes []string
 	k       int
-	w       []float32 // len(names) × k, row-major by feature
-	bias    []float32
-	shared  [numJoint]float64 // weights of the joint features (learned.go)
-	temp    float64
+	// The nonzero weights by feature (compressed rows): feature f's are
+	// ent[start[f]:start[f+1]], by class, each a class and its weight in
+	// quanta: four bytes, so that a row is one stretch of memory.
+	start  []int32
+	ent    []weight
+	bias   []float32
+	shared [numJoint]float64 // weights of the joint features (learned.go)
+	temp   float64
 }
 
 // jointVec is the joint features of one message for one decision: the
@@ -161,7 +167,7 @@ func ReadModel(r io.Reader) (*Model, error) {
 	if _, err := io.ReadFull(r, raw); err != nil {
 		return nil, fmt.Errorf("%w: header: %v", errModel, err)
 	}
-	m := &Model{}
+	m := &Model{words: newStrCache[*wordEntry](wordCacheSlots)}
 	if err := json.Unmarshal(raw, &m.Meta); err != nil {
 		return nil, fmt.Errorf("%w: header: %v", errModel, err)
 	}
@@ -197,7 +203,7 @@ func ReadModel(r io.Reader) (*Model, error) {
 		if len(hm.Shared) != numJoint {
 			return nil, fmt.Errorf("%w: decision %s: %d shared weights, want %d", errModel, hm.Name, len(hm.Shared), numJoint)
 		}
-		h := head{classes: hm.Classes, k: k, w: make([]float32, int(nf)*k), bias: make([]float32, k), temp: hm.Temperature}
+		h := head{classes: hm.Classes, k: k, bias: make([]float32, k), temp: hm.Temperature, start: make([]int32, nf+1)}
 		copy(h.shared[:], hm.Shared)
 		readRow := func(row []float32) error {
 			cnt, err := binary.ReadUvarint(br)
@@ -223,15 +229,31 @@ func ReadModel(r io.Reader) (*Model, error) {
 			return nil, err
 		}
 		for f := 0; f < int(nf); f++ {
-			if err := readRow(h.w[f*k : (f+1)*k]); err != nil {
-				return nil, err
+			cnt, err := binary.ReadUvarint(br)
+			if err != nil || cnt > uint64(k) {
+				return nil, fmt.Errorf("%w: %s weights", errModel, hm.Name)
 			}
+			c := uint64(0)
+			for j := uint64(0); j < cnt; j++ {
+				d, err := binary.ReadUvarint(br)
+				if err != nil || j > 0 && d == 0 {
+					return nil, fmt.Errorf("%w: %s weights", errModel, hm.Name)
+				}
+				c += d
+				q, err := binary.ReadVarint(br)
+				if err != nil || c >= uint64(k) || q == 0 || q < math.MinInt16 || q > math.MaxInt16 {
+					return nil, fmt.Errorf("%w: %s weights", errModel, hm.Name)
+				}
+				h.ent = append(h.ent, weight{uint16(c), int16(q)})
+			}
+			h.start[f+1] = int32(len(h.ent))
 		}
 		m.heads[hi] = h
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		return nil, fmt.Errorf("%w: trailing data", errModel)
 	}
+	m.stack = newStackIndex(m.vocab, m.heads[headCategory].classes, m.heads[headType].classes)
 	return m, nil
 }
 
@@ -271,7 +293,16 @@ func (m *Model) Write(w io.Writer) error {
 		h := &m.heads[hi]
 		writeRow(h.bias)
 		for f := range m.names {
-			writeRow(h.w[f*h.k : (f+1)*h.k])
+			tmp = tmp[:0]
+			last := 0
+			row := h.row(int32(f))
+			for _, e := range row {
+				tmp = binary.AppendUvarint(tmp, uint64(int(e.class)-last))
+				tmp = binary.AppendVarint(tmp, int64(e.q))
+				last = int(e.class)
+			}
+			buf.Write(binary.AppendUvarint(nil, uint64(len(row))))
+			buf.Write(tmp)
 		}
 	}
 	_, err = w.Write(buf.Bytes())
@@ -313,18 +344,51 @@ type decision struct {
 	best  int
 }
 
+// weight is a nonzero weight of a feature: its class and its value in
+// quanta.
+type weight struct {
+	class uint16
+	q     int16
+}
+
+// row returns the nonzero weights of feature f.
+func (h *head) row(f int32) []weight { return h.ent[h.start[f]:h.start[f+1]] }
+
+// setWeights stores dense weights (features × k, row-major), quantised:
+// what the file will hold. Weights beyond ±128 are clipped (training
+// never comes near).
+func (h *head) setWeights(w []float32) {
+	nf := len(w) / max(h.k, 1)
+	h.start = make([]int32, nf+1)
+	h.ent = h.ent[:0]
+	for f := range nf {
+		for c, v := range w[f*h.k : (f+1)*h.k] {
+			if q := min(max(quantize(v), math.MinInt16), math.MaxInt16); q != 0 {
+				h.ent = append(h.ent, weight{uint16(c), int16(q)})
+			}
+		}
+		h.start[f+1] = int32(len(h.ent))
+	}
+}
+
 func (h *head) decide(v sparse, j jointVec, logits []float64) decision {
-	acc := make([]float32, h.k)
+	var stack [64]float32
+	var acc []float32
+	if h.k <= len(stack) {
+		acc = stack[:h.k]
+	} else {
+		acc = make([]float32, h.k)
+	}
 	for jj, f := range v.idx {
 		x := v.val[jj]
-		row := h.w[int(f)*h.k : (int(f)+1)*h.k]
-		row = row[:len(acc)]
-		for c, w := range row {
-			acc[c] += x * w
+		for _, e := range h.ent[h.start[f]:h.start[f+1]] {
+			acc[e.class] += x * float32(e.q)
 		}
 	}
+	// acc is in quanta: scaling by a power of two after the sum gives the
+	// same floats as summing the scaled weights.
 	for c := range logits {
-		logits[c] = float64(h.bias[c]) + float64(h.shared[0]*float64(j.score[c])) + float64(acc[c])
+		logits[c] = float64(h.bias[c]) + float64(h.shared[0]*float64(j.score[c])) + float64(acc[c]*quantum)
 	}
 	if j.rule >= 0 {
 		logits[j.rule] += h.shared[1]
@@ -371,7 +435,12 @@ func (m *Model) explain(h *head, v sparse, jv jointVec, c, n int) []Feature {
 			}
 		default:
 			f := v.idx[j]
-			w, name = float64(v.val[j]*h.w[int(f)*h.k+c]), m.names[f]
+			for _, e := range h.row(f) {
+				if int(e.class) == c {
+					w, name = float64(v.val[j]*float32(e.q)*quantum), m.names[f]
+					break
+				}
+			}
 		}
 		if w <= 0 || len(out) == n && w <= out[n-1].Weight {
 			continue

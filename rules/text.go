@@ -49,23 +49,45 @@ type token struct {
 // tokenize splits s into folded, stemmed words. "wi-fi" and "F-DE-10" keep
 // their parts as separate words, which phrases match in sequence.
 func tokenize(s string, out []token) []token {
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			w := b.String()
-			out = append(out, token{word: w, stem: stem(w)})
-			b.Reset()
+	// Fold into one buffer, words separated by one space, then cut the
+	// words out of one string: one allocation, not one per word.
+	buf := make([]byte, 0, len(s)+1)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+				buf = append(buf, c)
+			case 'A' <= c && c <= 'Z':
+				buf = append(buf, c+'a'-'A')
+			default:
+				if n := len(buf); n > 0 && buf[n-1] != ' ' {
+					buf = append(buf, ' ')
+				}
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r = fold(r); isWordRune(r) {
+			buf = utf8.AppendRune(buf, r)
+		} else if n := len(buf); n > 0 && buf[n-1] != ' ' {
+			buf = append(buf, ' ')
 		}
 	}
-	for _, r := range s {
-		r = fold(r)
-		if isWordRune(r) {
-			b.WriteRune(r)
+	str := string(buf)
+	for len(str) > 0 {
+		w := str
+		if i := strings.IndexByte(str, ' '); i >= 0 {
+			w, str = str[:i], str[i+1:]
 		} else {
-			flush()
+			str = ""
+		}
+		if w != "" {
+			out = append(out, token{word: w, stem: stem(w)})
 		}
 	}
-	flush()
 	return out
 }
 
@@ -122,10 +144,10 @@ func Clean(body string) string {
 		if strings.HasPrefix(t, ">") {
 			continue
 		}
-		if quoteStartRE.MatchString(t) {
+		if maybeQuoteStart(t) && quoteStartRE.MatchString(t) {
 			break
 		}
-		if content > 0 && closingRE.MatchString(t) {
+		if content > 0 && len(t) <= 64 && closingRE.MatchString(t) {
 			break
 		}
 		if t != "" {
@@ -134,6 +156,13 @@ func Clean(body string) string {
 		keep = append(keep, l)
 	}
 	return strings.TrimSpace(strings.Join(keep, "\n"))
+}
+
+// maybeQuoteStart is a cheap necessary condition of quoteStartRE on a
+// trimmed line: it ends with ":" ("… escribió:"), starts with "-" or "_",
+// or has an address ("De: …@…").
+func maybeQuoteStart(t string) bool {
+	return t != "" && (t[len(t)-1] == ':' || t[0] == '-' || t[0] == '_' || strings.IndexByte(t, '@') >= 0)
 }
 
 // Fold lower-cases s and strips its diacritics ("Categoría" → "categoria"),

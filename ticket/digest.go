@@ -51,6 +51,9 @@ type Digest struct {
 	// Week is the weekly digest's comparison of the last week with the
 	// one before; nil in the daily digest.
 	Week *Week
+	// Classification is the weekly digest's section on the classifier,
+	// for the same weeks; nil in the daily digest.
+	Classification *Classification
 }
 
 // Durations sums durations to average them.

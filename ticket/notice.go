@@ -60,6 +60,7 @@ const (
 	NoticeLinked         NoticeKind = "linked"            // the requester's mail was added to their open ticket
 	NoticeMassIncident   NoticeKind = "mass_incident"     // many tickets of one category at once, to its group
 	NoticeAway           NoticeKind = "away"              // an absent or departed person's open tickets
+	NoticeMonthlyReport  NoticeKind = "monthly_report"    // a manager's monthly follow-up report, the XLSX attached
 	NoticeOperator       NoticeKind = "operator"          // an operator alert, to owners and operators
 	NoticeOperatorOK     NoticeKind = "operator_resolved" // its condition cleared
 )
@@ -68,7 +69,7 @@ const (
 var NoticeKinds = []NoticeKind{NoticeAck, NoticeAnswer, NoticeRequester, NoticeHeld, NoticeClosed, NoticeAssigned,
 	NoticeFailed, NoticeCommands, NoticeRejected, NoticeSLAAlert, NoticeDigest, NoticeSurvey, NoticeSurveyReminder,
 	NoticeSurveyBad, NoticeMine, NoticeEmpty, NoticeQueue, NoticeDuplicate, NoticeLinked, NoticeMassIncident, NoticeAway,
-	NoticeOperator, NoticeOperatorOK}
+	NoticeMonthlyReport, NoticeOperator, NoticeOperatorOK}
 
 // NoticePayload is the typed content of a notice: one of the *Notice
 // types below (the set is closed).
@@ -262,6 +263,31 @@ type AwayNotice struct {
 	Departed bool
 	Tickets  []*Ticket
 }
+
+// MonthTotals are the figures of one month of the desk (or of some
+// groups), as the follow-up report counts them: tickets opened and closed
+// in the month, the SLA compliance of the closures that had a due time,
+// the first response of the tickets opened, the satisfaction of the
+// closures with an answered survey.
+type MonthTotals struct {
+	Opened, Closed int
+	Compliance     Compliance
+	FirstResponse  Durations // business time
+	Answered       int       // closures with a rating
+	Rating         float64   // their mean, 1–5
+}
+
+// MonthlyReportNotice carries a manager's report of a month: its totals
+// for the body and the report itself (XLSX) as File, attached.
+type MonthlyReportNotice struct {
+	Year   int
+	Month  time.Month
+	Groups []string // the manager's groups; none: the whole desk
+	Totals MonthTotals
+	File   NoticeFile
+}
+
+func (MonthlyReportNotice) noticeKind() NoticeKind { return NoticeMonthlyReport }
 
 func (QueueNotice) noticeKind() NoticeKind        { return NoticeQueue }
 func (DuplicateNotice) noticeKind() NoticeKind    { return NoticeDuplicate }

@@ -55,6 +55,8 @@ type App struct {
 	out   *mailout.Worker // nil when neither smtp.host nor smtp.provider graph is set
 	met   *metrics
 	jobs  *jobs.Scheduler
+	// reports builds the monthly report mail's file (monthly.go).
+	reports monthlyReporter
 }
 
 // Open connects the store, brings the schema up to date (or refuses an
@@ -151,6 +153,10 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	if a.reports, err = newMonthlyReporter(cfg, db, eng, now); err != nil {
+		a.Close()
+		return nil, err
+	}
 	loc, _ := time.LoadLocation(cfg.Desk.Timezone) // validated by config
 	a.met = newMetrics(a)
 	if err := a.schedule(loc); err != nil {
@@ -204,6 +210,9 @@ func (a *App) schedule(loc *time.Location) error {
 		return err
 	}
 	if err := a.jobs.Add("personal_digest", a.cfg.Jobs.PersonalDigest, a.sendMorningDigests); err != nil {
+		return err
+	}
+	if err := a.jobs.Add("monthly_report", a.cfg.Jobs.MonthlyReport, a.sendMonthlyReports); err != nil { // monthly.go
 		return err
 	}
 	if err := a.jobs.Add("operator_alerts", a.cfg.Jobs.OperatorAlerts, a.operatorAlerts); err != nil {

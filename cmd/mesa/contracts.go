@@ -32,11 +32,13 @@ var (
 	_ desk.QueueStore    = (*store.DB)(nil)
 	_ desk.LinkStore     = (*store.DB)(nil)
 	_ desk.OperatorStore = (*store.DB)(nil)
+	_ desk.OutcomeStore  = (*store.DB)(nil)
 	// desk's other collaborators.
 	_ desk.MailRenderer      = (*mailout.Renderer)(nil)
 	_ desk.Calendar          = (*sla.Calendar)(nil)
 	_ desk.Classifier        = (*rules.Engine)(nil)
 	_ desk.AttachmentDecoder = mailin.Decoder{}
+	_ desk.MonthlyReporter   = monthlyReporter{} // package report over the store (monthly.go)
 	// web's.
 	_ web.Desk       = (*desk.Desk)(nil)
 	_ web.StatusDesk = (*desk.Desk)(nil)

@@ -75,7 +75,16 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() ti
 			AcceptAutomatedFrom: cfg.Desk.AcceptAutomatedFrom, AllowUnauthenticatedCommands: !cfg.Auth.Require,
 			TriageGroup: cfg.Rules.TriageGroup, TriageResolution: cfg.Rules.TriageResolution,
 			NoCopies: !cfg.Desk.CopyParticipants, NoticeAttachmentBytes: attach, FileLinkTTL: cfg.Limits.AttachmentLinkTTL,
-			MassThreshold: massThreshold(cfg.MassIncident.Threshold), MassWindow: cfg.MassIncident.Window}})
+			MassThreshold: massThreshold(cfg.MassIncident.Threshold), MassWindow: cfg.MassIncident.Window,
+			Model: modelMeta(eng)}})
+}
+
+// modelMeta is the header of the engine's learned model, nil without one.
+func modelMeta(eng *rules.Engine) *rules.ModelMeta {
+	if m := eng.Model(); m != nil {
+		return &m.Meta
+	}
+	return nil
 }
 
 // massThreshold maps mass_incident.threshold; 0 (off) is negative in

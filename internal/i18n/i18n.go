@@ -138,6 +138,8 @@ var messages = map[string]message{
 	"mail.yes":                  {"sí", "yes"},
 	"mail.no":                   {"no", "no"},
 	"mail.nobody":               {"nadie", "nobody"},
+	// The monthly report mail to managers.
+	"mail.subject.monthly_report": {"Informe mensual de la %s — %s", "Monthly report of the %s — %s"},
 	// Mail of working the desk by mail (queues, duplicates, mass
 	// incidents, absences).
 	"mail.subject.queue_mine":      {"Sus casos abiertos: %d (vencidos: %d)", "Your open tickets: %d (past due: %d)"},
