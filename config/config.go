@@ -11,10 +11,14 @@ import (
 // Config is the whole configuration. Every field's yaml name is part of the
 // operators' interface; env overrides are MESA_<SECTION>_<KEY>.
 type Config struct {
-	Database  Database  `yaml:"database"`
-	HTTP      HTTP      `yaml:"http"`
-	Desk      Desk      `yaml:"desk"`
-	IMAP      IMAP      `yaml:"imap"`
+	Database Database `yaml:"database"`
+	HTTP     HTTP     `yaml:"http"`
+	Desk     Desk     `yaml:"desk"`
+	IMAP     IMAP     `yaml:"imap"`
+	// Mailboxes are the desk's mailboxes when it reads more than one (TI
+	// and Operaciones, regional offices); the imap section is then left
+	// empty. Without them, the imap section is the one mailbox.
+	Mailboxes []Mailbox `yaml:"mailboxes"`
 	SMTP      SMTP      `yaml:"smtp"`
 	Auth      Auth      `yaml:"auth"`
 	SLA       SLA       `yaml:"sla"`
@@ -25,6 +29,7 @@ type Config struct {
 	Surveys   Surveys   `yaml:"surveys"`
 	Templates Templates `yaml:"templates"`
 	Limits    Limits    `yaml:"limits"`
+	Alerts    Alerts    `yaml:"alerts"`
 	Retention Retention `yaml:"retention"`
 	// MassIncident: Threshold tickets of one category within Window make
 	// one alert to the group's managers and technicians.
@@ -171,6 +176,73 @@ type IMAP struct {
 	Folder                string `yaml:"folder"`                  // well-known name or path; empty: inbox
 	ProcessedFolder       string `yaml:"processed_folder"`        // empty: Procesados
 	QuarantineFolder      string `yaml:"quarantine_folder"`       // empty: Cuarentena
+	// GraphURL is Graph's endpoint, for a national cloud (for example
+	// https://graph.microsoft.us/v1.0; its token endpoint goes in
+	// oauth2_token_url); empty: https://graph.microsoft.com/v1.0.
+	GraphURL string `yaml:"graph_url"`
+	// OAuth2SecretExpires is the date (YYYY-MM-DD) the client secret or
+	// certificate of the OAuth2 application expires (Microsoft: at most 24
+	// months after it was made); operators are warned 30, 7 and 1 days
+	// before.
+	OAuth2SecretExpires string `yaml:"oauth2_secret_expires"`
+	// DefaultGroup is a routing hint: the group that receives this
+	// mailbox's tickets the classifier leaves sin_clasificar, instead of
+	// rules.triage_group.
+	DefaultGroup string `yaml:"default_group"`
+}
+
+// Mailbox is one of the desk's mailboxes: a name, the desk address it
+// serves, and the settings of the imap section.
+type Mailbox struct {
+	// Name identifies the mailbox among the instances (its lease, its
+	// stored state and refresh token) and in /metrics and /readyz
+	// (label mailbox): lower-case letters, digits, - and _.
+	Name string `yaml:"name"`
+	// Address is the desk address this mailbox receives; it counts as one
+	// of the desk's own addresses.
+	Address string `yaml:"address"`
+	IMAP    `yaml:",inline"`
+	// Legacy marks the mailbox of the imap section (MailboxList): its
+	// lease and stored cursor keep the names they had before mailboxes.
+	Legacy bool `yaml:"-"`
+}
+
+// LegacyMailboxName is the name of the imap section's mailbox in
+// /metrics, /readyz and the store.
+const LegacyMailboxName = "imap"
+
+// MailboxList returns the mailboxes the desk reads, their zero fields
+// filled with the imap defaults: the mailboxes list, or the imap section
+// as the one mailbox (named LegacyMailboxName) when its host is set.
+func (c *Config) MailboxList() []Mailbox {
+	if len(c.Mailboxes) == 0 {
+		if c.IMAP.Host == "" && c.IMAP.Provider != "graph" {
+			return nil
+		}
+		addr := ""
+		if len(c.Desk.Addresses) > 0 {
+			addr = c.Desk.Addresses[0]
+		}
+		return []Mailbox{{Name: LegacyMailboxName, Address: addr, IMAP: c.IMAP, Legacy: true}}
+	}
+	def := Default().IMAP
+	out := make([]Mailbox, len(c.Mailboxes))
+	for i, m := range c.Mailboxes {
+		for _, f := range []struct {
+			v *string
+			d string
+		}{{&m.TLS, def.TLS}, {&m.Auth, def.Auth}, {&m.Mailbox, def.Mailbox},
+			{&m.ProcessedMailbox, def.ProcessedMailbox}, {&m.QuarantineMailbox, def.QuarantineMailbox}} {
+			if *f.v == "" {
+				*f.v = f.d
+			}
+		}
+		if m.PollInterval == 0 {
+			m.PollInterval = def.PollInterval
+		}
+		out[i] = m
+	}
+	return out
 }
 
 // SMTP is the server mesa sends through.
@@ -254,7 +326,7 @@ type SLA struct {
 type Person struct {
 	Email  string   `yaml:"email"`
 	Name   string   `yaml:"name"`
-	Role   string   `yaml:"role"`  // technician, manager, owner
+	Role   string   `yaml:"role"`  // technician, manager, owner, operator (gets the operator alerts)
 	Level  int      `yaml:"level"` // 1 or 2 for technicians
 	Groups []string `yaml:"groups"`
 	// Digest: false turns the personal morning digest off for this person
@@ -314,6 +386,20 @@ type Jobs struct {
 	// report (XLSX attached) on the month's first business day; it runs
 	// every weekday and skips the others.
 	MonthlyReport string `yaml:"monthly_report"`
+	// OperatorAlerts checks the conditions of the operator alerts.
+	OperatorAlerts string `yaml:"operator_alerts"`
+}
+
+// Alerts configure the operator alerts mailed to the people with role
+// owner or operator (guide 4.9.1): a mailbox that needs re-authorisation
+// or cannot be reached, a client secret about to expire (imap
+// oauth2_secret_expires), outgoing mail failing, mail held for a staff
+// address, and the batch of quarantined messages and mail held for
+// requesters.
+type Alerts struct {
+	UnreachableAfter   time.Duration `yaml:"unreachable_after"`    // a mailbox failing this long; 10m
+	OutboxFailingAfter time.Duration `yaml:"outbox_failing_after"` // a mail failing this long; 15m
+	BatchEvery         time.Duration `yaml:"batch_every"`          // at most one batch per; 1h
 }
 
 // Surveys configure the satisfaction survey after each closure (guide
@@ -412,7 +498,9 @@ func Default() *Config {
 			PersonalDigest: "0 7 * * mon-fri",
 			Retention:      "15 3 * * *",
 			MonthlyReport:  "30 7 * * mon-fri",
+			OperatorAlerts: "@every 1m",
 		},
+		Alerts:  Alerts{UnreachableAfter: 10 * time.Minute, OutboxFailingAfter: 15 * time.Minute, BatchEvery: time.Hour},
 		Surveys: Surveys{Enabled: true, Delay: time.Hour, ReopenAtOrBelow: 2, RemindAfterDays: 2, ExpireAfterDays: 5},
 		Limits: Limits{
 			MaxMessageBytes:         35 << 20,

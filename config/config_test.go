@@ -238,3 +238,85 @@ func TestParseDatabaseURL(t *testing.T) {
 		}
 	}
 }
+
+// TestMailboxes: a list of mailboxes, each with the imap settings inline,
+// defaults filled, secrets from files and redacted, and every problem
+// reported with its key.
+func TestMailboxes(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "pw")
+	os.WriteFile(secret, []byte("s3cret\n"), 0o600)
+	file := filepath.Join(dir, "mesa.yaml")
+	os.WriteFile(file, []byte(`desk:
+  addresses: [mesa@entidad.gov.co, operaciones@entidad.gov.co]
+groups:
+  - key: operaciones
+mailboxes:
+  - name: ti
+    address: mesa@entidad.gov.co
+    host: imap.entidad.gov.co
+    username: mesa
+    password_file: `+secret+`
+  - name: operaciones
+    address: operaciones@entidad.gov.co
+    host: imap.entidad.gov.co
+    username: operaciones
+    password: otra
+    default_group: operaciones
+    oauth2_secret_expires: 2027-06-30
+`), 0o600)
+	cfg, err := Load(file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := cfg.MailboxList()
+	if len(list) != 2 || list[0].Name != "ti" || list[0].Password != "s3cret" || list[0].TLS != "implicit" || list[0].Mailbox != "INBOX" ||
+		list[0].ProcessedMailbox != "Procesados" || list[0].PollInterval != 30*time.Second || list[0].Legacy {
+		t.Errorf("first mailbox: %+v", list[0])
+	}
+	if list[1].DefaultGroup != "operaciones" || list[1].OAuth2SecretExpires != "2027-06-30" {
+		t.Errorf("second mailbox: %+v", list[1])
+	}
+	out, _ := cfg.YAML()
+	if strings.Contains(string(out), "s3cret") || strings.Contains(string(out), "otra") {
+		t.Errorf("a mailbox's password printed:\n%s", out)
+	}
+	// The imap section alone is one mailbox, under its old lease and cursor.
+	legacy, err := Load("", []string{"MESA_IMAP_HOST=imap.entidad.gov.co", "MESA_IMAP_USERNAME=mesa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := legacy.MailboxList(); len(l) != 1 || !l[0].Legacy || l[0].Name != LegacyMailboxName || l[0].Address != "mesadeservicios@localhost" {
+		t.Errorf("imap section as a mailbox: %+v", l)
+	}
+
+	os.WriteFile(file, []byte(`imap:
+  host: imap.entidad.gov.co
+  username: mesa
+mailboxes:
+  - name: ti
+    address: no es correo
+    username: mesa
+    provider: graph
+    default_group: nadie
+    oauth2_secret_expires: 30/06/2027
+    bogus: 1
+  - name: ti
+    address: mesa@entidad.gov.co
+    host: h
+    username: u
+  - name: Mal Nombre
+    address: mesa@entidad.gov.co
+    host: h
+    username: u
+`), 0o600)
+	_, err = Load(file, nil)
+	for _, want := range []string{"mailboxes (line 4): set together with imap.host", "mailboxes[2].name (line 16): must be lower-case",
+		"mailboxes[0].address (line 6): must be the desk address", "mailboxes[0].tenant_id: provider graph needs the Microsoft 365 tenant",
+		"mailboxes[0].user: provider graph needs the mailbox's address", "mailboxes[0].oauth2_secret_expires (line 10): must be a date",
+		"mailboxes[0].bogus (line 11): unknown key", "mailboxes[1].name (line 12): duplicate mailbox"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want a problem %q", err, want)
+		}
+	}
+}

@@ -1,68 +1,96 @@
 package config
 
-import "strings"
+import (
+	"net"
+	"net/url"
+	"strings"
+)
 
-// validateGraph checks the keys of imap.provider: graph.
-func (c *Config) validateGraph(bad func(key, format string, args ...any)) {
-	g := c.IMAP
+// validateGraph checks the keys of provider: graph of the mailbox at key
+// (imap, or mailboxes[i]).
+func validateGraph(bad func(key, format string, args ...any), key string, g IMAP) {
 	if g.Host != "" {
-		bad("imap.host", "is for provider imap; provider graph reaches graph.microsoft.com")
+		bad(key+".host", "is for provider imap; provider graph reaches graph.microsoft.com")
 	}
 	if strings.TrimSpace(g.TenantID) == "" {
-		bad("imap.tenant_id", "provider graph needs the Microsoft 365 tenant (its id or domain)")
+		bad(key+".tenant_id", "provider graph needs the Microsoft 365 tenant (its id or domain)")
 	}
 	if strings.TrimSpace(g.ClientID) == "" {
-		bad("imap.client_id", "provider graph needs the app registration's client id")
+		bad(key+".client_id", "provider graph needs the app registration's client id")
 	}
 	if !validAddress(g.User) {
-		bad("imap.user", "provider graph needs the mailbox's address, got %q", g.User)
+		bad(key+".user", "provider graph needs the mailbox's address, got %q", g.User)
 	}
-	cert, key := g.ClientCertificateFile != "", g.ClientKeyFile != ""
+	cert, keyFile := g.ClientCertificateFile != "", g.ClientKeyFile != ""
 	switch {
-	case cert != key:
-		bad("imap.client_key_file", "client_certificate_file and client_key_file go together")
+	case cert != keyFile:
+		bad(key+".client_key_file", "client_certificate_file and client_key_file go together")
 	case cert && g.ClientSecret != "":
-		bad("imap.client_secret", "set together with client_certificate_file; use one")
+		bad(key+".client_secret", "set together with client_certificate_file; use one")
 	case !cert && g.ClientSecret == "":
-		bad("imap.client_secret", "provider graph needs client_secret (or client_secret_file) or client_certificate_file and client_key_file")
+		bad(key+".client_secret", "provider graph needs client_secret (or client_secret_file) or client_certificate_file and client_key_file")
+	}
+	for _, f := range []struct{ key, value string }{{key + ".graph_url", g.GraphURL}, {key + ".oauth2_token_url", g.OAuth2TokenURL}} {
+		if f.value != "" && !endpointURL(f.value) {
+			bad(f.key, "must be an https URL (http only on loopback), got %q", f.value)
+		}
 	}
 	folder := strings.Trim(g.Folder, "/")
 	if folder == "" {
 		folder = "inbox"
 	}
 	for _, f := range []struct{ key, value, def string }{
-		{"imap.processed_folder", g.ProcessedFolder, "Procesados"},
-		{"imap.quarantine_folder", g.QuarantineFolder, "Cuarentena"},
+		{key + ".processed_folder", g.ProcessedFolder, "Procesados"},
+		{key + ".quarantine_folder", g.QuarantineFolder, "Cuarentena"},
 	} {
 		v := strings.Trim(f.value, "/")
 		if v == "" {
 			v = f.def
 		}
 		if strings.EqualFold(v, folder) {
-			bad(f.key, "must differ from imap.folder (%s)", folder)
+			bad(f.key, "must differ from %s.folder (%s)", key, folder)
 		}
 	}
 }
 
-// validateOAuth2Provider checks imap.oauth2_provider and reports whether
-// it is google (whose key file replaces token_url and client_id).
-func (c *Config) validateOAuth2Provider(bad func(key, format string, args ...any)) bool {
-	switch c.IMAP.OAuth2Provider {
+// validateOAuth2Provider checks the oauth2_provider of the mailbox at key
+// and reports whether it is google (whose key file replaces token_url and
+// client_id).
+func validateOAuth2Provider(bad func(key, format string, args ...any), key string, m IMAP) bool {
+	switch m.OAuth2Provider {
 	case "", "microsoft":
-		if c.IMAP.OAuth2ServiceAccountFile != "" {
-			bad("imap.oauth2_service_account_file", "is for oauth2_provider: google")
+		if m.OAuth2ServiceAccountFile != "" {
+			bad(key+".oauth2_service_account_file", "is for oauth2_provider: google")
 		}
 		return false
 	case "google":
-		if c.IMAP.OAuth2ServiceAccountFile == "" {
-			bad("imap.oauth2_service_account_file", "oauth2_provider google needs the service account's key file (JSON)")
+		if m.OAuth2ServiceAccountFile == "" {
+			bad(key+".oauth2_service_account_file", "oauth2_provider google needs the service account's key file (JSON)")
 		}
-		if !validAddress(c.IMAP.Username) {
-			bad("imap.username", "oauth2_provider google acts as this mailbox; it must be its address, got %q", c.IMAP.Username)
+		if !validAddress(m.Username) {
+			bad(key+".username", "oauth2_provider google acts as this mailbox; it must be its address, got %q", m.Username)
 		}
 		return true
 	default:
-		bad("imap.oauth2_provider", "must be microsoft or google, got %q", c.IMAP.OAuth2Provider)
+		bad(key+".oauth2_provider", "must be microsoft or google, got %q", m.OAuth2Provider)
 		return true
 	}
+}
+
+// endpointURL tells an absolute https URL, or an http one on loopback (a
+// test server).
+func endpointURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		h := u.Hostname()
+		ip := net.ParseIP(h)
+		return h == "localhost" || (ip != nil && ip.IsLoopback())
+	}
+	return false
 }

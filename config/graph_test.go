@@ -94,3 +94,49 @@ func TestGoogleServiceAccountConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestGraphAndGoogleInMailboxes: entries of mailboxes are checked as the
+// imap section is, under their own keys; a Graph mailbox's secret file is
+// read and redacted; smtp.provider graph needs the mailbox serving
+// smtp.from to be a Graph one.
+func TestGraphAndGoogleInMailboxes(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secret, []byte("s3cret\n"), 0o600)
+	const graph = "  - name: ti\n    address: mesa@entidad.gov.co\n    provider: graph\n    tenant_id: t\n    client_id: c\n    user: mesa@entidad.gov.co\n    client_secret_file: " + "SECRET" + "\n"
+	const google = "  - name: ops\n    address: ops@entidad.gov.co\n    host: imap.gmail.com\n    username: ops@entidad.gov.co\n    auth: xoauth2\n    oauth2_provider: google\n    oauth2_service_account_file: /etc/mesa/sa.json\n"
+	for _, tc := range []struct {
+		name string
+		yaml string
+		want []string // problem keys; nil: valid
+	}{
+		{"a graph and a google mailbox, sending by graph", "mailboxes:\n" + graph + google + "smtp:\n  provider: graph\n  from: mesa@entidad.gov.co\n", nil},
+		{"sending by graph as the google mailbox", "mailboxes:\n" + graph + google + "smtp:\n  provider: graph\n  from: ops@entidad.gov.co\n",
+			[]string{"smtp.provider"}},
+		{"a graph mailbox missing its app", "mailboxes:\n  - name: ti\n    address: mesa@entidad.gov.co\n    provider: graph\n    graph_url: http://graph.example.com/v1.0\n",
+			[]string{"mailboxes[0].client_id", "mailboxes[0].client_secret", "mailboxes[0].graph_url", "mailboxes[0].tenant_id", "mailboxes[0].user"}},
+		{"a google mailbox missing its key file", "mailboxes:\n  - name: ops\n    address: ops@entidad.gov.co\n    host: imap.gmail.com\n    username: ops\n    auth: xoauth2\n    oauth2_provider: google\n",
+			[]string{"mailboxes[0].oauth2_service_account_file", "mailboxes[0].username"}},
+		{"an unknown provider", "mailboxes:\n  - name: ti\n    address: mesa@entidad.gov.co\n    host: h\n    username: u\n    provider: ews\n",
+			[]string{"mailboxes[0].provider"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Load(writeFile(t, strings.ReplaceAll(tc.yaml, "SECRET", secret)), nil)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("got %v, want valid", err)
+				}
+				l := cfg.MailboxList()
+				if len(l) != 2 || l[0].ClientSecret != "s3cret" || l[1].OAuth2Provider != "google" {
+					t.Errorf("mailboxes: got %+v", l)
+				}
+				if y, _ := cfg.YAML(); strings.Contains(string(y), "s3cret") {
+					t.Errorf("a mailbox's client_secret printed: %s", y)
+				}
+				return
+			}
+			if got := keysOf(problems(t, err)); !slices.Equal(got, tc.want) {
+				t.Errorf("problems: got %v, want %v (%v)", got, tc.want, err)
+			}
+		})
+	}
+}

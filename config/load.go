@@ -126,11 +126,20 @@ func checkKeys(n *yaml.Node, t reflect.Type, prefix string, lines map[string]int
 	switch {
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
 		fields := map[string]reflect.StructField{}
-		for i := 0; i < t.NumField(); i++ {
-			if f := t.Field(i); f.IsExported() {
-				fields[yamlName(f)] = f
+		var add func(t reflect.Type)
+		add = func(t reflect.Type) {
+			for i := 0; i < t.NumField(); i++ {
+				f := t.Field(i)
+				switch _, opts, _ := strings.Cut(f.Tag.Get("yaml"), ","); {
+				case !f.IsExported() || f.Tag.Get("yaml") == "-":
+				case f.Anonymous && opts == "inline":
+					add(f.Type) // the imap settings of a mailbox
+				default:
+					fields[yamlName(f)] = f
+				}
 			}
 		}
+		add(t)
 		kept := n.Content[:0]
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
@@ -265,18 +274,26 @@ func setScalar(f reflect.Value, s string) error {
 // trailing newline (files written by editors or `echo` end with one).
 func (c *Config) readSecretFiles() Problems {
 	var ps Problems
-	for _, s := range []struct {
+	type secretFile struct {
 		key       string
 		file      string
 		secret    *string
 		secretKey string
-	}{
+	}
+	files := []secretFile{
 		{"imap.password_file", c.IMAP.PasswordFile, &c.IMAP.Password, "imap.password"},
 		{"smtp.password_file", c.SMTP.PasswordFile, &c.SMTP.Password, "smtp.password"},
 		{"imap.oauth2_client_secret_file", c.IMAP.OAuth2ClientSecretFile, &c.IMAP.OAuth2ClientSecret, "imap.oauth2_client_secret"},
 		{"auth.bounce_secret_file", c.Auth.BounceSecretFile, &c.Auth.BounceSecret, "auth.bounce_secret"},
 		{"imap.client_secret_file", c.IMAP.ClientSecretFile, &c.IMAP.ClientSecret, "imap.client_secret"},
-	} {
+	}
+	for i := range c.Mailboxes {
+		m, key := &c.Mailboxes[i], fmt.Sprintf("mailboxes[%d].", i)
+		files = append(files, secretFile{key + "password_file", m.PasswordFile, &m.Password, key + "password"},
+			secretFile{key + "oauth2_client_secret_file", m.OAuth2ClientSecretFile, &m.OAuth2ClientSecret, key + "oauth2_client_secret"},
+			secretFile{key + "client_secret_file", m.ClientSecretFile, &m.ClientSecret, key + "client_secret"})
+	}
+	for _, s := range files {
 		if s.file == "" {
 			continue
 		}

@@ -18,6 +18,10 @@ func (c *Config) Redacted() *Config {
 	r := *c
 	r.People = append([]Person(nil), c.People...)
 	r.Groups = append([]Group(nil), c.Groups...)
+	r.Mailboxes = append([]Mailbox(nil), c.Mailboxes...)
+	for i := range r.Mailboxes {
+		redactStruct(reflect.ValueOf(&r.Mailboxes[i]).Elem())
+	}
 	redactStruct(reflect.ValueOf(&r).Elem())
 	return &r
 }

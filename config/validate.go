@@ -94,41 +94,48 @@ func (c *Config) validate() Problems {
 		bad("desk.ticket_prefix", "must be a capital letter and up to 9 capitals or digits, got %q", c.Desk.TicketPrefix)
 	}
 
-	switch c.IMAP.Provider {
-	case "", "imap":
-	case "graph":
-		c.validateGraph(bad)
-	default:
-		bad("imap.provider", "must be imap or graph, got %q", c.IMAP.Provider)
+	legacy := c.IMAP.Host != "" || (c.IMAP.Provider != "" && c.IMAP.Provider != "imap")
+	if legacy {
+		checkMailbox(bad, "imap", c.IMAP)
 	}
-	if c.IMAP.Host != "" && c.IMAP.Provider != "graph" {
-		checkTLS(bad, "imap", c.IMAP.TLS, c.IMAP.Port, c.IMAP.InsecurePlaintext)
-		if c.IMAP.Username == "" {
-			bad("imap.username", "is empty but imap.host is set")
+	if len(c.Mailboxes) > 0 && legacy {
+		bad("mailboxes", "set together with imap.host; put that mailbox in the list, or use the imap section alone")
+	}
+	names := map[string]bool{}
+	for i, m := range c.MailboxList() {
+		if m.Legacy {
+			break
 		}
-		switch c.IMAP.Auth {
-		case "password":
-		case "xoauth2":
-			if c.validateOAuth2Provider(bad) {
-				break
-			}
-			if c.IMAP.OAuth2TokenURL == "" && c.IMAP.OAuth2Tenant == "" {
-				bad("imap.oauth2_token_url", "xoauth2 needs oauth2_token_url, or oauth2_tenant for Microsoft 365")
-			}
-			if c.IMAP.OAuth2ClientID == "" {
-				bad("imap.oauth2_client_id", "xoauth2 needs the application's client id")
-			}
-		default:
-			bad("imap.auth", "must be password or xoauth2, got %q", c.IMAP.Auth)
+		key := fmt.Sprintf("mailboxes[%d]", i)
+		switch {
+		case !mailboxNameRE.MatchString(m.Name):
+			bad(key+".name", "must be lower-case letters, digits, - or _ (up to 32), got %q", m.Name)
+		case names[m.Name]:
+			bad(key+".name", "duplicate mailbox %q", m.Name)
 		}
-		if c.IMAP.Mailbox == "" {
-			bad("imap.mailbox", "is empty")
+		names[m.Name] = true
+		if !validAddress(m.Address) {
+			bad(key+".address", "must be the desk address this mailbox serves, got %q", m.Address)
 		}
-		if c.IMAP.ProcessedMailbox == "" || c.IMAP.ProcessedMailbox == c.IMAP.Mailbox {
-			bad("imap.processed_mailbox", "must be set and differ from imap.mailbox, got %q", c.IMAP.ProcessedMailbox)
+		if m.Host == "" && m.Provider != "graph" {
+			bad(key+".host", "is empty")
 		}
-		if c.IMAP.QuarantineMailbox == "" || c.IMAP.QuarantineMailbox == c.IMAP.Mailbox {
-			bad("imap.quarantine_mailbox", "must be set and differ from imap.mailbox, got %q", c.IMAP.QuarantineMailbox)
+		checkMailbox(bad, key, m.IMAP)
+		if m.PollInterval < time.Second {
+			bad(key+".poll_interval", "must be at least 1s, got %s", m.PollInterval)
+		}
+	}
+	groupKnown := map[string]bool{}
+	for _, g := range c.Groups {
+		groupKnown[g.Key] = true
+	}
+	for i, m := range c.MailboxList() {
+		key := "imap"
+		if !m.Legacy {
+			key = fmt.Sprintf("mailboxes[%d]", i)
+		}
+		if m.DefaultGroup != "" && len(c.Groups) > 0 && !groupKnown[m.DefaultGroup] {
+			bad(key+".default_group", "unknown group %q (not in groups)", m.DefaultGroup)
 		}
 	}
 	if c.IMAP.PollInterval < time.Second {
@@ -140,8 +147,8 @@ func (c *Config) validate() Problems {
 		switch c.SMTP.Auth {
 		case "password", "login":
 		case "xoauth2":
-			if c.IMAP.Auth != "xoauth2" {
-				bad("smtp.auth", "xoauth2 uses the OAuth2 settings of the imap section; set imap.auth: xoauth2 too")
+			if m := c.SMTPMailbox(); m == nil || m.Auth != "xoauth2" {
+				bad("smtp.auth", "xoauth2 uses the OAuth2 settings of the imap section (or of the mailbox serving smtp.from); set its auth: xoauth2 too")
 			}
 		default:
 			bad("smtp.auth", "must be password, login or xoauth2, got %q", c.SMTP.Auth)
@@ -150,8 +157,8 @@ func (c *Config) validate() Problems {
 	switch c.SMTP.Provider {
 	case "", "smtp":
 	case "graph":
-		if c.IMAP.Provider != "graph" {
-			bad("smtp.provider", "graph sends as the imap section's Graph mailbox; set imap.provider: graph too")
+		if m := c.SMTPMailbox(); m == nil || m.Provider != "graph" {
+			bad("smtp.provider", "graph sends as the imap section's Graph mailbox (or the mailbox serving smtp.from); set its provider: graph too")
 		}
 	default:
 		bad("smtp.provider", "must be smtp or graph, got %q", c.SMTP.Provider)
@@ -248,9 +255,9 @@ func (c *Config) validate() Problems {
 			if p.Level != 1 && p.Level != 2 {
 				bad(key+".level", "a technician has level 1 or 2, got %d", p.Level)
 			}
-		case "manager", "owner":
+		case "manager", "owner", "operator":
 		default:
-			bad(key+".role", "must be technician, manager or owner, got %q", p.Role)
+			bad(key+".role", "must be technician, manager, owner or operator, got %q", p.Role)
 		}
 		for j, g := range p.Groups {
 			if !groups[g] {
@@ -282,7 +289,7 @@ func (c *Config) validate() Problems {
 	parser := CronParser()
 	for key, spec := range map[string]string{"jobs.sla_check": c.Jobs.SLACheck, "jobs.digest": c.Jobs.Digest,
 		"jobs.weekly_digest": c.Jobs.WeeklyDigest, "jobs.surveys": c.Jobs.Surveys, "jobs.personal_digest": c.Jobs.PersonalDigest,
-		"jobs.monthly_report": c.Jobs.MonthlyReport} {
+		"jobs.monthly_report": c.Jobs.MonthlyReport, "jobs.operator_alerts": c.Jobs.OperatorAlerts} {
 		if spec == "" {
 			continue // disabled
 		}
@@ -323,6 +330,12 @@ func (c *Config) validate() Problems {
 	if c.Limits.OutboxGiveUpAfter < time.Minute {
 		bad("limits.outbox_give_up_after", "must be at least 1m, got %s", c.Limits.OutboxGiveUpAfter)
 	}
+	for key, d := range map[string]time.Duration{"alerts.unreachable_after": c.Alerts.UnreachableAfter,
+		"alerts.outbox_failing_after": c.Alerts.OutboxFailingAfter, "alerts.batch_every": c.Alerts.BatchEvery} {
+		if d <= 0 {
+			bad(key, "must be positive, got %s", d)
+		}
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -334,6 +347,74 @@ func (c *Config) validate() Problems {
 	c.validateOperations(bad) // operations.go
 	c.validateWeb(bad)        // web.go
 	return ps
+}
+
+var mailboxNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// checkMailbox checks the settings of one mailbox, under key.
+func checkMailbox(bad func(string, string, ...any), key string, m IMAP) {
+	if m.OAuth2SecretExpires != "" {
+		if _, err := time.Parse(time.DateOnly, m.OAuth2SecretExpires); err != nil {
+			bad(key+".oauth2_secret_expires", "must be a date YYYY-MM-DD, got %q", m.OAuth2SecretExpires)
+		}
+	}
+	switch m.Provider {
+	case "", "imap":
+	case "graph":
+		validateGraph(bad, key, m)
+		return
+	default:
+		bad(key+".provider", "must be imap or graph, got %q", m.Provider)
+		return
+	}
+	checkTLS(bad, key, m.TLS, m.Port, m.InsecurePlaintext)
+	if m.Username == "" {
+		bad(key+".username", "is empty but the host is set")
+	}
+	switch m.Auth {
+	case "password":
+	case "xoauth2":
+		if validateOAuth2Provider(bad, key, m) {
+			break
+		}
+		if m.OAuth2TokenURL == "" && m.OAuth2Tenant == "" {
+			bad(key+".oauth2_token_url", "xoauth2 needs oauth2_token_url, or oauth2_tenant for Microsoft 365")
+		}
+		if m.OAuth2ClientID == "" {
+			bad(key+".oauth2_client_id", "xoauth2 needs the application's client id")
+		}
+	default:
+		bad(key+".auth", "must be password or xoauth2, got %q", m.Auth)
+	}
+	if m.Mailbox == "" {
+		bad(key+".mailbox", "is empty")
+	}
+	if m.ProcessedMailbox == "" || m.ProcessedMailbox == m.Mailbox {
+		bad(key+".processed_mailbox", "must be set and differ from %s.mailbox, got %q", key, m.ProcessedMailbox)
+	}
+	if m.QuarantineMailbox == "" || m.QuarantineMailbox == m.Mailbox {
+		bad(key+".quarantine_mailbox", "must be set and differ from %s.mailbox, got %q", key, m.QuarantineMailbox)
+	}
+}
+
+// SMTPMailbox is the mailbox whose OAuth2 settings smtp.auth: xoauth2
+// uses: the one serving the From address, else the first; nil without
+// mailboxes.
+func (c *Config) SMTPMailbox() *Mailbox {
+	list := c.MailboxList()
+	if len(list) == 0 {
+		return nil
+	}
+	from := c.SMTP.From
+	if from == "" && len(c.Desk.Addresses) > 0 {
+		from = c.Desk.Addresses[0]
+	}
+	for i := range list {
+		if strings.EqualFold(list[i].Address, from) {
+			return &list[i]
+		}
+	}
+	return &list[0]
 }
 
 func checkTLS(bad func(string, string, ...any), sec, mode string, port int, insecureOK bool) {

@@ -247,3 +247,33 @@ func TestBouncedAddressIsHeld(t *testing.T) {
 		t.Errorf("acknowledgement to a bouncing address: %+v %v", ack, err)
 	}
 }
+
+// TestStillFailingReopensEveryPostClosureState: the requester's "it still
+// fails" reopens the ticket from cerrado and from abierto_por_encuesta (a
+// survey under way, as tickets opened by a survey GET before the scanner
+// fix were left), keeping the ticket.
+func TestStillFailingReopensEveryPostClosureState(t *testing.T) {
+	for _, state := range []ticket.State{ticket.Cerrado, ticket.AbiertoPorEncuesta} {
+		t.Run(string(state), func(t *testing.T) {
+			e := newStaffEnv(t)
+			ctx := context.Background()
+			num := e.mail(t, "ana@entidad.gov.co", "La silla está coja", "", "", "La silla del puesto 12 está coja.").Ticket
+			if _, err := e.d.Transition(ctx, num, ticket.Cerrado, "carlos@entidad.gov.co", "Se cambió la rodachina."); err != nil {
+				t.Fatal(err)
+			}
+			tk, _ := e.db.TicketByNumber(ctx, num)
+			if state != ticket.Cerrado {
+				tk.State = state
+				if err := e.db.UpdateTicket(ctx, tk); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.now = e.now.Add(24 * time.Hour)
+			res := e.mail(t, "ana@entidad.gov.co", "RE: ["+num+"] La silla está coja", "", "", "Sigue coja.")
+			tk, _ = e.db.TicketByNumber(ctx, num)
+			if res.Disposition != desk.DispReply || res.Ticket != num || tk.State != ticket.EnProceso || tk.ClosedAt != nil {
+				t.Fatalf("reply from %s: got %+v, state %s, want the same ticket en_proceso", state, res, tk.State)
+			}
+		})
+	}
+}

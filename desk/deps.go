@@ -34,6 +34,7 @@ type Store interface {
 	DigestStore
 	MineStore
 	SurveyStore
+	OperatorStore
 	FileStore
 	QueueStore
 	LinkStore
@@ -217,6 +218,19 @@ type Config struct {
 	// the catalogue's keywords alone), for the weekly digest's section on
 	// classification: its training date and corpus size.
 	Model *rules.ModelMeta
+	// Routes are the routing hints of the desk's mailboxes, by the
+	// Source.Mailbox of their messages.
+	Routes map[string]Route
+	// Operators configure the operator alerts (OperatorAlerts).
+	Operators OperatorOptions
+}
+
+// Route is what a mailbox tells intake about its mail: a prior for the
+// classifier's doubt.
+type Route struct {
+	// DefaultGroup triages the mailbox's tickets the classifier leaves
+	// sin_clasificar, instead of the desk's triage group.
+	DefaultGroup string
 }
 
 // DuplicateWindow is how far back intake looks for an open ticket of the
@@ -291,6 +305,15 @@ func New(deps Deps) (*Desk, error) {
 	}
 	if cfg.Survey.ExpireAfter <= 0 {
 		cfg.Survey.ExpireAfter = days(def.Surveys.ExpireAfterDays)
+	}
+	if cfg.Operators.UnreachableAfter <= 0 {
+		cfg.Operators.UnreachableAfter = def.Alerts.UnreachableAfter
+	}
+	if cfg.Operators.OutboxFailingAfter <= 0 {
+		cfg.Operators.OutboxFailingAfter = def.Alerts.OutboxFailingAfter
+	}
+	if cfg.Operators.BatchEvery <= 0 {
+		cfg.Operators.BatchEvery = def.Alerts.BatchEvery
 	}
 	if cfg.TriageResolution <= 0 {
 		cfg.TriageResolution = def.Rules.TriageResolution

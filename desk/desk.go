@@ -37,6 +37,9 @@ type NewTicket struct {
 	// MessageKey is intake's dedupe key of that mail (MessageKey): the
 	// acknowledgement threads with it.
 	MessageKey string
+	// DefaultGroup, when set, is the group of the ticket if the classifier
+	// leaves it sin_clasificar (a mailbox's routing hint).
+	DefaultGroup string
 	// Automated marks a ticket opened by automatic mail from an accepted
 	// sender: no acknowledgement, no survey.
 	Automated bool
@@ -129,7 +132,9 @@ func (d *Desk) Create(ctx context.Context, nt NewTicket) (*ticket.Ticket, error)
 			t.DueAt, c.Resolution = &due, r.Resolution.String()
 		}
 		if t.Category == ticket.Unclassified {
-			cands, ok, err := d.triage(t, r, now)
+			// The mailbox's default group, when it has one, is the prior that
+			// beats the desk's generic triage group.
+			cands, ok, err := d.triage(t, r, now, nt.DefaultGroup)
 			if err != nil {
 				return nil, err
 			}

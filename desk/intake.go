@@ -182,7 +182,7 @@ func (d *Desk) decide(ctx context.Context, m *inMail) (IntakeResult, int64, erro
 		}
 	}
 	reopen := false
-	if thread.State == ticket.Cerrado && !d.isStaff(ctx, sender) {
+	if postClosure(thread.State) && !d.isStaff(ctx, sender) {
 		if thread.ClosedAt == nil || d.businessSince(*thread.ClosedAt) > d.cfg.ReopenWithin {
 			// Too late to reopen: a new ticket that links the old one.
 			m.how, m.thread = "reply to "+thread.Number+", closed before the reopen window", nil
@@ -306,9 +306,13 @@ func (d *Desk) newTicket(ctx context.Context, m *inMail, body string, details ma
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}
+	route := d.cfg.Routes[m.src.Mailbox]
+	if len(d.cfg.Routes) > 1 {
+		details["mailbox"] = m.src.Mailbox // which door the mail came through
+	}
 	nt := NewTicket{Subject: title(in.Subject, d.cfg.Prefix), Body: body, Requester: m.sender, MessageID: in.MessageID,
 		RequesterName: in.From.Name, MessageKey: m.msg.Key, Details: details, LooksAutomatic: auto,
-		UnverifiedStaff: !d.staffAuthenticated(m) && d.isStaff(ctx, m.sender)}
+		UnverifiedStaff: !d.staffAuthenticated(m) && d.isStaff(ctx, m.sender), DefaultGroup: route.DefaultGroup}
 	for _, a := range in.Attachments {
 		size, sum := a.Size, a.SHA256
 		if sum == "" {
@@ -391,7 +395,7 @@ func (d *Desk) reply(ctx context.Context, m *inMail, text string, reopen bool) (
 			// The requester answered what the desk was waiting for.
 			return d.step(ctx, t, ticket.EnProceso, m.sender, "", now)
 		}
-		if reopen && t.State == ticket.Cerrado {
+		if reopen && postClosure(t.State) {
 			return d.step(ctx, t, ticket.EnProceso, m.sender, "Reabierto por respuesta del solicitante", now)
 		}
 		return nil
@@ -404,6 +408,11 @@ func (d *Desk) reply(ctx context.Context, m *inMail, text string, reopen bool) (
 	}
 	return IntakeResult{Disposition: DispReply, Ticket: m.thread.Number, Reason: m.how}, m.thread.ID, nil
 }
+
+// postClosure reports whether s is a state after the closure, which a
+// requester's "it still fails" reopens: cerrado, and abierto_por_encuesta
+// (the survey under way).
+func postClosure(s ticket.State) bool { return s == ticket.Cerrado || s == ticket.AbiertoPorEncuesta }
 
 // thread finds the ticket a message continues: first by In-Reply-To and
 // References against every Message-ID of a ticket (ours and the

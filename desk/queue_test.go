@@ -146,7 +146,8 @@ func newQueueEnv(t *testing.T, perHour int) *queueEnv {
 	var err error
 	e.deps = desk.Deps{Files: mailin.Decoder{}, Store: e.db, Mail: e.mail, Calendar: wallClock{}, Classifier: noCatalogue{}, Logger: slog.New(e.log),
 		Now: func() time.Time { return e.now }, Config: desk.Config{RepliesPerHour: perHour, Addresses: []string{"mesa@entidad.gov.co"},
-			TrustedAuthServID: "mx.entidad.gov.co", Survey: desk.SurveyOptions{RemindAfter: 18 * time.Hour}}}
+			TrustedAuthServID: "mx.entidad.gov.co", Survey: desk.SurveyOptions{RemindAfter: 18 * time.Hour},
+			Operators: desk.OperatorOptions{Mailboxes: []desk.OperatorMailbox{{Name: "ti"}}}}}
 	e.d, err = desk.New(e.deps)
 	if err != nil {
 		t.Fatal(err)
@@ -336,6 +337,24 @@ func everyKind(t *testing.T, e *queueEnv, trouble func()) {
 	must(in, err)
 	if res, err := e.d.Intake(ctx, []byte(dsn), in, ticket.Source{Mailbox: "INBOX"}); err != nil || res.Disposition != desk.DispBounce {
 		t.Fatalf("a proven bounce of a staff address: got %+v, %v", res, err)
+	}
+	// x becomes an operator (after the monthly report, which goes to managers).
+	step(time.Minute)
+	if err := e.db.SavePerson(ctx, &ticket.Person{Email: e.x, Role: ticket.RoleOperator, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range []ticket.MailboxStatus{{Name: "ti", NeedsReauthorization: true, LastError: "invalid_grant", FailingSince: e.now}, // operator
+		{Name: "ti", LastSuccess: e.now}} { // operator_resolved
+		if i > 0 {
+			step(time.Minute)
+		}
+		st.UpdatedAt = e.now
+		if err := e.db.SaveMailboxStatus(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.d.OperatorAlerts(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -19,9 +19,11 @@ import (
 // Satisfaction surveys (guide section 5). One survey per closure, mailed a
 // while after it; the requester answers on a one-page form (the link's
 // token is single-use, 256 random bits, stored as a SHA-256 hash) or by
-// replying to the mail with a number from 1 to 5. Opening the page moves
-// the ticket to abierto_por_encuesta; only the answer (a POST, or a mail)
-// records anything else: mail scanners follow links.
+// replying to the mail with a number from 1 to 5. Opening the page (a GET)
+// changes nothing: mail scanners such as Safe Links open every link, many
+// times, before the person does. The answer (the form's POST, or a mail)
+// walks the ticket through abierto_por_encuesta to its outcome, in one
+// transaction (docs/DESIGN-NOTES.md, "Links that survive scanners").
 
 // SurveyStore is what surveys need from storage.
 type SurveyStore interface {
@@ -244,38 +246,19 @@ func newLinkToken() (token, hash string) {
 	return token, ticket.HashAccessKey(token)
 }
 
-// OpenSurvey shows the survey of a link: the ticket moves to
-// abierto_por_encuesta (if it is still closed by that closure); nothing
-// else is recorded.
+// OpenSurvey shows the survey of a link. It changes nothing — not the
+// ticket, not the survey — however often it is called: a GET of the link
+// is as likely a scanner as the requester.
 func (d *Desk) OpenSurvey(ctx context.Context, token string) (*SurveyPage, error) {
 	ss, err := d.surveyStore()
 	if err != nil {
 		return nil, err
 	}
-	var page *SurveyPage
-	err = d.store.InTx(ctx, func(ctx context.Context) error {
-		s, t, err := d.liveSurvey(ctx, ss, token)
-		if err != nil {
-			return err
-		}
-		now := d.now().UTC()
-		if s.OpenedAt == nil {
-			s.OpenedAt = &now
-			if err := ss.UpdateSurvey(ctx, s); err != nil {
-				return err
-			}
-		}
-		if t.State == ticket.Cerrado && t.ClosedAt != nil && t.ClosedAt.Equal(s.ClosedAt) {
-			if t, err = d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
-				return d.step(ctx, t, ticket.AbiertoPorEncuesta, t.Requester, "", now)
-			}); err != nil {
-				return err
-			}
-		}
-		page = &SurveyPage{Number: t.Number, Subject: t.Subject, Solution: strings.TrimPrefix(t.Solution, ticket.OutOfScopePrefix), ClosedAt: s.ClosedAt}
-		return nil
-	})
-	return page, err
+	s, t, err := d.liveSurvey(ctx, ss, token)
+	if err != nil {
+		return nil, err
+	}
+	return &SurveyPage{Number: t.Number, Subject: t.Subject, Solution: strings.TrimPrefix(t.Solution, ticket.OutOfScopePrefix), ClosedAt: s.ClosedAt}, nil
 }
 
 // liveSurvey finds the survey of a token and its ticket, or says why the
@@ -335,6 +318,9 @@ func (d *Desk) AnswerSurvey(ctx context.Context, token string, a SurveyAnswer) e
 // answer records a, moves the ticket and warns the managers of a bad one.
 func (d *Desk) answer(ctx context.Context, ss SurveyStore, s *ticket.Survey, t *ticket.Ticket, a SurveyAnswer, actor string) error {
 	now := d.now().UTC()
+	if s.OpenedAt == nil {
+		s.OpenedAt = &now // the first answer is the first sign of the person
+	}
 	s.AnsweredAt, s.Rating, s.Solved, s.Comment, s.Status = &now, a.Rating, a.Solved, strings.TrimSpace(a.Comment), ticket.SurveyAnswered
 	if err := ss.UpdateSurvey(ctx, s); err != nil {
 		return err
@@ -343,6 +329,13 @@ func (d *Desk) answer(ctx context.Context, ss SurveyStore, s *ticket.Survey, t *
 	data, _ := json.Marshal(map[string]any{"rating": a.Rating, "solved": a.Solved, "reopens": bad})
 	current := t.ClosedAt != nil && t.ClosedAt.Equal(s.ClosedAt) // not reopened since
 	t, err := d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
+		if current && t.State == ticket.Cerrado {
+			// The requester is answering the survey: abierto_por_encuesta
+			// (guide 4.6), entered by the answer itself, never by a GET.
+			if err := d.step(ctx, t, ticket.AbiertoPorEncuesta, actor, "", now); err != nil {
+				return err
+			}
+		}
 		if err := d.record(ctx, t, &ticket.Event{Kind: ticket.EventSurveyAnswered, Actor: actor, At: now,
 			Body: s.Comment, To: fmt.Sprint(a.Rating), Data: string(data)}); err != nil {
 			return err

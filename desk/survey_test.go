@@ -92,18 +92,23 @@ func TestSurveyByLink(t *testing.T) {
 		t.Fatalf("no survey link with a 256-bit token:\n%s", mails[0].Text)
 	}
 	token := m[1]
-	// Opening (a GET, maybe a mail scanner): abierto_por_encuesta, no answer.
-	for i := 0; i < 2; i++ {
+	// Opening (a GET, maybe a mail scanner, maybe ten times) changes
+	// nothing: not the ticket, not the survey.
+	before := kinds(t, e.db, tk.ID, "")
+	for i := 0; i < 3; i++ {
 		page, err := e.d.OpenSurvey(ctx, token)
 		if err != nil || page.Number != tk.Number || page.Solution != "Se restableció la contraseña de la VPN." {
 			t.Fatalf("open: %+v %v", page, err)
 		}
 	}
-	if got := e.state(t, tk.Number); got.State != ticket.AbiertoPorEncuesta {
-		t.Errorf("after opening: %s", got.State)
+	if got := e.state(t, tk.Number); got.State != ticket.Cerrado {
+		t.Errorf("after opening: got %s, want cerrado (a GET changes nothing)", got.State)
 	}
-	if k := kinds(t, e.db, tk.ID, "survey_answered"); len(k) != 0 {
-		t.Errorf("opening recorded an answer: %v", k)
+	if after := kinds(t, e.db, tk.ID, ""); len(after) != len(before) {
+		t.Errorf("opening recorded events: got %v, want %v", after, before)
+	}
+	if sv, _ := e.db.SurveyByToken(ctx, ticket.HashAccessKey(token)); sv.OpenedAt != nil || sv.Status != ticket.SurveySent {
+		t.Errorf("opening changed the survey: %+v", sv)
 	}
 	if err := e.d.AnswerSurvey(ctx, token, desk.SurveyAnswer{Rating: 6}); !errors.Is(err, ticket.ErrInvalid) {
 		t.Errorf("rating 6: got %v", err)
@@ -116,6 +121,13 @@ func TestSurveyByLink(t *testing.T) {
 	got := e.state(t, tk.Number)
 	if got.State != ticket.Cerrado || !got.ClosedAt.Equal(*tk.ClosedAt) || got.Solution != tk.Solution {
 		t.Errorf("after a good answer: %s closed %v solution %q", got.State, got.ClosedAt, got.Solution)
+	}
+	// The answer walked the ticket through abierto_por_encuesta.
+	if k := kinds(t, e.db, tk.ID, "state_changed"); len(k) < 2 || k[len(k)-2] != "state_changed:abierto_por_encuesta" || k[len(k)-1] != "state_changed:cerrado" {
+		t.Errorf("states after the answer: got %v, want … abierto_por_encuesta, cerrado", k)
+	}
+	if sv, _ := e.db.SurveyByToken(ctx, ticket.HashAccessKey(token)); sv.OpenedAt == nil || !sv.OpenedAt.Equal(*sv.AnsweredAt) {
+		t.Errorf("the answer is the opening: %+v", sv)
 	}
 	if n := len(e.mailsTo(t, "ana@entidad.gov.co", "Caso cerrado")); n != 1 {
 		t.Errorf("closure notices: %d, want 1 (the answer must not close it again)", n)
@@ -205,8 +217,11 @@ func TestSurveyReminderAndExpiry(t *testing.T) {
 	e.surveys(t)
 	first := e.mailsTo(t, "ana@entidad.gov.co", "Encuesta")[0]
 	token := surveyLinkRE.FindStringSubmatch(first.Text)[1]
-	if _, err := e.d.OpenSurvey(ctx, token); err != nil { // opened, never answered
+	if _, err := e.d.OpenSurvey(ctx, token); err != nil { // opened (or scanned), never answered
 		t.Fatal(err)
+	}
+	if got := e.state(t, tk.Number); got.State != ticket.Cerrado {
+		t.Errorf("after opening: got %s, want cerrado", got.State)
 	}
 	e.at(3, 26, 10, 59) // 17h59 of business time
 	if rep := e.surveys(t); rep.Reminded != 0 {

@@ -30,9 +30,12 @@ func (d *Desk) triageGroup() string {
 // time TriageResolution of business time after now (a due time given by
 // the caller stands). It returns the classifier's candidates, named for
 // people, for the assignment notice and the created event; false when
-// there is no triage group, and then nothing changes.
-func (d *Desk) triage(t *ticket.Ticket, r rules.Result, now time.Time) ([]ticket.Candidate, bool, error) {
-	group := d.triageGroup()
+// there is no triage group, and then nothing changes. A non-empty group
+// (the mailbox's default group) triages instead of triageGroup's.
+func (d *Desk) triage(t *ticket.Ticket, r rules.Result, now time.Time, group string) ([]ticket.Candidate, bool, error) {
+	if group == "" {
+		group = d.triageGroup()
+	}
 	if group == "" {
 		return nil, false, nil
 	}

@@ -62,6 +62,12 @@ type GraphOptions struct {
 	MaxSize       int64         // larger messages: header only, ticket stub [35 MiB]
 	MaxAttempts   int           // failures before quarantine [5]
 
+	// Report, when set, receives the stats whenever the mailbox is
+	// reached (its folders resolved, then after every round) and whenever
+	// a round fails, on the reader's goroutine: the daemon shares them
+	// through the store, as the IMAP poller's.
+	Report func(Stats)
+
 	State      GraphState
 	Handle     Handler
 	Quarantine Quarantiner
@@ -92,6 +98,15 @@ type Graph struct {
 	alerted map[string]bool
 }
 
+// GraphName is the default Name of a Graph mailbox: "graph:" user "/"
+// folder (inbox when empty).
+func GraphName(user, folder string) string {
+	if folder == "" {
+		folder = "inbox"
+	}
+	return "graph:" + strings.ToLower(user) + "/" + folder
+}
+
 // NewGraph checks o and fills in defaults.
 func NewGraph(o GraphOptions) (*Graph, error) {
 	if o.Client == nil || o.User == "" || o.Handle == nil || o.State == nil {
@@ -110,7 +125,7 @@ func NewGraph(o GraphOptions) (*Graph, error) {
 		return nil, errors.New("mailin: the processed and quarantine folders must differ from the folder read")
 	}
 	if o.Name == "" {
-		o.Name = "graph:" + strings.ToLower(o.User) + "/" + o.Folder
+		o.Name = GraphName(o.User, o.Folder)
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -154,10 +169,25 @@ func (g *Graph) count(f func(s *Stats)) {
 	g.mu.Unlock()
 }
 
+// reached records that the mailbox answered and reports it.
+func (g *Graph) reached() {
+	g.mu.Lock()
+	g.stats.LastSuccess, g.stats.LastError, g.stats.NeedsReauthorization, g.stats.FailingSince = g.o.Now(), "", false, time.Time{}
+	g.mu.Unlock()
+	g.report()
+}
+
+func (g *Graph) report() {
+	if g.o.Report != nil {
+		g.o.Report(g.Stats())
+	}
+}
+
 // Run reads the mailbox until ctx is done, backing off after errors.
 func (g *Graph) Run(ctx context.Context) error {
 	backoff := time.Second
 	for {
+		started := g.o.Now()
 		err := g.Sync(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -165,14 +195,16 @@ func (g *Graph) Run(ctx context.Context) error {
 		wait := g.o.PollInterval
 		if err == nil {
 			backoff = time.Second
-			g.mu.Lock()
-			g.stats.LastSuccess, g.stats.LastError, g.stats.NeedsReauthorization = g.o.Now(), "", false
-			g.mu.Unlock()
+			g.reached()
 		} else {
 			reauth := errors.Is(err, ErrNeedsReauthorization)
 			g.count(func(s *Stats) {
 				s.LastError, s.NeedsReauthorization, s.Reconnects = err.Error(), reauth, s.Reconnects+1
+				if s.FailingSince.IsZero() {
+					s.FailingSince = started
+				}
 			})
+			g.report()
 			if reauth {
 				g.log.Error("ALERT: the mailbox needs re-authorisation; intake is stopped until an operator renews the app's credentials",
 					"err", err)
@@ -208,6 +240,7 @@ func (g *Graph) sync(ctx context.Context) error {
 		if err := g.resolveFolders(ctx); err != nil {
 			return err
 		}
+		g.reached() // before a first round that may take long on a full folder
 	}
 	link, err := g.o.State.DeltaLink(ctx, g.o.Name)
 	if err != nil {

@@ -15,13 +15,25 @@ type Leases interface {
 	Acquire(ctx context.Context, name string) (lost <-chan struct{}, release func(), err error)
 }
 
+// Reader reads one mailbox until ctx is done: the IMAP Poller or the
+// Microsoft Graph reader.
+type Reader interface {
+	Run(ctx context.Context) error
+	Stats() Stats
+}
+
+var (
+	_ Reader = (*Poller)(nil)
+	_ Reader = (*Graph)(nil)
+)
+
 // Leader reads one mailbox on one instance at a time: it takes the
-// mailbox's lease, runs the mailbox's Poller while it holds it, and stops
-// the poller when the lease is lost; instances without the lease stand by
+// mailbox's lease, runs the mailbox's Reader while it holds it, and stops
+// the reader when the lease is lost; instances without the lease stand by
 // in Acquire and take over when the holder dies. Each mailbox has its own
 // Leader, under its own lease.
 type Leader struct {
-	poller *Poller
+	reader Reader
 	leases Leases
 	name   string
 	retry  time.Duration
@@ -31,25 +43,42 @@ type Leader struct {
 // LeaderOptions configure a Leader; zero fields take the defaults in
 // brackets.
 type LeaderOptions struct {
-	// Name is the lease's name ["imap:" username "/" mailbox of the
-	// poller]: instances reading the same mailbox must use the same name.
+	// Name is the lease's name ["imap:" username "/" mailbox of a
+	// *Poller; the Graph reader's Name, "graph:" user "/" folder]:
+	// instances reading the same mailbox must use the same name.
 	Name string
 	// Retry is the pause after a failed attempt to take the lease [5s].
 	Retry  time.Duration
-	Logger *slog.Logger // [the poller's]
+	Logger *slog.Logger // [the reader's]
 }
 
-// NewLeader returns the leader of p's mailbox.
-func NewLeader(p *Poller, leases Leases, o LeaderOptions) *Leader {
-	l := &Leader{poller: p, leases: leases, name: o.Name, retry: o.Retry, log: o.Logger}
+// NewLeader returns the leader of r's mailbox.
+func NewLeader(r Reader, leases Leases, o LeaderOptions) *Leader {
+	l := &Leader{reader: r, leases: leases, name: o.Name, retry: o.Retry, log: o.Logger}
+	switch r := r.(type) {
+	case *Poller:
+		if l.name == "" {
+			l.name = LeaseName(r.o.Username, r.o.Mailbox)
+		}
+		if l.log == nil {
+			l.log = r.o.Logger
+		}
+	case *Graph:
+		if l.name == "" {
+			l.name = r.o.Name
+		}
+		if l.log == nil {
+			l.log = r.o.Logger
+		}
+	}
 	if l.name == "" {
-		l.name = LeaseName(p.o.Username, p.o.Mailbox)
+		l.name = "mailbox" // a Reader of another kind: give it a Name
+	}
+	if l.log == nil {
+		l.log = slog.Default()
 	}
 	if l.retry <= 0 {
 		l.retry = 5 * time.Second
-	}
-	if l.log == nil {
-		l.log = p.o.Logger
 	}
 	return l
 }
@@ -60,8 +89,8 @@ func LeaseName(username, mailbox string) string { return "imap:" + username + "/
 // Name is the lease's name.
 func (l *Leader) Name() string { return l.name }
 
-// Poller is the mailbox's poller, for its Stats.
-func (l *Leader) Poller() *Poller { return l.poller }
+// Reader is the mailbox's reader, for its Stats.
+func (l *Leader) Reader() Reader { return l.reader }
 
 // Run reads the mailbox whenever this instance holds its lease, until ctx
 // is done.
@@ -78,7 +107,7 @@ func (l *Leader) Run(ctx context.Context) {
 			}
 			continue
 		}
-		l.log.Info("reading the mailbox", "mailbox", l.poller.o.Mailbox, "imap", l.poller.o.Addr)
+		l.log.Info("reading the mailbox", "lease", l.name)
 		pctx, cancel := context.WithCancel(ctx)
 		go func() {
 			select {
@@ -88,7 +117,7 @@ func (l *Leader) Run(ctx context.Context) {
 			case <-pctx.Done():
 			}
 		}()
-		l.poller.Run(pctx)
+		l.reader.Run(pctx)
 		cancel()
 		release()
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"golang.org/x/oauth2"
@@ -52,6 +53,28 @@ type OAuth2 struct {
 	ClientSecret     string
 	Scopes           []string
 	RefreshTokenFile string
+	// Tokens, when set with RefreshTokenFile, keeps the refresh token in
+	// the database under TokensName, shared by every instance: the one
+	// that takes the mailbox over refreshes with the newest token, not
+	// with its own file's copy. The file still receives every rotated
+	// token (a single instance behaves as before) and seeds the database;
+	// a token in the file that the database never held is an operator's
+	// new grant and replaces the stored one.
+	Tokens     TokenStore
+	TokensName string // [the mailbox's name; required with Tokens]
+	// Google, when set, is a Google Workspace service account acting as
+	// the mailbox (oauth2_provider: google): its JWT bearer grant gives the
+	// tokens, and every field above is ignored.
+	Google *GoogleServiceAccount
+}
+
+// TokenStore keeps refresh tokens where every instance sees them
+// (store.DB.RotateRefreshToken): fn runs with the newest stored token ("" when
+// none) and whether candidate was ever stored, while no other instance
+// runs it for name, and the token it returns is committed before
+// RotateRefreshToken returns.
+type TokenStore interface {
+	RotateRefreshToken(ctx context.Context, name, candidate string, fn func(stored string, candidateSeen bool) (string, error)) error
 }
 
 // MicrosoftScope is the scope of Exchange Online's IMAP and SMTP access
@@ -80,6 +103,9 @@ func (o OAuth2) withDefaults() OAuth2 {
 
 // TokenSource returns the source of access tokens described by o.
 func (o OAuth2) TokenSource(ctx context.Context) (oauth2.TokenSource, error) {
+	if o.Google != nil {
+		return o.Google.TokenSource(ctx)
+	}
 	o = o.withDefaults()
 	if o.TokenURL == "" || o.ClientID == "" {
 		return nil, errors.New("oauth2 needs token_url and client_id")
@@ -89,6 +115,15 @@ func (o OAuth2) TokenSource(ctx context.Context) (oauth2.TokenSource, error) {
 			Scopes: o.Scopes, AuthStyle: oauth2.AuthStyleInParams}
 		return cc.TokenSource(ctx), nil
 	}
+	cfg := &oauth2.Config{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Scopes: o.Scopes,
+		Endpoint: oauth2.Endpoint{TokenURL: o.TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
+	if o.Tokens != nil {
+		if o.TokensName == "" {
+			return nil, errors.New("oauth2: a shared refresh token needs the mailbox's name")
+		}
+		// A standby may have no file yet: the database has the token.
+		return &sharedSource{ctx: ctx, cfg: cfg, path: o.RefreshTokenFile, store: o.Tokens, name: o.TokensName}, nil
+	}
 	b, err := os.ReadFile(o.RefreshTokenFile)
 	if err != nil {
 		return nil, fmt.Errorf("reading refresh token: %w", err)
@@ -97,8 +132,6 @@ func (o OAuth2) TokenSource(ctx context.Context) (oauth2.TokenSource, error) {
 	if refresh == "" {
 		return nil, fmt.Errorf("refresh token file %s is empty", o.RefreshTokenFile)
 	}
-	cfg := &oauth2.Config{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Scopes: o.Scopes,
-		Endpoint: oauth2.Endpoint{TokenURL: o.TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
 	src := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refresh})
 	return &persistingSource{src: src, path: o.RefreshTokenFile, last: refresh}, nil
 }
@@ -126,6 +159,66 @@ func (p *persistingSource) Token() (*oauth2.Token, error) {
 		}
 		p.last = tok.RefreshToken
 	}
+	return tok, nil
+}
+
+// sharedSource refreshes with the newest refresh token of the database,
+// one instance at a time, and stores a rotated one (then writes it to the
+// local file) before the access token that came with it is used.
+type sharedSource struct {
+	ctx   context.Context
+	cfg   *oauth2.Config
+	path  string
+	store TokenStore
+	name  string
+
+	mu  sync.Mutex
+	cur *oauth2.Token
+}
+
+func (p *sharedSource) Token() (*oauth2.Token, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur.Valid() {
+		return p.cur, nil
+	}
+	candidate := ""
+	if b, err := os.ReadFile(p.path); err == nil {
+		candidate = strings.TrimSpace(string(b))
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("reading refresh token: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, time.Minute)
+	defer cancel()
+	var tok *oauth2.Token
+	next := ""
+	err := p.store.RotateRefreshToken(ctx, p.name, candidate, func(stored string, candidateSeen bool) (string, error) {
+		use := stored
+		if candidate != "" && (stored == "" || !candidateSeen) {
+			use = candidate // the first start, or an operator's new grant in the file
+		}
+		if use == "" {
+			return "", fmt.Errorf("no refresh token for %s: neither the database nor %s has one", p.name, p.path)
+		}
+		t, err := p.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: use}).Token()
+		if err != nil {
+			return "", err
+		}
+		tok, next = t, t.RefreshToken
+		if next == "" {
+			next = use // the provider did not rotate it
+		}
+		return next, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if next != candidate {
+		if err := writeAtomic(p.path, next+"\n"); err != nil {
+			return nil, fmt.Errorf("persisting the rotated refresh token: %w", err)
+		}
+	}
+	p.cur = tok
 	return tok, nil
 }
 

@@ -50,6 +50,7 @@ type tokenServer struct {
 	refresh string
 	n       int
 	refuse  bool
+	expires int // expires_in of the access tokens [3600]
 }
 
 func (ts *tokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +65,11 @@ func (ts *tokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ts.n++
 	ts.refresh = "R" + string(rune('0'+ts.n+1))
-	json.NewEncoder(w).Encode(map[string]any{"access_token": "A1", "token_type": "Bearer", "expires_in": 3600, "refresh_token": ts.refresh})
+	expires := ts.expires
+	if expires == 0 {
+		expires = 3600
+	}
+	json.NewEncoder(w).Encode(map[string]any{"access_token": "A1", "token_type": "Bearer", "expires_in": expires, "refresh_token": ts.refresh})
 }
 
 func TestXOAUTH2RefreshRotation(t *testing.T) {
@@ -119,5 +124,68 @@ func TestXOAUTH2InvalidGrant(t *testing.T) {
 	}
 	if e.logs.count("ALERT: the mailbox needs re-authorisation; intake is stopped until an operator renews the OAuth2 grant") < 1 {
 		t.Error("no alert logged")
+	}
+}
+
+// TestSharedRefreshToken: two instances (two token sources over one
+// database, each with its own file holding the first token) and a provider
+// that accepts each refresh token once. The first rotates; the second,
+// taking the mailbox over with its stale file, refreshes with the rotated
+// token from the database; an operator's new grant written to a file wins.
+func TestSharedRefreshToken(t *testing.T) {
+	for _, driver := range []string{"sqlite", "postgres"} {
+		t.Run(driver, func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t, driver)
+			ts := &tokenServer{refresh: "R1", expires: 1} // every Token() refreshes
+			hs := httptest.NewServer(ts)
+			defer hs.Close()
+			dir := t.TempDir()
+			source := func(file string) (func() error, string) {
+				path := filepath.Join(dir, file)
+				os.WriteFile(path, []byte("R1\n"), 0o600)
+				src, err := mailin.OAuth2{TokenURL: hs.URL, ClientID: "mesa-app", ClientSecret: "s", RefreshTokenFile: path,
+					Tokens: e.db, TokensName: "soporte"}.TokenSource(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return func() error { _, err := src.Token(); return err }, path
+			}
+			first, firstFile := source("a")
+			second, secondFile := source("b")
+			read := func(path string) string { b, _ := os.ReadFile(path); return strings.TrimSpace(string(b)) }
+			if err := first(); err != nil {
+				t.Fatalf("first instance: %v", err)
+			}
+			if got := read(firstFile); got != "R2" {
+				t.Errorf("first instance's file: got %q, want R2", got)
+			}
+			// The leader is killed; the standby's file still says R1, which
+			// the provider no longer accepts.
+			if err := second(); err != nil {
+				t.Fatalf("standby after takeover: %v (it must use the rotated token from the database)", err)
+			}
+			if got, want := read(secondFile), "R3"; got != want {
+				t.Errorf("standby's file: got %q, want %q", got, want)
+			}
+			// The first instance comes back with R2 in its file: stale too.
+			if err := first(); err != nil {
+				t.Fatalf("first instance again: %v", err)
+			}
+			if ts.n != 3 {
+				t.Errorf("refreshes: got %d, want 3", ts.n)
+			}
+			// An operator authorises mesa again: a new grant in one file.
+			ts.mu.Lock()
+			ts.refresh = "G1"
+			ts.mu.Unlock()
+			os.WriteFile(secondFile, []byte("G1\n"), 0o600)
+			if err := second(); err != nil {
+				t.Fatalf("after the new grant: %v", err)
+			}
+			if err := first(); err != nil {
+				t.Fatalf("the other instance after the new grant: %v", err)
+			}
+		})
 	}
 }

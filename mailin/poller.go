@@ -62,6 +62,11 @@ type Options struct {
 	// instead of LOGIN with Password.
 	Tokens oauth2.TokenSource
 
+	// Name is the mailbox's name in the store — its cursor, its attempts —
+	// and the Source.Mailbox of its messages [Mailbox]: two mailboxes
+	// with the same folder (two users' INBOX) need different names.
+	Name string
+
 	// The mailboxes' defaults are config.Default()'s imap section.
 	Mailbox           string // [INBOX]
 	ProcessedMailbox  string // [Procesados] created if missing
@@ -84,6 +89,12 @@ type Options struct {
 	// outcome (the process died parsing or handling it) before the message
 	// is quarantined unparsed [3].
 	MaxStarts int
+
+	// Report, when set, receives the stats whenever the mailbox is
+	// reached (selected, then after every fetch) and whenever a session
+	// fails, on the poller's goroutine: the daemon shares them through the
+	// store.
+	Report func(Stats)
 
 	State      State
 	Handle     Handler
@@ -113,7 +124,10 @@ type Poller struct {
 type Stats struct {
 	Handled, Failed, Quarantined, MoveFailures, Reconnects int
 	LastSuccess                                            time.Time
-	LastError                                              string
+	// FailingSince is when the sessions started failing without a
+	// successful fetch since (zero while fetching works).
+	FailingSince time.Time
+	LastError    string
 	// NeedsReauthorization is set when the identity provider refused the
 	// OAuth2 grant; the poller keeps trying slowly, and the rest of the
 	// daemon runs on.
@@ -139,6 +153,9 @@ func NewPoller(o Options) (*Poller, error) {
 	}
 	if o.QuarantineMailbox == "" {
 		o.QuarantineMailbox = cfg.IMAP.QuarantineMailbox
+	}
+	if o.Name == "" {
+		o.Name = o.Mailbox
 	}
 	def(&o.PollInterval, cfg.IMAP.PollInterval)
 	def(&o.ReadTimeout, 30*time.Second)
@@ -169,7 +186,7 @@ func NewPoller(o Options) (*Poller, error) {
 	default:
 		return nil, fmt.Errorf("mailin: tls must be implicit, starttls or none, got %q", o.TLS)
 	}
-	return &Poller{o: o, log: o.Logger.With("mailbox", o.Mailbox), alerted: map[imap.UID]bool{}}, nil
+	return &Poller{o: o, log: o.Logger.With("mailbox", o.Name), alerted: map[imap.UID]bool{}}, nil
 }
 
 // Stats returns a copy of the counters.
@@ -185,6 +202,21 @@ func (p *Poller) count(f func(s *Stats)) {
 	p.mu.Unlock()
 }
 
+// reached records that the mailbox answered and reports it.
+func (p *Poller) reached() {
+	p.mu.Lock()
+	p.lastOK = p.o.Now()
+	p.stats.LastSuccess, p.stats.LastError, p.stats.NeedsReauthorization, p.stats.FailingSince = p.lastOK, "", false, time.Time{}
+	p.mu.Unlock()
+	p.report()
+}
+
+func (p *Poller) report() {
+	if p.o.Report != nil {
+		p.o.Report(p.Stats())
+	}
+}
+
 // Run reads the mailbox until ctx is done, reconnecting after any error.
 func (p *Poller) Run(ctx context.Context) error {
 	backoff := time.Second
@@ -195,7 +227,13 @@ func (p *Poller) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		reauth := errors.Is(err, ErrNeedsReauthorization)
-		p.count(func(s *Stats) { s.LastError, s.NeedsReauthorization = err.Error(), reauth })
+		p.count(func(s *Stats) {
+			s.LastError, s.NeedsReauthorization = err.Error(), reauth
+			if s.FailingSince.IsZero() {
+				s.FailingSince = started
+			}
+		})
+		p.report()
 		if reauth {
 			p.log.Error("ALERT: the mailbox needs re-authorisation; intake is stopped until an operator renews the OAuth2 grant",
 				"err", err)
@@ -326,6 +364,7 @@ func (p *Poller) session(ctx context.Context) error {
 		p.log.Warn("uidvalidity changed: rescanning the mailbox", "old", p.uidvalid, "new", sel.UIDValidity)
 	}
 	p.uidvalid = sel.UIDValidity
+	p.reached()
 	idle := c.Caps().Has(imap.CapIdle)
 	var lastSweep time.Time
 	for {
@@ -336,10 +375,7 @@ func (p *Poller) session(ctx context.Context) error {
 		if full {
 			lastSweep = p.o.Now()
 		}
-		p.mu.Lock()
-		p.lastOK = p.o.Now()
-		p.stats.LastSuccess, p.stats.LastError, p.stats.NeedsReauthorization = p.lastOK, "", false
-		p.mu.Unlock()
+		p.reached()
 		wait := min(p.o.SweepInterval-p.o.Now().Sub(lastSweep), p.o.IdleRestart)
 		if !idle {
 			wait = min(wait, p.o.PollInterval)
@@ -404,7 +440,7 @@ func ensureMailbox(c *imapclient.Client, name string) error {
 func (p *Poller) catchUp(ctx context.Context, c *imapclient.Client, uidValidity uint32, full bool) error {
 	from := imap.UID(1)
 	if !full {
-		cur, err := p.o.State.Cursor(ctx, p.o.Mailbox, uidValidity)
+		cur, err := p.o.State.Cursor(ctx, p.o.Name, uidValidity)
 		if err != nil {
 			return fmt.Errorf("reading cursor: %w", err)
 		}
@@ -489,12 +525,12 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 			continue // expunged meanwhile
 		}
 		delete(bodies, meta.UID) // let a large body go as soon as it is handled
-		src := ticket.Source{Mailbox: p.o.Mailbox, UIDValidity: uidValidity, UID: uint32(meta.UID),
+		src := ticket.Source{Mailbox: p.o.Name, UIDValidity: uidValidity, UID: uint32(meta.UID),
 			ReceivedAt: meta.InternalDate, Size: meta.RFC822Size, Truncated: meta.RFC822Size > p.o.MaxSize}
 		// The attempt is committed before the message is parsed: a message
 		// that kills the process is quarantined after MaxStarts starts,
 		// unparsed, instead of killing every start after it.
-		died, err := p.o.State.BeginAttempt(ctx, p.o.Mailbox, uidValidity, uint32(meta.UID), p.o.Now())
+		died, err := p.o.State.BeginAttempt(ctx, p.o.Name, uidValidity, uint32(meta.UID), p.o.Now())
 		if err != nil {
 			p.log.Error("cannot record the attempt; the message waits for the next pass", "imap_uid", uint32(meta.UID), "err", err)
 			continue
@@ -515,7 +551,7 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 		log := p.log.With("imap_uid", uint32(meta.UID), "message_id", in.MessageID)
 		err = p.handle(ctx, raw, in, src)
 		if err == nil {
-			if ferr := p.o.State.FinishAttempt(ctx, p.o.Mailbox, uidValidity, uint32(meta.UID)); ferr != nil {
+			if ferr := p.o.State.FinishAttempt(ctx, p.o.Name, uidValidity, uint32(meta.UID)); ferr != nil {
 				log.Warn("cannot clear the attempt counter", "err", ferr)
 			}
 			p.count(func(s *Stats) { s.Handled++ })
@@ -523,7 +559,7 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 			continue
 		}
 		p.count(func(s *Stats) { s.Failed++ })
-		n, rerr := p.o.State.RecordFailure(ctx, p.o.Mailbox, uidValidity, uint32(meta.UID), err.Error(), p.o.Now())
+		n, rerr := p.o.State.RecordFailure(ctx, p.o.Name, uidValidity, uint32(meta.UID), err.Error(), p.o.Now())
 		if rerr != nil {
 			log.Error("cannot record failure", "err", rerr)
 		}
@@ -549,7 +585,7 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 		}
 	}
 	if last != 0 {
-		if err := p.o.State.SaveCursor(ctx, ticket.Cursor{Mailbox: p.o.Mailbox, UIDValidity: uidValidity,
+		if err := p.o.State.SaveCursor(ctx, ticket.Cursor{Mailbox: p.o.Name, UIDValidity: uidValidity,
 			LastUID: uint32(last), UpdatedAt: p.o.Now().UTC()}); err != nil {
 			p.log.Warn("cannot save the mailbox cursor; the next pass reads more", "err", err)
 		}

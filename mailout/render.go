@@ -135,7 +135,7 @@ func parseTemplates(opts Options, lang string) (*template.Template, error) {
 	for _, f := range files {
 		name := filepath.Base(f)
 		if t.Lookup(name) == nil {
-			return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, away, closed, commands, digest, duplicate, empty, failed, files, held, linked, mass_incident, mine, monthly_report, queue, rejected, requester, sla_alert, survey, survey_bad; .es.txt or .en.txt)", name)
+			return nil, fmt.Errorf("mailout: templates.dir: %s replaces no template (known: ack, answer, assigned, away, closed, commands, digest, duplicate, empty, failed, files, held, linked, mass_incident, mine, monthly_report, operator, operator_resolved, queue, rejected, requester, sla_alert, survey, survey_bad; .es.txt or .en.txt)", name)
 		}
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -254,6 +254,8 @@ func (r *Renderer) Render(n *ticket.Notice) (*ticket.Outgoing, error) {
 		return r.myTicketsLink(n, lang, p)
 	case ticket.UndeliverableNotice:
 		return r.undeliverable(n, lang, p)
+	case ticket.OperatorNotice:
+		return r.operator(n, lang, p)
 	case ticket.EmptyNotice:
 		return r.empty(n, lang)
 	case ticket.QueueNotice:
@@ -366,6 +368,47 @@ func (r *Renderer) undeliverable(n *ticket.Notice, lang string, p ticket.Undeliv
 	}
 	subject := i18n.Tf(lang, "mail.subject.undeliverable", p.Address)
 	id := r.messageID("undeliverable", n.At)
+	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), n.At, "auto-generated", nil)
+	if err != nil {
+		return nil, err
+	}
+	return &ticket.Outgoing{From: r.opts.From, To: []string{n.To}, Subject: subject, MessageID: id, Raw: raw, State: ticket.OutboxPending}, nil
+}
+
+// operator renders an operator alert or its resolution.
+func (r *Renderer) operator(n *ticket.Notice, lang string, p ticket.OperatorNotice) (*ticket.Outgoing, error) {
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return formatDate(t.In(r.opts.Location), lang)
+	}
+	d := struct {
+		Desk, Condition, About, Since, Detail, Expires string
+		Days                                           int
+		Items                                          []string
+	}{Desk: r.opts.DeskName, Condition: p.Condition, About: p.About, Since: when(p.Since), Detail: p.Detail, Days: p.Days,
+		Items: p.Items, Expires: p.Expires.Format(time.DateOnly)}
+	name := string(n.Kind())
+	var body bytes.Buffer
+	if err := r.tmpl[lang].ExecuteTemplate(&body, name+"."+lang+".txt", d); err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", name, err)
+	}
+	var subject string
+	switch p.Condition {
+	case ticket.CondSecret:
+		subject = i18n.Tf(lang, "mail.subject.operator.secret", p.About, p.Days)
+	case ticket.CondOutbox:
+		subject = i18n.Tf(lang, "mail.subject.operator.outbox", "")
+	case ticket.CondBatch:
+		subject = i18n.Tf(lang, "mail.subject.operator.batch", len(p.Items), "")
+	default:
+		subject = i18n.Tf(lang, "mail.subject.operator."+p.Condition, p.About)
+	}
+	if p.Resolved {
+		subject = i18n.Tf(lang, "mail.subject.operator_resolved", strings.TrimPrefix(strings.TrimPrefix(subject, "ALERTA: "), "ALERT: "))
+	}
+	id := r.messageID(name, n.At)
 	raw, err := r.build(n.To, n.ToName, subject, id, n.InReplyTo, body.String(), n.At, "auto-generated", nil)
 	if err != nil {
 		return nil, err

@@ -44,36 +44,38 @@ type NoticeKind string
 
 // The notice kinds.
 const (
-	NoticeAck            NoticeKind = "ack"             // the acknowledgement of a new ticket, to the requester
-	NoticeAnswer         NoticeKind = "answer"          // a technician's answer, to the requester
-	NoticeRequester      NoticeKind = "requester"       // the requester's message, to the assignee
-	NoticeHeld           NoticeKind = "held"            // the ticket is on hold, to the requester
-	NoticeClosed         NoticeKind = "closed"          // the closure, to the requester
-	NoticeAssigned       NoticeKind = "assigned"        // an assignment, to the technician
-	NoticeFailed         NoticeKind = "failed"          // a mail of the ticket bounced, to the assignee
-	NoticeCommands       NoticeKind = "commands"        // the results of a technician's commands
-	NoticeRejected       NoticeKind = "rejected"        // commands refused: the mail was not authenticated
-	NoticeSLAAlert       NoticeKind = "sla_alert"       // SLA warnings and breaches, to staff
-	NoticeDigest         NoticeKind = "digest"          // a manager's digest
-	NoticeSurvey         NoticeKind = "survey"          // the satisfaction survey, to the requester
-	NoticeSurveyReminder NoticeKind = "survey_reminder" // its one reminder
-	NoticeSurveyBad      NoticeKind = "survey_bad"      // an unfavourable answer, to staff
-	NoticeMine           NoticeKind = "mine"            // a "Mis solicitudes" link
-	NoticeUndeliverable  NoticeKind = "undeliverable"   // a staff address bounces for good, to the owners (operator alert)
-	NoticeEmpty          NoticeKind = "empty"           // an empty mail: please describe the request (no ticket)
-	NoticeQueue          NoticeKind = "queue"           // open tickets by SLA risk: #mis_casos, #pendientes, the morning digest
-	NoticeDuplicate      NoticeKind = "duplicate"       // a new ticket may repeat another of its requester, to its assignee
-	NoticeLinked         NoticeKind = "linked"          // the requester's mail was added to their open ticket
-	NoticeMassIncident   NoticeKind = "mass_incident"   // many tickets of one category at once, to its group
-	NoticeAway           NoticeKind = "away"            // an absent or departed person's open tickets
-	NoticeMonthlyReport  NoticeKind = "monthly_report"  // a manager's monthly follow-up report, the XLSX attached
+	NoticeAck            NoticeKind = "ack"               // the acknowledgement of a new ticket, to the requester
+	NoticeAnswer         NoticeKind = "answer"            // a technician's answer, to the requester
+	NoticeRequester      NoticeKind = "requester"         // the requester's message, to the assignee
+	NoticeHeld           NoticeKind = "held"              // the ticket is on hold, to the requester
+	NoticeClosed         NoticeKind = "closed"            // the closure, to the requester
+	NoticeAssigned       NoticeKind = "assigned"          // an assignment, to the technician
+	NoticeFailed         NoticeKind = "failed"            // a mail of the ticket bounced, to the assignee
+	NoticeCommands       NoticeKind = "commands"          // the results of a technician's commands
+	NoticeRejected       NoticeKind = "rejected"          // commands refused: the mail was not authenticated
+	NoticeSLAAlert       NoticeKind = "sla_alert"         // SLA warnings and breaches, to staff
+	NoticeDigest         NoticeKind = "digest"            // a manager's digest
+	NoticeSurvey         NoticeKind = "survey"            // the satisfaction survey, to the requester
+	NoticeSurveyReminder NoticeKind = "survey_reminder"   // its one reminder
+	NoticeSurveyBad      NoticeKind = "survey_bad"        // an unfavourable answer, to staff
+	NoticeMine           NoticeKind = "mine"              // a "Mis solicitudes" link
+	NoticeUndeliverable  NoticeKind = "undeliverable"     // a staff address bounces for good, to the owners (operator alert)
+	NoticeEmpty          NoticeKind = "empty"             // an empty mail: please describe the request (no ticket)
+	NoticeQueue          NoticeKind = "queue"             // open tickets by SLA risk: #mis_casos, #pendientes, the morning digest
+	NoticeDuplicate      NoticeKind = "duplicate"         // a new ticket may repeat another of its requester, to its assignee
+	NoticeLinked         NoticeKind = "linked"            // the requester's mail was added to their open ticket
+	NoticeMassIncident   NoticeKind = "mass_incident"     // many tickets of one category at once, to its group
+	NoticeAway           NoticeKind = "away"              // an absent or departed person's open tickets
+	NoticeMonthlyReport  NoticeKind = "monthly_report"    // a manager's monthly follow-up report, the XLSX attached
+	NoticeOperator       NoticeKind = "operator"          // an operator alert, to owners and operators
+	NoticeOperatorOK     NoticeKind = "operator_resolved" // its condition cleared
 )
 
 // NoticeKinds lists every kind.
 var NoticeKinds = []NoticeKind{NoticeAck, NoticeAnswer, NoticeRequester, NoticeHeld, NoticeClosed, NoticeAssigned,
 	NoticeFailed, NoticeCommands, NoticeRejected, NoticeSLAAlert, NoticeDigest, NoticeSurvey, NoticeSurveyReminder,
 	NoticeSurveyBad, NoticeMine, NoticeEmpty, NoticeQueue, NoticeDuplicate, NoticeLinked, NoticeMassIncident, NoticeAway,
-	NoticeMonthlyReport, NoticeUndeliverable}
+	NoticeMonthlyReport, NoticeUndeliverable, NoticeOperator, NoticeOperatorOK}
 
 // NoticePayload is the typed content of a notice: one of the *Notice
 // types below (the set is closed).
@@ -180,6 +182,48 @@ type UndeliverableNotice struct {
 	Status  string // what the report said
 	Subject string // the subject of the mail that bounced
 	Until   time.Time
+}
+
+// The conditions of operator alerts (OperatorNotice.Condition).
+const (
+	CondReauth      = "reauth"      // a mailbox needs re-authorisation
+	CondSecret      = "secret"      // a client secret or certificate expires soon
+	CondUnreachable = "unreachable" // a mailbox unreachable for a while
+	CondOutbox      = "outbox"      // outgoing mail failing for a while
+	CondHeld        = "held"        // mail held for a staff address
+	CondBatch       = "batch"       // the hour's quarantined messages and mail held for requesters
+)
+
+// OperatorNotice is an operator alert (guide 4.9.1: the process owner;
+// and people with role operator), or the news that its condition cleared.
+type OperatorNotice struct {
+	Condition string    // one of the Cond* constants
+	About     string    // the mailbox or the address concerned; "" for the outbox
+	Since     time.Time // when the condition began
+	Detail    string    // the last error, the reason
+	Days      int       // CondSecret: days left (0 or less: expired)
+	Expires   time.Time // CondSecret: the expiry date
+	Items     []string  // CondBatch: one line per message or held mail
+	Resolved  bool
+}
+
+func (o OperatorNotice) noticeKind() NoticeKind {
+	if o.Resolved {
+		return NoticeOperatorOK
+	}
+	return NoticeOperator
+}
+
+// Condition is the record of an operator alert's condition: raised once
+// per episode, cleared once.
+type Condition struct {
+	Key       string // e.g. reauth:ti, held:carlos@entidad.gov.co
+	Group     string // conditions of a group supersede each other
+	Episode   int
+	Open      bool
+	Detail    string
+	RaisedAt  time.Time
+	ClearedAt *time.Time
 }
 
 // The scopes of a QueueNotice.

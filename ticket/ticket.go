@@ -69,12 +69,16 @@ const (
 	RoleTechnician Role = "technician" // soporte primer y segundo nivel (4.9.3, 4.9.4)
 	RoleManager    Role = "manager"    // gestor del proceso (4.9.2)
 	RoleOwner      Role = "owner"      // dueño del proceso (4.9.1)
+	// RoleOperator runs mesa for the owner: it gets the operator alerts
+	// (mailbox access, secrets, quarantine, held mail, outbox) as the owner
+	// does, and nothing else.
+	RoleOperator Role = "operator"
 )
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
 	switch r {
-	case RoleRequester, RoleTechnician, RoleManager, RoleOwner:
+	case RoleRequester, RoleTechnician, RoleManager, RoleOwner, RoleOperator:
 		return true
 	}
 	return false

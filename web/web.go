@@ -738,8 +738,8 @@ func (s *Server) surveyError(w http.ResponseWriter, p page, err error) {
 	}
 }
 
-// survey shows the survey form. A GET records nothing but the opening
-// (mail scanners follow links): the ticket shows abierto_por_encuesta.
+// survey shows the survey form. A GET changes nothing (mail scanners
+// such as Safe Links open every link); the answer's POST does it all.
 func (s *Server) survey(w http.ResponseWriter, r *http.Request) {
 	p := s.base(r)
 	if s.limited(w, r, p, "survey.html") {

@@ -8,17 +8,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/mesadeservicios/mesa/config"
 	"github.com/mesadeservicios/mesa/desk"
 	"github.com/mesadeservicios/mesa/jobs"
-	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/mailout"
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/ticket"
@@ -53,11 +49,12 @@ type App struct {
 	admin   *http.Server
 	cert    *web.Certificate // nil without http.tls_cert_file
 	reload  <-chan os.Signal
-	poll    *mailin.Poller  // nil when imap.host is empty
-	lead    *mailin.Leader  // reads poll while this instance holds the mailbox's lease
-	out     *mailout.Worker // nil when smtp.host is empty
-	met     *metrics
-	jobs    *jobs.Scheduler
+	// boxes are the desk's mailboxes (config.MailboxList): each read by
+	// its own reader while this instance holds its lease.
+	boxes []*mailbox
+	out   *mailout.Worker // nil when neither smtp.host nor smtp.provider graph is set
+	met   *metrics
+	jobs  *jobs.Scheduler
 	// reports builds the monthly report mail's file (monthly.go).
 	reports monthlyReporter
 }
@@ -110,51 +107,25 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	} else if n > 0 {
 		log.Warn("open tickets of people no longer in the configuration went back to their groups", "tickets", n)
 	}
-	var tokens oauth2.TokenSource
-	if cfg.IMAP.Auth == "xoauth2" {
-		o := mailin.OAuth2{Tenant: cfg.IMAP.OAuth2Tenant, TokenURL: cfg.IMAP.OAuth2TokenURL, ClientID: cfg.IMAP.OAuth2ClientID,
-			ClientSecret: cfg.IMAP.OAuth2ClientSecret, Scopes: cfg.IMAP.OAuth2Scopes, RefreshTokenFile: cfg.IMAP.OAuth2RefreshTokenFile}
-		if tokens, err = o.TokenSource(context.WithoutCancel(ctx)); err != nil {
-			a.Close()
-			return nil, fmt.Errorf("imap oauth2: %w", err)
-		}
-	}
-	if cfg.IMAP.Host != "" {
-		port := portOr(cfg.IMAP.Port, cfg.IMAP.TLS, 143, 993)
-		a.poll, err = mailin.NewPoller(mailin.Options{Tokens: tokens,
-			Addr: net.JoinHostPort(cfg.IMAP.Host, strconv.Itoa(port)), TLS: cfg.IMAP.TLS,
-			Username: cfg.IMAP.Username, Password: cfg.IMAP.Password, Mailbox: cfg.IMAP.Mailbox,
-			ProcessedMailbox: cfg.IMAP.ProcessedMailbox, QuarantineMailbox: cfg.IMAP.QuarantineMailbox,
-			PollInterval: cfg.IMAP.PollInterval, MaxSize: cfg.Limits.MaxMessageBytes, MaxAttempts: cfg.Limits.MaxAttempts,
-			State: db, Handle: a.handleMail, Quarantine: a.desk.QuarantineMail, Logger: log,
-		})
+	var smtpMailbox *mailbox // whose identity sends: SMTP XOAUTH2's tokens, or smtp.provider graph's mailbox
+	smtpBox := cfg.SMTPMailbox()
+	for _, mc := range cfg.MailboxList() {
+		mb, err := a.openMailbox(ctx, mc)
 		if err != nil {
 			a.Close()
 			return nil, err
 		}
-		a.lead = mailin.NewLeader(a.poll, leases{db: db, retry: 5 * time.Second},
-			mailin.LeaderOptions{Name: mailin.LeaseName(cfg.IMAP.Username, cfg.IMAP.Mailbox), Logger: log})
+		a.boxes = append(a.boxes, mb)
+		if smtpBox != nil && smtpBox.Name == mc.Name {
+			smtpMailbox = mb
+		}
 	}
-	if cfg.SMTP.Host != "" {
-		port := portOr(cfg.SMTP.Port, cfg.SMTP.TLS, 587, 465)
-		from := fromAddress(cfg)
-		helo := cfg.SMTP.HELO
-		if helo == "" {
-			_, helo, _ = strings.Cut(from, "@")
-		}
-		so := mailout.SMTPOptions{Addr: net.JoinHostPort(cfg.SMTP.Host, strconv.Itoa(port)), TLS: cfg.SMTP.TLS,
-			Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, HELO: helo}
-		switch cfg.SMTP.Auth {
-		case "xoauth2":
-			so.Tokens = tokens
-		case "login":
-			so.Login = true
-		}
-		sender, err := mailout.NewSMTP(so)
-		if err != nil {
-			a.Close()
-			return nil, err
-		}
+	sender, err := a.sender(smtpMailbox)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	if sender != nil {
 		wo := mailout.WorkerOptions{Logger: log, Recorder: a.desk, GiveUpAfter: cfg.Limits.OutboxGiveUpAfter}
 		if v := verpOf(cfg); len(v.Secret) > 0 {
 			wo.ReturnPath = v.ReturnPath
@@ -247,6 +218,9 @@ func (a *App) schedule(loc *time.Location) error {
 	if err := a.jobs.Add("monthly_report", a.cfg.Jobs.MonthlyReport, a.sendMonthlyReports); err != nil { // monthly.go
 		return err
 	}
+	if err := a.jobs.Add("operator_alerts", a.cfg.Jobs.OperatorAlerts, a.operatorAlerts); err != nil {
+		return err
+	}
 	if !a.cfg.Surveys.Enabled {
 		return nil
 	}
@@ -276,6 +250,15 @@ func (a *App) sendSurveys(ctx context.Context) error {
 	jobs.Count(ctx, "skipped", rep.Skipped)
 	jobs.Count(ctx, "reminded", rep.Reminded)
 	jobs.Count(ctx, "expired", rep.Expired)
+	return err
+}
+
+// operatorAlerts is the operator_alerts job.
+func (a *App) operatorAlerts(ctx context.Context) error {
+	rep, err := a.desk.OperatorAlerts(ctx)
+	jobs.Count(ctx, "raised", rep.Raised)
+	jobs.Count(ctx, "resolved", rep.Resolved)
+	jobs.Count(ctx, "batched", rep.Batched)
 	return err
 }
 
@@ -375,9 +358,9 @@ func (a *App) Run(ctx context.Context) error {
 		go func() { errc <- a.admin.Serve(a.adminLn) }()
 	}
 	var wg sync.WaitGroup
-	if a.lead != nil {
+	for _, mb := range a.boxes {
 		wg.Add(1)
-		go func() { defer wg.Done(); a.lead.Run(ctx) }()
+		go func() { defer wg.Done(); mb.lead.Run(ctx) }() // a mailbox that fails does not stop the others
 	}
 	if a.out != nil {
 		wg.Add(1)
@@ -427,31 +410,13 @@ func (a *App) readiness() health.Policy {
 	if a.out != nil {
 		p.Outbox = a.db
 	}
-	if a.poll != nil {
+	for _, mb := range a.boxes {
 		p.Intakes = append(p.Intakes, func() health.Intake {
-			st := a.poll.Stats()
-			return health.Intake{LastSuccess: st.LastSuccess, LastError: st.LastError, NeedsReauthorization: st.NeedsReauthorization}
+			st := a.mailboxStatus(mb)
+			return health.Intake{Name: mb.name, LastSuccess: st.LastSuccess, LastError: st.LastError, NeedsReauthorization: st.NeedsReauthorization}
 		})
 	}
 	return p
-}
-
-// leases adapts the store's advisory locks to mailin.Leases: with several
-// instances on one PostgreSQL database, one reads each mailbox and the
-// others stand by, retrying every retry.
-type leases struct {
-	db    *store.DB
-	retry time.Duration
-}
-
-var _ mailin.Leases = leases{}
-
-func (l leases) Acquire(ctx context.Context, name string) (<-chan struct{}, func(), error) {
-	lease, err := l.db.AcquireLease(ctx, name, l.retry)
-	if err != nil {
-		return nil, nil, err
-	}
-	return lease.Lost, lease.Release, nil
 }
 
 // Close releases what Open acquired.

@@ -9,6 +9,7 @@ import (
 	"github.com/mesadeservicios/mesa/sla"
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/web"
+	"github.com/mesadeservicios/mesa/web/health"
 )
 
 // The contracts between the packages, checked when mesa is compiled: every
@@ -28,6 +29,9 @@ var (
 	_ desk.MineStore     = (*store.DB)(nil)
 	_ desk.SurveyStore   = (*store.DB)(nil)
 	_ desk.FileStore     = (*store.DB)(nil)
+	_ desk.QueueStore    = (*store.DB)(nil)
+	_ desk.LinkStore     = (*store.DB)(nil)
+	_ desk.OperatorStore = (*store.DB)(nil)
 	_ desk.OutcomeStore  = (*store.DB)(nil)
 	// desk's other collaborators.
 	_ desk.MailRenderer      = (*mailout.Renderer)(nil)
@@ -48,7 +52,16 @@ var (
 	_ mailout.Recorder  = (*desk.Desk)(nil)
 	_ mailout.Store     = (*store.DB)(nil)
 	_ mailout.Sender    = (*mailout.SMTP)(nil)
+	_ mailout.Sender    = (*mailout.GraphSender)(nil)
 	// mailin's and the jobs'.
-	_ mailin.State = (*store.DB)(nil)
-	_ jobs.Runs    = (*store.DB)(nil)
+	_ mailin.State      = (*store.DB)(nil)
+	_ mailin.GraphState = (*store.DB)(nil)
+	_ mailin.DeltaStore = (*store.DB)(nil)
+	_ mailin.TokenStore = (*store.DB)(nil)
+	_ mailin.Leases     = leases{}
+	_ mailin.Reader     = (*mailin.Poller)(nil)
+	_ mailin.Reader     = (*mailin.Graph)(nil)
+	_ jobs.Runs         = (*store.DB)(nil)
+	// web/health's.
+	_ health.Outbox = (*store.DB)(nil)
 )

@@ -44,13 +44,31 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() ti
 	if err != nil {
 		return nil, err
 	}
+	own := append(append([]string(nil), cfg.Desk.Addresses...), from)
+	routes := map[string]desk.Route{}
+	ops := desk.OperatorOptions{UnreachableAfter: cfg.Alerts.UnreachableAfter, OutboxFailingAfter: cfg.Alerts.OutboxFailingAfter,
+		BatchEvery: cfg.Alerts.BatchEvery}
+	for _, mb := range cfg.MailboxList() {
+		om := desk.OperatorMailbox{Name: mb.Name}
+		if mb.OAuth2SecretExpires != "" {
+			om.SecretExpires, _ = time.ParseInLocation(time.DateOnly, mb.OAuth2SecretExpires, loc) // validated by config
+		} else if mb.Provider == "graph" && mb.ClientCertificateFile != "" {
+			// A certificate says when it expires: warn about that date.
+			if c, err := graphCredentials(mb); err == nil {
+				om.SecretExpires, _ = c.CertificateExpiry()
+			}
+		}
+		ops.Mailboxes = append(ops.Mailboxes, om)
+		own = append(own, mb.Address)                                     // every mailbox's address is the desk's own
+		routes[storeName(mb)] = desk.Route{DefaultGroup: mb.DefaultGroup} // by the Source.Mailbox of its messages
+	}
 	attach := cfg.Limits.NoticeAttachmentBytes
 	if attach == 0 {
 		attach = -1 // links only, which desk spells negative (its zero takes config's default)
 	}
 	return desk.New(desk.Deps{Store: db, Mail: r, Calendar: cal, Classifier: eng, Files: mailin.Decoder{}, Now: now, Logger: log,
 		Config: desk.Config{Location: loc, Prefix: cfg.Desk.TicketPrefix, Language: cfg.Desk.Language,
-			EnglishFor: cfg.Desk.EnglishFor, Addresses: append(cfg.Desk.Addresses, from),
+			EnglishFor: cfg.Desk.EnglishFor, Addresses: own, Routes: routes, Operators: ops,
 			RepliesPerHour: cfg.Limits.RepliesPerSenderPerHour, RepliesPerDay: cfg.Limits.RepliesPerSenderPerDay,
 			ReopenWithin: reopenWithin(cfg.Desk.ReopenDays, cal.DayLength()), TrustedAuthServID: cfg.Auth.TrustedAuthServID,
 			WarnAt: cfg.SLA.WarnAt, AlertOutOfHours: cfg.SLA.AlertOutOfHours, Survey: surveyOptions(cfg, cal.DayLength()),

@@ -50,14 +50,16 @@ func newMetrics(a *App) *metrics {
 }
 
 var (
-	descTickets    = prometheus.NewDesc("mesa_tickets", "Tickets by state.", []string{"state"}, nil)
-	descOutbox     = prometheus.NewDesc("mesa_outbox_mails", "Outbox rows by state (pending, sent, failed, held).", []string{"state"}, nil)
-	descOutboxAge  = prometheus.NewDesc("mesa_outbox_oldest_due_seconds", "Age of the oldest due mail not yet sent.", nil, nil)
-	descIMAPUp     = prometheus.NewDesc("mesa_imap_connected", "1 when the last fetch succeeded within ten minutes.", nil, nil)
-	descIMAPLast   = prometheus.NewDesc("mesa_imap_last_success_timestamp_seconds", "Time of the last successful fetch.", nil, nil)
-	descIMAPReauth = prometheus.NewDesc("mesa_imap_needs_reauthorization", "1 when the OAuth2 grant was refused.", nil, nil)
-	descIMAP       = prometheus.NewDesc("mesa_imap_events_total", "Poller events: handled, failed, quarantined, move_failures, reconnects.", []string{"event"}, nil)
-	descSent       = prometheus.NewDesc("mesa_outbox_events_total", "Outbox worker events: sent, retried, failed.", []string{"event"}, nil)
+	descTickets   = prometheus.NewDesc("mesa_tickets", "Tickets by state.", []string{"state"}, nil)
+	descOutbox    = prometheus.NewDesc("mesa_outbox_mails", "Outbox rows by state (pending, sent, failed, held).", []string{"state"}, nil)
+	descOutboxAge = prometheus.NewDesc("mesa_outbox_oldest_due_seconds", "Age of the oldest due mail not yet sent.", nil, nil)
+	descIMAPUp    = prometheus.NewDesc("mesa_imap_connected",
+		"1 when the mailbox was reached within ten minutes, by whichever instance reads it.", []string{"mailbox"}, nil)
+	descIMAPLast   = prometheus.NewDesc("mesa_imap_last_success_timestamp_seconds", "Time the mailbox was last reached.", []string{"mailbox"}, nil)
+	descIMAPReauth = prometheus.NewDesc("mesa_imap_needs_reauthorization", "1 when the OAuth2 grant was refused.", []string{"mailbox"}, nil)
+	descIMAP       = prometheus.NewDesc("mesa_imap_events_total",
+		"Events of this instance's poller: handled, failed, quarantined, move_failures, reconnects.", []string{"mailbox", "event"}, nil)
+	descSent = prometheus.NewDesc("mesa_outbox_events_total", "Outbox worker events: sent, retried, failed.", []string{"event"}, nil)
 )
 
 // stateCollector reads what the store and the workers know at scrape time.
@@ -88,8 +90,12 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descOutboxAge, prometheus.GaugeValue, age)
 	}
-	if c.a.poll != nil {
-		st := c.a.poll.Stats()
+	statuses, err := c.a.db.MailboxStatuses(ctx)
+	if err != nil {
+		statuses = nil
+	}
+	for _, mb := range c.a.boxes {
+		st := statuses[mb.name] // shared: the standby reports what the reader saw
 		up, reauth := 0.0, 0.0
 		if !st.LastSuccess.IsZero() && now.Sub(st.LastSuccess) < 10*time.Minute {
 			up = 1
@@ -97,14 +103,15 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		if st.NeedsReauthorization {
 			reauth = 1
 		}
-		ch <- prometheus.MustNewConstMetric(descIMAPUp, prometheus.GaugeValue, up)
-		ch <- prometheus.MustNewConstMetric(descIMAPReauth, prometheus.GaugeValue, reauth)
+		ch <- prometheus.MustNewConstMetric(descIMAPUp, prometheus.GaugeValue, up, mb.name)
+		ch <- prometheus.MustNewConstMetric(descIMAPReauth, prometheus.GaugeValue, reauth, mb.name)
 		if !st.LastSuccess.IsZero() {
-			ch <- prometheus.MustNewConstMetric(descIMAPLast, prometheus.GaugeValue, float64(st.LastSuccess.Unix()))
+			ch <- prometheus.MustNewConstMetric(descIMAPLast, prometheus.GaugeValue, float64(st.LastSuccess.Unix()), mb.name)
 		}
-		for name, v := range map[string]int{"handled": st.Handled, "failed": st.Failed, "quarantined": st.Quarantined,
-			"move_failures": st.MoveFailures, "reconnects": st.Reconnects} {
-			ch <- prometheus.MustNewConstMetric(descIMAP, prometheus.CounterValue, float64(v), name)
+		ps := mb.reader.Stats()
+		for name, v := range map[string]int{"handled": ps.Handled, "failed": ps.Failed, "quarantined": ps.Quarantined,
+			"move_failures": ps.MoveFailures, "reconnects": ps.Reconnects} {
+			ch <- prometheus.MustNewConstMetric(descIMAP, prometheus.CounterValue, float64(v), mb.name, name)
 		}
 	}
 	if c.a.out != nil {

@@ -57,7 +57,7 @@ func TestServeReadsMailbox(t *testing.T) {
 	metrics := get(t, "http://"+app.AdminAddr()+"/metrics")
 	for _, want := range []string{`mesa_messages_total{disposition="ticket"} 1`, `mesa_tickets{state="abierto"} 1`,
 		`mesa_job_runs_total{job="manual_sla_check",outcome="ok"} 1`, `mesa_sla_alerts_total{kind="breach"} 0`,
-		`mesa_imap_connected 1`, `mesa_http_request_duration_seconds_count{code="200",route="GET /readyz"} 1`} {
+		`mesa_imap_connected{mailbox="imap"} 1`, `mesa_http_request_duration_seconds_count{code="200",route="GET /readyz"} 1`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)
 		}

@@ -178,6 +178,14 @@ var messages = map[string]message{
 	"desk.note.mass_parent":        {"Casos vinculados a este (incidente masivo): %s.", "Tickets linked to this one (mass incident): %s."},
 	"desk.note.merged_from":        {"Se unió a este caso el caso %s (historial, participantes y adjuntos).", "Ticket %s was merged into this one (history, participants and attachments)."},
 	"desk.merged_into":             {"Su solicitud trata lo mismo que el caso %s, al que se unió: la atención continúa allí y le escribiremos desde ese caso.", "Your request is about the same thing as ticket %s, into which it was merged: the work goes on there and we will write to you from that ticket."},
+	// Operator alerts.
+	"mail.subject.operator.reauth":      {"ALERTA: el buzón %s necesita una nueva autorización", "ALERT: mailbox %s needs re-authorisation"},
+	"mail.subject.operator.unreachable": {"ALERTA: el buzón %s no responde", "ALERT: mailbox %s cannot be reached"},
+	"mail.subject.operator.secret":      {"Aviso: el secreto de la aplicación del buzón %s vence en %d días", "Notice: the application secret of mailbox %s expires in %d days"},
+	"mail.subject.operator.outbox":      {"ALERTA: el correo saliente falla%s", "ALERT: outgoing mail is failing%s"},
+	"mail.subject.operator.held":        {"ALERTA: correo retenido para %s", "ALERT: mail held for %s"},
+	"mail.subject.operator.batch":       {"Correo en cuarentena o retenido: %d%s", "Mail quarantined or held: %d%s"},
+	"mail.subject.operator_resolved":    {"Resuelto: %s", "Resolved: %s"},
 }
 
 // Text is the message key in lang, or an error when the language or the

@@ -7,6 +7,7 @@ package testsmtp
 import (
 	"io"
 	"net"
+	"strings"
 	"sync"
 
 	"github.com/emersion/go-sasl"
@@ -28,6 +29,9 @@ type Sink struct {
 	// Users, when set, makes the server require AUTH PLAIN or LOGIN with
 	// one of these user → password pairs.
 	Users map[string]string
+	// Bearer, when set, makes the server offer AUTH XOAUTH2 (Microsoft
+	// 365, Google) and accept a user and access token it approves.
+	Bearer func(user, token string) bool
 
 	deliver func(to []string, raw []byte) error
 
@@ -116,10 +120,14 @@ type session struct {
 
 // AuthMechanisms implements gosmtp.AuthSession.
 func (ss *session) AuthMechanisms() []string {
-	if ss.s.Users == nil {
-		return nil
+	var m []string
+	if ss.s.Users != nil {
+		m = append(m, "PLAIN", "LOGIN")
 	}
-	return []string{"PLAIN", "LOGIN"}
+	if ss.s.Bearer != nil {
+		m = append(m, "XOAUTH2")
+	}
+	return m
 }
 
 // Auth implements gosmtp.AuthSession.
@@ -139,6 +147,20 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 		return sasl.NewPlainServer(func(_, user, pass string) error { return check(user, pass) }), nil
 	case "LOGIN":
 		return &loginServer{check: check}, nil
+	case "XOAUTH2":
+		if ss.s.Bearer == nil {
+			break
+		}
+		return xoauth2Server(func(user, token string) error {
+			if !ss.s.Bearer(user, token) {
+				return &gosmtp.SMTPError{Code: 535, EnhancedCode: gosmtp.EnhancedCode{5, 7, 8}, Message: "bad token"}
+			}
+			ss.user = user
+			ss.s.mu.Lock()
+			ss.s.authd = append(ss.s.authd, mech+":"+user)
+			ss.s.mu.Unlock()
+			return nil
+		}), nil
 	}
 	return nil, gosmtp.ErrAuthUnknownMechanism
 }
@@ -210,4 +232,26 @@ func (ss *session) Data(r io.Reader) error {
 	ss.s.rcpts = append(ss.s.rcpts, ss.to)
 	ss.s.froms = append(ss.s.froms, ss.from)
 	return nil
+}
+
+// xoauth2Server reads the one XOAUTH2 response: "user=" user ^A
+// "auth=Bearer " token ^A ^A.
+type xoauth2Server func(user, token string) error
+
+func (f xoauth2Server) Next(resp []byte) ([]byte, bool, error) {
+	if resp == nil {
+		return []byte{}, false, nil // ask for the initial response
+	}
+	var user, token string
+	for _, kv := range strings.Split(string(resp), "\x01") {
+		if v, ok := strings.CutPrefix(kv, "user="); ok {
+			user = v
+		} else if v, ok := strings.CutPrefix(kv, "auth=Bearer "); ok {
+			token = v
+		}
+	}
+	if err := f(user, token); err != nil {
+		return nil, false, err
+	}
+	return nil, true, nil
 }

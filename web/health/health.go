@@ -1,9 +1,10 @@
 // Package health is the readiness policy behind web's /readyz: when the
-// daemon counts as doing its work. Each mailbox's intake is connected, or
-// has fetched successfully within MaxIntakeSilence, and no OAuth grant was
-// refused; no outgoing mail has been due longer than MaxOutboxDelay. The
-// HTTP handlers stay in web, which takes Policy.Report as its Ready func
-// and shows only each check's status word.
+// daemon counts as doing its work. Every configured mailbox has been
+// reached, within MaxIntakeSilence, and its OAuth grant was not refused
+// (a mailbox never reached is not ready: a wrong password or host must not
+// look healthy); no outgoing mail has been due longer than MaxOutboxDelay.
+// The HTTP handlers stay in web, which takes Policy.Report as its Ready
+// func and shows only each check's status word.
 package health
 
 import (
@@ -20,8 +21,8 @@ type Outbox interface {
 
 // Intake is the state of one mailbox's intake (from mailin.Poller.Stats).
 type Intake struct {
-	Name                 string // the mailbox, for the message; "" when there is one
-	LastSuccess          time.Time
+	Name                 string    // the mailbox, for the message; "" when there is one
+	LastSuccess          time.Time // zero: never reached
 	LastError            string
 	NeedsReauthorization bool
 }
@@ -54,6 +55,7 @@ const (
 	StatusStuck       = "stuck"       // outbox: mail due longer than MaxOutboxDelay
 	StatusSilent      = "silent"      // intake: no successful fetch within MaxIntakeSilence
 	StatusReauthorize = "reauthorize" // intake: the OAuth grant was refused
+	StatusUnreached   = "unreached"   // intake: the mailbox has never been reached
 )
 
 // Report is the outcome of every check: Checks maps a check's name
@@ -113,7 +115,13 @@ func (p Policy) Report(ctx context.Context) Report {
 		switch {
 		case st.NeedsReauthorization:
 			set(what, StatusReauthorize, fmt.Errorf("%s: the mailbox needs re-authorisation: %s", what, st.LastError))
-		case !st.LastSuccess.IsZero() && t.Sub(st.LastSuccess) > maxSilence:
+		case st.LastSuccess.IsZero():
+			why := st.LastError
+			if why == "" {
+				why = "no attempt reported yet"
+			}
+			set(what, StatusUnreached, fmt.Errorf("%s: the mailbox has never been reached: %s", what, why))
+		case t.Sub(st.LastSuccess) > maxSilence:
 			set(what, StatusSilent, fmt.Errorf("%s: no successful fetch since %s: %s", what, st.LastSuccess.Format(time.RFC3339), st.LastError))
 		default:
 			set(what, StatusOK, nil)
