@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -19,8 +20,10 @@ import (
 // file relative to testdata/corpus; persona names who wrote the batch
 // ("original" for the first 210 mails). An older format with a fifth
 // column "split" instead of "persona" is read too (persona "original").
+// testdata/labels2.tsv, when there, is a second, blind labeller's reading
+// of the same mail (file, category, type, criticidad).
 //
-//go:embed testdata/labels.tsv testdata/corpus
+//go:embed testdata/labels*.tsv testdata/corpus
 var shippedCorpus embed.FS
 
 // ShippedCorpus returns the embedded corpus: labels.tsv and corpus/ at its
@@ -37,6 +40,9 @@ type LabelledMail struct {
 	Type        string
 	Criticality string
 	Persona     string
+	// Category2, Type2 and Criticality2 are the second labeller's
+	// (labels2.tsv); empty where there is none.
+	Category2, Type2, Criticality2 string
 }
 
 // FrozenTest reports whether a corpus file belongs to the frozen test
@@ -83,7 +89,52 @@ func ReadLabels(fsys fs.FS) ([]LabelledMail, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("reading corpus labels: %w", err)
 	}
+	if err := readSecondLabels(fsys, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// readSecondLabels fills the second labeller's fields of ls from
+// labels2.tsv at the root of fsys, if there is one: a header, then file,
+// category, type, criticidad per line. A file labels.tsv does not name is
+// an error.
+func readSecondLabels(fsys fs.FS, ls []LabelledMail) error {
+	f, err := fsys.Open("labels2.tsv")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading second labels: %w", err)
+	}
+	defer f.Close()
+	byFile := make(map[string]int, len(ls))
+	for i, l := range ls {
+		byFile[l.File] = i
+	}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		c := strings.Split(line, "\t")
+		if n == 1 && c[0] == "file" {
+			continue
+		}
+		if len(c) != 4 {
+			return fmt.Errorf("labels2.tsv:%d: want file, category, type, criticidad", n)
+		}
+		i, ok := byFile[c[0]]
+		if !ok {
+			return fmt.Errorf("labels2.tsv:%d: %q is not in labels.tsv", n, c[0])
+		}
+		ls[i].Category2, ls[i].Type2, ls[i].Criticality2 = c[1], c[2], c[3]
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading second labels: %w", err)
+	}
+	return nil
 }
 
 // ReadCorpus reads every labelled mail of fsys (labels.tsv, corpus/…),
@@ -110,7 +161,8 @@ func ReadCorpus(fsys fs.FS, parse func(raw []byte) Message) ([]LabelledMail, []M
 func Examples(ls []LabelledMail, msgs []Message, src string) []Example {
 	out := make([]Example, len(ls))
 	for i, l := range ls {
-		out[i] = Example{Message: msgs[i], Category: l.Category, Type: l.Type, Criticality: l.Criticality, Source: src}
+		out[i] = Example{Message: msgs[i], Category: l.Category, Type: l.Type, Criticality: l.Criticality, Source: src,
+			Category2: l.Category2, Type2: l.Type2, Criticality2: l.Criticality2}
 	}
 	return out
 }

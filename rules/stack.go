@@ -37,7 +37,13 @@ type stackIndex struct {
 	catType  [][]int32 // [category][type]
 	areaType [2][]int32
 	cueType  [numCues][]int32
+	cuePair  [numCues][numCues]int32 // [a][b], a < b
 }
+
+// expCuePairs switches the cue pairs on (an experiment).
+var expCuePairs = false
+
+func cuePairName(a, b int) string { return "s:" + cueFeature[a] + "&" + cueFeature[b] }
 
 var areas = [2]string{"ti", "adm"}
 
@@ -70,6 +76,13 @@ func stackNames(cats, types []string) []string {
 		out = append(out, "s:t="+t)
 		for _, q := range cueFeature {
 			out = append(out, "s:"+q+"|"+t)
+		}
+	}
+	if expCuePairs {
+		for a := range numCues {
+			for b := a + 1; b < numCues; b++ {
+				out = append(out, cuePairName(a, b))
+			}
 		}
 	}
 	return out
@@ -106,6 +119,14 @@ func newStackIndex(vocab *hashIndex, cats, types []string) *stackIndex {
 		s.cueType[q] = make([]int32, len(types))
 		for t, tv := range types {
 			s.cueType[q][t] = get("s:" + cueFeature[q] + "|" + tv)
+		}
+	}
+	for a := range numCues {
+		for b := range numCues {
+			s.cuePair[a][b] = -1
+			if a < b {
+				s.cuePair[a][b] = get(cuePairName(a, b))
+			}
 		}
 	}
 	return s
@@ -145,6 +166,16 @@ func (s *stackIndex) extend(base sparse, hi int, pc, pt []float64, cues *[numCue
 			for q, n := range cues {
 				if n > 0 {
 					add(s.cueType[q][t], math.Log1p(float64(n))*p)
+				}
+			}
+		}
+		for a, n := range cues {
+			if n == 0 {
+				continue
+			}
+			for b := a + 1; b < numCues; b++ {
+				if m := cues[b]; m > 0 {
+					add(s.cuePair[a][b], 1)
 				}
 			}
 		}

@@ -26,6 +26,12 @@ type Example struct {
 	Category    string
 	Type        string
 	Criticality string
+	// Category2, Type2 and Criticality2 are a second labeller's reading
+	// of the same mail (empty: none). Where the two differ, the example
+	// teaches half of each (see secondLabels).
+	Category2    string
+	Type2        string
+	Criticality2 string
 	// Source names where it came from: "corpus", "history", "corrections".
 	Source string
 }
@@ -106,8 +112,14 @@ type trainSet struct {
 	critSkip []bool
 	js       [numHeads][]jointVec
 	ys       [numHeads][]int
-	classes  [numHeads][]string
-	nf       int
+	// alt is a second labeller's class (-1: none). Where soft and alt
+	// differs from ys, the example learns half of each. wt weighs
+	// examples (nil: all 1).
+	alt     [numHeads][]int
+	soft    [numHeads]bool
+	wt      [numHeads][]float64
+	classes [numHeads][]string
+	nf      int
 }
 
 // Train learns a model from examples with e's catalogue providing the
@@ -209,6 +221,15 @@ func (e *Engine) checkExamples(exs []Example) error {
 		if _, ok := e.byKey[ex.Category]; !ok && ex.Category != ticket.Unclassified {
 			errs = append(errs, fmt.Errorf("example %d (%s): category %q is not in the catalogue", i+1, ex.Source, ex.Category))
 		}
+		if _, ok := e.byKey[ex.Category2]; !ok && ex.Category2 != ticket.Unclassified && ex.Category2 != "" {
+			errs = append(errs, fmt.Errorf("example %d (%s): second category %q is not in the catalogue", i+1, ex.Source, ex.Category2))
+		}
+		if ex.Type2 != "" && !ticket.Type(ex.Type2).Valid() {
+			errs = append(errs, fmt.Errorf("example %d (%s): second type %q", i+1, ex.Source, ex.Type2))
+		}
+		if ex.Criticality2 != "" && !ticket.Criticality(ex.Criticality2).Valid() {
+			errs = append(errs, fmt.Errorf("example %d (%s): second criticidad %q", i+1, ex.Source, ex.Criticality2))
+		}
 		if ex.Type != "" && !ticket.Type(ex.Type).Valid() {
 			errs = append(errs, fmt.Errorf("example %d (%s): type %q", i+1, ex.Source, ex.Type))
 		}
@@ -238,6 +259,12 @@ func sortExamples(in []Example) ([]Example, string) {
 			h.Write([]byte(s))
 			h.Write([]byte{0})
 		}
+		if ex.Category2 != "" || ex.Type2 != "" || ex.Criticality2 != "" {
+			for _, s := range []string{ex.Category2, ex.Type2, ex.Criticality2} {
+				h.Write([]byte(s))
+				h.Write([]byte{0})
+			}
+		}
 		ks[i] = keyed{hex.EncodeToString(h.Sum(nil)), ex}
 	}
 	sort.SliceStable(ks, func(a, b int) bool { return ks[a].key < ks[b].key })
@@ -249,6 +276,11 @@ func sortExamples(in []Example) ([]Example, string) {
 	}
 	return out, hex.EncodeToString(all.Sum(nil))
 }
+
+// secondLabels says which decisions learn from a second labeller's
+// reading where it differs from the first (half of each), by
+// cross-validation (docs/DESIGN-NOTES.md).
+var secondLabels = [numHeads]bool{true, true, true}
 
 // critReads reports whether the criticality decision reads a feature:
 // not the character n-grams and word bigrams, which name the topic (the
@@ -309,10 +341,19 @@ func (e *Engine) buildSet(exs []Example, minDF int) (*trainSet, []string) {
 		func(ex Example) string { return ex.Type },
 		func(ex Example) string { return ex.Criticality },
 	}
+	labels2 := [numHeads]func(Example) string{
+		func(ex Example) string { return ex.Category2 },
+		func(ex Example) string { return ex.Type2 },
+		func(ex Example) string { return ex.Criticality2 },
+	}
+	var alt [numHeads][]int
 	for hi := range numHeads {
 		seen := map[string]bool{}
 		for _, ex := range exs {
 			if l := labels[hi](ex); l != "" {
+				seen[l] = true
+			}
+			if l := labels2[hi](ex); l != "" && labels[hi](ex) != "" {
 				seen[l] = true
 			}
 		}
@@ -321,10 +362,14 @@ func (e *Engine) buildSet(exs []Example, minDF int) (*trainSet, []string) {
 		}
 		sort.Strings(classes[hi])
 		ys[hi] = make([]int, len(exs))
+		alt[hi] = make([]int, len(exs))
 		for i, ex := range exs {
-			ys[hi][i] = -1
+			ys[hi][i], alt[hi][i] = -1, -1
 			if l := labels[hi](ex); l != "" {
 				ys[hi][i] = slices.Index(classes[hi], l)
+				if l2 := labels2[hi](ex); l2 != "" {
+					alt[hi][i] = slices.Index(classes[hi], l2)
+				}
 			}
 		}
 	}
@@ -344,7 +389,7 @@ func (e *Engine) buildSet(exs []Example, minDF int) (*trainSet, []string) {
 	for i, n := range vocab {
 		index.put(featureHash(n), int32(i))
 	}
-	set := &trainSet{xs: make([]sparse, len(exs)), nf: len(vocab), classes: classes, ys: ys,
+	set := &trainSet{xs: make([]sparse, len(exs)), nf: len(vocab), classes: classes, ys: ys, alt: alt, soft: secondLabels,
 		stack: newStackIndex(index, classes[headCategory], classes[headType]), cues: make([][numCues]float32, len(exs))}
 	for i, a := range as {
 		set.cues[i] = a.cues
@@ -473,7 +518,17 @@ func trainHead(set *trainSet, hi int, idx []int, o TrainOptions) ([]float64, []f
 				}
 			}
 			softmax(p, 1)
-			p[ys[i]] -= 1
+			if y2 := set.alt[hi][i]; set.soft[hi] && y2 >= 0 && y2 != ys[i] {
+				p[ys[i]] -= 0.5
+				p[y2] -= 0.5
+			} else {
+				p[ys[i]] -= 1
+			}
+			if wt := set.wt[hi]; wt != nil && wt[i] != 1 {
+				for c := range p {
+					p[c] *= wt[i]
+				}
+			}
 			var gj [numJoint]float64
 			for c, g := range p {
 				gb[c] += float64(g * g)
