@@ -66,12 +66,12 @@ func TestExperiment(t *testing.T) {
 		byMsg[ex.Message.Subject+"\x00"+ex.Message.Body] = ls[i]
 	}
 	set, vocab := e.forTraining().buildSet(sorted, o.MinDF)
-	// SOFT=1,1,0: which decisions learn half of each label where the two
-	// labellers differ; ORIG2=1: the original persona's criticidad is the
-	// second labeller's where there is one.
-	if v := os.Getenv("SOFT"); v != "" {
+	// MIX=0.5,0.5,0: how much of the second label each decision learns
+	// where the two labellers differ; ORIG2=1: the original persona's
+	// criticidad is the second labeller's where there is one.
+	if v := os.Getenv("MIX"); v != "" {
 		for hi, f := range strings.Split(v, ",") {
-			set.soft[hi] = f == "1"
+			fmt.Sscan(f, &set.mix[hi])
 		}
 	}
 	pers := make([]string, len(sorted))
@@ -183,6 +183,30 @@ func TestExperiment(t *testing.T) {
 	for hi := range numHeads {
 		set.chain(hi, probs)
 		filter(hi)
+		if v := os.Getenv("RENORM"); v != "" && hi != headCategory {
+			// rescale the w: features of type/crit to norm v
+			var target float64
+			fmt.Sscan(v, &target)
+			for i, x := range set.xh[hi] {
+				n := 0.0
+				for j, f := range x.idx {
+					if strings.HasPrefix(vocab[f], "w:") {
+						n += float64(x.val[j] * x.val[j])
+					}
+				}
+				if n == 0 {
+					continue
+				}
+				sc := float32(target / math.Sqrt(n))
+				nx := sparse{idx: append([]int32(nil), x.idx...), val: append([]float32(nil), x.val...)}
+				for j, f := range nx.idx {
+					if strings.HasPrefix(vocab[f], "w:") {
+						nx.val[j] *= sc
+					}
+				}
+				set.xh[hi][i] = nx
+			}
+		}
 		if hi == headCrit && os.Getenv("CRIT_WT") != "" {
 			// words × type: each w: feature also as (feature, type),
 			// valued v·p(type)
@@ -233,7 +257,7 @@ func TestExperiment(t *testing.T) {
 		for c := range conf {
 			conf[c] = make([]int, k)
 		}
-		ok, either, n := 0, 0, 0
+		ok, either, ok2, n := 0, 0, 0, 0
 		for i, z := range oof[hi] {
 			y := set.ys[hi][i]
 			if y < 0 {
@@ -247,9 +271,12 @@ func TestExperiment(t *testing.T) {
 			if p == y || p == set.alt[hi][i] {
 				either++
 			}
+			if a := set.alt[hi][i]; p == a || a < 0 && p == y {
+				ok2++
+			}
 			conf[y][p]++
 		}
-		fmt.Printf("%s: %.1f %% (%d), either label %.1f %%\n", headNames[hi], 100*float64(ok)/float64(n), n, 100*float64(either)/float64(n))
+		fmt.Printf("%s: %.1f %% (%d), either label %.1f %%, second label %.1f %%\n", headNames[hi], 100*float64(ok)/float64(n), n, 100*float64(either)/float64(n), 100*float64(ok2)/float64(n))
 		if os.Getenv("PERSONAS") != "" {
 			pok, pn := map[string]int{}, map[string]int{}
 			for i, z := range oof[hi] {

@@ -112,11 +112,11 @@ type trainSet struct {
 	critSkip []bool
 	js       [numHeads][]jointVec
 	ys       [numHeads][]int
-	// alt is a second labeller's class (-1: none). Where soft and alt
-	// differs from ys, the example learns half of each. wt weighs
+	// alt is a second labeller's class (-1: none). Where alt differs from
+	// ys, the example learns mix of alt and 1−mix of ys. wt weighs
 	// examples (nil: all 1).
 	alt     [numHeads][]int
-	soft    [numHeads]bool
+	mix     [numHeads]float64
 	wt      [numHeads][]float64
 	classes [numHeads][]string
 	nf      int
@@ -277,10 +277,10 @@ func sortExamples(in []Example) ([]Example, string) {
 	return out, hex.EncodeToString(all.Sum(nil))
 }
 
-// secondLabels says which decisions learn from a second labeller's
-// reading where it differs from the first (half of each), by
-// cross-validation (docs/DESIGN-NOTES.md).
-var secondLabels = [numHeads]bool{true, true, true}
+// secondLabels is, per decision, how much an example learns of a second
+// labeller's reading where it differs from the first (0: none, 0.5: half
+// of each), chosen by cross-validation (docs/DESIGN-NOTES.md).
+var secondLabels = [numHeads]float64{0.5, 0.5, 0.5}
 
 // critReads reports whether the criticality decision reads a feature:
 // not the character n-grams and word bigrams, which name the topic (the
@@ -389,7 +389,7 @@ func (e *Engine) buildSet(exs []Example, minDF int) (*trainSet, []string) {
 	for i, n := range vocab {
 		index.put(featureHash(n), int32(i))
 	}
-	set := &trainSet{xs: make([]sparse, len(exs)), nf: len(vocab), classes: classes, ys: ys, alt: alt, soft: secondLabels,
+	set := &trainSet{xs: make([]sparse, len(exs)), nf: len(vocab), classes: classes, ys: ys, alt: alt, mix: secondLabels,
 		stack: newStackIndex(index, classes[headCategory], classes[headType]), cues: make([][numCues]float32, len(exs))}
 	for i, a := range as {
 		set.cues[i] = a.cues
@@ -518,9 +518,9 @@ func trainHead(set *trainSet, hi int, idx []int, o TrainOptions) ([]float64, []f
 				}
 			}
 			softmax(p, 1)
-			if y2 := set.alt[hi][i]; set.soft[hi] && y2 >= 0 && y2 != ys[i] {
-				p[ys[i]] -= 0.5
-				p[y2] -= 0.5
+			if y2 := set.alt[hi][i]; set.mix[hi] > 0 && y2 >= 0 && y2 != ys[i] {
+				p[ys[i]] -= 1 - set.mix[hi]
+				p[y2] -= set.mix[hi]
 			} else {
 				p[ys[i]] -= 1
 			}
