@@ -33,8 +33,11 @@ type DeltaStore interface {
 // GraphState is the intake's bookkeeping for a Graph mailbox.
 type GraphState interface {
 	DeltaStore
-	// RecordFailure counts a failed attempt, as for IMAP; a Graph message
-	// is keyed by a 64-bit hash of its id split into uidValidity and uid.
+	// BeginAttempt, FinishAttempt and RecordFailure are the IMAP poller's
+	// (State); a Graph message is keyed by a 64-bit hash of its id split
+	// into uidValidity and uid.
+	BeginAttempt(ctx context.Context, mailbox string, uidValidity, uid uint32, now time.Time) (int, error)
+	FinishAttempt(ctx context.Context, mailbox string, uidValidity, uid uint32) error
 	RecordFailure(ctx context.Context, mailbox string, uidValidity, uid uint32, reason string, now time.Time) (int, error)
 }
 
@@ -61,6 +64,10 @@ type GraphOptions struct {
 	MaxBackoff    time.Duration // reconnect delay cap [5m]
 	MaxSize       int64         // larger messages: header only, ticket stub [35 MiB]
 	MaxAttempts   int           // failures before quarantine [5]
+	// MaxStarts is how many starts on one message may end without an
+	// outcome (the process died while parsing or handling it) before it
+	// is quarantined unparsed [3], as for IMAP.
+	MaxStarts int
 
 	// Report, when set, receives the stats whenever the mailbox is
 	// reached (its folders resolved, then after every round) and whenever
@@ -146,6 +153,9 @@ func NewGraph(o GraphOptions) (*Graph, error) {
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 5
+	}
+	if o.MaxStarts <= 0 {
+		o.MaxStarts = 3
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -390,16 +400,39 @@ func (g *Graph) batch(ctx context.Context, items []deltaMessage) error {
 			received = g.o.Now()
 		}
 		src := ticket.Source{Mailbox: g.o.Name, ReceivedAt: received.UTC(), Size: f.size, Truncated: f.truncated}
+		hi, lo := idKey(m.ID)
+		// As for IMAP, the attempt is committed before the message is
+		// parsed: one on which the process dies is quarantined unparsed
+		// after MaxStarts starts instead of killing every start after it.
+		died, err := g.o.State.BeginAttempt(ctx, g.o.Name, hi, lo, g.o.Now())
+		if err != nil {
+			g.log.Error("cannot record the attempt; the message waits for the next round", "graph_id", m.ID, "err", err)
+			continue
+		}
+		if died >= g.o.MaxStarts {
+			reason := fmt.Sprintf("processing started %d times without finishing (the process stopped while parsing or handling it); kept unparsed", died)
+			if g.o.Quarantine != nil {
+				stub := &ticket.Inbound{Problems: []string{"not parsed: " + reason}}
+				if qerr := g.quarantine(ctx, f.raw, stub, src, reason); qerr != nil {
+					g.log.Error("cannot record quarantine; the message is still moved to the quarantine folder", "graph_id", m.ID, "err", qerr)
+				}
+			}
+			g.log.Error("message quarantined", "graph_id", m.ID, "reason", reason, "folder", g.o.QuarantineFolder)
+			quarantined = append(quarantined, m.ID)
+			continue
+		}
 		in, _ := Parse(f.raw) // never fails on content
 		log := g.log.With("graph_id", m.ID, "message_id", in.MessageID)
-		err := g.handle(ctx, f.raw, in, src)
+		err = g.handle(ctx, f.raw, in, src)
 		if err == nil {
+			if ferr := g.o.State.FinishAttempt(ctx, g.o.Name, hi, lo); ferr != nil {
+				log.Warn("cannot clear the attempt counter", "err", ferr)
+			}
 			g.count(func(s *Stats) { s.Handled++ })
 			done = append(done, m.ID)
 			continue
 		}
 		g.count(func(s *Stats) { s.Failed++ })
-		hi, lo := idKey(m.ID)
 		n, rerr := g.o.State.RecordFailure(ctx, g.o.Name, hi, lo, err.Error(), g.o.Now())
 		if rerr != nil {
 			log.Error("cannot record failure", "err", rerr)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -363,4 +364,65 @@ func mustTokens(t *testing.T, fake *testgraph.Server) oauth2.TokenSource {
 		t.Fatal(err)
 	}
 	return ts
+}
+
+// TestGraphMessageThatKillsTheProcess is TestMessageThatKillsTheProcess
+// for a Graph mailbox: the attempt is committed before the message is
+// parsed, so a message on which the process dies (the reader's goroutine
+// ends in the middle of it, as if the process were killed) is quarantined
+// unparsed after MaxStarts starts, in the store and in the quarantine
+// folder; the messages beside it become tickets; no crash loop.
+func TestGraphMessageThatKillsTheProcess(t *testing.T) {
+	g := newGraphEnv(t, "sqlite")
+	good1, killer, good2 := message(1, "Bueno uno: impresora", "No imprime."),
+		message(2, "MATA EL PROCESO", "x"), message(3, "Bueno dos: silla", "La silla está coja.")
+	for _, raw := range [][]byte{good1, killer, good2} {
+		g.fake.Deliver(graphUser, "Inbox", raw, time.Now())
+	}
+	var seen atomic.Int32 // how often the handler saw the killer
+	handle := func(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source) error {
+		if in.Subject == "MATA EL PROCESO" {
+			seen.Add(1)
+			runtime.Goexit() // the process dies: no error, no failure recorded
+		}
+		return g.handle(ctx, raw, in, src)
+	}
+	// run starts a reader and reports whether it died before finished()
+	// held.
+	run := func(finished func() bool) (died bool) {
+		r, err := mailin.NewGraph(mailin.GraphOptions{Client: g.client, User: graphUser, State: g.db, Handle: handle,
+			Quarantine: g.desk.QuarantineMail, Logger: slog.New(g.logs), PollInterval: 30 * time.Millisecond,
+			SweepInterval: time.Hour, MaxBackoff: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return runUntilDeath(r.Run, finished)
+	}
+	for i := 1; i <= 3; i++ {
+		if !run(func() bool { return false }) {
+			t.Fatalf("start %d: the reader did not die on the message", i)
+		}
+	}
+	if died := run(func() bool {
+		return len(g.fake.Messages(graphUser, "Procesados")) == 2 && len(g.fake.Messages(graphUser, "Cuarentena")) == 1
+	}); died {
+		t.Fatal("the fourth start died again: a crash loop")
+	}
+	if n := seen.Load(); n != 3 {
+		t.Errorf("the handler saw the message %d times, want 3", n)
+	}
+	if q := g.fake.Messages(graphUser, "Cuarentena"); len(q) != 1 || !bytes.Equal(q[0].Raw, killer) {
+		t.Errorf("quarantine folder: got %d messages, want the killer alone", len(q))
+	}
+	if got := len(g.fake.Messages(graphUser, "Procesados")); got != 2 {
+		t.Errorf("processed folder: got %d, want 2", got)
+	}
+	m, err := g.db.MessageByKey(context.Background(), desk.MessageKey("", killer))
+	if err != nil || m.Disposition != string(desk.DispQuarantined) || !strings.Contains(m.Reason, "started 3 times without finishing") ||
+		!bytes.Equal(m.Raw, killer) {
+		t.Errorf("the killer is kept raw with a reason: got %+v, %v", m, err)
+	}
+	if n := len(g.tickets(t)); n != 2 {
+		t.Errorf("got %d tickets, want the 2 good ones", n)
+	}
 }

@@ -564,34 +564,7 @@ func TestMessageThatKillsTheProcess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		ended, returned := make(chan struct{}), make(chan struct{})
-		go func() {
-			defer close(ended)
-			p.Run(ctx)
-			close(returned)
-		}()
-		deadline := time.Now().Add(10 * time.Second)
-	wait:
-		for {
-			select {
-			case <-ended:
-				break wait
-			case <-time.After(20 * time.Millisecond):
-				if finished() || time.Now().After(deadline) {
-					cancel()
-					<-ended
-					break wait
-				}
-			}
-		}
-		select {
-		case <-returned:
-			return false
-		default:
-			return true
-		}
+		return runUntilDeath(p.Run, finished)
 	}
 	for i := 1; i <= 3; i++ {
 		if !run(func() bool { return false }) {
@@ -617,6 +590,39 @@ func TestMessageThatKillsTheProcess(t *testing.T) {
 	}
 	if n := len(e.tickets(t)); n != 2 {
 		t.Errorf("got %d tickets, want the 2 good ones", n)
+	}
+}
+
+// runUntilDeath runs a reader until its goroutine dies in the middle of
+// a message (it ends without Run returning: as if the process were
+// killed), or until finished() holds or 10 s pass; it reports whether it
+// died.
+func runUntilDeath(run func(context.Context) error, finished func() bool) (died bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ended, returned := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		_ = run(ctx)
+		close(returned)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		select {
+		case <-ended:
+			select {
+			case <-returned:
+				return false
+			default:
+				return true
+			}
+		case <-time.After(20 * time.Millisecond):
+			if finished() || time.Now().After(deadline) {
+				cancel()
+				<-ended
+				return false
+			}
+		}
 	}
 }
 
