@@ -88,6 +88,19 @@ func TestExperiment(t *testing.T) {
 			}
 		}
 	}
+	if v := os.Getenv("ORIG_MIX"); v != "" {
+		// the original persona's criticidad: this share of the second label
+		hi := headCrit
+		var m float64
+		fmt.Sscan(v, &m)
+		set.mixEx[hi] = make([]float64, len(sorted))
+		for i := range sorted {
+			set.mixEx[hi][i] = set.mix[hi]
+			if pers[i] == "original" {
+				set.mixEx[hi][i] = m
+			}
+		}
+	}
 	if v := os.Getenv("ORIG_W"); v != "" {
 		for hi, f := range strings.Split(v, ",") {
 			var w float64
