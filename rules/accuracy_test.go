@@ -104,8 +104,7 @@ func split(all []labelled) (train, test []labelled) {
 func examples(ls []labelled) []rules.Example {
 	out := make([]rules.Example, len(ls))
 	for i, l := range ls {
-		out[i] = rules.Example{Message: l.msg, Category: l.Category, Type: l.Type, Criticality: l.Criticality, Source: "corpus",
-			Category2: l.Category2, Type2: l.Type2, Criticality2: l.Criticality2}
+		out[i] = l.Example(l.msg, "corpus")
 	}
 	return out
 }

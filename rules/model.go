@@ -253,7 +253,7 @@ func ReadModel(r io.Reader) (*Model, error) {
 	if _, err := br.ReadByte(); err != io.EOF {
 		return nil, fmt.Errorf("%w: trailing data", errModel)
 	}
-	m.stack = newStackIndex(m.vocab, m.heads[headCategory].classes, m.heads[headType].classes)
+	m.stack = newStackIndex(m.names, m.vocab, m.heads[headCategory].classes, m.heads[headType].classes)
 	return m, nil
 }
 

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"math"
+	"sort"
 	"strings"
 )
 
@@ -22,6 +23,8 @@ import (
 //	s:t=incidente       type (criticality decision)
 //	s:c=ti.vpn|incidente, s:a=adm|incidente, s:q:deadline|requerimiento
 //	                    the same combined (criticality decision)
+//	s:w:pued|incidente  a word combined with the type (criticality
+//	                    decision), valued word × probability of the type
 
 // stackIndex holds the vocabulary indexes of the chain's features, -1
 // where the vocabulary lacks one.
@@ -37,13 +40,15 @@ type stackIndex struct {
 	catType  [][]int32 // [category][type]
 	areaType [2][]int32
 	cueType  [numCues][]int32
-	cuePair  [numCues][numCues]int32 // [a][b], a < b
+	// words × type: the vocabulary's words are the indexes [wordLo,
+	// wordHi) (names are sorted); wordType[t][f-wordLo] is the index of
+	// "s:"+word+"|"+type t, -1 where the vocabulary lacks it.
+	wordLo, wordHi int32
+	wordType       [][]int32
 }
 
-// expCuePairs switches the cue pairs on (an experiment).
-var expCuePairs = false
-
-func cuePairName(a, b int) string { return "s:" + cueFeature[a] + "&" + cueFeature[b] }
+// wordTypeName is the name of a word's feature combined with a type.
+func wordTypeName(word, typ string) string { return "s:" + word + "|" + typ }
 
 var areas = [2]string{"ti", "adm"}
 
@@ -78,17 +83,10 @@ func stackNames(cats, types []string) []string {
 			out = append(out, "s:"+q+"|"+t)
 		}
 	}
-	if expCuePairs {
-		for a := range numCues {
-			for b := a + 1; b < numCues; b++ {
-				out = append(out, cuePairName(a, b))
-			}
-		}
-	}
 	return out
 }
 
-func newStackIndex(vocab *hashIndex, cats, types []string) *stackIndex {
+func newStackIndex(names []string, vocab *hashIndex, cats, types []string) *stackIndex {
 	get := func(name string) int32 {
 		if i, ok := vocab.get(featureHash(name)); ok {
 			return i
@@ -121,12 +119,13 @@ func newStackIndex(vocab *hashIndex, cats, types []string) *stackIndex {
 			s.cueType[q][t] = get("s:" + cueFeature[q] + "|" + tv)
 		}
 	}
-	for a := range numCues {
-		for b := range numCues {
-			s.cuePair[a][b] = -1
-			if a < b {
-				s.cuePair[a][b] = get(cuePairName(a, b))
-			}
+	s.wordLo = int32(sort.SearchStrings(names, "w:"))
+	s.wordHi = int32(sort.SearchStrings(names, "w;")) // ';' follows ':'
+	s.wordType = make([][]int32, len(types))
+	for t, tv := range types {
+		s.wordType[t] = make([]int32, s.wordHi-s.wordLo)
+		for f := s.wordLo; f < s.wordHi; f++ {
+			s.wordType[t][f-s.wordLo] = get(wordTypeName(names[f], tv))
 		}
 	}
 	return s
@@ -169,14 +168,15 @@ func (s *stackIndex) extend(base sparse, hi int, pc, pt []float64, cues *[numCue
 				}
 			}
 		}
-		for a, n := range cues {
-			if n == 0 {
+		// Words read per type: "no puedo" in an incident is not what it
+		// is in a request (the base's words are those of indexes
+		// [wordLo, wordHi)).
+		for j, f := range base.idx {
+			if f < s.wordLo || f >= s.wordHi {
 				continue
 			}
-			for b := a + 1; b < numCues; b++ {
-				if m := cues[b]; m > 0 {
-					add(s.cuePair[a][b], 1)
-				}
+			for t, p := range pt {
+				add(s.wordType[t][f-s.wordLo], float64(base.val[j])*p)
 			}
 		}
 	}

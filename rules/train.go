@@ -384,6 +384,13 @@ func (e *Engine) buildSet(exs []Example, minDF int) (*trainSet, []string) {
 		vocab = append(vocab, names[h])
 	}
 	vocab = append(vocab, stackNames(classes[headCategory], classes[headType])...)
+	for _, n := range vocab {
+		if strings.HasPrefix(n, "w:") {
+			for _, t := range classes[headType] {
+				vocab = append(vocab, wordTypeName(n, t))
+			}
+		}
+	}
 	sort.Strings(vocab)
 	vocab = slices.Compact(vocab)
 	index := newHashIndex(len(vocab))
@@ -391,7 +398,7 @@ func (e *Engine) buildSet(exs []Example, minDF int) (*trainSet, []string) {
 		index.put(featureHash(n), int32(i))
 	}
 	set := &trainSet{xs: make([]sparse, len(exs)), nf: len(vocab), classes: classes, ys: ys, alt: alt, mix: secondLabels,
-		stack: newStackIndex(index, classes[headCategory], classes[headType]), cues: make([][numCues]float32, len(exs))}
+		stack: newStackIndex(vocab, index, classes[headCategory], classes[headType]), cues: make([][numCues]float32, len(exs))}
 	for i, a := range as {
 		set.cues[i] = a.cues
 	}
