@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 	"sync"
 )
@@ -66,12 +67,18 @@ var cuePhrases = [numCues][]string{
 		"lesion*", "herid*", "accidente", "electrocut*", "descarga electrica", "corrientazo", "miedo", "hurto",
 		"robo", "robaron", "gas", "cables pelados", "cable pelado", "expuesto", "expuestos", "olor a quemado",
 		"se desplomo", "colaps*", "emergencia", "evacuar", "intrus*", "ataque", "hackeo", "ransomware",
-		"phishing", "virus", "sospechoso", "resbal*", "se cayo encima"},
+		"phishing", "virus", "sospechoso", "resbal*", "se cayo encima", "dengue", "hospitaliz*", "intoxic*",
+		"ambulancia", "desmay*", "sangr*", "culebra*", "serpiente*", "alacran*", "ratas", "roedor*", "plaga",
+		"no es seguro", "insegur*", "se metieron", "ladron*", "se llevaron", "vandal*", "amenaz*", "recalent*",
+		"sobrecalent*", "colgando", "vidrios rotos", "vidrio roto", "le cayo encima", "le puede caer",
+		"contaminad*", "vomit*", "escape de gas", "huele a gas", "asfixi*", "sin ventilacion"},
 	cueStopped: {"no podemos trabajar", "no se puede trabajar", "no podemos atender", "paraliz*", "detenid*",
 		"caido", "se cayo el sistema", "fuera de servicio", "no funciona nada", "nada funciona", "sin sistema",
 		"sin internet", "sin luz", "sin energia", "sin agua", "sin red", "estamos sin", "todo parado", "parados",
 		"no podemos hacer nada", "no podemos", "no pueden", "no hay servicio", "sin servicio", "se fue la luz",
-		"se fue el internet", "se cayo", "no hay sistema", "suspendid*"},
+		"se fue el internet", "se cayo", "no hay sistema", "suspendid*", "sin tono", "no tienen tono",
+		"sin corriente", "sin telefono", "sin conexion", "no hay conexion", "ninguno funciona", "ninguno sirve",
+		"nadie puede", "ninguno puede", "nadie ha podido", "esta parado", "esta parada", "no podemos atender"},
 	cueBlocked: {"no puedo trabajar", "no puedo", "no he podido", "no ha podido", "no me deja", "no me dejan",
 		"no pude", "bloquead*", "impide", "impidiendo", "imposibilit*", "sin acceso", "me toca esperar",
 		"estoy parado", "estoy parada", "no es posible", "no logro", "no he logrado", "no deja", "no permite",
@@ -95,7 +102,9 @@ var cuePhrases = [numCues][]string{
 		"a futuro", "mas adelante", "proximo mes", "proxima semana", "la otra semana", "el otro mes",
 		"en algun momento", "con calma", "tranquilo", "tranquila", "no es nada", "de momento", "mientras tanto",
 		"cuando haya", "cuando tengan", "el proximo ano", "para el otro ano", "para planear", "planeacion",
-		"cotizacion", "cotizar", "presupuesto", "vigencia"},
+		"cotizacion", "cotizar", "presupuesto", "vigencia", "sin urgencia", "no reviste urgencia",
+		"no hay urgencia", "no tiene urgencia", "no tenemos urgencia", "ninguna urgencia", "puede esperar",
+		"no es prioritario", "no es prioridad", "no es critico", "no es una emergencia", "no es emergencia"},
 	cueHowTo: {"como hago", "como se", "como puedo", "como pido", "como solicito", "como es", "como funciona",
 		"que formato", "que tengo que", "que debo", "donde", "a quien", "quien", "pregunta", "consulta", "duda",
 		"informacion", "orientacion", "me explican", "explicar", "procedimiento", "instructivo", "manual",
@@ -133,10 +142,26 @@ var spelledNumbers = map[string]bool{"dos": true, "tres": true, "cuatro": true, 
 	"siete": true, "ocho": true, "nueve": true, "diez": true, "doce": true, "quince": true, "veinte": true,
 	"treinta": true, "cuarenta": true, "cincuenta": true, "cien": true, "varios": true, "muchos": true}
 
+// cueNegations cancel a cue right after them, besides the catalogue's
+// negations: "sin urgencia" and "no reviste urgencia" are not urgent, "sin
+// riesgo" is no risk, and the "todos" of "buenos días a todos" is a
+// greeting, not a scope.
+var cueNegations = []string{"sin", "no reviste", "no tenemos", "no tiene", "no representa", "no hay ningun",
+	"dias a", "tardes a", "noches a", "saludo a", "saludos a", "hola a", "gracias a", "estimados", "apreciados",
+	"queridos", "respetados"}
+
 // compileCues builds the engine that finds the cues: the catalogue's
 // phrase matcher over cuePhrases, one bucket per cue, with the
 // catalogue's negations.
 func compileCues(negations [][]string) *Engine {
+	negations = slices.Clone(negations)
+	for _, n := range cueNegations {
+		var stems []string
+		for _, t := range tokenize(n, nil) {
+			stems = append(stems, t.stem)
+		}
+		negations = append(negations, stems)
+	}
 	c := &Engine{index: map[string][]int{}, seen: map[string]int{}, negations: negations, hitPool: &sync.Pool{},
 		starts: newStrCache[[]int32](startsCacheSlots)}
 	for q, list := range cuePhrases {
