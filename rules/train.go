@@ -281,7 +281,7 @@ func sortExamples(in []Example) ([]Example, string) {
 // secondLabels is, per decision, how much an example learns of a second
 // labeller's reading where it differs from the first (0: none, 0.5: half
 // of each), chosen by cross-validation (docs/DESIGN-NOTES.md).
-var secondLabels = [numHeads]float64{0.5, 0.5, 0.5}
+var secondLabels = [numHeads]float64{0, 0.5, 0.5}
 
 // critReads reports whether the criticality decision reads a feature:
 // not the character n-grams and word bigrams, which name the topic (the
