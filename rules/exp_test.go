@@ -2,8 +2,21 @@
 // or persona-held-out cross-validation of the three decisions on the
 // TRAINING part of the corpus only (the rules.FrozenTest mails are
 // dropped as the corpus is read), with per-decision confusion matrices;
-// -exp show writes the misclassified training mails, -exp dump all of
-// them, to files in the temporary directory.
+// -exp show writes the misclassified training mails (type and
+// criticidad), -exp dump all of them, to files in the temporary
+// directory. Each decision is scored against the labels as written: the
+// first labeller's (labels.tsv), either labeller's (labels.tsv or
+// labels2.tsv, as the agency's evaluation counts), the second's.
+//
+// Knobs (environment): SEED, PRUNE; CAT_DROP, TYPE_DROP, CRIT_DROP
+// (feature prefixes a decision does not read), CAT_MINDF, TYPE_MINDF,
+// CRIT_MINDF, CRIT_READ (prefixes the criticidad reads too), CRIT_L2,
+// CRIT_RATE, CRIT_EPOCHS, RENORM (norm of the words of type and
+// criticidad); MIX=c,t,k (share of the second label where the two
+// differ; rules.Examples already gives the original persona's
+// criticidad the second labeller's reading), ORIG_W=c,t,k (weight of the
+// original persona), CLASSW (criticidad class weights, power);
+// PERSONAS=1 prints the figures per persona.
 
 package rules
 
@@ -65,12 +78,21 @@ func TestExperiment(t *testing.T) {
 		byMsg[ex.Message.Subject+"\x00"+ex.Message.Body] = ls[i]
 	}
 	set, vocab := e.forTraining().buildSet(sorted, o.MinDF)
-	// MIX=0.5,0.5,0: how much of the second label each decision learns
-	// where the two labellers differ; ORIG2=1: the original persona's
-	// criticidad is the second labeller's where there is one.
+	// MIX=0,0.5,0.5: how much of the second label each decision learns
+	// where the two labellers differ.
 	if v := os.Getenv("MIX"); v != "" {
 		for hi, f := range strings.Split(v, ",") {
 			fmt.Sscan(f, &set.mix[hi])
+		}
+	}
+	if v := os.Getenv("CRIT_READ"); v != "" {
+		// the criticidad also reads these prefixes (b:, c:)
+		for i, n := range vocab {
+			for _, p := range strings.Split(v, ",") {
+				if strings.HasPrefix(n, p) {
+					set.critSkip[i] = false
+				}
+			}
 		}
 	}
 	pers := make([]string, len(sorted))
@@ -79,27 +101,6 @@ func TestExperiment(t *testing.T) {
 	}
 	// Example weights per decision: ORIG_W=cat,type,crit weighs the
 	// original persona; CLASSW=1 balances the criticidad's classes.
-	if os.Getenv("ORIG2") != "" {
-		hi := headCrit
-		for i := range sorted {
-			if pers[i] == "original" && set.alt[hi][i] >= 0 {
-				set.ys[hi][i], set.alt[hi][i] = set.alt[hi][i], set.ys[hi][i]
-			}
-		}
-	}
-	if v := os.Getenv("ORIG_MIX"); v != "" {
-		// the original persona's criticidad: this share of the second label
-		hi := headCrit
-		var m float64
-		fmt.Sscan(v, &m)
-		set.mixEx[hi] = make([]float64, len(sorted))
-		for i := range sorted {
-			set.mixEx[hi][i] = set.mix[hi]
-			if pers[i] == "original" {
-				set.mixEx[hi][i] = m
-			}
-		}
-	}
 	if v := os.Getenv("ORIG_W"); v != "" {
 		for hi, f := range strings.Split(v, ",") {
 			var w float64
@@ -214,29 +215,6 @@ func TestExperiment(t *testing.T) {
 				for j, f := range nx.idx {
 					if strings.HasPrefix(vocab[f], "w:") {
 						nx.val[j] *= sc
-					}
-				}
-				set.xh[hi][i] = nx
-			}
-		}
-		if hi == headCrit && os.Getenv("CRIT_WT") != "" {
-			// words × type: each w: feature also as (feature, type),
-			// valued v·p(type)
-			base := set.nf
-			set.nf = base + 2*base
-			for i, x := range set.xh[hi] {
-				var nx sparse
-				nx.idx = append(nx.idx, x.idx...)
-				nx.val = append(nx.val, x.val...)
-				for j, f := range x.idx {
-					if !strings.HasPrefix(vocab[f], "w:") {
-						continue
-					}
-					for t, p := range probs[headType][i] {
-						if p > 1e-3 {
-							nx.idx = append(nx.idx, int32(base+2*int(f)+t))
-							nx.val = append(nx.val, x.val[j]*float32(p))
-						}
 					}
 				}
 				set.xh[hi][i] = nx

@@ -117,7 +117,6 @@ type trainSet struct {
 	// examples (nil: all 1).
 	alt     [numHeads][]int
 	mix     [numHeads]float64
-	mixEx   [numHeads][]float64 // per example, overriding mix (nil: none)
 	wt      [numHeads][]float64
 	classes [numHeads][]string
 	nf      int
@@ -526,11 +525,7 @@ func trainHead(set *trainSet, hi int, idx []int, o TrainOptions) ([]float64, []f
 				}
 			}
 			softmax(p, 1)
-			mix := set.mix[hi]
-			if set.mixEx[hi] != nil {
-				mix = set.mixEx[hi][i]
-			}
-			if y2 := set.alt[hi][i]; mix > 0 && y2 >= 0 && y2 != ys[i] {
+			if mix, y2 := set.mix[hi], set.alt[hi][i]; mix > 0 && y2 >= 0 && y2 != ys[i] {
 				p[ys[i]] -= 1 - mix
 				p[y2] -= mix
 			} else {
