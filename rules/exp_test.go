@@ -8,7 +8,7 @@
 // first labeller's (labels.tsv), either labeller's (labels.tsv or
 // labels2.tsv, as the agency's evaluation counts), the second's.
 //
-// Knobs (environment): SEED, PRUNE; CAT_DROP, TYPE_DROP, CRIT_DROP
+// Knobs (environment): SEED, PRUNE, RATE, EPOCHS, L2; CAT_DROP, TYPE_DROP, CRIT_DROP
 // (feature prefixes a decision does not read), CAT_MINDF, TYPE_MINDF,
 // CRIT_MINDF, CRIT_READ (prefixes the criticidad reads too), CRIT_L2,
 // CRIT_RATE, CRIT_EPOCHS, RENORM (norm of the words of type and
@@ -66,6 +66,15 @@ func TestExperiment(t *testing.T) {
 	o := (&TrainOptions{}).defaults()
 	if v := os.Getenv("SEED"); v != "" {
 		fmt.Sscan(v, &o.Seed)
+	}
+	if v := os.Getenv("RATE"); v != "" {
+		fmt.Sscan(v, &o.Rate)
+	}
+	if v := os.Getenv("EPOCHS"); v != "" {
+		fmt.Sscan(v, &o.Epochs)
+	}
+	if v := os.Getenv("L2"); v != "" {
+		fmt.Sscan(v, &o.L2)
 	}
 	if v := os.Getenv("PRUNE"); v != "" {
 		fmt.Sscan(v, &o.Prune)
