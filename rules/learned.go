@@ -83,20 +83,19 @@ const explainTop = 5
 // too when setCategory (no priority rule gave one).
 func (e *Engine) modelDecide(r *Result, a analysis, setCategory bool) {
 	m := e.model
-	v := e.vectorOf(m, a, sparse{})
-	var logits [3][]float64
-	for hi := range m.heads {
-		logits[hi] = make([]float64, m.heads[hi].k)
-	}
-	r.Features = map[string][]Feature{}
+	sc := m.scratch()
+	defer m.putScratch(sc)
+	v := e.vectorOf(m, a, sc.v)
+	sc.v = v
+	r.Features = make(map[string][]Feature, numHeads)
 	choice := e.keywordDecisions(a)
 	var js [numHeads]jointVec
 	for hi := range m.heads {
-		js[hi].score = make([]float32, m.heads[hi].k)
+		js[hi].score = sc.joint[hi]
 		js[hi].rule = e.joint(a, hi, m.heads[hi].classes, e.modelBuckets[hi], choice[hi], js[hi].score)
 	}
 	hc := &m.heads[headCategory]
-	d := hc.decide(v, js[headCategory], logits[headCategory])
+	d := hc.decide(v, js[headCategory], sc.logits[headCategory])
 	// Triage offers categories of the catalogue: never sin_clasificar (a
 	// class of the model) nor a class the catalogue no longer has.
 	r.Candidates = hc.candidates(d, 3, func(c string) bool { return e.byKey[c] != nil })
@@ -111,19 +110,40 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory bool) {
 
 	pc := d.probs
 
-	var buf sparse
 	ht := &m.heads[headType]
-	vt := m.stack.extend(v, headType, pc, nil, &a.cues, &buf)
-	d = ht.decide(vt, js[headType], logits[headType])
+	vt := m.stack.extend(v, headType, pc, nil, &a.cues, &sc.vt)
+	d = ht.decide(vt, js[headType], sc.logits[headType])
 	r.Type, r.TypeConfidence = ticket.Type(ht.classes[d.best]), round3(d.probs[d.best])
 	r.Features["type"] = m.explain(ht, vt, js[headType], d.best, explainTop)
 
 	hk := &m.heads[headCrit]
-	vk := m.stack.extend(v, headCrit, pc, d.probs, &a.cues, &sparse{})
-	d = hk.decide(vk, js[headCrit], logits[headCrit])
+	vk := m.stack.extend(v, headCrit, pc, d.probs, &a.cues, &sc.vk)
+	d = hk.decide(vk, js[headCrit], sc.logits[headCrit])
 	r.Criticality, r.CritConfidence = ticket.Criticality(hk.classes[d.best]), round3(d.probs[d.best])
 	r.Features["criticidad"] = m.explain(hk, vk, js[headCrit], d.best, explainTop)
 }
+
+// decideBuf is the scratch of one modelDecide, pooled per model: the
+// vectors of the three decisions, their logits and joint features.
+type decideBuf struct {
+	v, vt, vk sparse
+	logits    [numHeads][]float64
+	joint     [numHeads][]float32
+}
+
+func (m *Model) scratch() *decideBuf {
+	if b, _ := m.pool.Get().(*decideBuf); b != nil {
+		return b
+	}
+	b := &decideBuf{}
+	for hi := range m.heads {
+		b.logits[hi] = make([]float64, m.heads[hi].k)
+		b.joint[hi] = make([]float32, m.heads[hi].k)
+	}
+	return b
+}
+
+func (m *Model) putScratch(b *decideBuf) { m.pool.Put(b) }
 
 func round3(p float64) float64 { return float64(int64(p*1000+0.5)) / 1000 }
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"sync"
 )
 
 // The learned scorer: one multinomial logistic regression per decision
@@ -46,6 +47,7 @@ type Model struct {
 	heads [numHeads]head
 	stack *stackIndex           // the chain's features (stack.go)
 	words *strCache[*wordEntry] // wordcache.go
+	pool  sync.Pool             // of *decideBuf (learned.go)
 }
 
 type head struct {
@@ -351,6 +353,25 @@ type weight struct {
 	q     int16
 }
 
+// weightOf returns the weight of feature f for class c, in quanta, and
+// whether it is nonzero. A row is sorted by class: binary search.
+func (h *head) weightOf(f int32, c int) (int16, bool) {
+	row := h.ent[h.start[f]:h.start[f+1]]
+	lo, hi := 0, len(row)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if int(row[mid].class) < c {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(row) && int(row[lo].class) == c {
+		return row[lo].q, true
+	}
+	return 0, false
+}
+
 // row returns the nonzero weights of feature f.
 func (h *head) row(f int32) []weight { return h.ent[h.start[f]:h.start[f+1]] }
 
@@ -435,10 +456,10 @@ func (m *Model) explain(h *head, v sparse, jv jointVec, c, n int) []Feature {
 			}
 		default:
 			f := v.idx[j]
-			for _, e := range h.row(f) {
-				if int(e.class) == c {
-					w, name = float64(v.val[j]*float32(e.q)*quantum), m.names[f]
-					break
+			if q, ok := h.weightOf(f, c); ok {
+				w = float64(v.val[j] * float32(q) * quantum)
+				if w > 0 {
+					name = m.names[f]
 				}
 			}
 		}
