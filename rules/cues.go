@@ -137,8 +137,7 @@ var spelledNumbers = map[string]bool{"dos": true, "tres": true, "cuatro": true, 
 // phrase matcher over cuePhrases, one bucket per cue, with the
 // catalogue's negations.
 func compileCues(negations [][]string) *Engine {
-	c := &Engine{index: map[string][]int{}, seen: map[string]int{}, negations: negations, hitPool: &sync.Pool{},
-		starts: newStrCache[[]int32](startsCacheSlots)}
+	c := &Engine{index: map[string][]int{}, seen: map[string]int{}, negations: negations, hitPool: &sync.Pool{}}
 	for q, list := range cuePhrases {
 		if len(list) > 0 {
 			c.addKeywords(Keywords{1: list}, q, "cues")
@@ -150,11 +149,11 @@ func compileCues(negations [][]string) *Engine {
 
 // cueCounts returns the cues found in the subject and body tokens, and
 // the question and exclamation marks of the text they came from.
-func (e *Engine) cueCounts(toks []token, text string) [numCues]float32 {
+func (e *Engine) cueCounts(toks []token, lex []*lexEntry, text string) [numCues]float32 {
 	var out [numCues]float32
 	if e.cues != nil {
 		hits := e.cues.getHits()
-		e.cues.scan(toks, 1, hits)
+		e.cues.scan(toks, lex, true, 1, hits)
 		for _, pi := range hits.touched {
 			out[e.cues.phrases[pi].bucket]++
 		}

@@ -15,6 +15,7 @@ import (
 func (e *Engine) WithModel(m *Model, minConfidence float64) *Engine {
 	c := *e
 	c.model = m
+	c.lex = newStrCache[lexEntry](lexCacheSlots)
 	c.minConf = minConfidence
 	if c.minConf <= 0 && m != nil {
 		c.minConf = m.Meta.MinConfidence
@@ -94,8 +95,17 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory bool) {
 		js[hi].score = sc.joint[hi]
 		js[hi].rule = e.joint(a, hi, m.heads[hi].classes, e.modelBuckets[hi], choice[hi], js[hi].score)
 	}
+	// The three decisions read the same base features (the type and the
+	// criticality then add the chain's): their sums over them are formed
+	// in one pass. Each class's sum adds the same terms in the same order
+	// as decide would, so the floats are the same.
+	acc := &sc.acc
+	for hi := range acc {
+		clear(acc[hi])
+	}
+	m.rows.accumulate(v, acc)
 	hc := &m.heads[headCategory]
-	d := hc.decide(v, js[headCategory], sc.logits[headCategory])
+	d := hc.finish(acc[headCategory], js[headCategory], sc.logits[headCategory])
 	// Triage offers categories of the catalogue: never sin_clasificar (a
 	// class of the model) nor a class the catalogue no longer has.
 	r.Candidates = hc.candidates(d, 3, func(c string) bool { return e.byKey[c] != nil })
@@ -105,23 +115,28 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory bool) {
 		if _, known := e.byKey[best]; known && d.probs[d.best] >= e.minConf {
 			r.Category = best
 		}
-		r.Features["category"] = m.explain(hc, v, js[headCategory], d.best, explainTop)
+		r.Features["category"] = m.explain(headCategory, v, js[headCategory], d.best, explainTop)
 	}
 
 	pc := d.probs
 
 	ht := &m.heads[headType]
 	vt := m.stack.extend(v, headType, pc, nil, &a.cues, &sc.vt)
-	d = ht.decide(vt, js[headType], sc.logits[headType])
+	m.rows.accumulateHead(headType, tail(vt, len(v.idx)), acc[headType])
+	d = ht.finish(acc[headType], js[headType], sc.logits[headType])
 	r.Type, r.TypeConfidence = ticket.Type(ht.classes[d.best]), round3(d.probs[d.best])
-	r.Features["type"] = m.explain(ht, vt, js[headType], d.best, explainTop)
+	r.Features["type"] = m.explain(headType, vt, js[headType], d.best, explainTop)
 
 	hk := &m.heads[headCrit]
 	vk := m.stack.extend(v, headCrit, pc, d.probs, &a.cues, &sc.vk)
-	d = hk.decide(vk, js[headCrit], sc.logits[headCrit])
+	m.rows.accumulateHead(headCrit, tail(vk, len(v.idx)), acc[headCrit])
+	d = hk.finish(acc[headCrit], js[headCrit], sc.logits[headCrit])
 	r.Criticality, r.CritConfidence = ticket.Criticality(hk.classes[d.best]), round3(d.probs[d.best])
-	r.Features["criticidad"] = m.explain(hk, vk, js[headCrit], d.best, explainTop)
+	r.Features["criticidad"] = m.explain(headCrit, vk, js[headCrit], d.best, explainTop)
 }
+
+// tail returns the features of v from position i on.
+func tail(v sparse, i int) sparse { return sparse{idx: v.idx[i:], val: v.val[i:]} }
 
 // decideBuf is the scratch of one modelDecide, pooled per model: the
 // vectors of the three decisions, their logits and joint features.
@@ -129,6 +144,7 @@ type decideBuf struct {
 	v, vt, vk sparse
 	logits    [numHeads][]float64
 	joint     [numHeads][]float32
+	acc       [numHeads][]float32 // sums of weighted features, in quanta
 }
 
 func (m *Model) scratch() *decideBuf {
@@ -139,6 +155,7 @@ func (m *Model) scratch() *decideBuf {
 	for hi := range m.heads {
 		b.logits[hi] = make([]float64, m.heads[hi].k)
 		b.joint[hi] = make([]float32, m.heads[hi].k)
+		b.acc[hi] = make([]float32, m.heads[hi].k)
 	}
 	return b
 }
