@@ -148,8 +148,9 @@ func compileCues(negations [][]string) *Engine {
 }
 
 // cueCounts returns the cues found in the subject and body tokens, and
-// the question and exclamation marks of the text they came from.
-func (e *Engine) cueCounts(toks []token, lex []*lexEntry, text string) [numCues]float32 {
+// the question and exclamation marks of the subject and body they came
+// from.
+func (e *Engine) cueCounts(toks []token, lex []*lexEntry, subject, body string) [numCues]float32 {
 	var out [numCues]float32
 	if e.cues != nil {
 		hits := e.cues.getHits()
@@ -169,7 +170,7 @@ func (e *Engine) cueCounts(toks []token, lex []*lexEntry, text string) [numCues]
 			out[cueScopeCount]++
 		}
 	}
-	out[cueQuestion] = float32(min(strings.Count(text, "?"), 3))
-	out[cueExclaim] = float32(min(strings.Count(text, "!"), 3))
+	out[cueQuestion] = float32(min(strings.Count(subject, "?")+strings.Count(body, "?"), 3))
+	out[cueExclaim] = float32(min(strings.Count(subject, "!")+strings.Count(body, "!"), 3))
 	return out
 }

@@ -49,6 +49,8 @@ type Engine struct {
 	training bool
 	// modelBuckets maps each model class onto the catalogue's buckets.
 	modelBuckets [numHeads][]int
+	// noFeatures: results leave Features empty (WithoutFeatures).
+	noFeatures bool
 }
 
 type bucketKind int
@@ -358,7 +360,7 @@ func (e *Engine) analyze(m Message, buf []token) analysis {
 		}
 	}
 	if e.model != nil || e.training {
-		a.cues = e.cueCounts(all, lex, m.Subject+"\n"+body)
+		a.cues = e.cueCounts(all, lex, m.Subject, body)
 	}
 	return a
 }
@@ -384,7 +386,7 @@ func (e *Engine) Classify(m Message) Result {
 		r.Category, r.Confidence = rule.Category, 1
 	}
 	if e.model != nil {
-		e.modelDecide(&r, a, rule == nil || rule.Category == "")
+		e.modelDecide(&r, a, rule == nil || rule.Category == "", !e.noFeatures)
 	} else if (rule == nil || rule.Category == "") && a.best >= 0 && bestScore >= e.threshold {
 		r.Category = e.buckets[a.best].value
 	}
@@ -503,8 +505,9 @@ func (e *Engine) try(toks []token, i, pi int, mult float64, hits *hitSet) {
 	if i+len(p.words) > len(toks) {
 		return
 	}
-	for j, w := range p.words {
-		t := toks[i+j]
+	// The first word matched already: startsOf chose p for it.
+	for j := 1; j < len(p.words); j++ {
+		w, t := p.words[j], toks[i+j]
 		if p.prefix[j] && !strings.HasPrefix(t.word, w) || !p.prefix[j] && t.stem != w {
 			return
 		}

@@ -28,6 +28,16 @@ func (e *Engine) WithModel(m *Model, minConfidence float64) *Engine {
 	return &c
 }
 
+// WithoutFeatures returns a copy of e whose results leave Features empty
+// and are otherwise the same: the daemon reads the decisions, their
+// confidences and the candidates, not which features weighed most, and
+// finding those costs a sixth of a classification.
+func (e *Engine) WithoutFeatures() *Engine {
+	c := *e
+	c.noFeatures = true
+	return &c
+}
+
 // Model returns the learned model of e, or nil.
 func (e *Engine) Model() *Model { return e.model }
 
@@ -81,14 +91,17 @@ var cueFeature = func() (out [numCues]string) {
 const explainTop = 5
 
 // modelDecide sets type and criticality from the model, and the category
-// too when setCategory (no priority rule gave one).
-func (e *Engine) modelDecide(r *Result, a analysis, setCategory bool) {
+// too when setCategory (no priority rule gave one); with explain, the
+// features that weighed most for each (Result.Features).
+func (e *Engine) modelDecide(r *Result, a analysis, setCategory, explain bool) {
 	m := e.model
 	sc := m.scratch()
 	defer m.putScratch(sc)
 	v := e.vectorOf(m, a, sc.v)
 	sc.v = v
-	r.Features = make(map[string][]Feature, numHeads)
+	if explain {
+		r.Features = make(map[string][]Feature, numHeads)
+	}
 	choice := e.keywordDecisions(a)
 	var js [numHeads]jointVec
 	for hi := range m.heads {
@@ -115,7 +128,9 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory bool) {
 		if _, known := e.byKey[best]; known && d.probs[d.best] >= e.minConf {
 			r.Category = best
 		}
-		r.Features["category"] = m.explain(headCategory, v, js[headCategory], d.best, explainTop)
+		if explain {
+			r.Features["category"] = m.explain(headCategory, v, js[headCategory], d.best, explainTop)
+		}
 	}
 
 	pc := d.probs
@@ -125,14 +140,18 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory bool) {
 	m.rows.accumulateHead(headType, tail(vt, len(v.idx)), acc[headType])
 	d = ht.finish(acc[headType], js[headType], sc.logits[headType])
 	r.Type, r.TypeConfidence = ticket.Type(ht.classes[d.best]), round3(d.probs[d.best])
-	r.Features["type"] = m.explain(headType, vt, js[headType], d.best, explainTop)
+	if explain {
+		r.Features["type"] = m.explain(headType, vt, js[headType], d.best, explainTop)
+	}
 
 	hk := &m.heads[headCrit]
 	vk := m.stack.extend(v, headCrit, pc, d.probs, &a.cues, &sc.vk)
 	m.rows.accumulateHead(headCrit, tail(vk, len(v.idx)), acc[headCrit])
 	d = hk.finish(acc[headCrit], js[headCrit], sc.logits[headCrit])
 	r.Criticality, r.CritConfidence = ticket.Criticality(hk.classes[d.best]), round3(d.probs[d.best])
-	r.Features["criticidad"] = m.explain(headCrit, vk, js[headCrit], d.best, explainTop)
+	if explain {
+		r.Features["criticidad"] = m.explain(headCrit, vk, js[headCrit], d.best, explainTop)
+	}
 }
 
 // tail returns the features of v from position i on.
