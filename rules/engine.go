@@ -49,6 +49,9 @@ type Engine struct {
 	training bool
 	// modelBuckets maps each model class onto the catalogue's buckets.
 	modelBuckets [numHeads][]int
+	// catKnown: whether each category class of the model is one of the
+	// catalogue's.
+	catKnown []bool
 	// noFeatures: results leave Features empty (WithoutFeatures).
 	noFeatures bool
 }

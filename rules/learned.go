@@ -24,6 +24,10 @@ func (e *Engine) WithModel(m *Model, minConfidence float64) *Engine {
 		for hi := range m.heads {
 			c.modelBuckets[hi] = e.classBuckets(hi, m.heads[hi].classes)
 		}
+		c.catKnown = make([]bool, m.heads[headCategory].k)
+		for i, v := range m.heads[headCategory].classes {
+			c.catKnown[i] = e.byKey[v] != nil
+		}
 	}
 	return &c
 }
@@ -121,7 +125,7 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory, explain bool) {
 	d := hc.finish(acc[headCategory], js[headCategory], sc.logits[headCategory])
 	// Triage offers categories of the catalogue: never sin_clasificar (a
 	// class of the model) nor a class the catalogue no longer has.
-	r.Candidates = hc.candidates(d, 3, func(c string) bool { return e.byKey[c] != nil })
+	r.Candidates = hc.candidates(d, 3, func(c int) bool { return e.catKnown[c] })
 	if setCategory {
 		r.Confidence = round3(d.probs[d.best])
 		best := hc.classes[d.best]

@@ -586,10 +586,10 @@ func (m *Model) explain(hi int, v sparse, jv jointVec, c, n int) []Feature {
 
 // candidates returns the top n classes of d for which keep is true (nil:
 // all), best first.
-func (h *head) candidates(d decision, n int, keep func(class string) bool) []Candidate {
+func (h *head) candidates(d decision, n int, keep func(class int) bool) []Candidate {
 	out := make([]Candidate, 0, n+1)
 	for c, p := range d.probs {
-		if keep != nil && !keep(h.classes[c]) {
+		if keep != nil && !keep(c) {
 			continue
 		}
 		if len(out) == n && p <= out[n-1].Probability {
