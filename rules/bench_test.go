@@ -9,11 +9,19 @@ import (
 )
 
 // BenchmarkClassify classifies the labelled corpus round-robin with the
-// catalogue and the embedded model, as the daemon does; one op is one
-// message.
+// catalogue and the embedded model, with the explanations `mesa rules
+// test` shows; one op is one message.
 func BenchmarkClassify(b *testing.B) {
 	_, e := engines(b)
 	benchClassify(b, e)
+}
+
+// BenchmarkClassifyDaemon is BenchmarkClassify with the engine the daemon
+// runs: without the explanations (Result.Features) only `mesa rules
+// test` shows.
+func BenchmarkClassifyDaemon(b *testing.B) {
+	_, e := engines(b)
+	benchClassify(b, e.WithoutFeatures())
 }
 
 // BenchmarkClassifyRules is the same with the catalogue alone.

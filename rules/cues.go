@@ -162,8 +162,7 @@ func compileCues(negations [][]string) *Engine {
 		}
 		negations = append(negations, stems)
 	}
-	c := &Engine{index: map[string][]int{}, seen: map[string]int{}, negations: negations, hitPool: &sync.Pool{},
-		starts: newStrCache[[]int32](startsCacheSlots)}
+	c := &Engine{index: map[string][]int{}, seen: map[string]int{}, negations: negations, hitPool: &sync.Pool{}}
 	for q, list := range cuePhrases {
 		if len(list) > 0 {
 			c.addKeywords(Keywords{1: list}, q, "cues")
@@ -174,12 +173,13 @@ func compileCues(negations [][]string) *Engine {
 }
 
 // cueCounts returns the cues found in the subject and body tokens, and
-// the question and exclamation marks of the text they came from.
-func (e *Engine) cueCounts(toks []token, text string) [numCues]float32 {
+// the question and exclamation marks of the subject and body they came
+// from.
+func (e *Engine) cueCounts(toks []token, lex []*lexEntry, subject, body string) [numCues]float32 {
 	var out [numCues]float32
 	if e.cues != nil {
 		hits := e.cues.getHits()
-		e.cues.scan(toks, 1, hits)
+		e.cues.scan(toks, lex, true, 1, hits)
 		for _, pi := range hits.touched {
 			out[e.cues.phrases[pi].bucket]++
 		}
@@ -195,7 +195,7 @@ func (e *Engine) cueCounts(toks []token, text string) [numCues]float32 {
 			out[cueScopeCount]++
 		}
 	}
-	out[cueQuestion] = float32(min(strings.Count(text, "?"), 3))
-	out[cueExclaim] = float32(min(strings.Count(text, "!"), 3))
+	out[cueQuestion] = float32(min(strings.Count(subject, "?")+strings.Count(body, "?"), 3))
+	out[cueExclaim] = float32(min(strings.Count(subject, "!")+strings.Count(body, "!"), 3))
 	return out
 }

@@ -41,13 +41,19 @@ type Engine struct {
 	kwHash, kwTop []uint64
 	kwTopNone     uint64
 	hitPool       *sync.Pool // of *hitSet, sized for phrases
-	// starts caches, per folded word, the phrases it can start
-	// (startsOf).
-	starts *strCache[[]int32]
+	// lex caches, per folded word, the phrases of the catalogue and of
+	// the cues it can start and its features in the model (lexEntry);
+	// WithModel gives the copy a cache of its own.
+	lex *strCache[lexEntry]
 	// training: analyze computes the model's cues without a model.
 	training bool
 	// modelBuckets maps each model class onto the catalogue's buckets.
 	modelBuckets [numHeads][]int
+	// catKnown: whether each category class of the model is one of the
+	// catalogue's.
+	catKnown []bool
+	// noFeatures: results leave Features empty (WithoutFeatures).
+	noFeatures bool
 }
 
 type bucketKind int
@@ -77,7 +83,7 @@ var fillers = map[string]bool{"el": true, "la": true, "los": true, "las": true, 
 
 func compile(f *File, where func(string) string) (*Engine, error) {
 	e := &Engine{byKey: map[string]*Category{}, index: map[string][]int{}, seen: map[string]int{}, hitPool: &sync.Pool{},
-		starts:    newStrCache[[]int32](startsCacheSlots),
+		lex:       newStrCache[lexEntry](lexCacheSlots),
 		threshold: f.Threshold, subjectW: f.SubjectWeight}
 	if e.subjectW == 0 {
 		e.subjectW = 2
@@ -293,6 +299,7 @@ type Result struct {
 // keyword features and the rules' own decision both start from it.
 type analysis struct {
 	toks     []token
+	lex      []*lexEntry // of toks
 	nsubj    int
 	scores   []float64
 	failures float64
@@ -315,8 +322,6 @@ type hitSet struct {
 	touched []int32
 }
 
-const startsCacheSlots = 1 << 16
-
 func (e *Engine) getHits() *hitSet {
 	h, _ := e.hitPool.Get().(*hitSet)
 	if h == nil || len(h.mult) < len(e.phrases) {
@@ -338,10 +343,11 @@ func (e *Engine) analyze(m Message, buf []token) analysis {
 	nsubj := len(subj)
 	body := Clean(m.Body)
 	all := tokenize(body, subj)
+	lex := e.lexTokens(all)
 	hits := e.getHits()
-	e.scan(all[:nsubj], e.subjectW, hits)
-	e.scan(all[nsubj:], 1, hits)
-	a := analysis{toks: all, nsubj: nsubj, scores: make([]float64, len(e.buckets)),
+	e.scan(all[:nsubj], lex[:nsubj], false, e.subjectW, hits)
+	e.scan(all[nsubj:], lex[nsubj:], false, 1, hits)
+	a := analysis{toks: all, lex: lex, nsubj: nsubj, scores: make([]float64, len(e.buckets)),
 		failures: e.failures(all[:nsubj])*e.subjectW + e.failures(all[nsubj:]), rule: e.matchPriority(m), best: -1,
 		hits: make([]phraseHit, len(hits.touched))}
 	for i, pi := range hits.touched {
@@ -357,7 +363,7 @@ func (e *Engine) analyze(m Message, buf []token) analysis {
 		}
 	}
 	if e.model != nil || e.training {
-		a.cues = e.cueCounts(all, m.Subject+"\n"+body)
+		a.cues = e.cueCounts(all, lex, m.Subject, body)
 	}
 	return a
 }
@@ -383,7 +389,7 @@ func (e *Engine) Classify(m Message) Result {
 		r.Category, r.Confidence = rule.Category, 1
 	}
 	if e.model != nil {
-		e.modelDecide(&r, a, rule == nil || rule.Category == "")
+		e.modelDecide(&r, a, rule == nil || rule.Category == "", !e.noFeatures)
 	} else if (rule == nil || rule.Category == "") && a.best >= 0 && bestScore >= e.threshold {
 		r.Category = e.buckets[a.best].value
 	}
@@ -461,10 +467,13 @@ func (e *Engine) score(scores []float64, k bucketKind, v string) float64 {
 	return 0
 }
 
-// scan records every phrase found in toks with multiplier mult.
-func (e *Engine) scan(toks []token, mult float64, hits *hitSet) {
+// scan records every phrase found in toks with multiplier mult: of the
+// catalogue, or of the cues when e is the cue engine (cue), from the
+// phrases each token can start (lex, its entries in the catalogue
+// engine's cache).
+func (e *Engine) scan(toks []token, lex []*lexEntry, cue bool, mult float64, hits *hitSet) {
 	for i := range toks {
-		for _, pi := range e.starts.get(toks[i].word, e.startsOf) {
+		for _, pi := range lex[i].starts(cue) {
 			e.try(toks, i, int(pi), mult, hits)
 		}
 	}
@@ -499,8 +508,9 @@ func (e *Engine) try(toks []token, i, pi int, mult float64, hits *hitSet) {
 	if i+len(p.words) > len(toks) {
 		return
 	}
-	for j, w := range p.words {
-		t := toks[i+j]
+	// The first word matched already: startsOf chose p for it.
+	for j := 1; j < len(p.words); j++ {
+		w, t := p.words[j], toks[i+j]
 		if p.prefix[j] && !strings.HasPrefix(t.word, w) || !p.prefix[j] && t.stem != w {
 			return
 		}

@@ -15,6 +15,7 @@ import (
 func (e *Engine) WithModel(m *Model, minConfidence float64) *Engine {
 	c := *e
 	c.model = m
+	c.lex = newStrCache[lexEntry](lexCacheSlots)
 	c.minConf = minConfidence
 	if c.minConf <= 0 && m != nil {
 		c.minConf = m.Meta.MinConfidence
@@ -23,7 +24,21 @@ func (e *Engine) WithModel(m *Model, minConfidence float64) *Engine {
 		for hi := range m.heads {
 			c.modelBuckets[hi] = e.classBuckets(hi, m.heads[hi].classes)
 		}
+		c.catKnown = make([]bool, m.heads[headCategory].k)
+		for i, v := range m.heads[headCategory].classes {
+			c.catKnown[i] = e.byKey[v] != nil
+		}
 	}
+	return &c
+}
+
+// WithoutFeatures returns a copy of e whose results leave Features empty
+// and are otherwise the same: the daemon reads the decisions, their
+// confidences and the candidates, not which features weighed most, and
+// finding those costs a sixth of a classification.
+func (e *Engine) WithoutFeatures() *Engine {
+	c := *e
+	c.noFeatures = true
 	return &c
 }
 
@@ -80,50 +95,95 @@ var cueFeature = func() (out [numCues]string) {
 const explainTop = 5
 
 // modelDecide sets type and criticality from the model, and the category
-// too when setCategory (no priority rule gave one).
-func (e *Engine) modelDecide(r *Result, a analysis, setCategory bool) {
+// too when setCategory (no priority rule gave one); with explain, the
+// features that weighed most for each (Result.Features).
+func (e *Engine) modelDecide(r *Result, a analysis, setCategory, explain bool) {
 	m := e.model
-	v := e.vectorOf(m, a, sparse{})
-	var logits [3][]float64
-	for hi := range m.heads {
-		logits[hi] = make([]float64, m.heads[hi].k)
+	sc := m.scratch()
+	defer m.putScratch(sc)
+	v := e.vectorOf(m, a, sc.v)
+	sc.v = v
+	if explain {
+		r.Features = make(map[string][]Feature, numHeads)
 	}
-	r.Features = map[string][]Feature{}
 	choice := e.keywordDecisions(a)
 	var js [numHeads]jointVec
 	for hi := range m.heads {
-		js[hi].score = make([]float32, m.heads[hi].k)
+		js[hi].score = sc.joint[hi]
 		js[hi].rule = e.joint(a, hi, m.heads[hi].classes, e.modelBuckets[hi], choice[hi], js[hi].score)
 	}
+	// The three decisions read the same base features (the type and the
+	// criticality then add the chain's): their sums over them are formed
+	// in one pass. Each class's sum adds the same terms in the same order
+	// as decide would, so the floats are the same.
+	acc := &sc.acc
+	for hi := range acc {
+		clear(acc[hi])
+	}
+	m.rows.accumulate(v, acc)
 	hc := &m.heads[headCategory]
-	d := hc.decide(v, js[headCategory], logits[headCategory])
+	d := hc.finish(acc[headCategory], js[headCategory], sc.logits[headCategory])
 	// Triage offers categories of the catalogue: never sin_clasificar (a
 	// class of the model) nor a class the catalogue no longer has.
-	r.Candidates = hc.candidates(d, 3, func(c string) bool { return e.byKey[c] != nil })
+	r.Candidates = hc.candidates(d, 3, func(c int) bool { return e.catKnown[c] })
 	if setCategory {
 		r.Confidence = round3(d.probs[d.best])
 		best := hc.classes[d.best]
 		if _, known := e.byKey[best]; known && d.probs[d.best] >= e.minConf {
 			r.Category = best
 		}
-		r.Features["category"] = m.explain(hc, v, js[headCategory], d.best, explainTop)
+		if explain {
+			r.Features["category"] = m.explain(headCategory, v, js[headCategory], d.best, explainTop)
+		}
 	}
 
 	pc := d.probs
 
-	var buf sparse
 	ht := &m.heads[headType]
-	vt := m.stack.extend(v, headType, pc, nil, &a.cues, &buf)
-	d = ht.decide(vt, js[headType], logits[headType])
+	vt := m.stack.extend(v, headType, pc, nil, &a.cues, &sc.vt)
+	m.rows.accumulateHead(headType, tail(vt, len(v.idx)), acc[headType])
+	d = ht.finish(acc[headType], js[headType], sc.logits[headType])
 	r.Type, r.TypeConfidence = ticket.Type(ht.classes[d.best]), round3(d.probs[d.best])
-	r.Features["type"] = m.explain(ht, vt, js[headType], d.best, explainTop)
+	if explain {
+		r.Features["type"] = m.explain(headType, vt, js[headType], d.best, explainTop)
+	}
 
 	hk := &m.heads[headCrit]
-	vk := m.stack.extend(v, headCrit, pc, d.probs, &a.cues, &sparse{})
-	d = hk.decide(vk, js[headCrit], logits[headCrit])
+	vk := m.stack.extend(v, headCrit, pc, d.probs, &a.cues, &sc.vk)
+	m.rows.accumulateHead(headCrit, tail(vk, len(v.idx)), acc[headCrit])
+	d = hk.finish(acc[headCrit], js[headCrit], sc.logits[headCrit])
 	r.Criticality, r.CritConfidence = ticket.Criticality(hk.classes[d.best]), round3(d.probs[d.best])
-	r.Features["criticidad"] = m.explain(hk, vk, js[headCrit], d.best, explainTop)
+	if explain {
+		r.Features["criticidad"] = m.explain(headCrit, vk, js[headCrit], d.best, explainTop)
+	}
 }
+
+// tail returns the features of v from position i on.
+func tail(v sparse, i int) sparse { return sparse{idx: v.idx[i:], val: v.val[i:]} }
+
+// decideBuf is the scratch of one modelDecide, pooled per model: the
+// vectors of the three decisions, their logits and joint features.
+type decideBuf struct {
+	v, vt, vk sparse
+	logits    [numHeads][]float64
+	joint     [numHeads][]float32
+	acc       [numHeads][]float32 // sums of weighted features, in quanta
+}
+
+func (m *Model) scratch() *decideBuf {
+	if b, _ := m.pool.Get().(*decideBuf); b != nil {
+		return b
+	}
+	b := &decideBuf{}
+	for hi := range m.heads {
+		b.logits[hi] = make([]float64, m.heads[hi].k)
+		b.joint[hi] = make([]float32, m.heads[hi].k)
+		b.acc[hi] = make([]float32, m.heads[hi].k)
+	}
+	return b
+}
+
+func (m *Model) putScratch(b *decideBuf) { m.pool.Put(b) }
 
 func round3(p float64) float64 { return float64(int64(p*1000+0.5)) / 1000 }
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"sync"
 )
 
 // The learned scorer: one multinomial logistic regression per decision
@@ -46,6 +47,89 @@ type Model struct {
 	heads [numHeads]head
 	stack *stackIndex           // the chain's features (stack.go)
 	words *strCache[*wordEntry] // wordcache.go
+	pool  sync.Pool             // of *decideBuf (learned.go)
+	rows  fusedRows             // the weights as classification reads them
+}
+
+// fusedRows is the runtime layout of the weights, built by ReadModel:
+// feature f's nonzero weights of all three decisions in one stretch,
+// category then type then criticality, each by class. A message's base
+// features are read once for the three decisions (accumulate), and a
+// feature costs one index entry and one or two cache lines instead of a
+// start offset and a row in each decision's own arrays. The file and
+// Write keep the per-decision rows (head.start, head.ent).
+type fusedRows struct {
+	at  []fusedAt // by feature, and one past the last
+	ent []weight
+}
+
+type fusedAt struct {
+	start  int32
+	nc, nt uint16 // weights of the category and of the type
+}
+
+func newFusedRows(heads *[numHeads]head, nf int) fusedRows {
+	n := 0
+	for hi := range heads {
+		n += len(heads[hi].ent)
+	}
+	r := fusedRows{at: make([]fusedAt, nf+1), ent: make([]weight, 0, n)}
+	for f := range int32(nf) {
+		a := fusedAt{start: int32(len(r.ent))}
+		r.ent = append(r.ent, heads[headCategory].row(f)...)
+		a.nc = uint16(len(r.ent) - int(a.start))
+		r.ent = append(r.ent, heads[headType].row(f)...)
+		a.nt = uint16(len(r.ent) - int(a.start) - int(a.nc))
+		r.ent = append(r.ent, heads[headCrit].row(f)...)
+		r.at[f] = a
+	}
+	r.at[nf].start = int32(len(r.ent))
+	return r
+}
+
+// row returns the nonzero weights of feature f for decision hi.
+func (r *fusedRows) row(hi int, f int32) []weight {
+	a := &r.at[f]
+	s := int(a.start)
+	switch hi {
+	case headCategory:
+		return r.ent[s : s+int(a.nc)]
+	case headType:
+		return r.ent[s+int(a.nc) : s+int(a.nc)+int(a.nt)]
+	}
+	return r.ent[s+int(a.nc)+int(a.nt) : r.at[f+1].start]
+}
+
+// accumulate adds, for every feature of v, its value times its weights
+// (in quanta) to acc[hi][class] of each decision: the three decisions'
+// sums over the features they share, in one pass over v.
+func (r *fusedRows) accumulate(v sparse, acc *[numHeads][]float32) {
+	ac, at, ak := acc[headCategory], acc[headType], acc[headCrit]
+	for jj, f := range v.idx {
+		x := v.val[jj]
+		a := r.at[f]
+		s, e := int(a.start), int(r.at[f+1].start)
+		c, t := s+int(a.nc), s+int(a.nc)+int(a.nt)
+		for _, w := range r.ent[s:c] {
+			ac[w.class] += x * float32(w.q)
+		}
+		for _, w := range r.ent[c:t] {
+			at[w.class] += x * float32(w.q)
+		}
+		for _, w := range r.ent[t:e] {
+			ak[w.class] += x * float32(w.q)
+		}
+	}
+}
+
+// accumulateHead adds the weights of decision hi of v's features to acc.
+func (r *fusedRows) accumulateHead(hi int, v sparse, acc []float32) {
+	for jj, f := range v.idx {
+		x := v.val[jj]
+		for _, w := range r.row(hi, f) {
+			acc[w.class] += x * float32(w.q)
+		}
+	}
 }
 
 type head struct {
@@ -253,6 +337,7 @@ func ReadModel(r io.Reader) (*Model, error) {
 	if _, err := br.ReadByte(); err != io.EOF {
 		return nil, fmt.Errorf("%w: trailing data", errModel)
 	}
+	m.rows = newFusedRows(&m.heads, int(nf))
 	m.stack = newStackIndex(m.names, m.vocab, m.heads[headCategory].classes, m.heads[headType].classes)
 	return m, nil
 }
@@ -351,6 +436,24 @@ type weight struct {
 	q     int16
 }
 
+// weightOf returns the weight of class c in a row, in quanta, and whether
+// it is nonzero. A row is sorted by class: binary search.
+func weightOf(row []weight, c int) (int16, bool) {
+	lo, hi := 0, len(row)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if int(row[mid].class) < c {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(row) && int(row[lo].class) == c {
+		return row[lo].q, true
+	}
+	return 0, false
+}
+
 // row returns the nonzero weights of feature f.
 func (h *head) row(f int32) []weight { return h.ent[h.start[f]:h.start[f+1]] }
 
@@ -385,6 +488,12 @@ func (h *head) decide(v sparse, j jointVec, logits []float64) decision {
 			acc[e.class] += x * float32(e.q)
 		}
 	}
+	return h.finish(acc, j, logits)
+}
+
+// finish turns the sums of the weighted features acc (in quanta, by
+// class) into the decision.
+func (h *head) finish(acc []float32, j jointVec, logits []float64) decision {
 	// acc is in quanta: scaling by a power of two after the sum gives the
 	// same floats as summing the scaled weights.
 	for c := range logits {
@@ -419,27 +528,30 @@ func softmax(z []float64, t float64) {
 	}
 }
 
-// explain returns the top n features that pushed class c of h up for v,
-// largest first.
-func (m *Model) explain(h *head, v sparse, jv jointVec, c, n int) []Feature {
+// explain returns the top n features that pushed class c of decision hi
+// up for v, largest first.
+func (m *Model) explain(hi int, v sparse, jv jointVec, c, n int) []Feature {
+	h := &m.heads[hi]
 	out := make([]Feature, 0, n+1)
+	// The name of a feature is looked up once it is among the top n: the
+	// index of v (≥ 0) or -1 and -2 for the joint features, meanwhile.
+	var buf [explainTop + 1]int
+	which := buf[:]
+	if n+1 > len(which) {
+		which = make([]int, n+1)
+	}
 	for j := -2; j < len(v.idx); j++ {
 		var w float64
-		var name string
 		switch j {
 		case -2:
-			w, name = h.shared[0]*float64(jv.score[c]), "k:score"
+			w = h.shared[0] * float64(jv.score[c])
 		case -1:
 			if jv.rule == c {
-				w, name = h.shared[1], "k:chosen"
+				w = h.shared[1]
 			}
 		default:
-			f := v.idx[j]
-			for _, e := range h.row(f) {
-				if int(e.class) == c {
-					w, name = float64(v.val[j]*float32(e.q)*quantum), m.names[f]
-					break
-				}
+			if q, ok := weightOf(m.rows.row(hi, v.idx[j]), c); ok {
+				w = float64(v.val[j] * float32(q) * quantum)
 			}
 		}
 		if w <= 0 || len(out) == n && w <= out[n-1].Weight {
@@ -449,14 +561,24 @@ func (m *Model) explain(h *head, v sparse, jv jointVec, c, n int) []Feature {
 		out = append(out, Feature{})
 		for i > 0 && out[i-1].Weight < w {
 			out[i] = out[i-1]
+			which[i] = which[i-1]
 			i--
 		}
-		out[i] = Feature{name, w}
+		out[i] = Feature{Weight: w}
+		which[i] = j
 		if len(out) > n {
 			out = out[:n]
 		}
 	}
 	for i := range out {
+		switch j := which[i]; j {
+		case -2:
+			out[i].Name = "k:score"
+		case -1:
+			out[i].Name = "k:chosen"
+		default:
+			out[i].Name = m.names[v.idx[j]]
+		}
 		out[i].Weight = math.Round(out[i].Weight*1000) / 1000
 	}
 	return out
@@ -464,10 +586,10 @@ func (m *Model) explain(h *head, v sparse, jv jointVec, c, n int) []Feature {
 
 // candidates returns the top n classes of d for which keep is true (nil:
 // all), best first.
-func (h *head) candidates(d decision, n int, keep func(class string) bool) []Candidate {
+func (h *head) candidates(d decision, n int, keep func(class int) bool) []Candidate {
 	out := make([]Candidate, 0, n+1)
 	for c, p := range d.probs {
-		if keep != nil && !keep(h.classes[c]) {
+		if keep != nil && !keep(c) {
 			continue
 		}
 		if len(out) == n && p <= out[n-1].Probability {

@@ -70,7 +70,7 @@ func BenchmarkParts(b *testing.B) {
 		var r Result
 		c0 := cpuNow()
 		for b.Loop() {
-			e.modelDecide(&r, as[i%len(as)], true)
+			e.modelDecide(&r, as[i%len(as)], true, true)
 			i++
 		}
 		reportCPU(b, c0, i)
@@ -110,7 +110,7 @@ func BenchmarkDecideParts(b *testing.B) {
 		j := jointVec{score: make([]float32, hc.k), rule: -1}
 		c0 := cpuNow()
 		for b.Loop() {
-			m.explain(hc, vs[i%len(vs)], j, 3, explainTop)
+			m.explain(headCategory, vs[i%len(vs)], j, 3, explainTop)
 			i++
 		}
 		reportCPU(b, c0, i)
@@ -129,7 +129,7 @@ func BenchmarkDecideParts(b *testing.B) {
 		var r Result
 		c0 := cpuNow()
 		for b.Loop() {
-			e.modelDecide(&r, as[i%len(as)], true)
+			e.modelDecide(&r, as[i%len(as)], true, true)
 			i++
 		}
 		reportCPU(b, c0, i)

@@ -50,7 +50,11 @@ func newStrCache[T any](slots int) *strCache[T] {
 }
 
 // get returns the value of w, computing it with make the first time.
-func (c *strCache[T]) get(w string, make func(string) T) T {
+func (c *strCache[T]) get(w string, make func(string) T) T { return *c.ptr(w, make) }
+
+// ptr is get, returning a pointer to the cached value (not to be
+// modified).
+func (c *strCache[T]) ptr(w string, make func(string) T) *T {
 	c.once.Do(func() { c.slots = newSlots[T](c.size) })
 	mask := uint64(len(c.slots) - 1)
 	i := fnvAdd(fnvOffset, w) & mask
@@ -60,21 +64,21 @@ func (c *strCache[T]) get(w string, make func(string) T) T {
 			break
 		}
 		if en.key == w {
-			return en.val
+			return &en.val
 		}
 		i = (i + 1) & mask
 	}
 	en := &cached[T]{key: strings.Clone(w), val: make(w)}
 	if c.n.Load() >= int64(len(c.slots)/2) {
-		return en.val
+		return &en.val
 	}
 	for {
 		if c.slots[i].CompareAndSwap(nil, en) {
 			c.n.Add(1)
-			return en.val
+			return &en.val
 		}
 		if other := c.slots[i].Load(); other.key == w {
-			return other.val
+			return &other.val
 		}
 		i = (i + 1) & mask
 	}
@@ -113,6 +117,75 @@ func (m *Model) resolve(w string) *wordEntry {
 	return en
 }
 
+// lexEntry is what a folded word means to an engine and its model,
+// resolved once per word (Engine.lexOf) so that a token costs one cache
+// lookup for the catalogue's phrases, the cues' phrases and the model's
+// features together: the phrases of the catalogue (startsOf) and of the
+// cues it can start, and with a model its wordEntry. The three lists of
+// indexes share one backing array, ids.
+type lexEntry struct {
+	ids        []int32 // catalogue phrases, cue phrases, then n-gram features
+	nCat, nCue int32
+	kind       uint8 // as wordEntry
+	uni        int32
+	hw         uint64
+}
+
+const lexCacheSlots = 1 << 18
+
+// lexOf returns the entry of a folded word.
+func (e *Engine) lexOf(w string) *lexEntry { return e.lex.ptr(w, e.resolveLex) }
+
+func (e *Engine) resolveLex(w string) lexEntry {
+	cat := e.startsOf(w)
+	var cue []int32
+	if e.cues != nil {
+		cue = e.cues.startsOf(w)
+	}
+	var en *wordEntry
+	if e.model != nil {
+		en = e.model.resolve(w)
+	}
+	l := lexEntry{ids: make([]int32, 0, len(cat)+len(cue)+e.lenGrams(en)), nCat: int32(len(cat)), nCue: int32(len(cue)), uni: -1}
+	l.ids = append(append(l.ids, cat...), cue...)
+	if en != nil {
+		l.kind, l.uni, l.hw = en.kind, en.uni, en.hw
+		l.ids = append(l.ids, en.grams...)
+	}
+	return l
+}
+
+func (e *Engine) lenGrams(en *wordEntry) int {
+	if en == nil {
+		return 0
+	}
+	return len(en.grams)
+}
+
+// starts returns the phrases of the catalogue (cue false) or of the cues
+// the word can start.
+func (l *lexEntry) starts(cue bool) []int32 {
+	if cue {
+		return l.ids[l.nCat : l.nCat+l.nCue]
+	}
+	return l.ids[:l.nCat]
+}
+
+// word returns the model's entry of the word (resolved with the engine's
+// model).
+func (l *lexEntry) word() wordEntry {
+	return wordEntry{kind: l.kind, hw: l.hw, uni: l.uni, grams: l.ids[l.nCat+l.nCue:]}
+}
+
+// lexTokens returns the entries of toks.
+func (e *Engine) lexTokens(toks []token) []*lexEntry {
+	out := make([]*lexEntry, len(toks))
+	for i := range toks {
+		out[i] = e.lexOf(toks[i].word)
+	}
+	return out
+}
+
 // vectorBuf is the pooled scratch of vectorOf: a table from feature
 // index to position in the vector (+1; 0: not yet).
 type vectorBuf struct {
@@ -139,11 +212,22 @@ func (e *Engine) vectorOf(m *Model, a analysis, out sparse) sparse {
 		v.val = append(v.val, n)
 		pos[i] = int32(len(v.idx))
 	}
-	words := func(toks []token, n float32) {
+	// The engine's token entries hold the words of its own model; another
+	// model's are read from that model's cache.
+	lex := a.lex
+	if m != e.model {
+		lex = nil
+	}
+	words := func(toks []token, lex []*lexEntry, n float32) {
 		var prev uint64
 		has := false
-		for _, t := range toks {
-			en := m.word(t.word)
+		for i, t := range toks {
+			var en wordEntry
+			if lex != nil {
+				en = lex[i].word()
+			} else {
+				en = *m.word(t.word)
+			}
 			switch en.kind {
 			case wordStop:
 				continue
@@ -165,8 +249,13 @@ func (e *Engine) vectorOf(m *Model, a analysis, out sparse) sparse {
 			}
 		}
 	}
-	words(a.toks[:a.nsubj], subjectCount)
-	words(a.toks[a.nsubj:], 1)
+	if lex != nil {
+		words(a.toks[:a.nsubj], lex[:a.nsubj], subjectCount)
+		words(a.toks[a.nsubj:], lex[a.nsubj:], 1)
+	} else {
+		words(a.toks[:a.nsubj], nil, subjectCount)
+		words(a.toks[a.nsubj:], nil, 1)
+	}
 	ntext := len(v.idx)
 	norm := 0.0
 	for j := range ntext {

@@ -28,6 +28,9 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() ti
 	if err != nil {
 		return nil, err
 	}
+	// The desk reads decisions, confidences and candidates, never which
+	// features weighed most (mesa rules test shows those).
+	eng = eng.WithoutFeatures()
 	cal, err := loadCalendar(cfg)
 	if err != nil {
 		return nil, err
