@@ -156,6 +156,9 @@ var cueNegations = []string{"sin", "no reviste", "no tenemos", "no tiene", "no r
 func compileCues(negations [][]string) *Engine {
 	negations = slices.Clone(negations)
 	for _, n := range cueNegations {
+		if expNoCueNegations {
+			break
+		}
 		var stems []string
 		for _, t := range tokenize(n, nil) {
 			stems = append(stems, t.stem)

@@ -16,7 +16,8 @@
 // differ; rules.Examples already gives the original persona's
 // criticidad the second labeller's reading), ORIG_W=c,t,k (weight of the
 // original persona), CLASSW (criticidad class weights, power);
-// PERSONAS=1 prints the figures per persona.
+// PERSONAS=1 prints the figures per persona; BASELINE=1 (with
+// MIX=0,0,0) the model before the third session.
 
 package rules
 
@@ -58,11 +59,22 @@ func TestExperiment(t *testing.T) {
 	if *expFlag == "" {
 		t.Skip()
 	}
+	// BASELINE=1: the model before the third session (no words × type,
+	// no cue negations, the original persona's first criticidad labels,
+	// no second labels in training: with MIX=0,0,0).
+	baseline := os.Getenv("BASELINE") != ""
+	expNoWordType, expNoCueNegations = baseline || os.Getenv("NOWT") != "", baseline || os.Getenv("NOCUENEG") != ""
+	defer func() { expNoWordType, expNoCueNegations = false, false }()
 	e, err := Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ls, exs := expTrain(t)
+	if baseline || os.Getenv("ORIG1") != "" {
+		for i, l := range ls {
+			exs[i].Criticality, exs[i].Criticality2 = l.Criticality, l.Criticality2
+		}
+	}
 	o := (&TrainOptions{}).defaults()
 	if v := os.Getenv("SEED"); v != "" {
 		fmt.Sscan(v, &o.Seed)

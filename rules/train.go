@@ -282,6 +282,11 @@ func sortExamples(in []Example) ([]Example, string) {
 // of each), chosen by cross-validation (docs/DESIGN-NOTES.md).
 var secondLabels = [numHeads]float64{0, 0.5, 0.5}
 
+// expNoWordType and expNoCueNegations switch the criticidad's words ×
+// type and the cues' own negations off (the experiment harness's
+// baseline).
+var expNoWordType, expNoCueNegations bool
+
 // critReads reports whether the criticality decision reads a feature:
 // not the character n-grams and word bigrams, which name the topic (the
 // category's business) and, in cross-validation, only add noise to the
@@ -384,7 +389,7 @@ func (e *Engine) buildSet(exs []Example, minDF int) (*trainSet, []string) {
 	}
 	vocab = append(vocab, stackNames(classes[headCategory], classes[headType])...)
 	for _, n := range vocab {
-		if strings.HasPrefix(n, "w:") {
+		if strings.HasPrefix(n, "w:") && !expNoWordType {
 			for _, t := range classes[headType] {
 				vocab = append(vocab, wordTypeName(n, t))
 			}
