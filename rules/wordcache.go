@@ -240,11 +240,10 @@ func (l *lexEntry) word() wordEntry {
 	return wordEntry{kind: l.kind, hw: l.hw, uni: l.uni, grams: l.ids[l.nCat+l.nCue:]}
 }
 
-// lexTokens returns the entries of toks.
-func (e *Engine) lexTokens(toks []token) []*lexEntry {
-	out := make([]*lexEntry, len(toks))
+// lexTokens appends the entries of toks to out.
+func (e *Engine) lexTokens(toks []token, out []*lexEntry) []*lexEntry {
 	for i := range toks {
-		out[i] = e.lexOf(toks[i].word)
+		out = append(out, e.lexOf(toks[i].word))
 	}
 	return out
 }
