@@ -170,10 +170,7 @@ func (m *Model) resolve(w string) *wordEntry {
 		if len(w) >= charGram {
 			buf := make([]byte, 0, len(w)+2)
 			buf = append(append(append(buf, '<'), w...), '>')
-			for i, n := 0, len(buf)-charGram+1; i < n; i++ {
-				if !keepGram(i, n) {
-					continue
-				}
+			for i := 0; i+charGram <= len(buf); i++ {
 				if j, ok := m.vocab.get(fnvBytes(fnvAdd(fnvOffset, "c:"), buf[i:i+charGram])); ok {
 					en.grams = append(en.grams, j)
 				}
