@@ -1,9 +1,11 @@
 package rules
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -320,6 +322,12 @@ type phraseHit struct {
 type hitSet struct {
 	mult    []float64
 	touched []int32
+	// Classify's analysis, reused from one message to the next (it lives
+	// only while Classify runs): the tokens' entries, the scores, the
+	// phrases found.
+	lex    []*lexEntry
+	scores []float64
+	found  []phraseHit
 }
 
 func (e *Engine) getHits() *hitSet {
@@ -331,31 +339,62 @@ func (e *Engine) getHits() *hitSet {
 }
 
 func (e *Engine) putHits(h *hitSet) {
+	h.reset()
+	e.hitPool.Put(h)
+}
+
+func (h *hitSet) reset() {
 	for _, pi := range h.touched {
 		h.mult[pi] = 0
 	}
 	h.touched = h.touched[:0]
-	e.hitPool.Put(h)
 }
 
-func (e *Engine) analyze(m Message, buf []token) analysis {
+func (e *Engine) analyze(m Message, buf []token) analysis { return e.analyzeIn(m, buf, nil) }
+
+// analyzeIn is analyze; with keep (from getHits), the analysis's slices
+// are keep's buffers, valid until keep goes back to the pool.
+func (e *Engine) analyzeIn(m Message, buf []token, keep *hitSet) analysis {
 	subj := tokenize(m.Subject, buf)
 	nsubj := len(subj)
 	body := Clean(m.Body)
 	all := tokenize(body, subj)
-	lex := e.lexTokens(all)
-	hits := e.getHits()
+	hits := keep
+	var lex []*lexEntry
+	var scores []float64
+	if keep == nil {
+		hits = e.getHits()
+		lex = e.lexTokens(all, nil)
+		scores = make([]float64, len(e.buckets))
+	} else {
+		lex = e.lexTokens(all, keep.lex[:0])
+		keep.lex = lex
+		scores = append(keep.scores[:0], make([]float64, len(e.buckets))...)
+		keep.scores = scores
+	}
 	e.scan(all[:nsubj], lex[:nsubj], false, e.subjectW, hits)
 	e.scan(all[nsubj:], lex[nsubj:], false, 1, hits)
-	a := analysis{toks: all, lex: lex, nsubj: nsubj, scores: make([]float64, len(e.buckets)),
-		failures: e.failures(all[:nsubj])*e.subjectW + e.failures(all[nsubj:]), rule: e.matchPriority(m), best: -1,
-		hits: make([]phraseHit, len(hits.touched))}
+	// (keep's fields are set from locals: escape analysis follows a
+	// struct as a whole, and the tokens must stay on the caller's stack.)
+	var found []phraseHit
+	if keep == nil {
+		found = make([]phraseHit, len(hits.touched))
+	} else {
+		found = append(keep.found[:0], make([]phraseHit, len(hits.touched))...)
+		keep.found = found
+	}
+	a := analysis{toks: all, lex: lex, nsubj: nsubj, scores: scores, hits: found,
+		failures: e.failures(all[:nsubj])*e.subjectW + e.failures(all[nsubj:]), rule: e.matchPriority(m), best: -1}
 	for i, pi := range hits.touched {
 		p := &e.phrases[pi]
 		a.scores[p.bucket] += p.weight * hits.mult[pi]
 		a.hits[i] = phraseHit{pi, hits.mult[pi]}
 	}
-	e.putHits(hits)
+	if keep == nil {
+		e.putHits(hits)
+	} else {
+		hits.reset()
+	}
 	bestScore := 0.0
 	for i, b := range e.buckets {
 		if b.kind == kindCategory && a.scores[i] > bestScore {
@@ -373,7 +412,9 @@ func (e *Engine) analyze(m Message, buf []token) analysis {
 // catalogue's keyword scores; explicit priority rules still win.
 func (e *Engine) Classify(m Message) Result {
 	var buf [128]token
-	a := e.analyze(m, buf[:0])
+	sc := e.getHits()
+	defer e.putHits(sc)
+	a := e.analyzeIn(m, buf[:0], sc)
 	var r Result
 	rule := a.rule
 	if rule != nil {
@@ -393,20 +434,34 @@ func (e *Engine) Classify(m Message) Result {
 	} else if (rule == nil || rule.Category == "") && a.best >= 0 && bestScore >= e.threshold {
 		r.Category = e.buckets[a.best].value
 	}
-	why := make([][]string, len(e.buckets))
+	// The reasons: per bucket (of the categories, only the one chosen),
+	// its phrases found, sorted.
+	type reason struct {
+		bucket int
+		text   string
+	}
+	var rbuf [32]reason
+	why := rbuf[:0]
 	for _, h := range a.hits {
 		p := &e.phrases[h.phrase]
 		if b := e.buckets[p.bucket]; b.kind == kindCategory && b.value != r.Category {
 			continue
 		}
-		why[p.bucket] = append(why[p.bucket], p.text+" (+"+strconv.FormatFloat(p.weight*h.mult, 'g', -1, 64)+")")
+		why = append(why, reason{p.bucket, p.text + " (+" + strconv.FormatFloat(p.weight*h.mult, 'g', -1, 64) + ")"})
 	}
-	for i, b := range e.buckets {
-		if len(why[i]) == 0 {
-			continue
+	slices.SortFunc(why, func(x, y reason) int {
+		if c := cmp.Compare(x.bucket, y.bucket); c != 0 {
+			return c
 		}
-		sort.Strings(why[i])
-		r.Matched = append(r.Matched, b.value+": "+strings.Join(why[i], ", "))
+		return strings.Compare(x.text, y.text)
+	})
+	var texts []string
+	for i, w := range why {
+		texts = append(texts, w.text)
+		if i+1 == len(why) || why[i+1].bucket != w.bucket {
+			r.Matched = append(r.Matched, e.buckets[w.bucket].value+": "+strings.Join(texts, ", "))
+			texts = texts[:0]
+		}
 	}
 	cat := e.byKey[r.Category]
 	if e.model == nil {

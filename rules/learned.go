@@ -120,7 +120,7 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory, explain bool) {
 	for hi := range acc {
 		clear(acc[hi])
 	}
-	m.rows.accumulate(v, acc)
+	sc.sink = m.rows.accumulate(v, acc)
 	hc := &m.heads[headCategory]
 	d := hc.finish(acc[headCategory], js[headCategory], sc.logits[headCategory])
 	// Triage offers categories of the catalogue: never sin_clasificar (a
@@ -168,6 +168,7 @@ type decideBuf struct {
 	logits    [numHeads][]float64
 	joint     [numHeads][]float32
 	acc       [numHeads][]float32 // sums of weighted features, in quanta
+	sink      int16               // fusedRows.accumulate's read-ahead
 }
 
 func (m *Model) scratch() *decideBuf {

@@ -102,10 +102,20 @@ func (r *fusedRows) row(hi int, f int32) []weight {
 
 // accumulate adds, for every feature of v, its value times its weights
 // (in quanta) to acc[hi][class] of each decision: the three decisions'
-// sums over the features they share, in one pass over v.
-func (r *fusedRows) accumulate(v sparse, acc *[numHeads][]float32) {
+// sums over the features they share, in one pass over v. Its result is
+// meaningless: keep it somewhere (see the loop).
+func (r *fusedRows) accumulate(v sparse, acc *[numHeads][]float32) (sink int16) {
 	ac, at, ak := acc[headCategory], acc[headType], acc[headCrit]
+	// The rows are scattered over a megabyte: the first weight of the row
+	// two features ahead is read early (and summed into a throwaway), so
+	// its cache miss overlaps the sums of this one.
+	var ahead int16
 	for jj, f := range v.idx {
+		if jj+2 < len(v.idx) {
+			if i := int(r.at[v.idx[jj+2]].start); i < len(r.ent) {
+				ahead ^= r.ent[i].q
+			}
+		}
 		x := v.val[jj]
 		a := r.at[f]
 		s, e := int(a.start), int(r.at[f+1].start)
@@ -120,6 +130,7 @@ func (r *fusedRows) accumulate(v sparse, acc *[numHeads][]float32) {
 			ak[w.class] += x * float32(w.q)
 		}
 	}
+	return ahead
 }
 
 // accumulateHead adds the weights of decision hi of v's features to acc.

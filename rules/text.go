@@ -50,20 +50,26 @@ type token struct {
 // their parts as separate words, which phrases match in sequence.
 func tokenize(s string, out []token) []token {
 	// Fold into one buffer, words separated by one space, then cut the
-	// words out of one string: one allocation, not one per word.
-	buf := make([]byte, 0, len(s)+1)
+	// words out of it: one allocation, not one per word (a Builder's
+	// String does not copy).
+	var b strings.Builder
+	b.Grow(len(s) + 1)
+	last := byte(' ') // the last byte written: no space first, none twice
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			i++
 			switch {
 			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
-				buf = append(buf, c)
+				b.WriteByte(c)
+				last = c
 			case 'A' <= c && c <= 'Z':
-				buf = append(buf, c+'a'-'A')
+				b.WriteByte(c + 'a' - 'A')
+				last = c
 			default:
-				if n := len(buf); n > 0 && buf[n-1] != ' ' {
-					buf = append(buf, ' ')
+				if last != ' ' {
+					b.WriteByte(' ')
+					last = ' '
 				}
 			}
 			continue
@@ -71,12 +77,14 @@ func tokenize(s string, out []token) []token {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		if r = fold(r); isWordRune(r) {
-			buf = utf8.AppendRune(buf, r)
-		} else if n := len(buf); n > 0 && buf[n-1] != ' ' {
-			buf = append(buf, ' ')
+			b.WriteRune(r)
+			last = 'x'
+		} else if last != ' ' {
+			b.WriteByte(' ')
+			last = ' '
 		}
 	}
-	str := string(buf)
+	str := b.String()
 	for len(str) > 0 {
 		w := str
 		if i := strings.IndexByte(str, ' '); i >= 0 {
@@ -136,12 +144,28 @@ var (
 // "Atentamente", "--") are removed, because the cargo, dependencia and
 // extensión in a signature would otherwise look like a request.
 func Clean(body string) string {
-	lines := strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n")
-	var keep []string
-	content := 0
-	for _, l := range lines {
+	s := strings.ReplaceAll(body, "\r\n", "\n")
+	// The lines kept are joined by "\n": while none was skipped, they are
+	// s up to the end of the last one kept (keepEnd), no copy; after a
+	// skipped ">" line they are copied into b.
+	var b strings.Builder
+	copied := false
+	keepEnd, kept, content := 0, 0, 0
+	for start := 0; start <= len(s); {
+		end := strings.IndexByte(s[start:], '\n')
+		if end < 0 {
+			end = len(s)
+		} else {
+			end += start
+		}
+		l := s[start:end]
+		start = end + 1
 		t := strings.TrimSpace(l)
 		if strings.HasPrefix(t, ">") {
+			if !copied {
+				b.WriteString(s[:keepEnd])
+				copied = true
+			}
 			continue
 		}
 		if maybeQuoteStart(t) && quoteStartRE.MatchString(t) {
@@ -153,9 +177,20 @@ func Clean(body string) string {
 		if t != "" {
 			content++
 		}
-		keep = append(keep, l)
+		if copied {
+			if kept > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(l)
+		} else {
+			keepEnd = end
+		}
+		kept++
 	}
-	return strings.TrimSpace(strings.Join(keep, "\n"))
+	if copied {
+		return strings.TrimSpace(b.String())
+	}
+	return strings.TrimSpace(s[:keepEnd])
 }
 
 // maybeQuoteStart is a cheap necessary condition of quoteStartRE on a

@@ -27,64 +27,127 @@ const (
 	wordBreak   // a number or an overlong word: skipped, ends the bigram
 )
 
-// strCache is a lock-free open-addressing table from a word to a value
-// computed once, filled as words are met (a compare-and-swap claims a
-// slot) and never emptied; it stops taking words at half its slots, so a
-// flood of random words costs time, never memory. Several times faster
-// than a sync.Map or a map under a lock for the hundred-odd words of a
-// mail.
+// strCache is a table from a word to a value computed once, filled as
+// words are met and never emptied: lookups are lock-free (open addressing
+// over an atomically published table), inserts take a mutex. The table
+// starts small and doubles at half full, so the slots a lookup touches
+// stay few and close together (a mailbox's few thousand words fit in
+// 64–128 KB of slots), up to maxSlots; at half of that it stops taking
+// words, so a flood of random words costs time, never memory. A short
+// word is kept inside its entry: a hit reads the slot and the entry, no
+// third line for the key. Several times faster than a sync.Map or a map
+// under a lock for the hundred-odd words of a mail.
 type strCache[T any] struct {
-	size  int
-	once  sync.Once // allocates slots on first use
-	slots []atomic.Pointer[cached[T]]
-	n     atomic.Int64
+	maxSlots int
+	tab      atomic.Pointer[cacheTable[T]]
+	mu       sync.Mutex // for inserts
 }
+
+type cacheTable[T any] struct {
+	slots []atomic.Pointer[cached[T]]
+	n     int // entries; under strCache.mu
+}
+
+// cacheInline is the longest word kept inside its entry.
+const cacheInline = 23
 
 type cached[T any] struct {
-	key string
-	val T
+	kn   uint8 // length of an inline key, or 0: the key is long
+	kb   [cacheInline]byte
+	val  T
+	long string
+	h    uint64
 }
 
-func newStrCache[T any](slots int) *strCache[T] {
-	return &strCache[T]{size: slots}
+func (en *cached[T]) is(w string) bool {
+	if en.kn != 0 {
+		return int(en.kn) == len(w) && string(en.kb[:en.kn]) == w
+	}
+	return en.long == w
 }
 
-// get returns the value of w, computing it with make the first time.
-func (c *strCache[T]) get(w string, make func(string) T) T { return *c.ptr(w, make) }
+const cacheInitialSlots = 1 << 12
+
+func newStrCache[T any](maxSlots int) *strCache[T] {
+	return &strCache[T]{maxSlots: max(maxSlots, cacheInitialSlots)}
+}
+
+// get returns the value of w, computing it with compute the first time.
+func (c *strCache[T]) get(w string, compute func(string) T) T { return *c.ptr(w, compute) }
 
 // ptr is get, returning a pointer to the cached value (not to be
 // modified).
-func (c *strCache[T]) ptr(w string, make func(string) T) *T {
-	c.once.Do(func() { c.slots = newSlots[T](c.size) })
-	mask := uint64(len(c.slots) - 1)
-	i := fnvAdd(fnvOffset, w) & mask
-	for {
-		en := c.slots[i].Load()
+func (c *strCache[T]) ptr(w string, compute func(string) T) *T {
+	h := fnvAdd(fnvOffset, w)
+	if t := c.tab.Load(); t != nil {
+		if en := t.find(w, h); en != nil {
+			return &en.val
+		}
+	}
+	en := &cached[T]{val: compute(w), h: h}
+	if len(w) > 0 && len(w) <= cacheInline {
+		en.kn = uint8(len(w))
+		copy(en.kb[:], w)
+	} else {
+		// Tokens are cut from their message's text: keep a copy, not it.
+		en.long = strings.Clone(w)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.tab.Load()
+	if t == nil {
+		t = &cacheTable[T]{slots: make([]atomic.Pointer[cached[T]], min(cacheInitialSlots, c.maxSlots))}
+		c.tab.Store(t)
+	}
+	if other := t.find(w, h); other != nil {
+		return &other.val
+	}
+	if 2*(t.n+1) > len(t.slots) {
+		if 2*len(t.slots) > c.maxSlots {
+			return &en.val // full: computed, not kept
+		}
+		t = t.grow()
+		c.tab.Store(t)
+	}
+	t.insert(en)
+	return &en.val
+}
+
+func (t *cacheTable[T]) find(w string, h uint64) *cached[T] {
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		en := t.slots[i].Load()
 		if en == nil {
-			break
+			return nil
 		}
-		if en.key == w {
-			return &en.val
+		if en.h == h && en.is(w) {
+			return en
 		}
-		i = (i + 1) & mask
-	}
-	en := &cached[T]{key: strings.Clone(w), val: make(w)}
-	if c.n.Load() >= int64(len(c.slots)/2) {
-		return &en.val
-	}
-	for {
-		if c.slots[i].CompareAndSwap(nil, en) {
-			c.n.Add(1)
-			return &en.val
-		}
-		if other := c.slots[i].Load(); other.key == w {
-			return &other.val
-		}
-		i = (i + 1) & mask
 	}
 }
 
-func newSlots[T any](n int) []atomic.Pointer[cached[T]] { return make([]atomic.Pointer[cached[T]], n) }
+// insert adds en, not yet there (under the mutex).
+func (t *cacheTable[T]) insert(en *cached[T]) {
+	mask := uint64(len(t.slots) - 1)
+	i := en.h & mask
+	for t.slots[i].Load() != nil {
+		i = (i + 1) & mask
+	}
+	t.slots[i].Store(en)
+	t.n++
+}
+
+// grow returns a table of twice the slots with the same entries; t stays
+// valid for the lookups still reading it.
+func (t *cacheTable[T]) grow() *cacheTable[T] {
+	g := &cacheTable[T]{slots: make([]atomic.Pointer[cached[T]], 2*len(t.slots))}
+	for i := range t.slots {
+		if en := t.slots[i].Load(); en != nil {
+			g.insert(en)
+		}
+	}
+	return g
+}
 
 const wordCacheSlots = 1 << 18
 
@@ -177,11 +240,10 @@ func (l *lexEntry) word() wordEntry {
 	return wordEntry{kind: l.kind, hw: l.hw, uni: l.uni, grams: l.ids[l.nCat+l.nCue:]}
 }
 
-// lexTokens returns the entries of toks.
-func (e *Engine) lexTokens(toks []token) []*lexEntry {
-	out := make([]*lexEntry, len(toks))
+// lexTokens appends the entries of toks to out.
+func (e *Engine) lexTokens(toks []token, out []*lexEntry) []*lexEntry {
 	for i := range toks {
-		out[i] = e.lexOf(toks[i].word)
+		out = append(out, e.lexOf(toks[i].word))
 	}
 	return out
 }
