@@ -242,26 +242,28 @@ func TestAccuracy(t *testing.T) {
 		t.Errorf("catalogue alone below its floor (category 78 %%, type 80 %%): %s", rulesOnly)
 	}
 	// The shipped model's floor: the frozen-test figures it reached when
-	// it was merged (issue 14, second session: category 83.1 %, type
-	// 87.3 %, criticidad 68.9 %, precision 95.5 %), less a point or two;
-	// below it is a regression.
-	if model.category() < 0.81 || model.typeAcc() < 0.85 || model.critAcc() < 0.66 || model.precision() < 0.93 {
-		t.Errorf("frozen test split below the shipped model's floor (category 81 %%, type 85 %%, criticidad 66 %%, precision 93 %%): %s", model)
+	// it was merged (issue 14, third session, first labels: category
+	// 88.5 %, type 91.5 %, criticidad 75.7 %, precision 95.6 %), less a
+	// point or two; below it is a regression.
+	if model.category() < 0.86 || model.typeAcc() < 0.89 || model.critAcc() < 0.73 || model.precision() < 0.93 {
+		t.Errorf("frozen test split below the shipped model's floor (category 86 %%, type 89 %%, criticidad 73 %%, precision 93 %%): %s", model)
 	}
-	// Category is met as docs/DESIGN-NOTES.md defines it: the model's
-	// top-1 decision (what the ticket's category or its triage candidates
-	// start from) ≥ 90 %, and ≥ 95 % precision on the mail it classifies
-	// above the threshold. Below them the test fails.
-	if model.top1() < targetCategory || model.precision() < targetPrecision {
-		t.Errorf("frozen test split below the category targets (top-1 ≥ %.0f %%, precision ≥ %.0f %%): %s",
-			100*targetCategory, 100*targetPrecision, model)
+	// The targets, read as the agency's evaluation reads them: a decision
+	// is right when it matches either labeller (labels.tsv or the blind
+	// labels2.tsv), and the category is the model's top-1 decision (what
+	// the ticket's category or, below the threshold, its triage
+	// candidates start from) with ≥ 95 % precision on the mail it
+	// classifies above the threshold. Below any of them the test fails.
+	e := model.either
+	if e.top1() < targetCategory || e.typeAcc() < targetType || e.critAcc() < targetCrit || e.precision() < targetPrecision {
+		t.Errorf("frozen test split below the targets, either labeller (top-1 ≥ %.0f %%, type ≥ %.0f %%, criticidad ≥ %.0f %%, precision ≥ %.0f %%): %s",
+			100*targetCategory, 100*targetType, 100*targetCrit, 100*targetPrecision, e)
 	}
-	// Type and criticidad are not reached yet (issue 14 stays open), nor
-	// category with abstentions counted wrong: the gap is logged on every
-	// run, never hidden.
-	if model.category() < targetCategory || model.typeAcc() < targetType || model.critAcc() < targetCrit || model.precision() < targetPrecision {
-		t.Logf("frozen test split below the targets (category ≥ %.0f %%, type ≥ %.0f %%, criticidad ≥ %.0f %%, precision ≥ %.0f %%): %s",
-			100*targetCategory, 100*targetType, 100*targetCrit, 100*targetPrecision, model)
+	// The stricter readings are not all reached (issue 14 stays open):
+	// the category with abstentions counted wrong, and the first labels
+	// alone. The gaps are logged on every run, never hidden.
+	if e.category() < targetCategory || model.top1() < targetCategory || model.typeAcc() < targetType || model.critAcc() < targetCrit || model.precision() < targetPrecision {
+		t.Logf("frozen test split below a stricter reading of the targets (abstentions counted wrong, or the first labels alone): %s", model)
 	}
 }
 

@@ -73,8 +73,14 @@ func TestFieldAccuracy(t *testing.T) {
 		dir                        string
 		top1, typ, crit, precision float64 // floors, %
 	}{
-		{"testdata/field", 85, 87, 63, 92},
-		{"testdata/field2", 0, 0, 0, 0},
+		// Read on the third session's final model: top-1 94.0 %, type
+		// 92.2 %, criticidad 74.6 %, precision 96.2 % (the second
+		// session's model: 91.8, 90.9, 67.2, 95.1).
+		{"testdata/field", 91, 89, 71, 93},
+		// Read once, on the same model: top-1 88.2 %, type 96.4 %,
+		// criticidad 85.9 %, precision 93.4 % (category with abstentions
+		// counted wrong 81.4 %, coverage 82.3 %).
+		{"testdata/field2", 85, 93, 82, 90},
 	} {
 		t.Run(filepath.Base(set.dir), func(t *testing.T) {
 			s := scoreField(t, model, set.dir)
