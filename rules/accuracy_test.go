@@ -144,11 +144,14 @@ func (f *counts) add(r rules.Result, is func(i int, got string) bool) {
 	if is(2, string(r.Criticality)) {
 		f.crit++
 	}
+	// An abstention on a mail labelled sin_clasificar is right; otherwise
+	// below the threshold the best candidate is what triage starts from
+	// (as the field sets count it).
 	top := r.Category
 	if r.Category == ticket.Unclassified && len(r.Candidates) > 0 {
 		top = r.Candidates[0].Value
 	}
-	if is(0, top) {
+	if is(0, top) || is(0, r.Category) {
 		f.top++
 	}
 	if r.Category != ticket.Unclassified {
