@@ -54,6 +54,7 @@ type QueueStore interface {
 // LinkStore is what duplicates, mass incidents and merges need.
 type LinkStore interface {
 	RecentOpenTicketsOf(ctx context.Context, requester string, since time.Time) ([]*ticket.Ticket, error)
+	FirstMessages(ctx context.Context, ticketIDs []int64) (map[int64]string, error)
 	CategoryTicketsSince(ctx context.Context, category string, since time.Time) ([]*ticket.Ticket, error)
 	LastMassAlert(ctx context.Context, category string) (time.Time, error)
 	SetMassAlert(ctx context.Context, category string, at time.Time) error

@@ -99,18 +99,18 @@ func (d *Desk) sameThing(ctx context.Context, m *inMail, body string) (*ticket.T
 	}
 	text := title(m.in.Subject, d.cfg.Prefix) + "\n" + rules.Clean(body)
 	cat := d.classify.Classify(rules.Message{From: m.sender, Subject: m.in.Subject, Body: body}).Category
+	ids := make([]int64, len(recent))
+	for i, t := range recent {
+		ids[i] = t.ID
+	}
+	firsts, err := d.store.FirstMessages(ctx, ids)
+	if err != nil {
+		return nil, 0, false, err
+	}
 	var best *ticket.Ticket
 	score := 0.0
 	for _, t := range recent {
-		evs, err := d.store.Events(ctx, t.ID)
-		if err != nil {
-			return nil, 0, false, err
-		}
-		first := ""
-		if len(evs) > 0 && evs[0].Kind == ticket.EventCreated {
-			first = evs[0].Body
-		}
-		if s := Similarity(text, t.Subject+"\n"+rules.Clean(first)); s > score || best == nil {
+		if s := Similarity(text, t.Subject+"\n"+rules.Clean(firsts[t.ID])); s > score || best == nil {
 			best, score = t, s
 		}
 	}

@@ -29,6 +29,40 @@ func (db *DB) RecentOpenTicketsOf(ctx context.Context, requester string, since t
 		ORDER BY created_at DESC, id DESC LIMIT 50`, strings.ToLower(requester), since.UTC())
 }
 
+// FirstMessages returns, for each of the tickets, the body of its first
+// event when that event is its creation (the mail that opened it), in one
+// query: the duplicate check compares a new mail with those of the
+// requester's recent tickets. Only the first event of each ticket is read
+// (through events_ticket), however long its history; tickets without one
+// are absent from the map.
+func (db *DB) FirstMessages(ctx context.Context, ticketIDs []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ticketIDs))
+	if len(ticketIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ticketIDs))
+	for i, id := range ticketIDs {
+		args[i] = id
+	}
+	rows, err := db.query(ctx, `SELECT e.ticket_id, e.body FROM events e WHERE e.kind = ? AND e.id IN
+		(SELECT (SELECT MIN(x.id) FROM events x WHERE x.ticket_id = t.id) FROM tickets t
+		WHERE t.id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")+`))`,
+		append([]any{ticket.EventCreated}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("reading the first messages of %d tickets: %w", len(ticketIDs), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var body string
+		if err := rows.Scan(&id, &body); err != nil {
+			return nil, fmt.Errorf("reading the first messages of %d tickets: %w", len(ticketIDs), err)
+		}
+		out[id] = body
+	}
+	return out, db.translate(rows.Err())
+}
+
 // CategoryTicketsSince returns the open tickets of a category created at
 // or after since, oldest first (at most 200).
 func (db *DB) CategoryTicketsSince(ctx context.Context, category string, since time.Time) ([]*ticket.Ticket, error) {

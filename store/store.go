@@ -37,6 +37,15 @@ type DB struct {
 	// of at every call (the status page's two reads are most of its cost).
 	stmts  sync.Map // rebound query → *sqlx.Stmt
 	nstmts atomic.Int32
+	// Round trips since Open, for `mesa bench intake` (RoundTrips).
+	nstatements, ntx atomic.Int64
+}
+
+// RoundTrips returns how many statements and transactions (each a BEGIN
+// and a COMMIT or ROLLBACK round trip more) the store has sent since
+// Open, for the intake benchmark's per-message figures.
+func (db *DB) RoundTrips() (statements, transactions int64) {
+	return db.nstatements.Load(), db.ntx.Load()
 }
 
 // maxStmts bounds the statement cache; queries built with a variable
@@ -147,6 +156,7 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 	if _, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
 		return fn(ctx)
 	}
+	db.ntx.Add(1)
 	tx, err := db.x.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", db.translate(err))
@@ -183,15 +193,18 @@ func (db *DB) inTx(ctx context.Context) bool {
 }
 
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	db.nstatements.Add(1)
 	res, err := db.q(ctx).ExecContext(ctx, db.x.Rebind(query), args...)
 	return res, db.translate(err)
 }
 
 func (db *DB) get(ctx context.Context, dest any, query string, args ...any) error {
+	db.nstatements.Add(1)
 	return db.translate(sqlx.GetContext(ctx, db.q(ctx), dest, db.x.Rebind(query), args...))
 }
 
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sqlx.Row {
+	db.nstatements.Add(1)
 	query = db.x.Rebind(query)
 	if s := db.prepared(ctx, query); s != nil {
 		return s.QueryRowxContext(ctx, args...)
@@ -200,6 +213,7 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sqlx.Row
 }
 
 func (db *DB) query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	db.nstatements.Add(1)
 	query = db.x.Rebind(query)
 	if s := db.prepared(ctx, query); s != nil {
 		rows, err := s.QueryxContext(ctx, args...)

@@ -273,9 +273,12 @@ func (db *DB) GroupManagers(ctx context.Context, group string) ([]string, error)
 // RepeatedRequest reports whether requester opened a ticket since since
 // whose first message is exactly body: mail that repeats itself word for
 // word is what an auto-responder writes, not a person with a new request.
+// Only the first event of each ticket is read (the creation is always its
+// first), not its whole history.
 func (db *DB) RepeatedRequest(ctx context.Context, requester, body string, since time.Time) (bool, error) {
 	var n int
-	err := db.get(ctx, &n, `SELECT COUNT(*) FROM (SELECT 1 FROM tickets t JOIN events e ON e.ticket_id = t.id
+	err := db.get(ctx, &n, `SELECT COUNT(*) FROM (SELECT 1 FROM tickets t
+		JOIN events e ON e.id = (SELECT MIN(x.id) FROM events x WHERE x.ticket_id = t.id)
 		WHERE t.requester = ? AND t.created_at >= ? AND e.kind = ? AND e.body = ? LIMIT 1) AS r`,
 		strings.ToLower(requester), since.UTC(), ticket.EventCreated, clean(body))
 	if err != nil {

@@ -141,19 +141,27 @@ func benchIntake(ctx context.Context, r *benchRunner, e *env, n, latN, size, lar
 		return err
 	}
 	appendMsg := func(raw []byte) error { return testimap.Append(c, "INBOX", raw) }
-	done := func(ids ...string) bool {
+	// done reports whether ids[from:] are all committed, and how many of
+	// them are, in order: wait resumes from the first missing one instead
+	// of checking all ids every 2 ms under the lock the handler takes (that
+	// cost the bench 15 % of the run's CPU).
+	done := func(ids []string) int {
 		mu.Lock()
 		defer mu.Unlock()
-		for _, id := range ids {
+		for i, id := range ids {
 			if _, ok := committed[id]; !ok {
-				return false
+				return i
 			}
 		}
-		return true
+		return len(ids)
 	}
 	wait := func(within time.Duration, ids ...string) error {
 		deadline := time.Now().Add(within)
-		for !done(ids...) {
+		for {
+			ids = ids[done(ids):]
+			if len(ids) == 0 {
+				break
+			}
 			if time.Now().After(deadline) {
 				return fmt.Errorf("messages not committed within %s", within)
 			}
@@ -176,6 +184,7 @@ func benchIntake(ctx context.Context, r *benchRunner, e *env, n, latN, size, lar
 		ids[i] = fmt.Sprintf("t%d@bench", i)
 		msgs[i] = mailin.SampleMessageWithID(size, ids[i], fmt.Sprintf("%s %d", subjects[i%len(subjects)], i))
 	}
+	st0, tx0 := db.RoundTrips()
 	start := time.Now()
 	for _, m := range msgs {
 		if err := appendMsg(m); err != nil {
@@ -189,6 +198,9 @@ func benchIntake(ctx context.Context, r *benchRunner, e *env, n, latN, size, lar
 	total := time.Since(start)
 	fmt.Fprintf(e.stdout, "throughput: %d messages of %d bytes appended in %s, all committed in PostgreSQL after %s: %.0f msgs/s\n",
 		n, size, appended.Round(time.Millisecond), total.Round(time.Millisecond), float64(n)/total.Seconds())
+	st1, tx1 := db.RoundTrips()
+	fmt.Fprintf(e.stdout, "round trips to PostgreSQL per message (poller and desk, this run): %.1f statements, %.1f transactions\n",
+		float64(st1-st0)/float64(n), float64(tx1-tx0)/float64(n))
 
 	var lats []time.Duration
 	for i := 0; i < latN; i++ {

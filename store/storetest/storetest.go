@@ -50,6 +50,49 @@ func Run(t *testing.T, open Opener) {
 	runOperations(t, open, migrated) // operations.go
 	t.Run("GraphDeltaLinks", func(t *testing.T) { testDeltaLinks(t, migrated(t)) })
 	t.Run("CopiesFilesAndKeys", func(t *testing.T) { testCopiesFilesKeys(t, migrated(t)) })
+	t.Run("FirstMessages", func(t *testing.T) { testFirstMessages(t, migrated(t)) })
+}
+
+// testFirstMessages: the duplicate and repeated-request checks read the
+// body of a ticket's first event when it is its creation, and only that,
+// however many comments follow (with the same text or not).
+func testFirstMessages(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	withHistory, noCreated, bare := newTicket(t, ctx, db, 2031), newTicket(t, ctx, db, 2031), newTicket(t, ctx, db, 2031)
+	add := func(tk *ticket.Ticket, kind ticket.EventKind, body string) {
+		t.Helper()
+		if err := db.AddEvent(ctx, &ticket.Event{TicketID: tk.ID, Kind: kind, Actor: "ana@entidad.gov.co", At: at, Body: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(withHistory, ticket.EventCreated, "la impresora no imprime")
+	for i := 0; i < 30; i++ {
+		add(withHistory, ticket.EventComment, fmt.Sprintf("sigue sin imprimir %d", i))
+	}
+	add(withHistory, ticket.EventComment, "texto repetido")
+	add(noCreated, ticket.EventComment, "texto repetido") // its first event is no creation
+	got, err := db.FirstMessages(ctx, []int64{withHistory.ID, noCreated.ID, bare.ID, 999999})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[withHistory.ID] != "la impresora no imprime" {
+		t.Errorf("FirstMessages: got %q, want only ticket %d with its first message", got, withHistory.ID)
+	}
+	if got, err := db.FirstMessages(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("FirstMessages(nil): got %v %v, want an empty map", got, err)
+	}
+	for _, c := range []struct {
+		body string
+		want bool
+	}{{"la impresora no imprime", true}, {"texto repetido", false}, {"sigue sin imprimir 3", false}} {
+		got, err := db.RepeatedRequest(ctx, "ana@entidad.gov.co", c.body, at.Add(-time.Hour))
+		if err != nil || got != c.want {
+			t.Errorf("RepeatedRequest(%q): got %v %v, want %v", c.body, got, err, c.want)
+		}
+	}
+	if got, _ := db.RepeatedRequest(ctx, "ana@entidad.gov.co", "la impresora no imprime", at.Add(time.Hour)); got {
+		t.Errorf("RepeatedRequest after the ticket was created: got true, want false")
+	}
 }
 
 // testCopiesFilesKeys: participants in copy are set and taken off, a file
