@@ -76,7 +76,7 @@ func testFirstMessages(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || got[withHistory.ID] != "la impresora no imprime" {
-		t.Errorf("FirstMessages: got %q, want only ticket %d with its first message", got, withHistory.ID)
+		t.Errorf("FirstMessages: got %v, want only ticket %d with its first message", got, withHistory.ID)
 	}
 	if got, err := db.FirstMessages(ctx, nil); err != nil || len(got) != 0 {
 		t.Errorf("FirstMessages(nil): got %v %v, want an empty map", got, err)
