@@ -423,11 +423,10 @@ func (g *Graph) batch(ctx context.Context, items []deltaMessage) error {
 		}
 		in, _ := Parse(f.raw) // never fails on content
 		log := g.log.With("graph_id", m.ID, "message_id", in.MessageID)
-		err = g.handle(ctx, f.raw, in, src)
+		err = handleThenFinish(ctx, g.o.State, log,
+			func(ctx context.Context) error { return g.handle(ctx, f.raw, in, src) },
+			func(ctx context.Context) error { return g.o.State.FinishAttempt(ctx, g.o.Name, hi, lo) })
 		if err == nil {
-			if ferr := g.o.State.FinishAttempt(ctx, g.o.Name, hi, lo); ferr != nil {
-				log.Warn("cannot clear the attempt counter", "err", ferr)
-			}
 			g.count(func(s *Stats) { s.Handled++ })
 			done = append(done, m.ID)
 			continue

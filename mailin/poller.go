@@ -549,11 +549,10 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 		}
 		in, _ := Parse(raw) // never fails on content
 		log := p.log.With("imap_uid", uint32(meta.UID), "message_id", in.MessageID)
-		err = p.handle(ctx, raw, in, src)
+		err = handleThenFinish(ctx, p.o.State, log,
+			func(ctx context.Context) error { return p.handle(ctx, raw, in, src) },
+			func(ctx context.Context) error { return p.o.State.FinishAttempt(ctx, p.o.Name, uidValidity, uint32(meta.UID)) })
 		if err == nil {
-			if ferr := p.o.State.FinishAttempt(ctx, p.o.Name, uidValidity, uint32(meta.UID)); ferr != nil {
-				log.Warn("cannot clear the attempt counter", "err", ferr)
-			}
 			p.count(func(s *Stats) { s.Handled++ })
 			done.AddNum(meta.UID)
 			continue
@@ -684,6 +683,38 @@ func uidsOf(set imap.UIDSet) []imap.UID {
 
 // handle runs the handler, turning a panic into an error: one bad message
 // never takes the daemon down.
+// txRunner is a State that runs a function in one transaction carried by
+// its context, which the calls made with that context join (store.DB).
+type txRunner interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// handleThenFinish runs handle and, once it succeeded, finish (which
+// clears the message's attempt counter). When state runs transactions,
+// both are one: the handler's own transaction joins it, so a message costs
+// one commit (one fsync of the database) less, and a failure to clear
+// fails the message like any other, with nothing of it kept. The attempt
+// itself (BeginAttempt) was committed before, on its own. Otherwise the
+// counter is cleared after the handler committed, and a failure to clear
+// is only logged: the message was handled.
+func handleThenFinish(ctx context.Context, state any, log *slog.Logger, handle, finish func(ctx context.Context) error) error {
+	if tx, ok := state.(txRunner); ok {
+		return tx.InTx(ctx, func(ctx context.Context) error {
+			if err := handle(ctx); err != nil {
+				return err
+			}
+			return finish(ctx)
+		})
+	}
+	if err := handle(ctx); err != nil {
+		return err
+	}
+	if err := finish(ctx); err != nil {
+		log.Warn("cannot clear the attempt counter", "err", err)
+	}
+	return nil
+}
+
 func (p *Poller) handle(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source) (err error) {
 	defer func() {
 		if r := recover(); r != nil {

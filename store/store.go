@@ -161,18 +161,20 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", db.translate(err))
 	}
+	// Rolled back unless fn returned nil: also when it panics or its
+	// goroutine ends (runtime.Goexit, as the tests that kill the process in
+	// the middle of a message do), which would otherwise keep the
+	// transaction and its connection (with SQLite, the write lock) open.
+	finished := false
 	defer func() {
-		if p := recover(); p != nil {
-			tx.Rollback()
-			panic(p)
-		}
-		if err != nil {
+		if !finished {
 			tx.Rollback()
 		}
 	}()
 	if err = fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
 		return err
 	}
+	finished = true
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("committing: %w", db.translate(err))
 	}
