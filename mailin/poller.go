@@ -551,7 +551,9 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 		log := p.log.With("imap_uid", uint32(meta.UID), "message_id", in.MessageID)
 		err = handleThenFinish(ctx, p.o.State, log,
 			func(ctx context.Context) error { return p.handle(ctx, raw, in, src) },
-			func(ctx context.Context) error { return p.o.State.FinishAttempt(ctx, p.o.Name, uidValidity, uint32(meta.UID)) })
+			func(ctx context.Context) error {
+				return p.o.State.FinishAttempt(ctx, p.o.Name, uidValidity, uint32(meta.UID))
+			})
 		if err == nil {
 			p.count(func(s *Stats) { s.Handled++ })
 			done.AddNum(meta.UID)
