@@ -683,8 +683,6 @@ func uidsOf(set imap.UIDSet) []imap.UID {
 	return out
 }
 
-// handle runs the handler, turning a panic into an error: one bad message
-// never takes the daemon down.
 // txRunner is a State that runs a function in one transaction carried by
 // its context, which the calls made with that context join (store.DB).
 type txRunner interface {
@@ -717,6 +715,8 @@ func handleThenFinish(ctx context.Context, state any, log *slog.Logger, handle, 
 	return nil
 }
 
+// handle runs the handler, turning a panic into an error: one bad message
+// never takes the daemon down.
 func (p *Poller) handle(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
