@@ -59,34 +59,11 @@ func loadCorpus(t testing.TB) []labelled {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alt := readLabels2(t, "testdata/labels2.tsv")
 	out := make([]labelled, len(ls))
-	for i := range ls {
-		out[i] = labelled{ls[i], msgs[i], alt[ls[i].File]}
+	for i, l := range ls {
+		out[i] = labelled{l, msgs[i], [3]string{l.Category2, l.Type2, l.Criticality2}}
 	}
 	return out
-}
-
-// readLabels2 reads a second labeller's file (header, then file,
-// category, type, criticidad); a missing file is no second labels.
-func readLabels2(t testing.TB, path string) map[string][3]string {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string][3]string{}
-	for n, line := range strings.Split(strings.TrimRight(string(raw), "\n"), "\n")[1:] {
-		c := strings.Split(line, "\t")
-		if len(c) < 4 {
-			t.Fatalf("%s:%d: bad line %q", path, n+2, line)
-		}
-		m[c[0]] = [3]string{c[1], c[2], c[3]}
-	}
-	return m
 }
 
 // split returns the training part and the frozen test part.

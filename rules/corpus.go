@@ -56,37 +56,27 @@ func FrozenTest(file string) bool {
 
 // ReadLabels reads labels.tsv at the root of fsys.
 func ReadLabels(fsys fs.FS) ([]LabelledMail, error) {
-	f, err := fsys.Open("labels.tsv")
-	if err != nil {
-		return nil, fmt.Errorf("reading corpus labels: %w", err)
-	}
-	defer f.Close()
 	var out []LabelledMail
-	sc := bufio.NewScanner(f)
 	persona := true
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		c := strings.Split(line, "\t")
+	err := readRows(fsys, "labels.tsv", func(n int, c []string) error {
 		if n == 1 && c[0] == "file" {
 			persona = len(c) < 5 || c[4] == "persona"
-			continue
+			return nil
 		}
 		if len(c) < 4 || len(c) > 5 {
-			return nil, fmt.Errorf("labels.tsv:%d: want file, category, type, criticidad, persona", n)
+			return fmt.Errorf("labels.tsv:%d: want file, category, type, criticidad, persona", n)
 		}
 		l := LabelledMail{File: c[0], Category: c[1], Type: c[2], Criticality: c[3], Persona: "original"}
 		if persona && len(c) == 5 && c[4] != "" {
 			l.Persona = c[4]
 		}
 		if !fs.ValidPath(path.Join("corpus", l.File)) {
-			return nil, fmt.Errorf("labels.tsv:%d: bad file name %q", n, l.File)
+			return fmt.Errorf("labels.tsv:%d: bad file name %q", n, l.File)
 		}
 		out = append(out, l)
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("reading corpus labels: %w", err)
 	}
 	if err := readSecondLabels(fsys, out); err != nil {
@@ -100,27 +90,13 @@ func ReadLabels(fsys fs.FS) ([]LabelledMail, error) {
 // category, type, criticidad per line. A file labels.tsv does not name is
 // an error.
 func readSecondLabels(fsys fs.FS, ls []LabelledMail) error {
-	f, err := fsys.Open("labels2.tsv")
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading second labels: %w", err)
-	}
-	defer f.Close()
 	byFile := make(map[string]int, len(ls))
 	for i, l := range ls {
 		byFile[l.File] = i
 	}
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		c := strings.Split(line, "\t")
+	err := readRows(fsys, "labels2.tsv", func(n int, c []string) error {
 		if n == 1 && c[0] == "file" {
-			continue
+			return nil
 		}
 		if len(c) != 4 {
 			return fmt.Errorf("labels2.tsv:%d: want file, category, type, criticidad", n)
@@ -130,11 +106,36 @@ func readSecondLabels(fsys fs.FS, ls []LabelledMail) error {
 			return fmt.Errorf("labels2.tsv:%d: %q is not in labels.tsv", n, c[0])
 		}
 		ls[i].Category2, ls[i].Type2, ls[i].Criticality2 = c[1], c[2], c[3]
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
-	if err := sc.Err(); err != nil {
+	if err != nil {
 		return fmt.Errorf("reading second labels: %w", err)
 	}
 	return nil
+}
+
+// readRows calls row with each non-blank line of the tab-separated file
+// name at the root of fsys, split into its fields, and its line number.
+func readRows(fsys fs.FS, name string, row func(n int, c []string) error) error {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if err := row(n, strings.Split(line, "\t")); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
 }
 
 // ReadCorpus reads every labelled mail of fsys (labels.tsv, corpus/…),
