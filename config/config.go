@@ -352,7 +352,7 @@ type Rules struct {
 	// File replaces the embedded catalogue (rules/catalogo.yaml); empty
 	// means the embedded one.
 	File string `yaml:"file"`
-	// ModelFile replaces the embedded learned model (rules/model.bin, made
+	// ModelFile replaces the embedded learned model (rules/modeldata/model.bin, made
 	// by `mesa rules train`); empty means the embedded one, "none" the
 	// catalogue's keywords alone.
 	ModelFile string `yaml:"model_file"`

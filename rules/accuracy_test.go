@@ -23,11 +23,11 @@ import (
 //   - Tuning (features, options, catalogue) looks only at cross-validation
 //     on the training part, and at the persona-held-out figure computed on
 //     the training part (train on every persona but one, test on that one).
-//   - The shipped model (rules/model.bin) is trained on the training part
+//   - The shipped model (rules/modeldata/model.bin, made by make model) is trained on the training part
 //     only; TestAccuracy evaluates it on the frozen test split against the
 //     targets, and fails below them.
 var (
-	update = flag.Bool("update", false, "retrain rules/model.bin from the shipped corpus")
+	update = flag.Bool("update", false, "retrain rules/modeldata/model.bin from the shipped corpus (make model does the same)")
 	eval   = flag.Bool("eval", false, "run the slow evaluation: cross-validation and persona-held-out figures")
 )
 
@@ -285,13 +285,13 @@ func trainShipped(t testing.TB, trained string) (*rules.Model, []byte) {
 }
 
 // TestEmbeddedModelReproducible retrains the shipped model and compares it
-// with the embedded one byte for byte. With -update it rewrites model.bin.
+// with the embedded one byte for byte. With -update it rewrites modeldata/model.bin.
 func TestEmbeddedModelReproducible(t *testing.T) {
 	trained := time.Now().UTC().Format(time.DateOnly)
 	if !*update {
 		m, err := rules.DefaultModel()
 		if err != nil {
-			t.Fatalf("embedded model: %v (run go test ./rules -run TestEmbeddedModelReproducible -update)", err)
+			t.Fatalf("embedded model: %v (run make model)", err)
 		}
 		trained = m.Meta.Trained
 	}
@@ -299,13 +299,13 @@ func TestEmbeddedModelReproducible(t *testing.T) {
 	m, b := trainShipped(t, trained)
 	t.Logf("trained in %v: %s; %d bytes", time.Since(start).Round(time.Millisecond), m.Describe(), len(b))
 	if *update {
-		if err := os.WriteFile("model.bin", b, 0o644); err != nil {
+		if err := os.WriteFile("modeldata/model.bin", b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
 	if want := rules.DefaultModelBytes(); !bytes.Equal(b, want) {
-		t.Errorf("retrained model differs from the embedded one: %d bytes, want %d (run -update after changing the corpus, features or training)", len(b), len(want))
+		t.Errorf("retrained model differs from the embedded one: %d bytes, want %d (run make model after changing the corpus, features or training)", len(b), len(want))
 	}
 	if len(b) > 5<<20 {
 		t.Errorf("model is %d bytes, want ≤ 5 MB", len(b))

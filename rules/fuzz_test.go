@@ -28,7 +28,7 @@ func FuzzParse(f *testing.F) {
 // error, quickly and without a huge allocation; a model that loads
 // classifies with probabilities in [0, 1].
 func FuzzReadModel(f *testing.F) {
-	f.Add(defaultModel[:min(len(defaultModel), 4096)])
+	f.Add(embeddedModel()[:min(len(embeddedModel()), 4096)])
 	f.Add([]byte(modelMagic))
 	f.Add([]byte(modelMagic + "\x02{}"))
 	f.Add([]byte(modelMagic + "\x00"))

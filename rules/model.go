@@ -3,12 +3,13 @@ package rules
 import (
 	"bufio"
 	"bytes"
-	_ "embed"
+	"embed"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"sync"
@@ -19,8 +20,25 @@ import (
 // temperature per decision fitted by cross-validation so that its
 // probabilities are calibrated. See docs/DESIGN-NOTES.md, "Classification".
 
-//go:embed model.bin
-var defaultModel []byte
+// modelData holds the embedded model, modeldata/model.bin: a build output
+// (`make model` trains it from the shipped corpus, byte for byte the same
+// for the same input), not a tracked file. The directory's README keeps
+// the package compiling without it, so the trainer can run first.
+//
+//go:embed modeldata
+var modelData embed.FS
+
+// errNoModel is DefaultModel's error when the build embedded no model.
+var errNoModel = errors.New("rules: this build embeds no model (rules/modeldata/model.bin is made by `make model`; build with make, or set rules.model_file)")
+
+// embeddedModel returns the embedded model file, nil when there is none.
+func embeddedModel() []byte {
+	b, err := fs.ReadFile(modelData, "modeldata/model.bin")
+	if err != nil {
+		return nil
+	}
+	return b
+}
 
 // Heads of the model, in file order.
 const (
@@ -213,10 +231,17 @@ type CurvePoint struct {
 
 // DefaultModel returns the embedded model, trained from the shipped corpus
 // (rules/testdata, its training split) with the embedded catalogue.
-func DefaultModel() (*Model, error) { return ReadModel(bytes.NewReader(defaultModel)) }
+func DefaultModel() (*Model, error) {
+	b := embeddedModel()
+	if b == nil {
+		return nil, errNoModel
+	}
+	return ReadModel(bytes.NewReader(b))
+}
 
-// DefaultModelBytes returns the embedded model file.
-func DefaultModelBytes() []byte { return bytes.Clone(defaultModel) }
+// DefaultModelBytes returns the embedded model file (nil when the build
+// embeds none).
+func DefaultModelBytes() []byte { return embeddedModel() }
 
 // LoadModel reads a model file.
 func LoadModel(path string) (*Model, error) {
