@@ -389,6 +389,22 @@ func TestUnirMergesTickets(t *testing.T) {
 	if got := e.last(t, carlos); !strings.Contains(got.Text, "✘ #unir") {
 		t.Errorf("#unir with itself:\n%s", got.Text)
 	}
+	// The merged ticket is closed, but Luis's request goes on in the one
+	// kept: no survey about a closure that solved nothing; the ticket kept
+	// asks when it closes.
+	e.now = e.now.Add(48 * time.Hour)
+	rep, err := e.d.SendSurveys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 0 || rep.Skipped != 1 {
+		t.Errorf("surveys after the merge: %+v, want none sent and the merged ticket skipped", rep)
+	}
+	for _, m := range e.outbox(t, "luis@entidad.gov.co") {
+		if strings.Contains(m.Subject, "Encuesta") {
+			t.Errorf("the merged ticket's requester got a survey: %q", m.Subject)
+		}
+	}
 }
 
 func TestDigestsOnBusinessDaysOnly(t *testing.T) {

@@ -151,6 +151,12 @@ func (d *Desk) sendSurvey(ctx context.Context, ss SurveyStore, t *ticket.Ticket,
 	case d.isOwn(t.Requester) || noSurveyRE.MatchString(t.Requester) || d.acceptsAutomated(t.Requester):
 		why = "el solicitante es una dirección automática"
 	default:
+		if _, kind, err := d.store.ParentOf(ctx, t.ID); err == nil && kind == linkMerged {
+			why = "unido a otro caso: la encuesta llega cuando ese se cierre"
+			break
+		} else if err != nil && !errors.Is(err, ticket.ErrNotFound) {
+			return false, err
+		}
 		if last, err := ss.LatestSurvey(ctx, t.ID); err == nil && last.SentAt.After(t.ClosedAt.Add(-7*24*time.Hour)) {
 			why = "reabierto y cerrado de nuevo antes de 7 días de la encuesta anterior"
 		} else if err != nil && !errors.Is(err, ticket.ErrNotFound) {
