@@ -333,6 +333,22 @@ func TestMassIncidentLinkedAndClosedAsOne(t *testing.T) {
 	if got := e.last(t, carlos); !strings.Contains(got.Text, "✘ #masivo") || !strings.Contains(got.Text, "ya está vinculado") {
 		t.Errorf("linking twice:\n%s", got.Text)
 	}
+	// A month later all six are late: the parent and the ticket left out
+	// alert, the four children do not (their parent's alert covers them).
+	e.now = e.now.Add(30 * 24 * time.Hour)
+	rep, err := e.d.WatchSLA(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Breached != 2 || rep.Linked != 4 {
+		t.Errorf("SLA watch: %+v, want 2 breached (parent and the ticket not linked) and 4 children left to their parent", rep)
+	}
+	for i, n := range numbers {
+		got := len(e.events(t, e.ticket(t, n), ticket.EventSLABreached))
+		if want := map[bool]int{true: 1, false: 0}[i == 0 || i == 5]; got != want {
+			t.Errorf("%s: %d breach events, want %d", n, got, want)
+		}
+	}
 	e.mail(t, carlos, "RE: "+alert.Subject, alert.MessageID, trusted, "#cerrar Se reinició el switch del piso.")
 	for i, n := range numbers[:5] {
 		tk := e.ticket(t, n)

@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -73,6 +74,9 @@ func scheduleSLA(t *ticket.Ticket) {
 // SLAReport is what one run of the watch did.
 type SLAReport struct {
 	Warned, Breached, Deferred, Mails int
+	// Linked counts the mass incidents' children whose alerts were left
+	// to their parent.
+	Linked int
 }
 
 // slaBatch bounds the tickets one watch transaction handles; a run loops
@@ -98,6 +102,19 @@ func (d *Desk) WatchSLA(ctx context.Context) (SLAReport, error) {
 			warned := map[string][]*ticket.Ticket{}
 			breached := map[string][]*ticket.Ticket{}
 			for _, t := range ts {
+				// A mass incident's child is worked, answered and closed
+				// with its parent: the parent's clock is the one that alerts,
+				// not one more per requester who wrote about it.
+				if _, kind, err := d.store.ParentOf(ctx, t.ID); err == nil && kind == linkMass {
+					t.SLANextAt = nil
+					rep.Linked++
+					if err := d.store.UpdateTicket(ctx, t); err != nil {
+						return err
+					}
+					continue
+				} else if err != nil && !errors.Is(err, ticket.ErrNotFound) {
+					return err
+				}
 				if !open && t.Criticality != ticket.Alta {
 					next, err := d.due(now, time.Nanosecond) // just after the next opening
 					if err != nil {
