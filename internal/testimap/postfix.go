@@ -59,6 +59,7 @@ inet_protocols = ipv4
 myhostname = mail.%[2]s
 mydestination =
 mynetworks = 127.0.0.0/8
+recipient_delimiter = +
 alias_maps =
 alias_database =
 smtpd_tls_security_level = none
@@ -152,4 +153,10 @@ func (p *Postfix) Port() int {
 	_, port, _ := net.SplitHostPort(p.Addr)
 	n, _ := strconv.Atoi(port)
 	return n
+}
+
+// Log returns Postfix's log so far, for a test's failure message.
+func (p *Postfix) Log() string {
+	b, _ := os.ReadFile(filepath.Join(p.dir, "postfix.log"))
+	return string(b)
 }
