@@ -173,14 +173,14 @@ func ticketNumbers(arg, prefix, lang string) ([]string, error) {
 	for _, f := range strings.FieldsFunc(arg, func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == '\t' }) {
 		n, err := ticket.ParseNumber(strings.Trim(strings.ToUpper(f), "[]()<>."))
 		if err != nil || n.Prefix != prefix {
-			return nil, shown(ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.not_a_number", f))
+			return nil, shownAs(fmt.Errorf("%w: %q is not a ticket number", ticket.ErrInvalid, f), i18n.Tf(lang, "desk.cmd.not_a_number", f))
 		}
 		if s := n.String(); !contains(out, s) {
 			out = append(out, s)
 		}
 	}
 	if len(out) > 100 {
-		return nil, shown(ticket.ErrInvalid, i18n.T(lang, "desk.cmd.too_many_numbers"))
+		return nil, shownAs(fmt.Errorf("%w: at most 100 ticket numbers", ticket.ErrInvalid), i18n.T(lang, "desk.cmd.too_many_numbers"))
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/mail"
 	"strings"
 	"time"
@@ -161,25 +162,32 @@ func (d *Desk) apply(ctx context.Context, number, actor string, c Command) error
 	case "ayuda", "help":
 		return errHelp
 	default:
-		return shown(errUnknownCommand, i18n.Tf(lang, "desk.cmd.unknown", "#"+c.Name))
+		return shownAs(fmt.Errorf("%w: #%s", errUnknownCommand, c.Name), i18n.Tf(lang, "desk.cmd.unknown", "#"+c.Name))
 	}
 	return err
 }
 
-// shownError is a use-case error whose text people read (a command's
-// answer), already in their language. Its Error is "kind: text", as
-// fmt.Errorf("%w: %s", kind, text) makes it, and errors.Is finds kind.
+// shownError is a use-case error with the text people read of it (a
+// command's answer), already in their language. Error and Unwrap are
+// err's, so errors.Is finds its kind (ticket.ErrInvalid…) and logs and
+// the command line see what they always saw.
 type shownError struct {
-	kind error
+	err  error
 	text string
 }
 
-func (e *shownError) Error() string { return e.kind.Error() + ": " + e.text }
-func (e *shownError) Unwrap() error { return e.kind }
+func (e *shownError) Error() string { return e.err.Error() }
+func (e *shownError) Unwrap() error { return e.err }
 
-// shown is an error of kind (ticket.ErrInvalid…) whose text, in the
-// reader's language, explain shows alone.
-func shown(kind error, text string) error { return &shownError{kind: kind, text: text} }
+// shown is an error of kind whose text, in the reader's language, explain
+// shows alone; its Error is "kind: text", as fmt.Errorf("%w: %s") makes it.
+func shown(kind error, text string) error {
+	return &shownError{err: fmt.Errorf("%w: %s", kind, text), text: text}
+}
+
+// shownAs is err (its Error unchanged: an English text of the use case)
+// shown to people as text.
+func shownAs(err error, text string) error { return &shownError{err: err, text: text} }
 
 // explain turns a use-case error into a sentence for the technician, in
 // lang: the text of a shownError (without the wrapping of the use case,
