@@ -16,11 +16,11 @@ import (
 var spanishAllowed = map[[2]string]string{
 	// Log attribute values for operators ("no survey", reason=…): out of
 	// the catalogue by the rule that logs are not translated.
-	{"survey.go", "el solicitante es una dirección automática"}:                          "log attribute value (why no survey was sent)",
+	{"survey.go", "el solicitante es una dirección automática"}:                           "log attribute value (why no survey was sent)",
 	{"survey.go", "reabierto y cerrado de nuevo antes de 7 días de la encuesta anterior"}: "log attribute value (why no survey was sent)",
 	// Parsed input: what a requester's survey answer by mail may start
 	// with, matched in both languages.
-	{"survey.go", "¡¿\"'«(*"}: "parsed input: opening punctuation trimmed off a survey answer",
+	{"survey.go", "¡¿\"'«(*"}:                                       "parsed input: opening punctuation trimmed off a survey answer",
 	{"survey.go", `(?i)^(?:([1-5])(?:\s*/\s*5)?|(s[ií]|yes)|(no))`}: "parsed input: the survey answer words (sí/si/yes/no)",
 }
 
