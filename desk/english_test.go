@@ -28,7 +28,11 @@ type enEnv struct {
 	n   int
 }
 
-func newEnEnv(t *testing.T) *enEnv {
+func newEnEnv(t *testing.T) *enEnv { t.Helper(); return newLangEnv(t, "en", nil) }
+
+// newLangEnv is a desk in lang whose requesters of englishFor read the
+// other language.
+func newLangEnv(t *testing.T, lang string, englishFor []string) *enEnv {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.SQLite(t)
@@ -44,15 +48,15 @@ func newEnEnv(t *testing.T) *enEnv {
 	eng, _ := rules.Default()
 	cal, _ := sla.New(sla.Options{})
 	r, err := mailout.New(mailout.Options{DeskName: "Service Desk", From: "mesa@entidad.gov.co", PublicURL: "https://mesa.x",
-		Language: "en", Catalogue: eng, CommandHelpFor: desk.Help})
+		Language: lang, Catalogue: eng, CommandHelpFor: desk.Help})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &enEnv{db: db, now: time.Date(2026, 3, 24, 14, 0, 0, 0, time.UTC)} // a Tuesday, 9:00 in Bogotá
 	e.d, err = desk.New(desk.Deps{Files: mailin.Decoder{}, Store: db, Mail: r, Calendar: cal, Classifier: eng,
 		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return e.now },
-		Config: desk.Config{Language: "en", RepliesPerHour: 10, RepliesPerDay: 40, Addresses: []string{"mesa@entidad.gov.co"},
-			TrustedAuthServID: "mx.entidad.gov.co"}})
+		Config: desk.Config{Language: lang, EnglishFor: englishFor, RepliesPerHour: 10, RepliesPerDay: 40,
+			Addresses: []string{"mesa@entidad.gov.co"}, TrustedAuthServID: "mx.entidad.gov.co"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,5 +302,23 @@ func TestHelpInBothLanguages(t *testing.T) {
 	}
 	if es[0] != "#estado en_proceso|retenido — cambia el estado del caso" {
 		t.Errorf("first line: got %q, want the Spanish as it was", es[0])
+	}
+}
+
+// On a Spanish desk a requester of english_for reads English and the
+// technicians Spanish: the assignment notice's help list follows the
+// notice's language, not the renderer's.
+func TestStaffReadTheDesksLanguage(t *testing.T) {
+	e := newLangEnv(t, "es", []string{"ana@entidad.gov.co"})
+	e.mail(t, "Ana <ana@entidad.gov.co>", "The VPN does not connect", "", "", "FortiClient does not connect from home.", ticket.Source{})
+	assigned := e.outbox(t, "carlos@entidad.gov.co")
+	if len(assigned) != 1 {
+		t.Fatalf("assignment notices: %d, want 1", len(assigned))
+	}
+	has(t, "assignment notice to staff", assigned[0].Text, []string{"#nota <texto> — nota interna, nunca se envía al solicitante"},
+		[]string{"internal note, never sent"})
+	ack := e.outbox(t, "ana@entidad.gov.co")
+	if len(ack) != 1 || !strings.Contains(ack[0].Subject, "Received") {
+		t.Errorf("acknowledgement to an english_for requester: %+v, want it in English", ack)
 	}
 }
