@@ -44,19 +44,19 @@ func (d *Desk) cmdAway(ctx context.Context, c cmdCall) (string, error) {
 		fields = fields[1:]
 	}
 	if len(fields) == 0 || len(fields) > 2 {
-		return "", fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.T(lang, "desk.cmd.away_usage"))
+		return "", shown(ticket.ErrInvalid, i18n.T(lang, "desk.cmd.away_usage"))
 	}
 	day, err := time.ParseInLocation(time.DateOnly, fields[0], d.cfg.Location)
 	if err != nil {
-		return "", fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.T(lang, "desk.cmd.away_usage"))
+		return "", shown(ticket.ErrInvalid, i18n.T(lang, "desk.cmd.away_usage"))
 	}
 	now := d.now()
 	back := day.AddDate(0, 0, 1) // the first day back, at midnight
 	if !back.After(now) {
-		return "", fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.away_past", fields[0]))
+		return "", shown(ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.away_past", fields[0]))
 	}
 	if back.After(now.AddDate(1, 0, 0)) {
-		return "", fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.T(lang, "desk.cmd.away_too_far"))
+		return "", shown(ticket.ErrInvalid, i18n.T(lang, "desk.cmd.away_too_far"))
 	}
 	sub := ""
 	if len(fields) == 2 {
@@ -64,7 +64,7 @@ func (d *Desk) cmdAway(ctx context.Context, c cmdCall) (string, error) {
 		p, err := d.store.PersonByEmail(ctx, sub)
 		switch {
 		case errors.Is(err, ticket.ErrNotFound) || err == nil && (!p.Active || p.Role != ticket.RoleTechnician || p.Absent(now) || p.Email == c.p.Email):
-			return "", fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.away_bad_substitute", sub))
+			return "", shown(ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.away_bad_substitute", sub))
 		case err != nil:
 			return "", err
 		}
@@ -148,7 +148,7 @@ func (d *Desk) offer(ctx context.Context, p *ticket.Person, back time.Time, sub 
 // cmdTake is "#tomar [MS-… …]": the sender takes the tickets named, or
 // the ticket replied to.
 func (d *Desk) cmdTake(ctx context.Context, c cmdCall) (string, error) {
-	numbers, err := ticketNumbers(c.arg, d.cfg.Prefix)
+	numbers, err := ticketNumbers(c.arg, d.cfg.Prefix, d.cfg.Language)
 	if err != nil {
 		return "", err
 	}
@@ -156,7 +156,7 @@ func (d *Desk) cmdTake(ctx context.Context, c cmdCall) (string, error) {
 		numbers = []string{c.number}
 	}
 	if len(numbers) == 0 {
-		return "", fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.T(d.cfg.Language, "desk.cmd.take_usage"))
+		return "", shown(ticket.ErrInvalid, i18n.T(d.cfg.Language, "desk.cmd.take_usage"))
 	}
 	for _, n := range numbers {
 		if _, err := d.Assign(ctx, n, c.p.Email, c.p.Email); err != nil {
@@ -166,20 +166,21 @@ func (d *Desk) cmdTake(ctx context.Context, c cmdCall) (string, error) {
 	return strings.Join(numbers, ", "), nil
 }
 
-// ticketNumbers reads the ticket numbers of a command's argument.
-func ticketNumbers(arg, prefix string) ([]string, error) {
+// ticketNumbers reads the ticket numbers of a command's argument; its
+// errors are in lang.
+func ticketNumbers(arg, prefix, lang string) ([]string, error) {
 	var out []string
 	for _, f := range strings.FieldsFunc(arg, func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == '\t' }) {
 		n, err := ticket.ParseNumber(strings.Trim(strings.ToUpper(f), "[]()<>."))
 		if err != nil || n.Prefix != prefix {
-			return nil, fmt.Errorf("%w: %q is not a ticket number", ticket.ErrInvalid, f)
+			return nil, shownAs(fmt.Errorf("%w: %q is not a ticket number", ticket.ErrInvalid, f), i18n.Tf(lang, "desk.cmd.not_a_number", f))
 		}
 		if s := n.String(); !contains(out, s) {
 			out = append(out, s)
 		}
 	}
 	if len(out) > 100 {
-		return nil, fmt.Errorf("%w: at most 100 ticket numbers", ticket.ErrInvalid)
+		return nil, shownAs(fmt.Errorf("%w: at most 100 ticket numbers", ticket.ErrInvalid), i18n.T(lang, "desk.cmd.too_many_numbers"))
 	}
 	return out, nil
 }

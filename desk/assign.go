@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -78,7 +79,8 @@ func (d *Desk) Assign(ctx context.Context, number, actor, target string) (*ticke
 func (d *Desk) assign(ctx context.Context, t *ticket.Ticket, actor, target string, now time.Time) error {
 	target = strings.ToLower(strings.TrimSpace(target))
 	if target == "" {
-		return fmt.Errorf("%w: #asignar needs a technician's address or a group", ticket.ErrInvalid)
+		return shownAs(fmt.Errorf("%w: #asignar needs a technician's address or a group", ticket.ErrInvalid),
+			i18n.T(d.cfg.Language, "desk.cmd.assign_usage"))
 	}
 	who, group := target, t.Group
 	if !strings.Contains(target, "@") {
@@ -88,18 +90,22 @@ func (d *Desk) assign(ctx context.Context, t *ticket.Ticket, actor, target strin
 			return err
 		}
 		if who == "" {
-			return fmt.Errorf("%w: group %q has no active technician", ticket.ErrInvalid, group)
+			return shownAs(fmt.Errorf("%w: group %q has no active technician", ticket.ErrInvalid, group),
+				i18n.Tf(d.cfg.Language, "desk.cmd.group_no_technician", group))
 		}
 	} else {
 		p, err := d.store.PersonByEmail(ctx, who)
 		if errors.Is(err, ticket.ErrNotFound) || err == nil && (!p.Active || p.Role != ticket.RoleTechnician) {
-			return fmt.Errorf("%w: %s is not an active technician of the desk", ticket.ErrInvalid, who)
+			return shownAs(fmt.Errorf("%w: %s is not an active technician of the desk", ticket.ErrInvalid, who),
+				i18n.Tf(d.cfg.Language, "desk.cmd.not_a_technician", who))
 		}
 		if err != nil {
 			return err
 		}
 		if p.Absent(now) && who != actor {
-			return fmt.Errorf("%w: %s is away until %s", ticket.ErrInvalid, who, p.AbsentUntil.In(d.cfg.Location).Format(time.DateOnly))
+			back := p.AbsentUntil.In(d.cfg.Location).Format(time.DateOnly)
+			return shownAs(fmt.Errorf("%w: %s is away until %s", ticket.ErrInvalid, who, back),
+				i18n.Tf(d.cfg.Language, "desk.cmd.away_until", who, back))
 		}
 	}
 	if who == t.Assignee {
@@ -117,7 +123,8 @@ func (d *Desk) escalate(ctx context.Context, t *ticket.Ticket, actor string, now
 		return err
 	}
 	if who == "" {
-		return fmt.Errorf("%w: group %q has no active second-level technician", ticket.ErrInvalid, t.Group)
+		return shownAs(fmt.Errorf("%w: group %q has no active second-level technician", ticket.ErrInvalid, t.Group),
+			i18n.Tf(d.cfg.Language, "desk.cmd.group_no_second_level", t.Group))
 	}
 	from := t.Assignee
 	t.Assignee = who

@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"strings"
 
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/ticket"
 )
@@ -76,7 +77,7 @@ func (d *Desk) behalfCommands(ctx context.Context, t *ticket.Ticket, m *inMail, 
 	var results []string
 	for _, c := range b.cmds {
 		if err := d.apply(ctx, t.Number, m.sender, c); err != nil {
-			results = append(results, "✘ "+c.Line+" — no aplicado: "+explain(err))
+			results = append(results, "✘ "+c.Line+" — "+i18n.T(d.cfg.Language, "desk.cmd.not_applied")+": "+explain(err, d.cfg.Language))
 			continue
 		}
 		results = append(results, "✔ "+c.Line)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -143,7 +144,7 @@ func (d *Desk) bounced(ctx context.Context, out *ticket.Outgoing, r *ticket.Deli
 	}
 	_, err = d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
 		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventMailFailed, Actor: ticket.SystemActor, At: now,
-			To: strings.Join(out.To, ", "), Body: fmt.Sprintf("No se pudo entregar a %s: %s", strings.Join(out.To, ", "), status)})
+			To: strings.Join(out.To, ", "), Body: i18n.Tf(d.cfg.Language, "desk.note.undelivered", strings.Join(out.To, ", "), status)})
 	})
 	return IntakeResult{Disposition: DispBounce, Ticket: t.Number, Reason: status + ", " + how}, t.ID, err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/ticket"
 )
@@ -20,31 +21,29 @@ type Command struct {
 	Line string // as written
 }
 
-// CommandHelp lists the commands, in Spanish, for the help text.
-var CommandHelp = []string{
-	"#estado en_proceso|retenido — cambia el estado del caso",
-	"#retener <motivo> — pone el caso en retenido (el ANS se detiene)",
-	"#asignar <correo|grupo> — asigna el caso a un técnico o al grupo",
-	"#escalar — pasa el caso al segundo nivel del grupo",
-	"#criticidad alta|media|baja — cambia la criticidad",
-	"#categoria <clave> — cambia la categoría (por ejemplo ti.vpn)",
-	"#nota <texto> — nota interna, nunca se envía al solicitante",
-	"#cerrar <solución> — cierra el caso con la solución",
-	"#fuera_de_alcance <orientación> — cierra el caso con la orientación (guía 4.1.8)",
-	"#cc <correo> — el correo recibe copia de las respuestas y del cierre",
-	"#sin_cc <correo> — el correo deja de recibir copias",
-	"#solicitante <correo> — al comienzo de un correo nuevo a la mesa: abre el caso a nombre de esa persona",
-	"#mis_casos — le enviamos sus casos abiertos, los de mayor riesgo de ANS primero",
-	"#pendientes [grupo] — (gestores) los casos abiertos de sus grupos, o de uno",
-	"#resumen / #sin_resumen — recibir o no su resumen de cada mañana",
-	"#ausente hasta AAAA-MM-DD [reemplazo] — no recibe casos nuevos hasta esa fecha (inclusive); sus casos se ofrecen al reemplazo o al grupo (#ausente no: regresó)",
-	"#tomar [MS-…] — toma este caso, o los casos indicados",
-	"#unir MS-… — une ese caso a este: su historial, participantes y adjuntos pasan aquí y se cierra con la referencia",
-	"#masivo MS-… MS-… — vincula esos casos bajo este (o bajo el primero): al cerrar este se cierran todos con la misma respuesta",
-	"Los comandos que no tratan de un caso (#mis_casos, #pendientes, #resumen, #ausente, #tomar MS-…, #masivo) también sirven en un correo nuevo a la mesa.",
-	"#ayuda — esta lista",
-	"El texto que sigue a las líneas de comandos se envía al solicitante como respuesta.",
+// HelpKeys are the catalogue keys (internal/i18n) of the help list, one
+// line each, in order.
+var HelpKeys = []string{
+	"desk.help.estado", "desk.help.retener", "desk.help.asignar", "desk.help.escalar", "desk.help.criticidad",
+	"desk.help.categoria", "desk.help.nota", "desk.help.cerrar", "desk.help.fuera_de_alcance", "desk.help.cc",
+	"desk.help.sin_cc", "desk.help.solicitante", "desk.help.mis_casos", "desk.help.pendientes", "desk.help.resumen",
+	"desk.help.ausente", "desk.help.tomar", "desk.help.unir", "desk.help.masivo", "desk.help.new_mail",
+	"desk.help.ayuda", "desk.help.answer",
 }
+
+// Help lists the commands in lang (es or en), for the help text: what
+// #ayuda answers and the assignment notice shows (mailout's
+// Options.CommandHelpFor).
+func Help(lang string) []string {
+	out := make([]string, len(HelpKeys))
+	for i, k := range HelpKeys {
+		out[i] = i18n.T(lang, k)
+	}
+	return out
+}
+
+// CommandHelp is Help in Spanish, the default language.
+var CommandHelp = Help("es")
 
 // ParseCommands splits a technician's reply into the command lines at its
 // top and the public answer that follows them.
@@ -99,7 +98,7 @@ func (d *Desk) technicianReply(ctx context.Context, m *inMail, text string, stor
 		}
 	}
 	if answer == "" && len(stored) > 0 && len(cmds) == 0 {
-		answer = "(Archivos adjuntos.)" // a mail with only files still answers
+		answer = i18n.T(d.langFor(t.Requester), "desk.comment.files_only") // a mail with only files still answers
 	}
 	if answer != "" {
 		files, err := d.noticeFiles(ctx, stored)
@@ -122,16 +121,17 @@ func (d *Desk) technicianReply(ctx context.Context, m *inMail, text string, stor
 
 var (
 	errHelp           = errors.New("help")
-	errUnknownCommand = errors.New("comando desconocido")
+	errUnknownCommand = errors.New("unknown command")
 )
 
 func (d *Desk) apply(ctx context.Context, number, actor string, c Command) error {
 	var err error
+	lang := d.cfg.Language
 	switch c.Name {
 	case "estado":
 		to := ticket.State(strings.ToLower(strings.ReplaceAll(c.Arg, " ", "_")))
 		if to != ticket.EnProceso && to != ticket.Retenido {
-			return fmt.Errorf("%w: #estado acepta en_proceso o retenido (para cerrar use #cerrar)", ticket.ErrInvalid)
+			return shown(ticket.ErrInvalid, i18n.T(lang, "desk.cmd.estado_usage"))
 		}
 		_, err = d.Transition(ctx, number, to, actor, "")
 	case "retener":
@@ -152,28 +152,55 @@ func (d *Desk) apply(ctx context.Context, number, actor string, c Command) error
 		_, err = d.Transition(ctx, number, ticket.Cerrado, actor, c.Arg)
 	case "fuera_de_alcance", "fueradealcance":
 		if strings.TrimSpace(c.Arg) == "" {
-			return fmt.Errorf("%w: #fuera_de_alcance necesita la orientación de a dónde dirigirse", ticket.ErrSolutionRequired)
+			return shown(ticket.ErrSolutionRequired, i18n.T(lang, "desk.cmd.out_of_scope_usage"))
 		}
 		_, err = d.Transition(ctx, number, ticket.Cerrado, actor, ticket.OutOfScopePrefix+c.Arg)
 	case "cc", "sin_cc", "sincc":
 		return d.setCopy(ctx, number, actor, c.Arg, c.Name == "cc")
 	case "solicitante":
-		return fmt.Errorf("%w: #solicitante solo sirve al comienzo de un correo nuevo a la mesa (no en la respuesta a un caso)", ticket.ErrInvalid)
+		return shown(ticket.ErrInvalid, i18n.T(lang, "desk.cmd.requester_usage"))
 	case "ayuda", "help":
 		return errHelp
 	default:
-		return fmt.Errorf("%w: #%s", errUnknownCommand, c.Name)
+		return shownAs(fmt.Errorf("%w: #%s", errUnknownCommand, c.Name), i18n.Tf(lang, "desk.cmd.unknown", "#"+c.Name))
 	}
 	return err
 }
 
-// explain turns a use-case error into a sentence for the technician.
-func explain(err error) string {
+// shownError is a use-case error with the text people read of it (a
+// command's answer), already in their language. Error and Unwrap are
+// err's, so errors.Is finds its kind (ticket.ErrInvalid…) and logs and
+// the command line see what they always saw.
+type shownError struct {
+	err  error
+	text string
+}
+
+func (e *shownError) Error() string { return e.err.Error() }
+func (e *shownError) Unwrap() error { return e.err }
+
+// shown is an error of kind whose text, in the reader's language, explain
+// shows alone; its Error is "kind: text", as fmt.Errorf("%w: %s") makes it.
+func shown(kind error, text string) error {
+	return &shownError{err: fmt.Errorf("%w: %s", kind, text), text: text}
+}
+
+// shownAs is err (its Error unchanged: an English text of the use case)
+// shown to people as text.
+func shownAs(err error, text string) error { return &shownError{err: err, text: text} }
+
+// explain turns a use-case error into a sentence for the technician, in
+// lang: the text of a shownError (without the wrapping of the use case,
+// "changing ticket …: invalid value: "), or a sentence for the kind.
+func explain(err error, lang string) string {
+	var se *shownError
 	switch {
+	case errors.As(err, &se):
+		return se.text
 	case errors.Is(err, ticket.ErrSolutionRequired):
-		return "cerrar un caso requiere la solución o la orientación (guía 4.1.8)"
+		return i18n.T(lang, "desk.cmd.solution_required")
 	case errors.Is(err, ticket.ErrInvalidTransition):
-		return "el ciclo de vida no permite ese cambio de estado (" + err.Error() + ")"
+		return i18n.Tf(lang, "desk.cmd.invalid_transition", err.Error())
 	}
 	return err.Error()
 }
@@ -193,15 +220,15 @@ func (d *Desk) replyTo(ctx context.Context, t *ticket.Ticket, to, key string, p 
 func (d *Desk) setCopy(ctx context.Context, number, actor, arg string, on bool) error {
 	a, err := mail.ParseAddress(strings.TrimSpace(arg))
 	if err != nil || len(a.Address) > 254 {
-		return fmt.Errorf("%w: %q no es una dirección de correo", ticket.ErrInvalid, arg)
+		return shown(ticket.ErrInvalid, i18n.Tf(d.cfg.Language, "desk.cmd.not_an_address", arg))
 	}
 	email := strings.ToLower(a.Address)
 	if d.isOwn(email) {
-		return fmt.Errorf("%w: %s es una dirección de la mesa", ticket.ErrInvalid, email)
+		return shown(ticket.ErrInvalid, i18n.Tf(d.cfg.Language, "desk.cmd.own_address", email))
 	}
 	_, err = d.change(ctx, number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
 		if email == t.Requester {
-			return fmt.Errorf("%w: %s es el solicitante, que siempre recibe las respuestas", ticket.ErrInvalid, email)
+			return shown(ticket.ErrInvalid, i18n.Tf(d.cfg.Language, "desk.cmd.is_requester", email))
 		}
 		if err := d.store.SetCopy(ctx, t.ID, email, on); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/ticket"
 )
@@ -260,7 +261,7 @@ func (d *Desk) comment(ctx context.Context, number, actor, body string, kind tic
 // commentWith is comment with the files that travel with its notice.
 func (d *Desk) commentWith(ctx context.Context, number, actor, body string, kind ticket.EventKind, staff bool, files []ticket.NoticeFile) (*ticket.Ticket, error) {
 	if strings.TrimSpace(body) == "" {
-		return nil, fmt.Errorf("%w: empty comment", ticket.ErrInvalid)
+		return nil, shownAs(fmt.Errorf("%w: empty comment", ticket.ErrInvalid), i18n.T(d.cfg.Language, "desk.cmd.empty_comment"))
 	}
 	data := ""
 	if staff {
@@ -281,7 +282,8 @@ func (d *Desk) commentWith(ctx context.Context, number, actor, body string, kind
 func (d *Desk) Recategorize(ctx context.Context, number, actor, category string) (*ticket.Ticket, error) {
 	cat, ok := d.classify.Category(category)
 	if !ok && category != ticket.Unclassified {
-		return nil, fmt.Errorf("%w: unknown category %q", ticket.ErrInvalid, category)
+		return nil, shownAs(fmt.Errorf("%w: unknown category %q", ticket.ErrInvalid, category),
+			i18n.Tf(d.cfg.Language, "desk.cmd.unknown_category", category))
 	}
 	return d.change(ctx, number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
 		if t.Category == category {

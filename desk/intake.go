@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/rules"
 	"github.com/mesadeservicios/mesa/ticket"
 )
@@ -166,7 +167,7 @@ func (d *Desk) decide(ctx context.Context, m *inMail) (IntakeResult, int64, erro
 		return IntakeResult{}, 0, err
 	}
 	m.sender, m.thread, m.how, m.id, m.idWhy = sender, thread, how, id, idWhy
-	body := m.body()
+	body := m.body(d.cfg.Language)
 	switch {
 	case automated:
 		return d.automatic(ctx, m)
@@ -195,15 +196,15 @@ func (d *Desk) decide(ctx context.Context, m *inMail) (IntakeResult, int64, erro
 	case err != nil:
 		return IntakeResult{}, 0, err
 	case staff:
-		return d.staffMail(ctx, m, comment(body))
+		return d.staffMail(ctx, m, comment(body, d.cfg.Language))
 	}
-	if cmds, _ := ParseCommands(comment(body)); len(cmds) > 0 && sender != thread.Requester {
+	if cmds, _ := ParseCommands(comment(body, d.cfg.Language)); len(cmds) > 0 && sender != thread.Requester {
 		// A deactivated person's commands are refused, never a comment.
-		if refused, err := d.refuseFormer(ctx, m, comment(body)); refused || err != nil {
+		if refused, err := d.refuseFormer(ctx, m, comment(body, d.cfg.Language)); refused || err != nil {
 			return IntakeResult{Disposition: DispReply, Ticket: thread.Number, Reason: how + ", commands of a deactivated person refused"}, thread.ID, err
 		}
 	}
-	return d.reply(ctx, m, comment(body), reopen)
+	return d.reply(ctx, m, comment(body, d.cfg.Language), reopen)
 }
 
 // realSender is the sender of a message, or why it is quarantined. A
@@ -228,24 +229,24 @@ func (d *Desk) realSender(in *ticket.Inbound) (string, string) {
 	return sender, ""
 }
 
-// body is the message's text, with a notice when only its header was read.
-func (m *inMail) body() string {
+// body is the message's text, with a notice (in lang) when only its
+// header was read.
+func (m *inMail) body(lang string) string {
 	if !m.src.Truncated {
 		return m.in.Text
 	}
-	return fmt.Sprintf("[Mensaje de %.1f MB: supera el límite de tamaño; se leyó solo su encabezado y el original completo se conserva en el buzón de la mesa.]\n\n%s",
-		float64(m.src.Size)/(1<<20), m.in.Text)
+	return i18n.Tf(lang, "desk.note.oversize", float64(m.src.Size)/(1<<20), m.in.Text)
 }
 
 // comment is what a reply adds to its ticket: the text without quotes
-// and signature, or all of it, never nothing.
-func comment(body string) string {
+// and signature, or all of it, never nothing (a placeholder in lang).
+func comment(body, lang string) string {
 	c := rules.Clean(body)
 	if strings.TrimSpace(c) == "" {
 		c = body
 	}
 	if strings.TrimSpace(c) == "" {
-		c = "(mensaje sin texto)"
+		c = i18n.T(lang, "desk.comment.no_text")
 	}
 	return c
 }
@@ -285,7 +286,7 @@ func (d *Desk) automatic(ctx context.Context, m *inMail) (IntakeResult, int64, e
 	}
 	_, err := d.change(ctx, m.thread.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
 		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventNote, Actor: m.sender, At: now,
-			Body: "Respuesta automática recibida: " + in.Subject})
+			Body: i18n.Tf(d.cfg.Language, "desk.note.autoreply", in.Subject)})
 	})
 	return IntakeResult{Disposition: DispAutoreply, Ticket: m.thread.Number, Reason: "automatic reply " + m.how}, m.thread.ID, err
 }
@@ -396,7 +397,7 @@ func (d *Desk) reply(ctx context.Context, m *inMail, text string, reopen bool) (
 			return d.step(ctx, t, ticket.EnProceso, m.sender, "", now)
 		}
 		if reopen && postClosure(t.State) {
-			return d.step(ctx, t, ticket.EnProceso, m.sender, "Reabierto por respuesta del solicitante", now)
+			return d.step(ctx, t, ticket.EnProceso, m.sender, i18n.T(d.cfg.Language, "desk.note.reopened_by_reply"), now)
 		}
 		return nil
 	})

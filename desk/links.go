@@ -130,7 +130,7 @@ func (d *Desk) fresh(ctx context.Context, m *inMail, body string) (IntakeResult,
 	}
 	if strong {
 		m.thread, m.how = same, fmt.Sprintf("same requester and subject as %s within 24 h (similarity %.2f)", same.Number, score)
-		res, id, err := d.reply(ctx, m, comment(body), false)
+		res, id, err := d.reply(ctx, m, comment(body, d.cfg.Language), false)
 		if err != nil {
 			return res, id, err
 		}
@@ -222,7 +222,7 @@ func (d *Desk) massCheck(ctx context.Context, t *ticket.Ticket) error {
 // named). Closing the parent closes each child with the parent's answer,
 // which reaches each child's requester.
 func (d *Desk) cmdMass(ctx context.Context, c cmdCall) (string, error) {
-	numbers, err := ticketNumbers(c.arg, d.cfg.Prefix)
+	numbers, err := ticketNumbers(c.arg, d.cfg.Prefix, d.cfg.Language)
 	if err != nil {
 		return "", err
 	}
@@ -238,25 +238,25 @@ func (d *Desk) cmdMass(ctx context.Context, c cmdCall) (string, error) {
 	}
 	lang := d.cfg.Language
 	if parent == "" || len(children) == 0 {
-		return "", fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.T(lang, "desk.cmd.mass_usage"))
+		return "", shown(ticket.ErrInvalid, i18n.T(lang, "desk.cmd.mass_usage"))
 	}
 	err = d.store.InTx(ctx, func(ctx context.Context) error {
 		_, err := d.change(ctx, parent, func(ctx context.Context, p *ticket.Ticket, now time.Time) error {
 			if !p.State.Open() {
-				return fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.closed", p.Number))
+				return shown(ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.closed", p.Number))
 			}
 			if _, _, err := d.store.ParentOf(ctx, p.ID); err == nil {
-				return fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.already_linked", p.Number))
+				return shown(ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.already_linked", p.Number))
 			} else if !errors.Is(err, ticket.ErrNotFound) {
 				return err
 			}
 			for _, n := range children {
 				if _, err := d.change(ctx, n, func(ctx context.Context, ch *ticket.Ticket, now time.Time) error {
 					if !ch.State.Open() {
-						return fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.closed", ch.Number))
+						return shown(ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.closed", ch.Number))
 					}
 					if err := d.store.LinkTicket(ctx, p.ID, ch.ID, linkMass, now); errors.Is(err, ticket.ErrAlreadyStored) {
-						return fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.already_linked", ch.Number))
+						return shown(ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.already_linked", ch.Number))
 					} else if err != nil {
 						return err
 					}
@@ -310,24 +310,24 @@ func (d *Desk) closeChildren(ctx context.Context, parent *ticket.Ticket, actor, 
 // notice); later replies to its mail land here.
 func (d *Desk) cmdMerge(ctx context.Context, c cmdCall) (string, error) {
 	lang := d.cfg.Language
-	numbers, err := ticketNumbers(c.arg, d.cfg.Prefix)
+	numbers, err := ticketNumbers(c.arg, d.cfg.Prefix, d.cfg.Language)
 	if err != nil {
 		return "", err
 	}
 	if c.number == "" || len(numbers) != 1 || numbers[0] == c.number {
-		return "", fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.T(lang, "desk.cmd.merge_usage"))
+		return "", shown(ticket.ErrInvalid, i18n.T(lang, "desk.cmd.merge_usage"))
 	}
 	err = d.store.InTx(ctx, func(ctx context.Context) error {
 		_, err := d.change(ctx, c.number, func(ctx context.Context, into *ticket.Ticket, now time.Time) error {
 			if !into.State.Open() {
-				return fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.closed", into.Number))
+				return shown(ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.closed", into.Number))
 			}
 			_, err := d.change(ctx, numbers[0], func(ctx context.Context, from *ticket.Ticket, now time.Time) error {
 				if !from.State.Open() {
-					return fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.closed", from.Number))
+					return shown(ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.closed", from.Number))
 				}
 				if err := d.store.LinkTicket(ctx, into.ID, from.ID, linkMerged, now); errors.Is(err, ticket.ErrAlreadyStored) {
-					return fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.already_linked", from.Number))
+					return shown(ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.already_linked", from.Number))
 				} else if err != nil {
 					return err
 				}

@@ -3,11 +3,11 @@ package desk
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/mail"
 	"strings"
 	"time"
 
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -39,7 +39,7 @@ var ErrLinkExpired = errors.New("link expired")
 func (d *Desk) RequestMyTickets(ctx context.Context, addr string) error {
 	a, err := mail.ParseAddress(strings.TrimSpace(addr))
 	if err != nil || len(a.Address) > 254 {
-		return fmt.Errorf("%w: dirección de correo no válida", ticket.ErrInvalid)
+		return shown(ticket.ErrInvalid, i18n.T(d.langFor(strings.TrimSpace(addr)), "desk.mine.bad_address"))
 	}
 	email := strings.ToLower(a.Address)
 	ms := d.store

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -273,13 +274,10 @@ func (d *Desk) operatorBatch(ctx context.Context, people []string, last ticket.C
 	return len(items), nil
 }
 
-// i18nWord names a kind of batch item in the desk's language.
+// i18nWord names a kind of batch item (quarantined, held) in the desk's
+// language.
 func (d *Desk) i18nWord(what string) string {
-	words := map[string][2]string{"quarantined": {"En cuarentena", "Quarantined"}, "held": {"Retenido", "Held"}}
-	if d.cfg.Language == "en" {
-		return words[what][1]
-	}
-	return words[what][0]
+	return i18n.T(d.cfg.Language, "desk.operator."+what)
 }
 
 // tellOperators queues one alert to each operator under key.

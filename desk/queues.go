@@ -77,7 +77,7 @@ func (d *Desk) commandLines(ctx context.Context, number, actor, key string, cmds
 		case errors.Is(err, errHelp):
 			help = true
 		case err != nil:
-			results = append(results, fmt.Sprintf("✘ %s — no aplicado: %s", c.Line, explain(err)))
+			results = append(results, fmt.Sprintf("✘ %s — %s: %s", c.Line, i18n.T(d.cfg.Language, "desk.cmd.not_applied"), explain(err, d.cfg.Language)))
 			help = help || errors.Is(err, errUnknownCommand)
 		case info == ownMail:
 			own++
@@ -88,7 +88,7 @@ func (d *Desk) commandLines(ctx context.Context, number, actor, key string, cmds
 		}
 	}
 	if help {
-		results = append(append(results, "", "Comandos disponibles:"), CommandHelp...)
+		results = append(append(results, "", i18n.T(d.cfg.Language, "desk.cmd.help_title")), Help(d.cfg.Language)...)
 	}
 	return results
 }
@@ -97,7 +97,7 @@ func (d *Desk) commandLines(ctx context.Context, number, actor, key string, cmds
 // desk commands; ok is false when the mail is something else (it becomes
 // a ticket, or another handler's).
 func (d *Desk) deskMail(ctx context.Context, m *inMail, body string) (IntakeResult, bool, error) {
-	cmds, _ := ParseCommands(comment(body))
+	cmds, _ := ParseCommands(comment(body, d.cfg.Language))
 	if len(cmds) == 0 {
 		return IntakeResult{}, false, nil
 	}
@@ -146,16 +146,13 @@ func (d *Desk) refuseCommands(ctx context.Context, t *ticket.Ticket, m *inMail, 
 			return false, nil
 		}
 		unverified = true
-		why = []string{
-			"Los comandos no se aplicaron: el mensaje no pasó la verificación de autenticación (DMARC/DKIM) del servidor de correo de la entidad.",
-			"Si usted lo envió, escriba desde su cuenta institucional; si no, alguien intentó suplantarlo y conviene avisar a seguridad.",
-		}
+		why = []string{i18n.T(lang, "desk.cmd.unverified"), i18n.T(lang, "desk.unverified.advice")}
 	}
 	if t != nil {
-		e := &ticket.Event{Kind: ticket.EventNote, Actor: m.sender, Body: "Comandos NO aplicados: " + why[0] + "\n\n" + text}
+		e := &ticket.Event{Kind: ticket.EventNote, Actor: m.sender, Body: i18n.Tf(lang, "desk.note.commands_refused", why[0], text)}
 		if unverified {
 			e.Data = UnverifiedData
-			e.Body = "⚠ NO VERIFICADO: " + e.Body + "\nMotivo: " + m.idWhy
+			e.Body = i18n.Tf(lang, "desk.note.unverified", e.Body, m.idWhy)
 		}
 		if _, err := d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
 			e.At = now
@@ -279,12 +276,12 @@ func (d *Desk) cmdMine(ctx context.Context, c cmdCall) (string, error) {
 func (d *Desk) cmdPending(ctx context.Context, c cmdCall) (string, error) {
 	lang := d.cfg.Language
 	if c.p.Role != ticket.RoleManager && c.p.Role != ticket.RoleOwner {
-		return "", fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.T(lang, "desk.cmd.managers_only"))
+		return "", shown(ticket.ErrInvalid, i18n.T(lang, "desk.cmd.managers_only"))
 	}
 	groups := c.p.Groups
 	if g := strings.ToLower(strings.TrimSpace(c.arg)); g != "" {
 		if len(groups) > 0 && !slices.Contains(groups, g) {
-			return "", fmt.Errorf("%w: %s", ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.not_your_group", g))
+			return "", shown(ticket.ErrInvalid, i18n.Tf(lang, "desk.cmd.not_your_group", g))
 		}
 		groups = []string{g}
 	}

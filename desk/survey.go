@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -227,7 +228,7 @@ func (d *Desk) expireSurvey(ctx context.Context, ss SurveyStore, s *ticket.Surve
 			return nil
 		}
 		_, err = d.change(ctx, t.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
-			return d.step(ctx, t, ticket.Cerrado, ticket.SystemActor, "Encuesta vencida sin respuesta", now)
+			return d.step(ctx, t, ticket.Cerrado, ticket.SystemActor, i18n.T(d.cfg.Language, "desk.note.survey_expired"), now)
 		})
 		return err
 	})
@@ -306,7 +307,7 @@ func (d *Desk) SurveyReopens(a SurveyAnswer) bool {
 // AnswerSurvey records the answer given on the page. The link works once.
 func (d *Desk) AnswerSurvey(ctx context.Context, token string, a SurveyAnswer) error {
 	if a.Rating < 1 || a.Rating > 5 {
-		return fmt.Errorf("%w: la calificación va de 1 a 5", ticket.ErrInvalid)
+		return shown(ticket.ErrInvalid, i18n.T(d.cfg.Language, "desk.survey.bad_rating"))
 	}
 	ss, err := d.surveyStore()
 	if err != nil {
@@ -348,7 +349,7 @@ func (d *Desk) answer(ctx context.Context, ss SurveyStore, s *ticket.Survey, t *
 		}
 		switch {
 		case bad && current && (t.State == ticket.Cerrado || t.State == ticket.AbiertoPorEncuesta):
-			note := "Reabierto por la encuesta de satisfacción"
+			note := i18n.T(d.cfg.Language, "desk.note.reopened_by_survey")
 			if s.Comment != "" {
 				note += ": " + s.Comment
 			}

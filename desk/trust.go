@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mesadeservicios/mesa/auth"
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -63,9 +64,7 @@ const UnverifiedData = `{"unverified":true}`
 func (d *Desk) unverifiedStaffMail(ctx context.Context, m *inMail, text string, id Identity, why string) (IntakeResult, int64, error) {
 	_, err := d.change(ctx, m.thread.Number, func(ctx context.Context, t *ticket.Ticket, now time.Time) error {
 		return d.record(ctx, t, &ticket.Event{Kind: ticket.EventNote, Actor: m.sender, At: now, Data: UnverifiedData,
-			Body: "⚠ NO VERIFICADO: este correo llegó con la dirección de " + m.sender +
-				" pero el servidor de correo no lo autenticó; no se aplicó ningún comando ni se envió nada al solicitante.\n" +
-				"Motivo: " + why + "\n\n" + text})
+			Body: i18n.Tf(d.cfg.Language, "desk.note.unverified_mail", m.sender, why, text)})
 	})
 	if err != nil {
 		return IntakeResult{}, 0, err
@@ -73,8 +72,7 @@ func (d *Desk) unverifiedStaffMail(ctx context.Context, m *inMail, text string, 
 	d.log.Warn("staff mail not authenticated: kept as an unverified note", "ticket", m.thread.Number, "from", m.sender,
 		"rule", id.Rule, "reason", why)
 	if err := d.unverifiedNotice(ctx, m.thread, m, []string{
-		"Su mensaje no se aplicó: el servidor de correo de la entidad no lo autenticó (DMARC/DKIM), así que se guardó como nota interna no verificada.",
-		"Si usted lo envió, escriba desde su cuenta institucional; si no, alguien intentó suplantarlo y conviene avisar a seguridad.",
+		i18n.T(d.cfg.Language, "desk.unverified.kept"), i18n.T(d.cfg.Language, "desk.unverified.advice"),
 	}); err != nil {
 		return IntakeResult{}, 0, err
 	}

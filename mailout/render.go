@@ -48,6 +48,9 @@ type Options struct {
 	// CommandHelp lists the technicians' mail commands, for the assignment
 	// notice.
 	CommandHelp []string
+	// CommandHelpFor, when set, lists them in a language (desk.Help) and
+	// wins over CommandHelp: the notice shows the list in its own language.
+	CommandHelpFor func(lang string) []string
 	// DKIM, when set, signs every mail when it is rendered (RFC 6376).
 	DKIM *dkim.SignOptions
 	// TemplateDir holds templates that replace the embedded ones file by
@@ -226,6 +229,9 @@ func (r *Renderer) base(t *ticket.Ticket, lang string) data {
 		Category: t.Category, Criticality: string(t.Criticality), Requester: t.Requester, Type: string(t.Type),
 		StatusURL: r.statusURL(t), PrivacyURL: r.opts.PrivacyURL,
 		Help: r.opts.CommandHelp}
+	if r.opts.CommandHelpFor != nil {
+		d.Help = r.opts.CommandHelpFor(lang)
+	}
 	if r.opts.Catalogue != nil {
 		d.Category = r.opts.Catalogue.DisplayName(t.Category)
 	}

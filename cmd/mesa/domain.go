@@ -42,7 +42,7 @@ func buildDesk(cfg *config.Config, db *store.DB, log *slog.Logger, now func() ti
 		return nil, err
 	}
 	r, err := mailout.New(mailout.Options{DeskName: cfg.Desk.Name, From: from, PublicURL: cfg.HTTP.PublicURL,
-		Language: cfg.Desk.Language, Location: loc, Catalogue: eng, CommandHelp: desk.CommandHelp,
+		Language: cfg.Desk.Language, Location: loc, Catalogue: eng, CommandHelpFor: desk.Help,
 		DKIM: signer, TemplateDir: cfg.Templates.Dir, WarnPercent: int(cfg.SLA.WarnAt*100 + 0.5), PrivacyURL: cfg.Desk.PrivacyURL})
 	if err != nil {
 		return nil, err

@@ -1,10 +1,13 @@
 // Package i18n is the one catalogue of what people read, in Spanish (es,
 // es-CO, the default) and English (en): the words of the web pages, the
 // names of states, types and criticalities, the subjects of mail and every
-// short phrase mail shows. Packages web and mailout read it; nothing else
-// holds user-facing words, except the bodies of mail, which are templates
-// in mailout/templates (one file per kind and language, rendered in both
-// languages by mailout's golden test).
+// short phrase mail shows, and what package desk writes for people (the
+// answers to technicians' commands and their help list, notes on
+// tickets, the notices of unverified mail). Packages web, mailout and desk
+// read it; nothing else holds user-facing words, except the bodies of
+// mail, which are templates in mailout/templates (one file per kind and
+// language, rendered in both languages by mailout's golden test). Desk's
+// TestNoHardCodedSpanish keeps Spanish literals out of package desk.
 //
 // A key the catalogue lacks is never rendered as "": Text returns an
 // error, T a visible ⟦key⟧, and the tests check that every key has both
@@ -178,6 +181,72 @@ var messages = map[string]message{
 	"desk.note.mass_parent":        {"Casos vinculados a este (incidente masivo): %s.", "Tickets linked to this one (mass incident): %s."},
 	"desk.note.merged_from":        {"Se unió a este caso el caso %s (historial, participantes y adjuntos).", "Ticket %s was merged into this one (history, participants and attachments)."},
 	"desk.merged_into":             {"Su solicitud trata lo mismo que el caso %s, al que se unió: la atención continúa allí y le escribiremos desde ese caso.", "Your request is about the same thing as ticket %s, into which it was merged: the work goes on there and we will write to you from that ticket."},
+	// The answers to technicians' commands, in the desk's language
+	// (package desk).
+	"desk.cmd.help_title":            {"Comandos disponibles:", "Available commands:"},
+	"desk.cmd.not_applied":           {"no aplicado", "not applied"},
+	"desk.cmd.unknown":               {"comando desconocido: %s", "unknown command: %s"},
+	"desk.cmd.estado_usage":          {"#estado acepta en_proceso o retenido (para cerrar use #cerrar)", "#estado takes en_proceso or retenido (to close, use #cerrar)"},
+	"desk.cmd.out_of_scope_usage":    {"#fuera_de_alcance necesita la orientación de a dónde dirigirse", "#fuera_de_alcance needs the guidance on where to turn instead"},
+	"desk.cmd.requester_usage":       {"#solicitante solo sirve al comienzo de un correo nuevo a la mesa (no en la respuesta a un caso)", "#solicitante works only at the top of a new mail to the desk (not in a reply to a ticket)"},
+	"desk.cmd.solution_required":     {"cerrar un caso requiere la solución o la orientación (guía 4.1.8)", "closing a ticket needs the solution or the guidance (guide 4.1.8)"},
+	"desk.cmd.invalid_transition":    {"el ciclo de vida no permite ese cambio de estado (%s)", "the life cycle does not allow that change of state (%s)"},
+	"desk.cmd.not_an_address":        {"%q no es una dirección de correo", "%q is not an e-mail address"},
+	"desk.cmd.own_address":           {"%s es una dirección de la mesa", "%s is an address of the desk"},
+	"desk.cmd.is_requester":          {"%s es el solicitante, que siempre recibe las respuestas", "%s is the requester, who always gets the answers"},
+	"desk.cmd.assign_usage":          {"#asignar necesita la dirección de un técnico o un grupo", "#asignar needs a technician's address or a group"},
+	"desk.cmd.group_no_technician":   {"el grupo %q no tiene técnicos activos", "group %q has no active technician"},
+	"desk.cmd.group_no_second_level": {"el grupo %q no tiene técnicos activos de segundo nivel", "group %q has no active second-level technician"},
+	"desk.cmd.not_a_technician":      {"%s no es un técnico activo de la mesa", "%s is not an active technician of the desk"},
+	"desk.cmd.away_until":            {"%s está ausente hasta el %s", "%s is away until %s"},
+	"desk.cmd.not_a_number":          {"%q no es un número de caso", "%q is not a ticket number"},
+	"desk.cmd.too_many_numbers":      {"a lo sumo 100 números de caso", "at most 100 ticket numbers"},
+	"desk.cmd.unknown_category":      {"categoría desconocida %q", "unknown category %q"},
+	"desk.cmd.empty_comment":         {"comentario vacío", "empty comment"},
+	"desk.cmd.unverified":            {"Los comandos no se aplicaron: el mensaje no pasó la verificación de autenticación (DMARC/DKIM) del servidor de correo de la entidad.", "The commands were not applied: the mail did not pass the authentication check (DMARC/DKIM) of the agency's mail server."},
+	"desk.unverified.kept":           {"Su mensaje no se aplicó: el servidor de correo de la entidad no lo autenticó (DMARC/DKIM), así que se guardó como nota interna no verificada.", "Your mail was not applied: the agency's mail server did not authenticate it (DMARC/DKIM), so it was kept as an unverified internal note."},
+	"desk.unverified.advice":         {"Si usted lo envió, escriba desde su cuenta institucional; si no, alguien intentó suplantarlo y conviene avisar a seguridad.", "If you sent it, write from your work account; if you did not, someone tried to impersonate you and security should be told."},
+	// The list #ayuda answers and the assignment notice shows, line by
+	// line in desk.HelpKeys' order.
+	"desk.help.estado":           {"#estado en_proceso|retenido — cambia el estado del caso", "#estado en_proceso|retenido — changes the ticket's state"},
+	"desk.help.retener":          {"#retener <motivo> — pone el caso en retenido (el ANS se detiene)", "#retener <reason> — puts the ticket on hold (the SLA clock stops)"},
+	"desk.help.asignar":          {"#asignar <correo|grupo> — asigna el caso a un técnico o al grupo", "#asignar <address|group> — assigns the ticket to a technician or to the group"},
+	"desk.help.escalar":          {"#escalar — pasa el caso al segundo nivel del grupo", "#escalar — passes the ticket to the group's second level"},
+	"desk.help.criticidad":       {"#criticidad alta|media|baja — cambia la criticidad", "#criticidad alta|media|baja — changes the criticality (high, medium, low)"},
+	"desk.help.categoria":        {"#categoria <clave> — cambia la categoría (por ejemplo ti.vpn)", "#categoria <key> — changes the category (for example ti.vpn)"},
+	"desk.help.nota":             {"#nota <texto> — nota interna, nunca se envía al solicitante", "#nota <text> — internal note, never sent to the requester"},
+	"desk.help.cerrar":           {"#cerrar <solución> — cierra el caso con la solución", "#cerrar <solution> — closes the ticket with the solution"},
+	"desk.help.fuera_de_alcance": {"#fuera_de_alcance <orientación> — cierra el caso con la orientación (guía 4.1.8)", "#fuera_de_alcance <guidance> — closes the ticket with the guidance on where to turn (guide 4.1.8)"},
+	"desk.help.cc":               {"#cc <correo> — el correo recibe copia de las respuestas y del cierre", "#cc <address> — the address gets a copy of the answers and of the closure"},
+	"desk.help.sin_cc":           {"#sin_cc <correo> — el correo deja de recibir copias", "#sin_cc <address> — the address stops getting copies"},
+	"desk.help.solicitante":      {"#solicitante <correo> — al comienzo de un correo nuevo a la mesa: abre el caso a nombre de esa persona", "#solicitante <address> — at the top of a new mail to the desk: opens the ticket in that person's name"},
+	"desk.help.mis_casos":        {"#mis_casos — le enviamos sus casos abiertos, los de mayor riesgo de ANS primero", "#mis_casos — we mail you your open tickets, those most at risk of missing the SLA first"},
+	"desk.help.pendientes":       {"#pendientes [grupo] — (gestores) los casos abiertos de sus grupos, o de uno", "#pendientes [group] — (managers) the open tickets of your groups, or of one"},
+	"desk.help.resumen":          {"#resumen / #sin_resumen — recibir o no su resumen de cada mañana", "#resumen / #sin_resumen — get your morning digest, or not"},
+	"desk.help.ausente":          {"#ausente hasta AAAA-MM-DD [reemplazo] — no recibe casos nuevos hasta esa fecha (inclusive); sus casos se ofrecen al reemplazo o al grupo (#ausente no: regresó)", "#ausente hasta YYYY-MM-DD [replacement] — no new tickets through that date; your tickets are offered to the replacement or to the group (#ausente no: you are back)"},
+	"desk.help.tomar":            {"#tomar [MS-…] — toma este caso, o los casos indicados", "#tomar [MS-…] — takes this ticket, or the tickets named"},
+	"desk.help.unir":             {"#unir MS-… — une ese caso a este: su historial, participantes y adjuntos pasan aquí y se cierra con la referencia", "#unir MS-… — merges that ticket into this one: its history, participants and attachments come here and it is closed with the reference"},
+	"desk.help.masivo":           {"#masivo MS-… MS-… — vincula esos casos bajo este (o bajo el primero): al cerrar este se cierran todos con la misma respuesta", "#masivo MS-… MS-… — links those tickets under this one (or under the first): closing this one closes them all with the same answer"},
+	"desk.help.new_mail":         {"Los comandos que no tratan de un caso (#mis_casos, #pendientes, #resumen, #ausente, #tomar MS-…, #masivo) también sirven en un correo nuevo a la mesa.", "The commands about no ticket (#mis_casos, #pendientes, #resumen, #ausente, #tomar MS-…, #masivo) also work in a new mail to the desk."},
+	"desk.help.ayuda":            {"#ayuda — esta lista", "#ayuda — this list"},
+	"desk.help.answer":           {"El texto que sigue a las líneas de comandos se envía al solicitante como respuesta.", "The text after the command lines is sent to the requester as the answer."},
+	// What the desk writes on tickets: notes and event texts in the desk's
+	// language, comments in the language of whoever reads them.
+	"desk.note.unverified_mail":    {"⚠ NO VERIFICADO: este correo llegó con la dirección de %s pero el servidor de correo no lo autenticó; no se aplicó ningún comando ni se envió nada al solicitante.\nMotivo: %s\n\n%s", "⚠ NOT VERIFIED: this mail came with the address of %s but the mail server did not authenticate it; no command was applied and nothing was sent to the requester.\nReason: %s\n\n%s"},
+	"desk.note.commands_refused":   {"Comandos NO aplicados: %s\n\n%s", "Commands NOT applied: %s\n\n%s"},
+	"desk.note.unverified":         {"⚠ NO VERIFICADO: %s\nMotivo: %s", "⚠ NOT VERIFIED: %s\nReason: %s"},
+	"desk.note.oversize":           {"[Mensaje de %.1f MB: supera el límite de tamaño; se leyó solo su encabezado y el original completo se conserva en el buzón de la mesa.]\n\n%s", "[Message of %.1f MB: over the size limit; only its header was read, and the whole original is kept in the desk's mailbox.]\n\n%s"},
+	"desk.note.autoreply":          {"Respuesta automática recibida: %s", "Automatic reply received: %s"},
+	"desk.note.reopened_by_reply":  {"Reabierto por respuesta del solicitante", "Reopened by the requester's reply"},
+	"desk.note.reopened_by_survey": {"Reabierto por la encuesta de satisfacción", "Reopened by the satisfaction survey"},
+	"desk.note.survey_expired":     {"Encuesta vencida sin respuesta", "Survey expired without an answer"},
+	"desk.note.undelivered":        {"No se pudo entregar a %s: %s", "Could not deliver to %s: %s"},
+	"desk.comment.no_text":         {"(mensaje sin texto)", "(message without text)"},
+	"desk.comment.files_only":      {"(Archivos adjuntos.)", "(Attached files.)"},
+	"desk.survey.bad_rating":       {"la calificación va de 1 a 5", "the rating goes from 1 to 5"},
+	"desk.mine.bad_address":        {"dirección de correo no válida", "invalid e-mail address"},
+	"desk.operator.quarantined":    {"En cuarentena", "Quarantined"},
+	"desk.operator.held":           {"Retenido", "Held"},
 	// Operator alerts.
 	"mail.subject.operator.reauth":      {"ALERTA: el buzón %s necesita una nueva autorización", "ALERT: mailbox %s needs re-authorisation"},
 	"mail.subject.operator.unreachable": {"ALERTA: el buzón %s no responde", "ALERT: mailbox %s cannot be reached"},
