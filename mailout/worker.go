@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mesadeservicios/mesa/config"
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/ticket"
 )
 
@@ -58,6 +59,9 @@ type WorkerOptions struct {
 	// auth.VERP.ReturnPath), so that a delivery report names the row it
 	// bounces. Nil: the row's From.
 	ReturnPath func(id int64) string
+	// Language is the desk's (config desk.language): the language of the
+	// failure notes the worker writes on tickets [es].
+	Language string
 }
 
 // Recorder records a send outcome on its ticket, in the caller's
@@ -100,6 +104,9 @@ func NewWorker(s Store, sender Sender, o WorkerOptions) *Worker {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Language != "en" {
+		o.Language = "es"
 	}
 	return &Worker{store: s, sender: sender, o: o, wake: make(chan struct{}, 1)}
 }
@@ -184,7 +191,7 @@ func (w *Worker) send(ctx context.Context, m *ticket.Outgoing) {
 	case errors.As(err, &se) && !se.Temporary, now.Sub(m.CreatedAt) >= w.o.GiveUpAfter:
 		m.State, m.LastError = ticket.OutboxFailed, err.Error()
 		ev = &ticket.Event{Kind: ticket.EventMailFailed, Actor: ticket.SystemActor, At: now, To: strings.Join(m.To, ", "),
-			Body: fmt.Sprintf("No se pudo enviar «%s» a %s: %v", m.Subject, strings.Join(m.To, ", "), err)}
+			Body: i18n.Tf(w.o.Language, "note.mail_failed", m.Subject, strings.Join(m.To, ", "), err)}
 		w.count(func(s *WorkerStats) { s.Failed++ })
 		log.Error("ALERT: mail failed for good; recorded on the ticket", "err", err, "attempts", m.Attempts)
 	default:

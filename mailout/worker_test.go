@@ -145,6 +145,33 @@ func TestWorkerPermanentFailure(t *testing.T) {
 	if n, _ := w.Once(ctx); n != 0 {
 		t.Errorf("a failed mail was retried")
 	}
+	evs, _ := db.Events(ctx, tid)
+	if got := evs[len(evs)-1].Body; !strings.HasPrefix(got, "No se pudo enviar «") || !strings.Contains(got, "550") {
+		t.Errorf("the failure note: %q", got)
+	}
+}
+
+// TestWorkerFailureNoteInEnglish: with the desk in English, the note the
+// worker writes on the ticket is English.
+func TestWorkerFailureNoteInEnglish(t *testing.T) {
+	ctx := context.Background()
+	db, c, tid := setupOutbox(t, 1)
+	s := testsmtp.Start(t, "", &gosmtp.SMTPError{Code: 550, Message: "no such user"})
+	sender, err := NewSMTP(SMTPOptions{Addr: s.Addr, TLS: "none", Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	NewWorker(db, sender, WorkerOptions{Now: c.now, Logger: slog.New(slog.DiscardHandler), Language: "en"}).Once(ctx)
+	evs, _ := db.Events(ctx, tid)
+	var got string
+	for _, ev := range evs {
+		if ev.Kind == ticket.EventMailFailed {
+			got = ev.Body
+		}
+	}
+	if !strings.HasPrefix(got, "Could not send “") || !strings.Contains(got, "550") || strings.Contains(got, "No se pudo") {
+		t.Errorf("the failure note in English: %q", got)
+	}
 }
 
 func TestWorkerGivesUpAfterADay(t *testing.T) {

@@ -126,7 +126,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	if sender != nil {
-		wo := mailout.WorkerOptions{Logger: log, Recorder: a.desk, GiveUpAfter: cfg.Limits.OutboxGiveUpAfter}
+		wo := mailout.WorkerOptions{Logger: log, Recorder: a.desk, GiveUpAfter: cfg.Limits.OutboxGiveUpAfter, Language: cfg.Desk.Language}
 		if v := verpOf(cfg); len(v.Secret) > 0 {
 			wo.ReturnPath = v.ReturnPath
 		}

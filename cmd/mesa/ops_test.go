@@ -502,7 +502,8 @@ func TestRetentionPurge(t *testing.T) {
 		t.Error("the open ticket's mail was purged")
 	}
 	after, _ := db.Events(ctx, tk.ID)
-	if len(after) != len(before)+1 || after[len(after)-1].Kind != ticket.EventNote || !strings.Contains(after[len(after)-1].Body, "retention.raw_mail_days") {
+	if len(after) != len(before)+1 || after[len(after)-1].Kind != ticket.EventNote || !strings.Contains(after[len(after)-1].Body, "retention.raw_mail_days") ||
+		!strings.Contains(after[len(after)-1].Body, "Retención: se eliminó el correo original (1 elemento(s)") {
 		t.Errorf("purge event: %+v", after[len(after)-1])
 	}
 	if back, err := db.TicketByID(ctx, tk.ID); err != nil || back.Solution != "Resuelto" {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mesadeservicios/mesa/config"
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/jobs"
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/ticket"
@@ -32,19 +33,19 @@ const purgeBatch = 200
 // ticket, its events and each message's and file's metadata stay, and a
 // note on the ticket says what was removed and why. A dry run only
 // counts the tickets concerned.
-func purgeRetention(ctx context.Context, db *store.DB, r config.Retention, now time.Time, actor string, dry bool) (purgeReport, error) {
+func purgeRetention(ctx context.Context, db *store.DB, r config.Retention, lang string, now time.Time, actor string, dry bool) (purgeReport, error) {
 	var rep purgeReport
 	for _, k := range []struct {
 		kind    store.PurgeKind
 		days    int
 		key     string
-		what    string
+		what    string // i18n key of what is removed
 		tickets *int
 		rows    *int
 		bytes   *int64
 	}{
-		{store.PurgeRawMail, r.RawMailDays, "retention.raw_mail_days", "el correo original", &rep.RawTickets, &rep.RawMessages, &rep.RawBytes},
-		{store.PurgeAttachments, r.AttachmentsDays, "retention.attachments_days", "el contenido de los adjuntos", &rep.AttTickets, &rep.AttRows, &rep.AttBytes},
+		{store.PurgeRawMail, r.RawMailDays, "retention.raw_mail_days", "note.retention.raw_mail", &rep.RawTickets, &rep.RawMessages, &rep.RawBytes},
+		{store.PurgeAttachments, r.AttachmentsDays, "retention.attachments_days", "note.retention.attachments", &rep.AttTickets, &rep.AttRows, &rep.AttBytes},
 	} {
 		if k.days <= 0 {
 			continue
@@ -72,9 +73,7 @@ func purgeRetention(ctx context.Context, db *store.DB, r config.Retention, now t
 					*k.tickets, *k.rows, *k.bytes = *k.tickets+1, *k.rows+n, *k.bytes+b
 					data, _ := json.Marshal(map[string]any{"retention": k.kind, "rows": n, "bytes": b, "setting": k.key, "days": k.days})
 					return db.AddEvent(ctx, &ticket.Event{TicketID: id, Kind: ticket.EventNote, Actor: actor, At: now, Data: string(data),
-						Body: fmt.Sprintf("Retención: se eliminó %s (%d elemento(s), %d bytes), %d días después del cierre (%s). "+
-							"Se conservan la solicitud, su historial y los datos de cada mensaje y adjunto (remitente, asunto, nombre, tamaño, SHA-256).",
-							k.what, n, b, k.days, k.key)})
+						Body: i18n.Tf(lang, "note.retention", i18n.T(lang, k.what), n, b, k.days, k.key)})
 				})
 				if err != nil {
 					return rep, err
@@ -100,7 +99,7 @@ func (a *App) scheduleRetention() error {
 		return nil
 	}
 	return a.jobs.Add("retention", a.cfg.Jobs.Retention, func(ctx context.Context) error {
-		rep, err := purgeRetention(ctx, a.db, a.cfg.Retention, time.Now(), ticket.SystemActor, false)
+		rep, err := purgeRetention(ctx, a.db, a.cfg.Retention, a.cfg.Desk.Language, time.Now(), ticket.SystemActor, false)
 		jobs.Count(ctx, "raw_mail_tickets", rep.RawTickets)
 		jobs.Count(ctx, "attachment_tickets", rep.AttTickets)
 		return err
@@ -125,7 +124,7 @@ func retentionPurge() command {
 			return exitFail
 		}
 		defer db.Close()
-		rep, err := purgeRetention(ctx, db, e.cfg.Retention, time.Now(), actorOf(*o.actor, e.environ), *dry)
+		rep, err := purgeRetention(ctx, db, e.cfg.Retention, e.cfg.Desk.Language, time.Now(), actorOf(*o.actor, e.environ), *dry)
 		if *o.json {
 			writeJSON(e.stdout, rep)
 		} else {

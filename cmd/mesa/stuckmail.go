@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mesadeservicios/mesa/desk"
+	"github.com/mesadeservicios/mesa/internal/i18n"
 	"github.com/mesadeservicios/mesa/mailin"
 	"github.com/mesadeservicios/mesa/store"
 	"github.com/mesadeservicios/mesa/ticket"
@@ -425,11 +426,11 @@ func outboxAction(verb string) command {
 				if verb == "retry" {
 					m, err = db.RetryMail(ctx, id, now)
 					line.Outcome = "retried"
-					note = "Correo " + strconv.FormatInt(id, 10) + " liberado para reenvío por " + actor + "."
+					note = i18n.Tf(e.cfg.Desk.Language, "note.mail_released", id, actor)
 				} else {
 					m, err = db.DiscardMail(ctx, id, now)
 					line.Outcome = "discarded"
-					note = "Correo " + strconv.FormatInt(id, 10) + " descartado (no se enviará) por " + actor + "."
+					note = i18n.Tf(e.cfg.Desk.Language, "note.mail_discarded", id, actor)
 				}
 				if errors.Is(err, store.ErrNotStuck) {
 					line.Outcome, line.Reason = "skipped", err.Error()
