@@ -196,7 +196,7 @@ func (d *Desk) decide(ctx context.Context, m *inMail) (IntakeResult, int64, erro
 	case err != nil:
 		return IntakeResult{}, 0, err
 	case staff:
-		return d.staffMail(ctx, m, comment(body, d.cfg.Language))
+		return d.staffMail(ctx, m, cleanText(body))
 	}
 	if cmds, _ := ParseCommands(comment(body, d.cfg.Language)); len(cmds) > 0 && sender != thread.Requester {
 		// A deactivated person's commands are refused, never a comment.
@@ -241,12 +241,24 @@ func (m *inMail) body(lang string) string {
 // comment is what a reply adds to its ticket: the text without quotes
 // and signature, or all of it, never nothing (a placeholder in lang).
 func comment(body, lang string) string {
+	c := cleanText(body)
+	if c == "" {
+		c = i18n.T(lang, "desk.comment.no_text")
+	}
+	return c
+}
+
+// cleanText is the text of a mail without quotes and signature, or all of
+// it, or "" when it has none: what staff wrote, which is relayed to the
+// requester only when there is something (files alone get their own
+// line, technicianReply).
+func cleanText(body string) string {
 	c := rules.Clean(body)
 	if strings.TrimSpace(c) == "" {
 		c = body
 	}
 	if strings.TrimSpace(c) == "" {
-		c = i18n.T(lang, "desk.comment.no_text")
+		return ""
 	}
 	return c
 }

@@ -172,6 +172,17 @@ func TestFilesTravel(t *testing.T) {
 		an.Files[0].Name != "perfil.conf" || string(an.Files[0].Data) != "remote vpn.entidad.gov.co" {
 		t.Errorf("the technician's file to the requester: got %+v (%v)", an, ok)
 	}
+	// Only a file, no text (a phone's "share"): the requester gets the file
+	// with the line that says so, not "(mensaje sin texto)".
+	_, ns = e.intake(t, msg{from: carlos, subject: "RE: [" + number + "] No conecta la VPN", headers: []string{authOK},
+		files: []file{{"guia.pdf", "application/pdf", []byte("%PDF guia")}}})
+	if _, an, ok := find[ticket.AnswerNotice](ns, ana); !ok || an.Body != "(Archivos adjuntos.)" || len(an.Files) != 1 || an.Files[0].Name != "guia.pdf" {
+		t.Errorf("the technician's file alone: got %+v (%v)", an, ok)
+	}
+	// An empty mail of the technician reaches nobody.
+	if _, ns = e.intake(t, msg{from: carlos, subject: "RE: [" + number + "] No conecta la VPN", headers: []string{authOK}}); len(ns) != 0 {
+		t.Errorf("an empty technician mail sent %d notices (first %+v)", len(ns), ns[0].Payload)
+	}
 	// A reassignment carries the files too.
 	tk, _ := e.db.TicketByNumber(context.Background(), number)
 	if err := e.db.SavePerson(context.Background(), &ticket.Person{Email: "diana@entidad.gov.co", Role: ticket.RoleTechnician, Level: 2,
@@ -182,8 +193,8 @@ func TestFilesTravel(t *testing.T) {
 	if _, err := e.d.Assign(context.Background(), tk.Number, carlos, "diana@entidad.gov.co"); err != nil {
 		t.Fatal(err)
 	}
-	if _, as, ok := find[ticket.AssignedNotice](e.mail.notices[before:], "diana@entidad.gov.co"); !ok || len(as.Files) != 4 {
-		t.Errorf("reassignment: got %d files (%v), want the 4 of the ticket", len(as.Files), ok)
+	if _, as, ok := find[ticket.AssignedNotice](e.mail.notices[before:], "diana@entidad.gov.co"); !ok || len(as.Files) != 5 {
+		t.Errorf("reassignment: got %d files (%v), want the 5 of the ticket", len(as.Files), ok)
 	}
 }
 
