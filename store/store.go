@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
@@ -39,6 +40,28 @@ type DB struct {
 	nstmts atomic.Int32
 	// Round trips since Open, for `mesa bench intake` (RoundTrips).
 	nstatements, ntx atomic.Int64
+	// trace, when set, is told every statement's text and duration
+	// (TraceStatements).
+	trace atomic.Pointer[func(query string, d time.Duration)]
+}
+
+// TraceStatements makes the store call f with each statement's text and
+// how long it took until its first answer (BEGIN and COMMIT included), for
+// the intake benchmark's statement profile; nil stops it. f is called
+// concurrently.
+func (db *DB) TraceStatements(f func(query string, d time.Duration)) {
+	if f == nil {
+		db.trace.Store(nil)
+		return
+	}
+	db.trace.Store(&f)
+}
+
+// traced reports a statement that started at t0 to the trace, if any.
+func (db *DB) traced(query string, t0 time.Time) {
+	if f := db.trace.Load(); f != nil {
+		(*f)(query, time.Since(t0))
+	}
 }
 
 // RoundTrips returns how many statements and transactions (each a BEGIN
@@ -157,7 +180,9 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 		return fn(ctx)
 	}
 	db.ntx.Add(1)
+	t0 := time.Now()
 	tx, err := db.x.BeginTxx(ctx, nil)
+	db.traced("BEGIN", t0)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", db.translate(err))
 	}
@@ -175,7 +200,10 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 		return err
 	}
 	finished = true
-	if err = tx.Commit(); err != nil {
+	t0 = time.Now()
+	err = tx.Commit()
+	db.traced("COMMIT", t0)
+	if err != nil {
 		return fmt.Errorf("committing: %w", db.translate(err))
 	}
 	return nil
@@ -196,17 +224,20 @@ func (db *DB) inTx(ctx context.Context) bool {
 
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	db.nstatements.Add(1)
+	defer db.traced(query, time.Now())
 	res, err := db.q(ctx).ExecContext(ctx, db.x.Rebind(query), args...)
 	return res, db.translate(err)
 }
 
 func (db *DB) get(ctx context.Context, dest any, query string, args ...any) error {
 	db.nstatements.Add(1)
+	defer db.traced(query, time.Now())
 	return db.translate(sqlx.GetContext(ctx, db.q(ctx), dest, db.x.Rebind(query), args...))
 }
 
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sqlx.Row {
 	db.nstatements.Add(1)
+	defer db.traced(query, time.Now())
 	query = db.x.Rebind(query)
 	if s := db.prepared(ctx, query); s != nil {
 		return s.QueryRowxContext(ctx, args...)
@@ -216,6 +247,7 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sqlx.Row
 
 func (db *DB) query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
 	db.nstatements.Add(1)
+	defer db.traced(query, time.Now())
 	query = db.x.Rebind(query)
 	if s := db.prepared(ctx, query); s != nil {
 		rows, err := s.QueryxContext(ctx, args...)
