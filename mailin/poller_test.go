@@ -540,15 +540,23 @@ func TestDovecotRestart(t *testing.T) {
 // message is parsed, so a message on which the process dies (here: the
 // poller's goroutine ends in the middle of it, as if the process were
 // killed) is quarantined unparsed after MaxStarts starts, never a crash
-// loop; the messages after it are processed.
+// loop; the messages after it are processed. On both stores: with
+// PostgreSQL the killer's start is recorded by the transaction of the
+// message before it in one statement (store.DB.FinishAndBegin).
 func TestMessageThatKillsTheProcess(t *testing.T) {
+	for _, driver := range []string{"sqlite", "postgres"} {
+		t.Run(driver, func(t *testing.T) { testMessageThatKillsTheProcess(t, driver) })
+	}
+}
+
+func testMessageThatKillsTheProcess(t *testing.T, driver string) {
 	u := newUser(t, "INBOX")
 	put(t, u, message(1, "Bueno uno: impresora", "No imprime."))
 	killer := message(2, "MATA EL PROCESO", "x")
 	put(t, u, killer)
 	put(t, u, message(3, "Bueno dos: silla", "La silla está coja."))
 	srv := startMem(t, "", u, nil)
-	e := newEnv(t, "sqlite")
+	e := newEnv(t, driver)
 	var seen atomic.Int32 // how often the handler saw the killer
 	run := func(finished func() bool) (died bool) {
 		o := mailin.Options{Addr: srv.addr, TLS: "none", Username: "mesa", Password: "mesapw", State: e.db,

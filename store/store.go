@@ -139,28 +139,52 @@ func (db *DB) Close() error {
 	return db.x.Close()
 }
 
-// prepared returns the cached statement for a read outside a transaction,
-// preparing it on first use; nil inside a transaction, when the cache is
-// full or when preparing fails (the caller then runs the query directly).
-func (db *DB) prepared(ctx context.Context, query string) *sqlx.Stmt {
-	if db.inTx(ctx) {
+// prepared returns the cached prepared statement for query, preparing it
+// on first use, and bound to the transaction in ctx when there is one (a
+// statement is prepared once per connection, and database/sql prepares it
+// on the transaction's own connection the first time it runs there). It
+// returns nil, and the caller runs the query directly, when the cache is
+// full, when preparing fails, and inside a transaction for a statement
+// without parameters (a migration's text may hold several statements,
+// which cannot be prepared) or when the pool has no connection to
+// prepare it on: a transaction never waits for a second connection, which
+// other transactions waiting on it may hold.
+func (db *DB) prepared(ctx context.Context, query string, nargs int) *sqlx.Stmt {
+	tx, inTx := ctx.Value(txKey{}).(*sqlx.Tx)
+	if inTx && nargs == 0 {
 		return nil
 	}
-	if s, ok := db.stmts.Load(query); ok {
-		return s.(*sqlx.Stmt)
+	var s *sqlx.Stmt
+	if v, ok := db.stmts.Load(query); ok {
+		s = v.(*sqlx.Stmt)
+	} else {
+		if db.nstmts.Load() >= maxStmts {
+			return nil
+		}
+		pctx := ctx
+		if inTx {
+			if st := db.x.Stats(); st.Idle == 0 && st.MaxOpenConnections > 0 && st.OpenConnections >= st.MaxOpenConnections {
+				return nil
+			}
+			var cancel context.CancelFunc
+			pctx, cancel = context.WithTimeout(ctx, 100*time.Millisecond)
+			defer cancel()
+		}
+		ps, err := db.x.PreparexContext(pctx, query)
+		if err != nil {
+			return nil
+		}
+		if prev, loaded := db.stmts.LoadOrStore(query, ps); loaded {
+			ps.Close()
+			s = prev.(*sqlx.Stmt)
+		} else {
+			db.nstmts.Add(1)
+			s = ps
+		}
 	}
-	if db.nstmts.Load() >= maxStmts {
-		return nil
+	if inTx {
+		return tx.StmtxContext(ctx, s)
 	}
-	s, err := db.x.PreparexContext(ctx, query)
-	if err != nil {
-		return nil
-	}
-	if prev, loaded := db.stmts.LoadOrStore(query, s); loaded {
-		s.Close()
-		return prev.(*sqlx.Stmt)
-	}
-	db.nstmts.Add(1)
 	return s
 }
 
@@ -225,21 +249,34 @@ func (db *DB) inTx(ctx context.Context) bool {
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	db.nstatements.Add(1)
 	defer db.traced(query, time.Now())
-	res, err := db.q(ctx).ExecContext(ctx, db.x.Rebind(query), args...)
+	query = db.x.Rebind(query)
+	if db.inTx(ctx) {
+		if s := db.prepared(ctx, query, len(args)); s != nil {
+			res, err := s.ExecContext(ctx, args...)
+			return res, db.translate(err)
+		}
+	}
+	res, err := db.q(ctx).ExecContext(ctx, query, args...)
 	return res, db.translate(err)
 }
 
 func (db *DB) get(ctx context.Context, dest any, query string, args ...any) error {
 	db.nstatements.Add(1)
 	defer db.traced(query, time.Now())
-	return db.translate(sqlx.GetContext(ctx, db.q(ctx), dest, db.x.Rebind(query), args...))
+	query = db.x.Rebind(query)
+	if db.inTx(ctx) {
+		if s := db.prepared(ctx, query, len(args)); s != nil {
+			return db.translate(s.GetContext(ctx, dest, args...))
+		}
+	}
+	return db.translate(sqlx.GetContext(ctx, db.q(ctx), dest, query, args...))
 }
 
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sqlx.Row {
 	db.nstatements.Add(1)
 	defer db.traced(query, time.Now())
 	query = db.x.Rebind(query)
-	if s := db.prepared(ctx, query); s != nil {
+	if s := db.prepared(ctx, query, len(args)); s != nil {
 		return s.QueryRowxContext(ctx, args...)
 	}
 	return db.q(ctx).QueryRowxContext(ctx, query, args...)
@@ -249,7 +286,7 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sqlx.Rows,
 	db.nstatements.Add(1)
 	defer db.traced(query, time.Now())
 	query = db.x.Rebind(query)
-	if s := db.prepared(ctx, query); s != nil {
+	if s := db.prepared(ctx, query, len(args)); s != nil {
 		rows, err := s.QueryxContext(ctx, args...)
 		return rows, db.translate(err)
 	}
