@@ -54,9 +54,10 @@ type QueueStore interface {
 // LinkStore is what duplicates, mass incidents and merges need.
 type LinkStore interface {
 	// RecentOpenTicketsWithFirst returns the requester's open tickets
-	// created at or after since, newest first (at most 50), and the body
-	// of each one's first event when that is its creation.
-	RecentOpenTicketsWithFirst(ctx context.Context, requester string, since time.Time) ([]*ticket.Ticket, map[int64]string, error)
+	// created at or after since, newest first (at most 50), the body of
+	// each one's first event when that is its creation, and those the
+	// requester is a participant of.
+	RecentOpenTicketsWithFirst(ctx context.Context, requester string, since time.Time) ([]*ticket.Ticket, map[int64]string, map[int64]bool, error)
 	CategoryTicketsSince(ctx context.Context, category string, since time.Time) ([]*ticket.Ticket, error)
 	// MassPressure counts, up to upTo, a category's open tickets created
 	// at or after since, and says when its last mass alert was.

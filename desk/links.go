@@ -94,11 +94,11 @@ func Similarity(a, b string) float64 {
 // match is strong (same category, score at or above DuplicateStrong).
 // repeated says that one of those tickets was opened by this very body,
 // word for word (what store.RepeatedRequest looks for, found without
-// asking it).
-func (d *Desk) sameThing(ctx context.Context, m *inMail, body string) (same *ticket.Ticket, score float64, strong, repeated bool, err error) {
-	recent, firsts, err := d.store.RecentOpenTicketsWithFirst(ctx, m.sender, d.now().Add(-DuplicateWindow))
+// asking it). member says the sender takes part in same already.
+func (d *Desk) sameThing(ctx context.Context, m *inMail, body string) (same *ticket.Ticket, score float64, strong, repeated, member bool, err error) {
+	recent, firsts, members, err := d.store.RecentOpenTicketsWithFirst(ctx, m.sender, d.now().Add(-DuplicateWindow))
 	if err != nil || len(recent) == 0 {
-		return nil, 0, false, false, err
+		return nil, 0, false, false, false, err
 	}
 	text := title(m.in.Subject, d.cfg.Prefix) + "\n" + rules.Clean(body)
 	cat := d.classify.Classify(rules.Message{From: m.sender, Subject: m.in.Subject, Body: body}).Category
@@ -110,7 +110,7 @@ func (d *Desk) sameThing(ctx context.Context, m *inMail, body string) (same *tic
 			same, score = t, s
 		}
 	}
-	return same, score, same.Category == cat && score >= DuplicateStrong, repeated, nil
+	return same, score, same.Category == cat && score >= DuplicateStrong, repeated, members[same.ID], nil
 }
 
 // fresh handles a mail that continues no ticket: desk commands from staff,
@@ -120,12 +120,13 @@ func (d *Desk) fresh(ctx context.Context, m *inMail, body string) (IntakeResult,
 	if res, ok, err := d.deskMail(ctx, m, body); ok || err != nil {
 		return res, 0, err
 	}
-	same, score, strong, repeated, err := d.sameThing(ctx, m, body)
+	same, score, strong, repeated, member, err := d.sameThing(ctx, m, body)
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}
 	if strong {
 		m.thread, m.how = same, fmt.Sprintf("same requester and subject as %s within 24 h (similarity %.2f)", same.Number, score)
+		m.member = member
 		res, id, err := d.reply(ctx, m, comment(body), false)
 		if err != nil {
 			return res, id, err

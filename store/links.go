@@ -31,26 +31,36 @@ func (db *DB) RecentOpenTicketsOf(ctx context.Context, requester string, since t
 }
 
 // RecentOpenTicketsWithFirst is RecentOpenTicketsOf with FirstMessages of
-// those tickets, in one query: each ticket's first event is read through
-// events_ticket, however long its history.
-func (db *DB) RecentOpenTicketsWithFirst(ctx context.Context, requester string, since time.Time) ([]*ticket.Ticket, map[int64]string, error) {
-	firsts := map[int64]string{}
+// those tickets, in one query (each ticket's first event is read through
+// events_ticket, however long its history), and says of which of them the
+// requester is already a participant.
+func (db *DB) RecentOpenTicketsWithFirst(ctx context.Context, requester string, since time.Time) ([]*ticket.Ticket, map[int64]string, map[int64]bool, error) {
+	requester = strings.ToLower(requester)
+	firsts, member := map[int64]string{}, map[int64]bool{}
 	ts, err := scanAll(ctx, db, "recent tickets of "+requester, func(r scanner) (*ticket.Ticket, error) {
 		var first sql.NullString
-		t, err := scanTicketAnd(r, &first)
-		if err == nil && first.Valid {
+		var in bool
+		t, err := scanTicketAnd(r, &first, &in)
+		if err != nil {
+			return nil, err
+		}
+		if first.Valid {
 			firsts[t.ID] = first.String
 		}
-		return t, err
+		if in {
+			member[t.ID] = true
+		}
+		return t, nil
 	}, `SELECT `+ticketCols+`,
-		(SELECT CASE WHEN e.kind = ? THEN e.body END FROM events e WHERE e.ticket_id = tickets.id ORDER BY e.id LIMIT 1)
+		(SELECT CASE WHEN e.kind = ? THEN e.body END FROM events e WHERE e.ticket_id = tickets.id ORDER BY e.id LIMIT 1),
+		EXISTS (SELECT 1 FROM ticket_participants p WHERE p.ticket_id = tickets.id AND p.email = ?)
 		FROM tickets
 		WHERE requester = ? AND created_at >= ? AND state IN ('abierto', 'en_proceso', 'retenido')
-		ORDER BY created_at DESC, id DESC LIMIT 50`, ticket.EventCreated, strings.ToLower(requester), since.UTC())
+		ORDER BY created_at DESC, id DESC LIMIT 50`, ticket.EventCreated, requester, requester, since.UTC())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return ts, firsts, nil
+	return ts, firsts, member, nil
 }
 
 // FirstMessages returns, for each of the tickets, the body of its first

@@ -96,8 +96,11 @@ func testFirstMessages(t *testing.T, db *store.DB) {
 	}
 	// The recent open tickets and their first messages in one query: the
 	// same as RecentOpenTicketsOf and FirstMessages, in one round trip.
+	if err := db.AddParticipants(ctx, bare.ID, "ana@entidad.gov.co"); err != nil {
+		t.Fatal(err)
+	}
 	st0, _ := db.RoundTrips()
-	ts, firsts, err := db.RecentOpenTicketsWithFirst(ctx, "ANA@entidad.gov.co", at.Add(-time.Hour))
+	ts, firsts, member, err := db.RecentOpenTicketsWithFirst(ctx, "ANA@entidad.gov.co", at.Add(-time.Hour))
 	if st1, _ := db.RoundTrips(); err != nil || st1-st0 != 1 {
 		t.Fatalf("RecentOpenTicketsWithFirst: %v, %d statements, want 1", err, st1-st0)
 	}
@@ -113,7 +116,10 @@ func testFirstMessages(t *testing.T, db *store.DB) {
 	if len(firsts) != 1 || firsts[withHistory.ID] != "la impresora no imprime" {
 		t.Errorf("RecentOpenTicketsWithFirst's first messages: got %v, want only ticket %d with its first message", firsts, withHistory.ID)
 	}
-	if ts, firsts, err := db.RecentOpenTicketsWithFirst(ctx, "ana@entidad.gov.co", at.Add(time.Hour)); err != nil || len(ts) != 0 || len(firsts) != 0 {
+	if len(member) != 1 || !member[bare.ID] {
+		t.Errorf("RecentOpenTicketsWithFirst's tickets the requester takes part in: got %v, want only %d", member, bare.ID)
+	}
+	if ts, firsts, _, err := db.RecentOpenTicketsWithFirst(ctx, "ana@entidad.gov.co", at.Add(time.Hour)); err != nil || len(ts) != 0 || len(firsts) != 0 {
 		t.Errorf("RecentOpenTicketsWithFirst after the tickets: got %d, %v, %v, want none", len(ts), firsts, err)
 	}
 	// The mass-incident check's count, bounded, and the last alert.
