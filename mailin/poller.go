@@ -734,7 +734,8 @@ type txRunner interface {
 // both are one: the handler's own transaction joins it, so a message costs
 // one commit (one fsync of the database) less, and a failure to clear
 // fails the message like any other, with nothing of it kept. The attempt
-// itself (BeginAttempt) was committed before, on its own. Otherwise the
+// itself was committed before: on its own (BeginAttempt), or by the
+// transaction of the message before (FinishAndBegin). Otherwise the
 // counter is cleared after the handler committed, and a failure to clear
 // is only logged: the message was handled.
 func handleThenFinish(ctx context.Context, state any, log *slog.Logger, handle, finish func(ctx context.Context) error) error {
