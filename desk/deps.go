@@ -53,10 +53,15 @@ type QueueStore interface {
 
 // LinkStore is what duplicates, mass incidents and merges need.
 type LinkStore interface {
-	RecentOpenTicketsOf(ctx context.Context, requester string, since time.Time) ([]*ticket.Ticket, error)
-	FirstMessages(ctx context.Context, ticketIDs []int64) (map[int64]string, error)
+	// RecentOpenTicketsWithFirst returns the requester's open tickets
+	// created at or after since, newest first (at most 50), the body of
+	// each one's first event when that is its creation, and those the
+	// requester is a participant of.
+	RecentOpenTicketsWithFirst(ctx context.Context, requester string, since time.Time) ([]*ticket.Ticket, map[int64]string, map[int64]bool, error)
 	CategoryTicketsSince(ctx context.Context, category string, since time.Time) ([]*ticket.Ticket, error)
-	LastMassAlert(ctx context.Context, category string) (time.Time, error)
+	// MassPressure counts, up to upTo, a category's open tickets created
+	// at or after since, and says when its last mass alert was.
+	MassPressure(ctx context.Context, category string, since time.Time, upTo int) (int, time.Time, error)
 	SetMassAlert(ctx context.Context, category string, at time.Time) error
 	LinkTicket(ctx context.Context, parentID, childID int64, kind string, at time.Time) error
 	LinkedChildren(ctx context.Context, parentID int64, kind string) ([]*ticket.Ticket, error)

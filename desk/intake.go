@@ -132,6 +132,9 @@ type inMail struct {
 	idWhy  string
 	// filesStored is set once its files are stored on the ticket.
 	filesStored bool
+	// member is set when the sender is known to be a participant of
+	// thread already (participants are never removed).
+	member bool
 }
 
 // decide dispatches a stored message to the handler of what it is: a
@@ -416,8 +419,10 @@ func (d *Desk) reply(ctx context.Context, m *inMail, text string, reopen bool) (
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}
-	if err := d.store.AddParticipants(ctx, m.thread.ID, m.sender); err != nil {
-		return IntakeResult{}, 0, err
+	if !m.member {
+		if err := d.store.AddParticipants(ctx, m.thread.ID, m.sender); err != nil {
+			return IntakeResult{}, 0, err
+		}
 	}
 	return IntakeResult{Disposition: DispReply, Ticket: m.thread.Number, Reason: m.how}, m.thread.ID, nil
 }

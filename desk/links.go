@@ -92,29 +92,25 @@ func Similarity(a, b string) float64 {
 // sameThing finds the open ticket of the sender from the last
 // DuplicateWindow closest to a new mail: the best score, and whether the
 // match is strong (same category, score at or above DuplicateStrong).
-func (d *Desk) sameThing(ctx context.Context, m *inMail, body string) (*ticket.Ticket, float64, bool, error) {
-	recent, err := d.store.RecentOpenTicketsOf(ctx, m.sender, d.now().Add(-DuplicateWindow))
+// repeated says that one of those tickets was opened by this very body,
+// word for word (what store.RepeatedRequest looks for, found without
+// asking it). member says the sender takes part in same already.
+func (d *Desk) sameThing(ctx context.Context, m *inMail, body string) (same *ticket.Ticket, score float64, strong, repeated, member bool, err error) {
+	recent, firsts, members, err := d.store.RecentOpenTicketsWithFirst(ctx, m.sender, d.now().Add(-DuplicateWindow))
 	if err != nil || len(recent) == 0 {
-		return nil, 0, false, err
+		return nil, 0, false, false, false, err
 	}
 	text := title(m.in.Subject, d.cfg.Prefix) + "\n" + rules.Clean(body)
 	cat := d.classify.Classify(rules.Message{From: m.sender, Subject: m.in.Subject, Body: body}).Category
-	ids := make([]int64, len(recent))
-	for i, t := range recent {
-		ids[i] = t.ID
-	}
-	firsts, err := d.store.FirstMessages(ctx, ids)
-	if err != nil {
-		return nil, 0, false, err
-	}
-	var best *ticket.Ticket
-	score := 0.0
 	for _, t := range recent {
-		if s := Similarity(text, t.Subject+"\n"+rules.Clean(firsts[t.ID])); s > score || best == nil {
-			best, score = t, s
+		if first, ok := firsts[t.ID]; ok && first == body {
+			repeated = true
+		}
+		if s := Similarity(text, t.Subject+"\n"+rules.Clean(firsts[t.ID])); s > score || same == nil {
+			same, score = t, s
 		}
 	}
-	return best, score, best.Category == cat && score >= DuplicateStrong, nil
+	return same, score, same.Category == cat && score >= DuplicateStrong, repeated, members[same.ID], nil
 }
 
 // fresh handles a mail that continues no ticket: desk commands from staff,
@@ -124,21 +120,26 @@ func (d *Desk) fresh(ctx context.Context, m *inMail, body string) (IntakeResult,
 	if res, ok, err := d.deskMail(ctx, m, body); ok || err != nil {
 		return res, 0, err
 	}
-	same, score, strong, err := d.sameThing(ctx, m, body)
+	same, score, strong, repeated, member, err := d.sameThing(ctx, m, body)
 	if err != nil {
 		return IntakeResult{}, 0, err
 	}
 	if strong {
 		m.thread, m.how = same, fmt.Sprintf("same requester and subject as %s within 24 h (similarity %.2f)", same.Number, score)
+		m.member = member
 		res, id, err := d.reply(ctx, m, comment(body, d.cfg.Language), false)
 		if err != nil {
 			return res, id, err
 		}
 		// A responder without RFC 3834 headers that repeats itself lands
 		// here: the notice counts for, and may be held by, the loop throttle.
-		auto, err := d.looksAutomatic(ctx, m.in, m.sender, body)
-		if err != nil {
-			return res, id, err
+		// A repeat of a recent open ticket's first message (within
+		// DuplicateWindow, the 24 h of looksAutomatic) is one already.
+		auto := repeated
+		if !auto {
+			if auto, err = d.looksAutomatic(ctx, m.in, m.sender, body); err != nil {
+				return res, id, err
+			}
 		}
 		n := &ticket.Notice{Ticket: same, To: same.Requester, ToName: same.RequesterName, Lang: d.langFor(same.Requester),
 			InReplyTo: m.msg.Key, At: d.now().UTC(), DedupeKey: d.senderKey(ctx, m, "linked:"+m.msg.Key), Payload: ticket.LinkedNotice{},
@@ -179,17 +180,19 @@ func (d *Desk) massCheck(ctx context.Context, t *ticket.Ticket) error {
 		return nil
 	}
 	now := d.now()
-	ts, err := d.store.CategoryTicketsSince(ctx, t.Category, now.Add(-d.cfg.MassWindow))
-	if err != nil || len(ts) < d.cfg.MassThreshold {
-		return err
-	}
-	last, err := d.store.LastMassAlert(ctx, t.Category)
-	if err != nil {
+	// The count and the last alert first, in one round trip: the tickets
+	// themselves are read only for an alert.
+	n, last, err := d.store.MassPressure(ctx, t.Category, now.Add(-d.cfg.MassWindow), d.cfg.MassThreshold)
+	if err != nil || n < d.cfg.MassThreshold {
 		return err
 	}
 	alerted := !last.IsZero() && now.Sub(last) < d.cfg.MassWindow
 	if err := d.store.SetMassAlert(ctx, t.Category, now); err != nil || alerted {
 		return err // a burst already alerted goes on: the window slides
+	}
+	ts, err := d.store.CategoryTicketsSince(ctx, t.Category, now.Add(-d.cfg.MassWindow))
+	if err != nil || len(ts) == 0 {
+		return err
 	}
 	numbers := make([]string, len(ts))
 	for i, x := range ts {

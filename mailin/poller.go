@@ -519,7 +519,14 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 		}
 	}
 	var done, quarantined imap.UIDSet
-	for _, meta := range metas {
+	// begun is the start of the next message, already recorded and
+	// committed in the transaction of the one before (FinishAndBegin).
+	var begun struct {
+		uid  imap.UID
+		died int
+	}
+	chain, _ := p.o.State.(attemptChainer)
+	for i, meta := range metas {
 		raw, ok := bodies[meta.UID]
 		if !ok {
 			continue // expunged meanwhile
@@ -530,7 +537,11 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 		// The attempt is committed before the message is parsed: a message
 		// that kills the process is quarantined after MaxStarts starts,
 		// unparsed, instead of killing every start after it.
-		died, err := p.o.State.BeginAttempt(ctx, p.o.Name, uidValidity, uint32(meta.UID), p.o.Now())
+		died, err := begun.died, error(nil)
+		if begun.uid != meta.UID {
+			died, err = p.o.State.BeginAttempt(ctx, p.o.Name, uidValidity, uint32(meta.UID), p.o.Now())
+		}
+		begun.uid = 0
 		if err != nil {
 			p.log.Error("cannot record the attempt; the message waits for the next pass", "imap_uid", uint32(meta.UID), "err", err)
 			continue
@@ -549,11 +560,32 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 		}
 		in, _ := Parse(raw) // never fails on content
 		log := p.log.With("imap_uid", uint32(meta.UID), "message_id", in.MessageID)
+		// The next message of the batch, whose start the transaction of
+		// this one records when the store runs transactions.
+		var next imap.UID
+		if _, tx := p.o.State.(txRunner); tx && chain != nil {
+			for _, m := range metas[i+1:] {
+				if _, ok := bodies[m.UID]; ok {
+					next = m.UID
+					break
+				}
+			}
+		}
 		err = handleThenFinish(ctx, p.o.State, log,
 			func(ctx context.Context) error { return p.handle(ctx, raw, in, src) },
 			func(ctx context.Context) error {
-				return p.o.State.FinishAttempt(ctx, p.o.Name, uidValidity, uint32(meta.UID))
+				if next == 0 || ctx.Err() != nil {
+					return p.o.State.FinishAttempt(ctx, p.o.Name, uidValidity, uint32(meta.UID))
+				}
+				d, err := chain.FinishAndBegin(ctx, p.o.Name, uidValidity, uint32(meta.UID), uint32(next), p.o.Now())
+				if err == nil {
+					begun.uid, begun.died = next, d // kept only once committed: see below
+				}
+				return err
 			})
+		if err != nil {
+			begun.uid = 0 // rolled back with the transaction: the next one begins on its own
+		}
 		if err == nil {
 			p.count(func(s *Stats) { s.Handled++ })
 			done.AddNum(meta.UID)
@@ -683,6 +715,14 @@ func uidsOf(set imap.UIDSet) []imap.UID {
 	return out
 }
 
+// attemptChainer is a State that clears the attempts of the message it
+// finished and records the start of the next in one call (store.DB), run
+// in the finished message's transaction: the next start is committed with
+// it, before the next message is parsed, saving that start its own commit.
+type attemptChainer interface {
+	FinishAndBegin(ctx context.Context, mailbox string, uidValidity, finished, next uint32, now time.Time) (int, error)
+}
+
 // txRunner is a State that runs a function in one transaction carried by
 // its context, which the calls made with that context join (store.DB).
 type txRunner interface {
@@ -694,7 +734,8 @@ type txRunner interface {
 // both are one: the handler's own transaction joins it, so a message costs
 // one commit (one fsync of the database) less, and a failure to clear
 // fails the message like any other, with nothing of it kept. The attempt
-// itself (BeginAttempt) was committed before, on its own. Otherwise the
+// itself was committed before: on its own (BeginAttempt), or by the
+// transaction of the message before (FinishAndBegin). Otherwise the
 // counter is cleared after the handler committed, and a failure to clear
 // is only logged: the message was handled.
 func handleThenFinish(ctx context.Context, state any, log *slog.Logger, handle, finish func(ctx context.Context) error) error {

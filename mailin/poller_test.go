@@ -540,15 +540,23 @@ func TestDovecotRestart(t *testing.T) {
 // message is parsed, so a message on which the process dies (here: the
 // poller's goroutine ends in the middle of it, as if the process were
 // killed) is quarantined unparsed after MaxStarts starts, never a crash
-// loop; the messages after it are processed.
+// loop; the messages after it are processed. On both stores: with
+// PostgreSQL the killer's start is recorded by the transaction of the
+// message before it in one statement (store.DB.FinishAndBegin).
 func TestMessageThatKillsTheProcess(t *testing.T) {
+	for _, driver := range []string{"sqlite", "postgres"} {
+		t.Run(driver, func(t *testing.T) { testMessageThatKillsTheProcess(t, driver) })
+	}
+}
+
+func testMessageThatKillsTheProcess(t *testing.T, driver string) {
 	u := newUser(t, "INBOX")
 	put(t, u, message(1, "Bueno uno: impresora", "No imprime."))
 	killer := message(2, "MATA EL PROCESO", "x")
 	put(t, u, killer)
 	put(t, u, message(3, "Bueno dos: silla", "La silla está coja."))
 	srv := startMem(t, "", u, nil)
-	e := newEnv(t, "sqlite")
+	e := newEnv(t, driver)
 	var seen atomic.Int32 // how often the handler saw the killer
 	run := func(finished func() bool) (died bool) {
 		o := mailin.Options{Addr: srv.addr, TLS: "none", Username: "mesa", Password: "mesapw", State: e.db,
@@ -628,3 +636,58 @@ func runUntilDeath(run func(context.Context) error, finished func() bool) (died 
 
 // The store is the poller's State.
 var _ mailin.State = (*store.DB)(nil)
+
+// TestNextStartInTheTransactionBefore: with PostgreSQL, the start of each
+// message of a batch after the first is recorded by the transaction of
+// the message before it (store.DB.FinishAndBegin), so a batch of four
+// costs one BeginAttempt of its own instead of four, and every message is
+// handled once, with no attempt left counted.
+func TestNextStartInTheTransactionBefore(t *testing.T) {
+	u := newUser(t, "INBOX")
+	for i := 1; i <= 4; i++ {
+		put(t, u, message(i, fmt.Sprintf("Solicitud %d", i), "La impresora no imprime."))
+	}
+	srv := startMem(t, "", u, nil)
+	e := newEnv(t, "postgres")
+	var mu sync.Mutex
+	calls := map[string]int{}
+	e.db.TraceStatements(func(q string, _ time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case strings.HasPrefix(q, "INSERT INTO intake_failures"):
+			calls["begin"]++
+		case strings.HasPrefix(q, "WITH finished AS (DELETE FROM intake_failures"):
+			calls["finish and begin"]++
+		case strings.HasPrefix(q, "DELETE FROM intake_failures"):
+			calls["finish"]++
+		}
+	})
+	var uidValidity atomic.Uint32
+	p, err := mailin.NewPoller(mailin.Options{Addr: srv.addr, TLS: "none", Username: "mesa", Password: "mesapw", State: e.db,
+		Logger: slog.New(e.logs), SweepInterval: time.Hour,
+		Handle: func(ctx context.Context, raw []byte, in *ticket.Inbound, src ticket.Source) error {
+			uidValidity.Store(src.UIDValidity)
+			return e.desk.HandleMail(ctx, raw, in, src)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runUntilDeath(p.Run, func() bool { return srv.count(t, "Procesados") == 4 }) {
+		t.Fatal("the poller died")
+	}
+	mu.Lock()
+	got := fmt.Sprint(calls)
+	mu.Unlock()
+	if want := fmt.Sprint(map[string]int{"begin": 1, "finish and begin": 3, "finish": 1}); got != want {
+		t.Errorf("attempt statements: got %s, want %s", got, want)
+	}
+	if n := len(e.tickets(t)); n != 4 {
+		t.Errorf("got %d tickets, want 4", n)
+	}
+	for uid := uint32(1); uid <= 4; uid++ {
+		if died, err := e.db.BeginAttempt(context.Background(), "INBOX", uidValidity.Load(), uid, time.Now()); err != nil || died != 0 {
+			t.Errorf("message %d afterwards: got %d unfinished starts (%v), want 0", uid, died, err)
+		}
+	}
+}

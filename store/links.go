@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,39 @@ func (db *DB) RecentOpenTicketsOf(ctx context.Context, requester string, since t
 	return db.tickets(ctx, "recent tickets of "+requester, `SELECT `+ticketCols+` FROM tickets
 		WHERE requester = ? AND created_at >= ? AND state IN ('abierto', 'en_proceso', 'retenido')
 		ORDER BY created_at DESC, id DESC LIMIT 50`, strings.ToLower(requester), since.UTC())
+}
+
+// RecentOpenTicketsWithFirst is RecentOpenTicketsOf with FirstMessages of
+// those tickets, in one query (each ticket's first event is read through
+// events_ticket, however long its history), and says of which of them the
+// requester is already a participant.
+func (db *DB) RecentOpenTicketsWithFirst(ctx context.Context, requester string, since time.Time) ([]*ticket.Ticket, map[int64]string, map[int64]bool, error) {
+	requester = strings.ToLower(requester)
+	firsts, member := map[int64]string{}, map[int64]bool{}
+	ts, err := scanAll(ctx, db, "recent tickets of "+requester, func(r scanner) (*ticket.Ticket, error) {
+		var first sql.NullString
+		var in bool
+		t, err := scanTicketAnd(r, &first, &in)
+		if err != nil {
+			return nil, err
+		}
+		if first.Valid {
+			firsts[t.ID] = first.String
+		}
+		if in {
+			member[t.ID] = true
+		}
+		return t, nil
+	}, `SELECT `+ticketCols+`,
+		(SELECT CASE WHEN e.kind = ? THEN e.body END FROM events e WHERE e.ticket_id = tickets.id ORDER BY e.id LIMIT 1),
+		EXISTS (SELECT 1 FROM ticket_participants p WHERE p.ticket_id = tickets.id AND p.email = ?)
+		FROM tickets
+		WHERE requester = ? AND created_at >= ? AND state IN ('abierto', 'en_proceso', 'retenido')
+		ORDER BY created_at DESC, id DESC LIMIT 50`, ticket.EventCreated, requester, requester, since.UTC())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return ts, firsts, member, nil
 }
 
 // FirstMessages returns, for each of the tickets, the body of its first
@@ -78,6 +112,39 @@ func (db *DB) CreatedBetween(ctx context.Context, groups []string, from, to time
 	return db.tickets(ctx, "created tickets", `SELECT `+ticketCols+` FROM tickets
 		WHERE created_at >= ? AND created_at < ?`+cond+` ORDER BY created_at, id`,
 		append([]any{from.UTC(), to.UTC()}, args...)...)
+}
+
+// MassPressure counts, up to upTo, the open tickets of a category created
+// at or after since, and returns when its last mass alert was (zero:
+// never), in one round trip: the mass-incident check of every new ticket
+// needs only these, and the tickets themselves only when it alerts.
+func (db *DB) MassPressure(ctx context.Context, category string, since time.Time, upTo int) (int, time.Time, error) {
+	count := `SELECT COUNT(*) FROM (SELECT 1 FROM tickets WHERE category = ? AND created_at >= ?
+		AND state IN ('abierto', 'en_proceso', 'retenido') LIMIT ?) AS c`
+	args := []any{category, since.UTC(), max(upTo, 0)}
+	if db.driver != "postgres" {
+		// SQLite returns the time of a subquery as text; its two
+		// statements cost no round trip.
+		var n int
+		if err := db.get(ctx, &n, count, args...); err != nil {
+			return 0, time.Time{}, fmt.Errorf("counting the recent tickets of %s: %w", category, err)
+		}
+		last, err := db.LastMassAlert(ctx, category)
+		return n, last, err
+	}
+	var r struct {
+		N    int          `db:"n"`
+		Last sql.NullTime `db:"last"`
+	}
+	err := db.get(ctx, &r, `SELECT (`+count+`) AS n, (SELECT at FROM mass_alerts WHERE category = ?) AS last`,
+		append(args, category)...)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("reading the mass pressure of %s: %w", category, err)
+	}
+	if !r.Last.Valid {
+		return r.N, time.Time{}, nil
+	}
+	return r.N, r.Last.Time.UTC(), nil
 }
 
 // LastMassAlert returns when a category's last mass-incident alert went

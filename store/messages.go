@@ -279,6 +279,33 @@ func (db *DB) BeginAttempt(ctx context.Context, mailbox string, uidValidity, uid
 	return max(starts-1-failures, 0), nil
 }
 
+// FinishAndBegin is FinishAttempt on the message finished and BeginAttempt
+// on the one after it, in one statement on PostgreSQL. The poller runs it
+// in the transaction of the message it finished: the next message's start
+// is then committed with that message, before the next is parsed, with
+// neither a commit nor a round trip of its own. It returns what
+// BeginAttempt returns for next.
+func (db *DB) FinishAndBegin(ctx context.Context, mailbox string, uidValidity, finished, next uint32, now time.Time) (int, error) {
+	if db.driver != "postgres" || finished == next {
+		// SQLite has no writes in WITH; its statements cost no round trip.
+		if err := db.FinishAttempt(ctx, mailbox, uidValidity, finished); err != nil {
+			return 0, err
+		}
+		return db.BeginAttempt(ctx, mailbox, uidValidity, next, now)
+	}
+	var starts, failures int
+	err := db.queryRow(ctx, `WITH finished AS (DELETE FROM intake_failures WHERE mailbox = ? AND uidvalidity = ? AND uid = ?)
+		INSERT INTO intake_failures (mailbox, uidvalidity, uid, attempts, last_error, updated_at, starts)
+		VALUES (?, ?, ?, 0, '', ?, 1)
+		ON CONFLICT (mailbox, uidvalidity, uid) DO UPDATE SET starts = intake_failures.starts + 1, updated_at = excluded.updated_at
+		RETURNING starts, attempts`, clean(mailbox), int64(uidValidity), int64(finished),
+		clean(mailbox), int64(uidValidity), int64(next), now.UTC()).Scan(&starts, &failures)
+	if err != nil {
+		return 0, fmt.Errorf("finishing the attempt on %s/%d and recording the start of %d: %w", mailbox, finished, next, db.translate(err))
+	}
+	return max(starts-1-failures, 0), nil
+}
+
 // FinishAttempt forgets the attempts of a message that was handled.
 func (db *DB) FinishAttempt(ctx context.Context, mailbox string, uidValidity, uid uint32) error {
 	_, err := db.exec(ctx, `DELETE FROM intake_failures WHERE mailbox = ? AND uidvalidity = ? AND uid = ?`,

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
@@ -39,6 +40,28 @@ type DB struct {
 	nstmts atomic.Int32
 	// Round trips since Open, for `mesa bench intake` (RoundTrips).
 	nstatements, ntx atomic.Int64
+	// trace, when set, is told every statement's text and duration
+	// (TraceStatements).
+	trace atomic.Pointer[func(query string, d time.Duration)]
+}
+
+// TraceStatements makes the store call f with each statement's text and
+// how long it took until its first answer (BEGIN and COMMIT included), for
+// the intake benchmark's statement profile; nil stops it. f is called
+// concurrently.
+func (db *DB) TraceStatements(f func(query string, d time.Duration)) {
+	if f == nil {
+		db.trace.Store(nil)
+		return
+	}
+	db.trace.Store(&f)
+}
+
+// traced reports a statement that started at t0 to the trace, if any.
+func (db *DB) traced(query string, t0 time.Time) {
+	if f := db.trace.Load(); f != nil {
+		(*f)(query, time.Since(t0))
+	}
 }
 
 // RoundTrips returns how many statements and transactions (each a BEGIN
@@ -49,8 +72,10 @@ func (db *DB) RoundTrips() (statements, transactions int64) {
 }
 
 // maxStmts bounds the statement cache; queries built with a variable
-// number of placeholders could otherwise grow it without end.
-const maxStmts = 256
+// number of placeholders could otherwise grow it without end. The
+// statements of transactions share it with the reads (some 130 texts in
+// all, and the variants of lists): it is twice what the reads alone had.
+const maxStmts = 512
 
 // Options tune Open; a nil *Options means the defaults.
 type Options struct {
@@ -116,28 +141,52 @@ func (db *DB) Close() error {
 	return db.x.Close()
 }
 
-// prepared returns the cached statement for a read outside a transaction,
-// preparing it on first use; nil inside a transaction, when the cache is
-// full or when preparing fails (the caller then runs the query directly).
-func (db *DB) prepared(ctx context.Context, query string) *sqlx.Stmt {
-	if db.inTx(ctx) {
+// prepared returns the cached prepared statement for query, preparing it
+// on first use, and bound to the transaction in ctx when there is one (a
+// statement is prepared once per connection, and database/sql prepares it
+// on the transaction's own connection the first time it runs there). It
+// returns nil, and the caller runs the query directly, when the cache is
+// full, when preparing fails, and inside a transaction for a statement
+// without parameters (a migration's text may hold several statements,
+// which cannot be prepared) or when the pool has no connection to
+// prepare it on: a transaction never waits for a second connection, which
+// other transactions waiting on it may hold.
+func (db *DB) prepared(ctx context.Context, query string, nargs int) *sqlx.Stmt {
+	tx, inTx := ctx.Value(txKey{}).(*sqlx.Tx)
+	if inTx && nargs == 0 {
 		return nil
 	}
-	if s, ok := db.stmts.Load(query); ok {
-		return s.(*sqlx.Stmt)
+	var s *sqlx.Stmt
+	if v, ok := db.stmts.Load(query); ok {
+		s = v.(*sqlx.Stmt)
+	} else {
+		if db.nstmts.Load() >= maxStmts {
+			return nil
+		}
+		pctx := ctx
+		if inTx {
+			if st := db.x.Stats(); st.Idle == 0 && st.MaxOpenConnections > 0 && st.OpenConnections >= st.MaxOpenConnections {
+				return nil
+			}
+			var cancel context.CancelFunc
+			pctx, cancel = context.WithTimeout(ctx, 100*time.Millisecond)
+			defer cancel()
+		}
+		ps, err := db.x.PreparexContext(pctx, query)
+		if err != nil {
+			return nil
+		}
+		if prev, loaded := db.stmts.LoadOrStore(query, ps); loaded {
+			ps.Close()
+			s = prev.(*sqlx.Stmt)
+		} else {
+			db.nstmts.Add(1)
+			s = ps
+		}
 	}
-	if db.nstmts.Load() >= maxStmts {
-		return nil
+	if inTx {
+		return tx.StmtxContext(ctx, s)
 	}
-	s, err := db.x.PreparexContext(ctx, query)
-	if err != nil {
-		return nil
-	}
-	if prev, loaded := db.stmts.LoadOrStore(query, s); loaded {
-		s.Close()
-		return prev.(*sqlx.Stmt)
-	}
-	db.nstmts.Add(1)
 	return s
 }
 
@@ -157,7 +206,9 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 		return fn(ctx)
 	}
 	db.ntx.Add(1)
+	t0 := time.Now()
 	tx, err := db.x.BeginTxx(ctx, nil)
+	db.traced("BEGIN", t0)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", db.translate(err))
 	}
@@ -175,7 +226,10 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 		return err
 	}
 	finished = true
-	if err = tx.Commit(); err != nil {
+	t0 = time.Now()
+	err = tx.Commit()
+	db.traced("COMMIT", t0)
+	if err != nil {
 		return fmt.Errorf("committing: %w", db.translate(err))
 	}
 	return nil
@@ -196,19 +250,35 @@ func (db *DB) inTx(ctx context.Context) bool {
 
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	db.nstatements.Add(1)
-	res, err := db.q(ctx).ExecContext(ctx, db.x.Rebind(query), args...)
+	defer db.traced(query, time.Now())
+	query = db.x.Rebind(query)
+	if db.inTx(ctx) {
+		if s := db.prepared(ctx, query, len(args)); s != nil {
+			res, err := s.ExecContext(ctx, args...)
+			return res, db.translate(err)
+		}
+	}
+	res, err := db.q(ctx).ExecContext(ctx, query, args...)
 	return res, db.translate(err)
 }
 
 func (db *DB) get(ctx context.Context, dest any, query string, args ...any) error {
 	db.nstatements.Add(1)
-	return db.translate(sqlx.GetContext(ctx, db.q(ctx), dest, db.x.Rebind(query), args...))
+	defer db.traced(query, time.Now())
+	query = db.x.Rebind(query)
+	if db.inTx(ctx) {
+		if s := db.prepared(ctx, query, len(args)); s != nil {
+			return db.translate(s.GetContext(ctx, dest, args...))
+		}
+	}
+	return db.translate(sqlx.GetContext(ctx, db.q(ctx), dest, query, args...))
 }
 
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sqlx.Row {
 	db.nstatements.Add(1)
+	defer db.traced(query, time.Now())
 	query = db.x.Rebind(query)
-	if s := db.prepared(ctx, query); s != nil {
+	if s := db.prepared(ctx, query, len(args)); s != nil {
 		return s.QueryRowxContext(ctx, args...)
 	}
 	return db.q(ctx).QueryRowxContext(ctx, query, args...)
@@ -216,8 +286,9 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sqlx.Row
 
 func (db *DB) query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
 	db.nstatements.Add(1)
+	defer db.traced(query, time.Now())
 	query = db.x.Rebind(query)
-	if s := db.prepared(ctx, query); s != nil {
+	if s := db.prepared(ctx, query, len(args)); s != nil {
 		rows, err := s.QueryxContext(ctx, args...)
 		return rows, db.translate(err)
 	}

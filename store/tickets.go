@@ -30,12 +30,16 @@ const ticketCols = `id, number, year, seq, subject, requester, requester_name, s
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanTicket(r scanner) (*ticket.Ticket, error) {
+func scanTicket(r scanner) (*ticket.Ticket, error) { return scanTicketAnd(r) }
+
+// scanTicketAnd scans ticketCols and then the row's further columns into
+// more.
+func scanTicketAnd(r scanner, more ...any) (*ticket.Ticket, error) {
 	var t ticket.Ticket
-	err := r.Scan(&t.ID, &t.Number, &t.Year, &t.Seq, &t.Subject, &t.Requester, &t.RequesterName,
+	err := r.Scan(append([]any{&t.ID, &t.Number, &t.Year, &t.Seq, &t.Subject, &t.Requester, &t.RequesterName,
 		&t.State, &t.Type, &t.Criticality, &t.Category, &t.Group, &t.Assignee, &t.AccessKeyHash,
 		&t.Solution, &t.CreatedAt, &t.UpdatedAt, &t.DueAt, &t.PausedAt, &t.ClosedAt, &t.OriginMessageID, &t.FirstResponseAt,
-		&t.SLAWarnAt, &t.SLAStage, &t.SLANextAt)
+		&t.SLAWarnAt, &t.SLAStage, &t.SLANextAt}, more...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -277,9 +281,13 @@ func (db *DB) GroupManagers(ctx context.Context, group string) ([]string, error)
 // first), not its whole history.
 func (db *DB) RepeatedRequest(ctx context.Context, requester, body string, since time.Time) (bool, error) {
 	var n int
+	// The first event is a scalar subquery per ticket, never a join: a
+	// prepared statement's generic plan may not turn it into a scan of
+	// every event.
 	err := db.get(ctx, &n, `SELECT COUNT(*) FROM (SELECT 1 FROM tickets t
-		JOIN events e ON e.id = (SELECT MIN(x.id) FROM events x WHERE x.ticket_id = t.id)
-		WHERE t.requester = ? AND t.created_at >= ? AND e.kind = ? AND e.body = ? LIMIT 1) AS r`,
+		WHERE t.requester = ? AND t.created_at >= ?
+		AND (SELECT CASE WHEN e.kind = ? AND e.body = ? THEN 1 ELSE 0 END FROM events e
+			WHERE e.ticket_id = t.id ORDER BY e.id LIMIT 1) = 1 LIMIT 1) AS r`,
 		strings.ToLower(requester), since.UTC(), ticket.EventCreated, clean(body))
 	if err != nil {
 		return false, fmt.Errorf("looking for a repeated request of %s: %w", requester, err)

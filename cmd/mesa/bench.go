@@ -54,14 +54,18 @@ func (r *benchRunner) close() {
 }
 
 func bench() command {
-	var n, lat, size, largeMB *int
+	var n, lat, size, largeMB, senders, statements *int
 	var cpuprofile *string
+	var prefill *bool
 	return command{
 		flags: func(fs *flag.FlagSet) {
 			n = fs.Int("messages", 2000, "messages appended for the throughput run")
 			lat = fs.Int("latency", 100, "messages appended one at a time, while idle, for the latency run")
 			size = fs.Int("size", 5<<10, "size of each message in bytes")
 			largeMB = fs.Int("large-mb", 35, "size of the large message whose peak memory is measured; 0 skips it")
+			senders = fs.Int("senders", 1, "senders the throughput run's messages are spread over, in turn (1: all from one sender, whose tickets take most of them as comments)")
+			prefill = fs.Bool("prefill", false, "append the throughput run's mails while the poller is stopped, then time the intake alone from its start")
+			statements = fs.Int("statements", 0, "print the throughput run's N statements that took the most time in all")
 			cpuprofile = fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 		},
 		run: func(ctx context.Context, e *env) (code int) {
@@ -86,7 +90,8 @@ func bench() command {
 				pprof.StartCPUProfile(f)
 				defer pprof.StopCPUProfile()
 			}
-			if err := benchIntake(ctx, r, e, *n, *lat, *size, *largeMB); err != nil {
+			if err := benchIntake(ctx, r, e, benchOptions{n: *n, latN: *lat, size: *size, largeMB: *largeMB,
+				senders: max(*senders, 1), statements: *statements, prefill: *prefill}); err != nil {
 				fmt.Fprintln(e.stderr, "mesa bench:", err)
 				return exitFail
 			}
@@ -95,7 +100,16 @@ func bench() command {
 	}
 }
 
-func benchIntake(ctx context.Context, r *benchRunner, e *env, n, latN, size, largeMB int) error {
+// benchOptions are the flags of `mesa bench intake`.
+type benchOptions struct {
+	n, latN, size, largeMB int
+	senders                int  // the throughput run's mails come from this many senders, in turn
+	statements             int  // print the top statements by total time
+	prefill                bool // time the intake alone, of mails appended before it starts
+}
+
+func benchIntake(ctx context.Context, r *benchRunner, e *env, o benchOptions) error {
+	n, latN, size, largeMB := o.n, o.latN, o.size, o.largeMB
 	srv := testimap.Start(r, "mesa")
 	url := testpg.NewDatabase(r)
 	db, err := store.Open(ctx, "postgres", url, nil)
@@ -131,7 +145,8 @@ func benchIntake(ctx context.Context, r *benchRunner, e *env, n, latN, size, lar
 	}
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
-	go p.Run(pctx)
+	running := make(chan struct{})
+	go func() { defer close(running); p.Run(pctx) }()
 	c, err := imapclient.DialInsecure(srv.Addr, nil)
 	if err != nil {
 		return err
@@ -182,13 +197,56 @@ func benchIntake(ctx context.Context, r *benchRunner, e *env, n, latN, size, lar
 	ids := make([]string, n)
 	for i := range msgs {
 		ids[i] = fmt.Sprintf("t%d@bench", i)
-		msgs[i] = mailin.SampleMessageWithID(size, ids[i], fmt.Sprintf("%s %d", subjects[i%len(subjects)], i))
+		subject := fmt.Sprintf("%s %d", subjects[i%len(subjects)], i)
+		if k := i % o.senders; k == 0 {
+			msgs[i] = mailin.SampleMessageWithID(size, ids[i], subject) // the one sender of --senders 1
+		} else {
+			msgs[i] = mailin.SampleMessageFrom(size, fmt.Sprintf("Usuario %d <usuario%d@entidad.gov.co>", k, k), ids[i], subject)
+		}
+	}
+	type stmtCost struct {
+		query string
+		n     int
+		total time.Duration
+	}
+	var smu sync.Mutex
+	costs := map[string]*stmtCost{}
+	if o.statements > 0 {
+		db.TraceStatements(func(q string, d time.Duration) {
+			smu.Lock()
+			c := costs[q]
+			if c == nil {
+				c = &stmtCost{query: q}
+				costs[q] = c
+			}
+			c.n++
+			c.total += d
+			smu.Unlock()
+		})
+	}
+	if o.prefill {
+		// The poller stops while the mails are appended, and the clock
+		// starts when it starts again: the intake alone, without the
+		// appending client and Dovecot's APPENDs on the same cores.
+		stop()
+		<-running
+		for _, m := range msgs {
+			if err := appendMsg(m); err != nil {
+				return err
+			}
+		}
 	}
 	st0, tx0 := db.RoundTrips()
 	start := time.Now()
-	for _, m := range msgs {
-		if err := appendMsg(m); err != nil {
-			return err
+	if o.prefill {
+		pctx2, stop2 := context.WithCancel(ctx)
+		defer stop2()
+		go p.Run(pctx2)
+	} else {
+		for _, m := range msgs {
+			if err := appendMsg(m); err != nil {
+				return err
+			}
 		}
 	}
 	appended := time.Since(start)
@@ -196,11 +254,33 @@ func benchIntake(ctx context.Context, r *benchRunner, e *env, n, latN, size, lar
 		return err
 	}
 	total := time.Since(start)
-	fmt.Fprintf(e.stdout, "throughput: %d messages of %d bytes appended in %s, all committed in PostgreSQL after %s: %.0f msgs/s\n",
-		n, size, appended.Round(time.Millisecond), total.Round(time.Millisecond), float64(n)/total.Seconds())
+	if o.prefill {
+		fmt.Fprintf(e.stdout, "throughput: %d messages of %d bytes waiting in the INBOX, all committed in PostgreSQL %s after the poller started: %.0f msgs/s\n",
+			n, size, total.Round(time.Millisecond), float64(n)/total.Seconds())
+	} else {
+		fmt.Fprintf(e.stdout, "throughput: %d messages of %d bytes appended in %s, all committed in PostgreSQL after %s: %.0f msgs/s\n",
+			n, size, appended.Round(time.Millisecond), total.Round(time.Millisecond), float64(n)/total.Seconds())
+	}
 	st1, tx1 := db.RoundTrips()
 	fmt.Fprintf(e.stdout, "round trips to PostgreSQL per message (poller and desk, this run): %.1f statements, %.1f transactions\n",
 		float64(st1-st0)/float64(n), float64(tx1-tx0)/float64(n))
+	if o.statements > 0 {
+		db.TraceStatements(nil)
+		smu.Lock()
+		var all []*stmtCost
+		var sum time.Duration
+		for _, c := range costs {
+			all = append(all, c)
+			sum += c.total
+		}
+		smu.Unlock()
+		sort.Slice(all, func(i, j int) bool { return all[i].total > all[j].total })
+		fmt.Fprintf(e.stdout, "statements of the throughput run: %s in all, the %d costliest:\n", sum.Round(time.Millisecond), min(o.statements, len(all)))
+		for _, c := range all[:min(o.statements, len(all))] {
+			fmt.Fprintf(e.stdout, "  %8s %6d× %7.3f ms  %s\n", c.total.Round(time.Millisecond), c.n,
+				float64(c.total.Microseconds())/1000/float64(c.n), trimQuery(c.query, 160))
+		}
+	}
 
 	var lats []time.Duration
 	for i := 0; i < latN; i++ {
@@ -255,6 +335,15 @@ func benchIntake(ctx context.Context, r *benchRunner, e *env, n, latN, size, lar
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// trimQuery is a statement on one line, at most n bytes of it.
+func trimQuery(q string, n int) string {
+	q = strings.Join(strings.Fields(q), " ")
+	if len(q) > n {
+		q = q[:n] + "…"
+	}
+	return q
 }
 
 // rss reads a size field of /proc/self/status in bytes.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -92,6 +93,49 @@ func testFirstMessages(t *testing.T, db *store.DB) {
 	}
 	if got, _ := db.RepeatedRequest(ctx, "ana@entidad.gov.co", "la impresora no imprime", at.Add(time.Hour)); got {
 		t.Errorf("RepeatedRequest after the ticket was created: got true, want false")
+	}
+	// The recent open tickets and their first messages in one query: the
+	// same as RecentOpenTicketsOf and FirstMessages, in one round trip.
+	if err := db.AddParticipants(ctx, bare.ID, "ana@entidad.gov.co"); err != nil {
+		t.Fatal(err)
+	}
+	st0, _ := db.RoundTrips()
+	ts, firsts, member, err := db.RecentOpenTicketsWithFirst(ctx, "ANA@entidad.gov.co", at.Add(-time.Hour))
+	if st1, _ := db.RoundTrips(); err != nil || st1-st0 != 1 {
+		t.Fatalf("RecentOpenTicketsWithFirst: %v, %d statements, want 1", err, st1-st0)
+	}
+	want, _ := db.RecentOpenTicketsOf(ctx, "ana@entidad.gov.co", at.Add(-time.Hour))
+	if len(ts) != 3 || len(want) != 3 {
+		t.Fatalf("RecentOpenTicketsWithFirst: got %d tickets, want the 3 of RecentOpenTicketsOf (%d)", len(ts), len(want))
+	}
+	for i := range ts {
+		if !reflect.DeepEqual(ts[i], want[i]) {
+			t.Errorf("ticket %d: got %+v, want %+v", i, *ts[i], *want[i])
+		}
+	}
+	if len(firsts) != 1 || firsts[withHistory.ID] != "la impresora no imprime" {
+		t.Errorf("RecentOpenTicketsWithFirst's first messages: got %v, want only ticket %d with its first message", firsts, withHistory.ID)
+	}
+	if len(member) != 1 || !member[bare.ID] {
+		t.Errorf("RecentOpenTicketsWithFirst's tickets the requester takes part in: got %v, want only %d", member, bare.ID)
+	}
+	if ts, firsts, _, err := db.RecentOpenTicketsWithFirst(ctx, "ana@entidad.gov.co", at.Add(time.Hour)); err != nil || len(ts) != 0 || len(firsts) != 0 {
+		t.Errorf("RecentOpenTicketsWithFirst after the tickets: got %d, %v, %v, want none", len(ts), firsts, err)
+	}
+	// The mass-incident check's count, bounded, and the last alert.
+	n, last, err := db.MassPressure(ctx, ticket.Unclassified, at.Add(-time.Hour), 2)
+	if err != nil || n != 2 || !last.IsZero() {
+		t.Errorf("MassPressure up to 2: got %d %v %v, want 2 and no alert", n, last, err)
+	}
+	if err := db.SetMassAlert(ctx, ticket.Unclassified, at); err != nil {
+		t.Fatal(err)
+	}
+	n, last, err = db.MassPressure(ctx, ticket.Unclassified, at.Add(-time.Hour), 10)
+	if err != nil || n != 3 || !last.Equal(at) {
+		t.Errorf("MassPressure up to 10: got %d %v %v, want 3 and the alert at %v", n, last, err, at)
+	}
+	if n, _, err := db.MassPressure(ctx, "ti.vpn", at.Add(-time.Hour), 10); err != nil || n != 0 {
+		t.Errorf("MassPressure of another category: got %d %v, want 0", n, err)
 	}
 }
 
@@ -747,6 +791,34 @@ func testIntakeBookkeeping(t *testing.T, db *store.DB) {
 	}
 	if n, _ := db.RecordFailure(ctx, "INBOX", 9, 7, "fallo", at); n != 2 {
 		t.Errorf("failures after starts: got %d, want 2", n)
+	}
+	// Finishing a message and starting the next in one call: the one
+	// finished is forgotten, the next counted as BeginAttempt counts it,
+	// and nothing of it stays when its transaction rolls back.
+	db.BeginAttempt(ctx, "INBOX", 9, 20, at)
+	db.BeginAttempt(ctx, "INBOX", 9, 20, at)
+	for i, want := range []int{0, 1} {
+		if died, err := db.FinishAndBegin(ctx, "INBOX", 9, 20, 21, at); err != nil || died != want {
+			t.Fatalf("FinishAndBegin %d: got %d %v, want %d", i+1, died, err, want)
+		}
+	}
+	if died, _ := db.BeginAttempt(ctx, "INBOX", 9, 20, at); died != 0 {
+		t.Errorf("the message finished by FinishAndBegin: got %d deaths, want 0", died)
+	}
+	rollback := errors.New("rolled back")
+	if err := db.InTx(ctx, func(ctx context.Context) error {
+		if died, err := db.FinishAndBegin(ctx, "INBOX", 9, 20, 22, at); err != nil || died != 0 {
+			t.Errorf("FinishAndBegin in a transaction: got %d %v, want 0", died, err)
+		}
+		return rollback
+	}); !errors.Is(err, rollback) {
+		t.Fatal(err)
+	}
+	if died, _ := db.BeginAttempt(ctx, "INBOX", 9, 20, at); died != 1 {
+		t.Errorf("FinishAndBegin rolled back, the message it finished: got %d deaths, want 1 (its start of just before stays)", died)
+	}
+	if died, _ := db.BeginAttempt(ctx, "INBOX", 9, 22, at); died != 0 {
+		t.Errorf("FinishAndBegin rolled back, the next message: got %d deaths, want 0", died)
 	}
 	m := &ticket.Outgoing{TicketID: tk.ID, DedupeKey: "ack", From: "mesa@x.co", To: []string{"ana@entidad.gov.co"},
 		MessageID: "ack.1@mesa", Raw: []byte("x"), NextAttemptAt: at, CreatedAt: at}
