@@ -151,17 +151,43 @@ type rawFeature struct {
 	count float32
 }
 
+// wordGroup is one distinct word of a message (by its folded form): how
+// many times it occurs (a subject's counting subjectCount) and its
+// features, the stem's and the character n-grams', feats[lo:hi] of its
+// rawText.
+type wordGroup struct {
+	word   string
+	count  float32
+	lo, hi int32
+}
+
+// rawText is a message's text before the vocabulary: its distinct words
+// with their features, and the bigrams of its words with their counts.
+type rawText struct {
+	groups  []wordGroup
+	feats   []uint64
+	bigrams []rawFeature
+}
+
+// hashes returns every text feature hash of t, once or more.
+func (t *rawText) hashes() []rawFeature {
+	out := make([]rawFeature, 0, len(t.feats)+len(t.bigrams))
+	for _, h := range t.feats {
+		out = append(out, rawFeature{h, 1})
+	}
+	return append(out, t.bigrams...)
+}
+
 // extractor turns a message into raw features. names, when not nil,
 // collects the name of every hash (training and explanations).
 type extractor struct {
 	names map[uint64]string
-	text  []rawFeature
+	text  rawText
 	kw    []rawFeature
 	buf   []byte
 }
 
-func (x *extractor) addText(h uint64, n float32, name func() string) {
-	x.text = append(x.text, rawFeature{h, n})
+func (x *extractor) name(h uint64, name func() string) {
 	if x.names != nil {
 		if _, ok := x.names[h]; !ok {
 			x.names[h] = name()
@@ -170,11 +196,12 @@ func (x *extractor) addText(h uint64, n float32, name func() string) {
 }
 
 // words adds the word, bigram and character features of toks, each
-// counted n times.
+// occurrence counted n times.
 func (x *extractor) words(toks []token, n float32) {
 	prev := ""
-	for _, t := range toks {
-		w := t.word
+	t := &x.text
+	for _, tok := range toks {
+		w := tok.word
 		if contentStop[w] || isNumber(w) || len(w) > 40 {
 			if !contentStop[w] {
 				prev = ""
@@ -183,22 +210,31 @@ func (x *extractor) words(toks []token, n float32) {
 		}
 		s := snowStem(w)
 		hw := wordHash(s)
-		x.addText(hw, n, func() string { return "w:" + s })
 		if prev != "" {
 			p := prev
 			hb := bigramHash(wordHash(p), hw)
-			x.addText(hb, n, func() string { return "b:" + p + " " + s })
+			t.bigrams = append(t.bigrams, rawFeature{hb, n})
+			x.name(hb, func() string { return "b:" + p + " " + s })
 		}
 		prev = s
-		if len(w) < charGram {
+		g := slices.IndexFunc(t.groups, func(g wordGroup) bool { return g.word == w })
+		if g >= 0 {
+			t.groups[g].count += n
 			continue
 		}
-		x.buf = append(append(append(x.buf[:0], '<'), w...), '>')
-		for i := 0; i+charGram <= len(x.buf); i++ {
-			g := x.buf[i : i+charGram]
-			hc := fnvBytes(fnvAdd(fnvOffset, "c:"), g)
-			x.addText(hc, n, func() string { return "c:" + string(g) })
+		lo := int32(len(t.feats))
+		t.feats = append(t.feats, hw)
+		x.name(hw, func() string { return "w:" + s })
+		if len(w) >= charGram {
+			x.buf = append(append(append(x.buf[:0], '<'), w...), '>')
+			for i := 0; i+charGram <= len(x.buf); i++ {
+				g := x.buf[i : i+charGram]
+				hc := fnvBytes(fnvAdd(fnvOffset, "c:"), g)
+				t.feats = append(t.feats, hc)
+				x.name(hc, func() string { return "c:" + string(g) })
+			}
 		}
+		t.groups = append(t.groups, wordGroup{word: w, count: n, lo: lo, hi: int32(len(t.feats))})
 	}
 }
 
@@ -239,34 +275,48 @@ var scratch sync.Pool
 
 // vectorize maps raw features onto a vocabulary (hash → index of nf),
 // dropping unknown ones and summing repeats, with the weighting described
-// above. Features keep the order they first appear in.
-func vectorize(text, kw []rawFeature, vocab *hashIndex, nf int) sparse {
+// above. Features keep the order they first appear in: the words', the
+// bigrams', the keywords'.
+func vectorize(text *rawText, kw []rawFeature, vocab *hashIndex, nf int) sparse {
 	pp, _ := scratch.Get().(*[]int32)
 	if pp == nil || len(*pp) < nf {
 		s := make([]int32, nf)
 		pp = &s
 	}
 	pos := *pp
-	v := sparse{idx: make([]int32, 0, len(text)+len(kw)), val: make([]float32, 0, len(text)+len(kw))}
-	add := func(fs []rawFeature) {
-		for _, f := range fs {
-			i, ok := vocab.get(f.h)
-			if !ok {
-				continue
-			}
-			if p := pos[i]; p > 0 {
-				v.val[p-1] += f.count
-				continue
-			}
-			v.idx = append(v.idx, i)
-			v.val = append(v.val, f.count)
-			pos[i] = int32(len(v.idx))
+	n := len(text.feats) + len(text.bigrams) + len(kw)
+	v := sparse{idx: make([]int32, 0, n), val: make([]float32, 0, n)}
+	addOne := func(h uint64, n float32) bool {
+		i, ok := vocab.get(h)
+		if !ok {
+			return false
 		}
+		if p := pos[i]; p > 0 {
+			v.val[p-1] += n
+			return true
+		}
+		v.idx = append(v.idx, i)
+		v.val = append(v.val, n)
+		pos[i] = int32(len(v.idx))
+		return true
 	}
-	add(text)
-	ntext := len(v.idx)
 	norm := 0.0
-	for j := range ntext {
+	for _, g := range text.groups {
+		x := wordValue(g.count)
+		k := 0
+		for _, h := range text.feats[g.lo:g.hi] {
+			if addOne(h, x) {
+				k++
+			}
+		}
+		norm += wordNorm(x, k)
+	}
+	nwords := len(v.idx)
+	for _, f := range text.bigrams {
+		addOne(f.h, f.count)
+	}
+	ntext := len(v.idx)
+	for j := nwords; j < ntext; j++ {
 		x := math.Log1p(float64(v.val[j]))
 		norm += float64(x * x)
 		v.val[j] = float32(x)
@@ -277,7 +327,9 @@ func vectorize(text, kw []rawFeature, vocab *hashIndex, nf int) sparse {
 			v.val[j] *= inv
 		}
 	}
-	add(kw)
+	for _, f := range kw {
+		addOne(f.h, f.count)
+	}
 	for j := ntext; j < len(v.idx); j++ {
 		v.val[j] = float32(math.Log1p(float64(v.val[j])))
 	}
@@ -287,6 +339,16 @@ func vectorize(text, kw []rawFeature, vocab *hashIndex, nf int) sparse {
 	scratch.Put(pp)
 	return v
 }
+
+// wordValue is what a word occurring count times (a subject's counting
+// subjectCount) gives each of its features.
+func wordValue(count float32) float32 { return float32(math.Log1p(float64(count))) }
+
+// wordNorm is a word's share of the square of the text's norm: its value
+// squared for each of its k features in the vocabulary, as if no other
+// word of the message shared one (so that it is a property of the word,
+// see wordcache.go).
+func wordNorm(x float32, k int) float64 { return float64(x) * float64(x) * float64(k) }
 
 // hashIndex maps feature hashes to vocabulary indexes: open addressing
 // with linear probing, several times faster than a Go map for the few

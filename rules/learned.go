@@ -101,9 +101,14 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory, explain bool) {
 	m := e.model
 	sc := m.scratch()
 	defer m.putScratch(sc)
-	v := e.vectorOf(m, a, sc.v)
-	sc.v = v
+	// The scores are summed from the vector's parts (partsOf): each word's
+	// score, then the rows of the other features; the vector itself is
+	// formed only to explain.
+	p := e.partsOf(m, a, sc)
+	var v sparse
 	if explain {
+		v = e.vectorOf(m, a, sc.v)
+		sc.v = v
 		r.Features = make(map[string][]Feature, numHeads)
 	}
 	choice := e.keywordDecisions(a)
@@ -114,13 +119,11 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory, explain bool) {
 	}
 	// The three decisions read the same base features (the type and the
 	// criticality then add the chain's): their sums over them are formed
-	// in one pass. Each class's sum adds the same terms in the same order
-	// as decide would, so the floats are the same.
+	// in one pass.
 	acc := &sc.acc
-	for hi := range acc {
-		clear(acc[hi])
-	}
-	sc.sink = m.rows.accumulate(v, acc)
+	clear(sc.accAll)
+	addWords(p.words, sc.accAll)
+	sc.sink = m.rows.accumulate(p.rest, acc)
 	hc := &m.heads[headCategory]
 	d := hc.finish(acc[headCategory], js[headCategory], sc.logits[headCategory])
 	// Triage offers categories of the catalogue: never sin_clasificar (a
@@ -138,10 +141,16 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory, explain bool) {
 	}
 
 	pc := d.probs
+	// The chain's features follow the base's: the vector's to explain;
+	// otherwise the stems' (the criticality's words × type read them).
+	base := p.uni
+	if explain {
+		base = v
+	}
 
 	ht := &m.heads[headType]
-	vt := m.stack.extend(v, headType, pc, nil, &a.cues, &sc.vt)
-	m.rows.accumulateHead(headType, tail(vt, len(v.idx)), acc[headType])
+	vt := m.stack.extend(base, headType, pc, nil, &a.cues, &sc.vt)
+	m.rows.accumulateHead(headType, tail(vt, len(base.idx)), acc[headType])
 	d = ht.finish(acc[headType], js[headType], sc.logits[headType])
 	r.Type, r.TypeConfidence = ticket.Type(ht.classes[d.best]), round3(d.probs[d.best])
 	if explain {
@@ -149,8 +158,8 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory, explain bool) {
 	}
 
 	hk := &m.heads[headCrit]
-	vk := m.stack.extend(v, headCrit, pc, d.probs, &a.cues, &sc.vk)
-	m.rows.accumulateHead(headCrit, tail(vk, len(v.idx)), acc[headCrit])
+	vk := m.stack.extend(base, headCrit, pc, d.probs, &a.cues, &sc.vk)
+	m.rows.accumulateHead(headCrit, tail(vk, len(base.idx)), acc[headCrit])
 	d = hk.finish(acc[headCrit], js[headCrit], sc.logits[headCrit])
 	r.Criticality, r.CritConfidence = ticket.Criticality(hk.classes[d.best]), round3(d.probs[d.best])
 	if explain {
@@ -167,19 +176,31 @@ type decideBuf struct {
 	v, vt, vk sparse
 	logits    [numHeads][]float64
 	joint     [numHeads][]float32
-	acc       [numHeads][]float32 // sums of weighted features, in quanta
-	sink      int16               // fusedRows.accumulate's read-ahead
+	// acc are the sums of weighted features, in quanta, by decision:
+	// accAll's stretches.
+	acc    [numHeads][]float32
+	accAll []float32
+	sink   int16 // fusedRows.accumulate's read-ahead
+	// partsOf's: a table from feature index to position (+1; 0: not yet),
+	// the message's words and the parts.
+	pos       []int32
+	set       wordSet
+	words     []msgWord
+	uni, rest sparse
 }
 
 func (m *Model) scratch() *decideBuf {
 	if b, _ := m.pool.Get().(*decideBuf); b != nil {
 		return b
 	}
-	b := &decideBuf{}
+	b := &decideBuf{accAll: make([]float32, m.rowLen()), pos: make([]int32, len(m.names))}
+	off := 0
 	for hi := range m.heads {
-		b.logits[hi] = make([]float64, m.heads[hi].k)
-		b.joint[hi] = make([]float32, m.heads[hi].k)
-		b.acc[hi] = make([]float32, m.heads[hi].k)
+		k := m.heads[hi].k
+		b.logits[hi] = make([]float64, k)
+		b.joint[hi] = make([]float32, k)
+		b.acc[hi] = b.accAll[off : off+k : off+k]
+		off += k
 	}
 	return b
 }

@@ -79,6 +79,9 @@ type Model struct {
 type fusedRows struct {
 	at  []fusedAt // by feature, and one past the last
 	ent []weight
+	// offType, offCrit: where the type's and the criticality's classes
+	// start in a row of all three decisions' classes (sumRows).
+	offType, offCrit int
 }
 
 type fusedAt struct {
@@ -91,7 +94,8 @@ func newFusedRows(heads *[numHeads]head, nf int) fusedRows {
 	for hi := range heads {
 		n += len(heads[hi].ent)
 	}
-	r := fusedRows{at: make([]fusedAt, nf+1), ent: make([]weight, 0, n)}
+	r := fusedRows{at: make([]fusedAt, nf+1), ent: make([]weight, 0, n),
+		offType: heads[headCategory].k, offCrit: heads[headCategory].k + heads[headType].k}
 	for f := range int32(nf) {
 		a := fusedAt{start: int32(len(r.ent))}
 		r.ent = append(r.ent, heads[headCategory].row(f)...)
@@ -149,6 +153,34 @@ func (r *fusedRows) accumulate(v sparse, acc *[numHeads][]float32) (sink int16) 
 		}
 	}
 	return ahead
+}
+
+// sumRows returns the sum of the rows of features uni (-1: none) and
+// grams, dense: the category's classes, then the type's, then the
+// criticality's (n in all), in quanta (integers, exact in a float32).
+func (r *fusedRows) sumRows(uni int32, grams []int32, n int) []float32 {
+	out := make([]float32, n)
+	add := func(f int32) {
+		a := r.at[f]
+		s, e := int(a.start), int(r.at[f+1].start)
+		c, t := s+int(a.nc), s+int(a.nc)+int(a.nt)
+		for _, w := range r.ent[s:c] {
+			out[w.class] += float32(w.q)
+		}
+		for _, w := range r.ent[c:t] {
+			out[r.offType+int(w.class)] += float32(w.q)
+		}
+		for _, w := range r.ent[t:e] {
+			out[r.offCrit+int(w.class)] += float32(w.q)
+		}
+	}
+	if uni >= 0 {
+		add(uni)
+	}
+	for _, f := range grams {
+		add(f)
+	}
+	return out
 }
 
 // accumulateHead adds the weights of decision hi of v's features to acc.
@@ -431,6 +463,9 @@ func (m *Model) Write(w io.Writer) error {
 }
 
 func quantize(v float32) int64 { return int64(math.Round(float64(v) / quantum)) }
+
+// rowLen is the number of classes of the three decisions together.
+func (m *Model) rowLen() int { return m.heads[headCategory].k + m.heads[headType].k + m.heads[headCrit].k }
 
 // Features returns the number of features of m.
 func (m *Model) Features() int { return len(m.names) }

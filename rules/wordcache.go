@@ -186,9 +186,19 @@ func (m *Model) resolve(w string) *wordEntry {
 // features together: the phrases of the catalogue (startsOf) and of the
 // cues it can start, and with a model its wordEntry. The three lists of
 // indexes share one backing array, ids.
+//
+// With a model, the entry also holds the word's partial score: the sum of
+// the weight rows of its features (stem and character n-grams; see
+// fusedRows), category classes then type then criticality, in quanta.
+// A word's features all get the same value (features.go, wordValue), so
+// the word adds that value times its score to the message's sums: one row
+// of a few dozen floats instead of a row per feature scattered over the
+// model.
 type lexEntry struct {
 	ids        []int32 // catalogue phrases, cue phrases, then n-gram features
+	score      []float32
 	nCat, nCue int32
+	nw         int32 // the word's features in the vocabulary (stem and n-grams)
 	kind       uint8 // as wordEntry
 	uni        int32
 	hw         uint64
@@ -214,6 +224,13 @@ func (e *Engine) resolveLex(w string) lexEntry {
 	if en != nil {
 		l.kind, l.uni, l.hw = en.kind, en.uni, en.hw
 		l.ids = append(l.ids, en.grams...)
+		l.nw = int32(len(en.grams))
+		if en.uni >= 0 {
+			l.nw++
+		}
+		if l.nw > 0 {
+			l.score = e.model.rows.sumRows(en.uni, en.grams, e.model.rowLen())
+		}
 	}
 	return l
 }
@@ -248,10 +265,62 @@ func (e *Engine) lexTokens(toks []token, out []*lexEntry) []*lexEntry {
 	return out
 }
 
+// msgWord is a distinct word of a message (wordGroup's counterpart): its
+// occurrences, its value, and its entry.
+type msgWord struct {
+	word  string
+	count float32
+	x     float32
+	w     wordEntry // (vectorOf)
+	en    *lexEntry // (textParts)
+}
+
+// wordSet finds a message's distinct words: open addressing by the
+// word's stem hash, each slot the group's index+1 (0: empty).
+type wordSet struct {
+	tab  []int32
+	mask uint64
+}
+
+func (s *wordSet) reset(n int) {
+	size := 64
+	for size < 2*n {
+		size <<= 1
+	}
+	if cap(s.tab) < size {
+		s.tab = make([]int32, size)
+	} else {
+		s.tab = s.tab[:size]
+		clear(s.tab)
+	}
+	s.mask = uint64(size - 1)
+}
+
+// find returns the index in groups of word (whose stem hash is h), or
+// -1 after reserving its slot for index len(groups): the caller then
+// appends it.
+func (s *wordSet) find(groups []msgWord, word string, h uint64) int {
+	i := h & s.mask
+	for {
+		g := s.tab[i]
+		if g == 0 {
+			s.tab[i] = int32(len(groups) + 1)
+			return -1
+		}
+		if groups[g-1].word == word {
+			return int(g - 1)
+		}
+		i = (i + 1) & s.mask
+	}
+}
+
 // vectorBuf is the pooled scratch of vectorOf: a table from feature
-// index to position in the vector (+1; 0: not yet).
+// index to position in the vector (+1; 0: not yet), and the message's
+// words.
 type vectorBuf struct {
-	pos []int32
+	pos    []int32
+	groups []msgWord
+	set    wordSet
 }
 
 var vectorPool sync.Pool
@@ -280,6 +349,11 @@ func (e *Engine) vectorOf(m *Model, a analysis, out sparse) sparse {
 	if m != e.model {
 		lex = nil
 	}
+	groups := vb.groups[:0]
+	vb.set.reset(len(a.toks))
+	// The bigrams are collected first (as indexes, the count in val),
+	// and go after the words' features.
+	var bigrams sparse
 	words := func(toks []token, lex []*lexEntry, n float32) {
 		var prev uint64
 		has := false
@@ -297,17 +371,17 @@ func (e *Engine) vectorOf(m *Model, a analysis, out sparse) sparse {
 				has = false
 				continue
 			}
-			if en.uni >= 0 {
-				add(en.uni, n)
-			}
 			if has {
 				if i, ok := m.vocab.get(bigramHash(prev, en.hw)); ok {
-					add(i, n)
+					bigrams.idx = append(bigrams.idx, i)
+					bigrams.val = append(bigrams.val, n)
 				}
 			}
 			prev, has = en.hw, true
-			for _, g := range en.grams {
-				add(g, n)
+			if g := vb.set.find(groups, t.word, en.hw); g >= 0 {
+				groups[g].count += n
+			} else {
+				groups = append(groups, msgWord{word: t.word, count: n, w: en})
 			}
 		}
 	}
@@ -318,9 +392,25 @@ func (e *Engine) vectorOf(m *Model, a analysis, out sparse) sparse {
 		words(a.toks[:a.nsubj], nil, subjectCount)
 		words(a.toks[a.nsubj:], nil, 1)
 	}
-	ntext := len(v.idx)
 	norm := 0.0
-	for j := range ntext {
+	for _, g := range groups {
+		x := wordValue(g.count)
+		k := len(g.w.grams)
+		if g.w.uni >= 0 {
+			add(g.w.uni, x)
+			k++
+		}
+		for _, f := range g.w.grams {
+			add(f, x)
+		}
+		norm += wordNorm(x, k)
+	}
+	nwords := len(v.idx)
+	for j, i := range bigrams.idx {
+		add(i, bigrams.val[j])
+	}
+	ntext := len(v.idx)
+	for j := nwords; j < ntext; j++ {
 		x := math.Log1p(float64(v.val[j]))
 		norm += float64(x * x)
 		v.val[j] = float32(x)
@@ -331,6 +421,21 @@ func (e *Engine) vectorOf(m *Model, a analysis, out sparse) sparse {
 			v.val[j] *= inv
 		}
 	}
+	e.keywordFeatures(m, a, add)
+	for j := ntext; j < len(v.idx); j++ {
+		v.val[j] = float32(math.Log1p(float64(v.val[j])))
+	}
+	for _, i := range v.idx {
+		pos[i] = 0
+	}
+	clear(groups)
+	vb.groups = groups[:0]
+	vectorPool.Put(vb)
+	return v
+}
+
+// keywordFeatures adds the keyword features of a, their raw values.
+func (e *Engine) keywordFeatures(m *Model, a analysis, add func(int32, float32)) {
 	kw := func(h uint64, n float64) {
 		if i, ok := m.vocab.get(h); ok {
 			add(i, float32(n))
@@ -354,14 +459,117 @@ func (e *Engine) vectorOf(m *Model, a analysis, out sparse) sparse {
 			kw(cueHash[q], float64(n))
 		}
 	}
-	for j := ntext; j < len(v.idx); j++ {
-		v.val[j] = float32(math.Log1p(float64(v.val[j])))
+}
+
+// textParts is vectorOf's vector as classification reads it: the
+// message's distinct words with a score (lexEntry.score) and the value
+// each of their features has in the vector; the features of the stems,
+// summed over the words that share one (for the criticality's words ×
+// type, stack.go); and the other features, bigrams and keywords.
+type textParts struct {
+	words []msgWord
+	uni   sparse
+	rest  sparse
+}
+
+// partsOf returns the parts of the vector of a, in buffers of sc, valid
+// until the next call with sc. Its values are the vector's, bit for bit:
+// the same sums in the same order (TestTextParts).
+func (e *Engine) partsOf(m *Model, a analysis, sc *decideBuf) textParts {
+	pos := sc.pos
+	p := textParts{words: sc.words[:0], uni: sparse{idx: sc.uni.idx[:0], val: sc.uni.val[:0]},
+		rest: sparse{idx: sc.rest.idx[:0], val: sc.rest.val[:0]}}
+	add := func(v *sparse, i int32, n float32) {
+		if q := pos[i]; q > 0 {
+			v.val[q-1] += n
+			return
+		}
+		v.idx = append(v.idx, i)
+		v.val = append(v.val, n)
+		pos[i] = int32(len(v.idx))
 	}
-	for _, i := range v.idx {
+	sc.set.reset(len(a.toks))
+	words := func(toks []token, lex []*lexEntry, n float32) {
+		var prev uint64
+		has := false
+		for i, l := range lex {
+			switch l.kind {
+			case wordStop:
+				continue
+			case wordBreak:
+				has = false
+				continue
+			}
+			if has {
+				if i, ok := m.vocab.get(bigramHash(prev, l.hw)); ok {
+					add(&p.rest, i, n)
+				}
+			}
+			prev, has = l.hw, true
+			if g := sc.set.find(p.words, toks[i].word, l.hw); g >= 0 {
+				p.words[g].count += n
+			} else {
+				p.words = append(p.words, msgWord{word: toks[i].word, count: n, en: l})
+			}
+		}
+	}
+	words(a.toks[:a.nsubj], a.lex[:a.nsubj], subjectCount)
+	words(a.toks[a.nsubj:], a.lex[a.nsubj:], 1)
+	norm := 0.0
+	for j := range p.words {
+		g := &p.words[j]
+		g.x = wordValue(g.count)
+		if g.en.uni >= 0 {
+			add(&p.uni, g.en.uni, g.x)
+		}
+		norm += wordNorm(g.x, int(g.en.nw))
+	}
+	for j := range p.rest.val {
+		x := math.Log1p(float64(p.rest.val[j]))
+		norm += float64(x * x)
+		p.rest.val[j] = float32(x)
+	}
+	if norm > 0 {
+		inv := float32(1 / math.Sqrt(norm))
+		for j := range p.words {
+			p.words[j].x *= inv
+		}
+		for j := range p.uni.val {
+			p.uni.val[j] *= inv
+		}
+		for j := range p.rest.val {
+			p.rest.val[j] *= inv
+		}
+	}
+	ntext := len(p.rest.idx)
+	e.keywordFeatures(m, a, func(i int32, n float32) { add(&p.rest, i, n) })
+	for j := ntext; j < len(p.rest.idx); j++ {
+		p.rest.val[j] = float32(math.Log1p(float64(p.rest.val[j])))
+	}
+	for _, i := range p.uni.idx {
 		pos[i] = 0
 	}
-	vectorPool.Put(vb)
-	return v
+	for _, i := range p.rest.idx {
+		pos[i] = 0
+	}
+	sc.words, sc.uni, sc.rest = p.words, p.uni, p.rest
+	return p
+}
+
+// addWords adds each word's value times its score to acc, the sums of
+// the three decisions end to end.
+func addWords(words []msgWord, acc []float32) {
+	for j := range words {
+		row := words[j].en.score
+		if row == nil {
+			continue
+		}
+		x := words[j].x
+		acc := acc[:len(row)]
+		for c, q := range row {
+			acc[c] += x * q
+		}
+	}
 }
 
 var (
