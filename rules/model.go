@@ -465,7 +465,9 @@ func (m *Model) Write(w io.Writer) error {
 func quantize(v float32) int64 { return int64(math.Round(float64(v) / quantum)) }
 
 // rowLen is the number of classes of the three decisions together.
-func (m *Model) rowLen() int { return m.heads[headCategory].k + m.heads[headType].k + m.heads[headCrit].k }
+func (m *Model) rowLen() int {
+	return m.heads[headCategory].k + m.heads[headType].k + m.heads[headCrit].k
+}
 
 // Features returns the number of features of m.
 func (m *Model) Features() int { return len(m.names) }
