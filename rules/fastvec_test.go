@@ -108,3 +108,47 @@ func TestTextParts(t *testing.T) {
 		}
 	}
 }
+
+// TestDecisionsFromParts checks that classification's decisions, summed
+// from the vector's parts, are those of the whole vectors the model was
+// trained on (head.decide over vectorOf's vector and the chain's
+// features), to float rounding.
+func TestDecisionsFromParts(t *testing.T) {
+	e, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := DefaultModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e = e.WithModel(m, 0)
+	_, exs := expTrain(t)
+	sc := m.scratch()
+	var logits [numHeads][]float64
+	for hi := range logits {
+		logits[hi] = make([]float64, m.heads[hi].k)
+	}
+	for _, ex := range exs {
+		var buf [128]token
+		a := e.analyze(ex.Message, buf[:0])
+		got, js := e.decideAll(a, sc)
+		v := e.vectorOf(m, a, sparse{})
+		var want [numHeads]decision
+		want[headCategory] = m.heads[headCategory].decide(v, js[headCategory], logits[headCategory])
+		pc := want[headCategory].probs
+		want[headType] = m.heads[headType].decide(m.stack.extend(v, headType, pc, nil, &a.cues, &sparse{}), js[headType], logits[headType])
+		pt := want[headType].probs
+		want[headCrit] = m.heads[headCrit].decide(m.stack.extend(v, headCrit, pc, pt, &a.cues, &sparse{}), js[headCrit], logits[headCrit])
+		for hi := range want {
+			for c, p := range want[hi].probs {
+				if d := math.Abs(p - got[hi].probs[c]); d > 1e-5 {
+					t.Fatalf("%q: %s class %d: probability %v from the parts, %v from the vector", ex.Message.Subject, headNames[hi], c, got[hi].probs[c], p)
+				}
+			}
+			if g, w := got[hi].best, want[hi].best; g != w && math.Abs(want[hi].probs[g]-want[hi].probs[w]) > 1e-5 {
+				t.Fatalf("%q: %s: class %d from the parts, %d from the vector", ex.Message.Subject, headNames[hi], g, w)
+			}
+		}
+	}
+}

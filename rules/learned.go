@@ -20,7 +20,9 @@ func (e *Engine) WithModel(m *Model, minConfidence float64) *Engine {
 	if c.minConf <= 0 && m != nil {
 		c.minConf = m.Meta.MinConfidence
 	}
+	c.kwIdx = nil
 	if m != nil {
+		c.kwIdx = c.indexKeywords(m)
 		for hi := range m.heads {
 			c.modelBuckets[hi] = e.classBuckets(hi, m.heads[hi].classes)
 		}
@@ -101,18 +103,46 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory, explain bool) {
 	m := e.model
 	sc := m.scratch()
 	defer m.putScratch(sc)
-	// The scores are summed from the vector's parts (partsOf): each word's
-	// score, then the rows of the other features; the vector itself is
-	// formed only to explain.
-	p := e.partsOf(m, a, sc)
-	var v sparse
-	if explain {
-		v = e.vectorOf(m, a, sc.v)
-		sc.v = v
-		r.Features = make(map[string][]Feature, numHeads)
+	ds, js := e.decideAll(a, sc)
+	hc, ht, hk := &m.heads[headCategory], &m.heads[headType], &m.heads[headCrit]
+	d := ds[headCategory]
+	// Triage offers categories of the catalogue: never sin_clasificar (a
+	// class of the model) nor a class the catalogue no longer has.
+	r.Candidates = hc.candidates(d, 3, func(c int) bool { return e.catKnown[c] })
+	if setCategory {
+		r.Confidence = round3(d.probs[d.best])
+		best := hc.classes[d.best]
+		if _, known := e.byKey[best]; known && d.probs[d.best] >= e.minConf {
+			r.Category = best
+		}
 	}
+	d = ds[headType]
+	r.Type, r.TypeConfidence = ticket.Type(ht.classes[d.best]), round3(d.probs[d.best])
+	d = ds[headCrit]
+	r.Criticality, r.CritConfidence = ticket.Criticality(hk.classes[d.best]), round3(d.probs[d.best])
+	if !explain {
+		return
+	}
+	// To explain, the vectors are formed whole.
+	r.Features = make(map[string][]Feature, numHeads)
+	v := e.vectorOf(m, a, sc.v)
+	sc.v = v
+	pc, pt := ds[headCategory].probs, ds[headType].probs
+	if setCategory {
+		r.Features["category"] = m.explain(headCategory, v, js[headCategory], ds[headCategory].best, explainTop)
+	}
+	r.Features["type"] = m.explain(headType, m.stack.extend(v, headType, pc, nil, &a.cues, &sc.vt), js[headType], ds[headType].best, explainTop)
+	r.Features["criticidad"] = m.explain(headCrit, m.stack.extend(v, headCrit, pc, pt, &a.cues, &sc.vk), js[headCrit], ds[headCrit].best, explainTop)
+}
+
+// decideAll returns the model's three decisions of a, their
+// probabilities in sc's buffers, and their joint features.
+func (e *Engine) decideAll(a analysis, sc *decideBuf) (ds [numHeads]decision, js [numHeads]jointVec) {
+	m := e.model
+	// The scores are summed from the vector's parts (partsOf): each word's
+	// score, then the rows of the other features.
+	p := e.partsOf(m, a, sc)
 	choice := e.keywordDecisions(a)
-	var js [numHeads]jointVec
 	for hi := range m.heads {
 		js[hi].score = sc.joint[hi]
 		js[hi].rule = e.joint(a, hi, m.heads[hi].classes, e.modelBuckets[hi], choice[hi], js[hi].score)
@@ -124,51 +154,21 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory, explain bool) {
 	clear(sc.accAll)
 	addWords(p.words, sc.accAll)
 	sc.sink = m.rows.accumulate(p.rest, acc)
-	hc := &m.heads[headCategory]
-	d := hc.finish(acc[headCategory], js[headCategory], sc.logits[headCategory])
-	// Triage offers categories of the catalogue: never sin_clasificar (a
-	// class of the model) nor a class the catalogue no longer has.
-	r.Candidates = hc.candidates(d, 3, func(c int) bool { return e.catKnown[c] })
-	if setCategory {
-		r.Confidence = round3(d.probs[d.best])
-		best := hc.classes[d.best]
-		if _, known := e.byKey[best]; known && d.probs[d.best] >= e.minConf {
-			r.Category = best
-		}
-		if explain {
-			r.Features["category"] = m.explain(headCategory, v, js[headCategory], d.best, explainTop)
-		}
-	}
-
-	pc := d.probs
-	// The chain's features follow the base's: the vector's to explain;
-	// otherwise the stems' (the criticality's words × type read them).
-	base := p.uni
-	if explain {
-		base = v
-	}
-
-	ht := &m.heads[headType]
-	vt := m.stack.extend(base, headType, pc, nil, &a.cues, &sc.vt)
-	m.rows.accumulateHead(headType, tail(vt, len(base.idx)), acc[headType])
-	d = ht.finish(acc[headType], js[headType], sc.logits[headType])
-	r.Type, r.TypeConfidence = ticket.Type(ht.classes[d.best]), round3(d.probs[d.best])
-	if explain {
-		r.Features["type"] = m.explain(headType, vt, js[headType], d.best, explainTop)
-	}
-
-	hk := &m.heads[headCrit]
-	vk := m.stack.extend(base, headCrit, pc, d.probs, &a.cues, &sc.vk)
-	m.rows.accumulateHead(headCrit, tail(vk, len(base.idx)), acc[headCrit])
-	d = hk.finish(acc[headCrit], js[headCrit], sc.logits[headCrit])
-	r.Criticality, r.CritConfidence = ticket.Criticality(hk.classes[d.best]), round3(d.probs[d.best])
-	if explain {
-		r.Features["criticidad"] = m.explain(headCrit, vk, js[headCrit], d.best, explainTop)
-	}
+	hc, ht, hk := &m.heads[headCategory], &m.heads[headType], &m.heads[headCrit]
+	ds[headCategory] = hc.finish(acc[headCategory], js[headCategory], sc.logits[headCategory])
+	pc := ds[headCategory].probs
+	// The chain's features (stack.go) are summed apart: the words × type
+	// from the stems' parts, the others from their rows.
+	vt := m.stack.extend(sparse{}, headType, pc, nil, &a.cues, &sc.vt)
+	m.rows.accumulateHead(headType, vt, acc[headType])
+	ds[headType] = ht.finish(acc[headType], js[headType], sc.logits[headType])
+	pt := ds[headType].probs
+	vk := m.stack.extend(sparse{}, headCrit, pc, pt, &a.cues, &sc.vk)
+	m.rows.accumulateHead(headCrit, vk, acc[headCrit])
+	p.addWordTypes(m.rowLen(), hk.k, pt, acc[headCrit])
+	ds[headCrit] = hk.finish(acc[headCrit], js[headCrit], sc.logits[headCrit])
+	return ds, js
 }
-
-// tail returns the features of v from position i on.
-func tail(v sparse, i int) sparse { return sparse{idx: v.idx[i:], val: v.val[i:]} }
 
 // decideBuf is the scratch of one modelDecide, pooled per model: the
 // vectors of the three decisions, their logits and joint features.
@@ -187,6 +187,7 @@ type decideBuf struct {
 	set       wordSet
 	words     []msgWord
 	uni, rest sparse
+	uniEn     []*lexEntry
 }
 
 func (m *Model) scratch() *decideBuf {

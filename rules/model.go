@@ -82,6 +82,7 @@ type fusedRows struct {
 	// offType, offCrit: where the type's and the criticality's classes
 	// start in a row of all three decisions' classes (sumRows).
 	offType, offCrit int
+	offCritK         int // classes of the criticality
 }
 
 type fusedAt struct {
@@ -95,7 +96,7 @@ func newFusedRows(heads *[numHeads]head, nf int) fusedRows {
 		n += len(heads[hi].ent)
 	}
 	r := fusedRows{at: make([]fusedAt, nf+1), ent: make([]weight, 0, n),
-		offType: heads[headCategory].k, offCrit: heads[headCategory].k + heads[headType].k}
+		offType: heads[headCategory].k, offCrit: heads[headCategory].k + heads[headType].k, offCritK: heads[headCrit].k}
 	for f := range int32(nf) {
 		a := fusedAt{start: int32(len(r.ent))}
 		r.ent = append(r.ent, heads[headCategory].row(f)...)
@@ -157,9 +158,18 @@ func (r *fusedRows) accumulate(v sparse, acc *[numHeads][]float32) (sink int16) 
 
 // sumRows returns the sum of the rows of features uni (-1: none) and
 // grams, dense: the category's classes, then the type's, then the
-// criticality's (n in all), in quanta (integers, exact in a float32).
-func (r *fusedRows) sumRows(uni int32, grams []int32, n int) []float32 {
-	out := make([]float32, n)
+// criticality's (n in all), in quanta (integers, exact in a float32);
+// then, dense, the criticality's weights of the features wt.
+func (r *fusedRows) sumRows(uni int32, grams []int32, n int, wt []int32) []float32 {
+	k := r.offCritK
+	out := make([]float32, n+len(wt)*k)
+	for t, f := range wt {
+		if f >= 0 {
+			for _, w := range r.row(headCrit, f) {
+				out[n+t*k+int(w.class)] = float32(w.q)
+			}
+		}
+	}
 	add := func(f int32) {
 		a := r.at[f]
 		s, e := int(a.start), int(r.at[f+1].start)
@@ -467,6 +477,20 @@ func quantize(v float32) int64 { return int64(math.Round(float64(v) / quantum)) 
 // rowLen is the number of classes of the three decisions together.
 func (m *Model) rowLen() int {
 	return m.heads[headCategory].k + m.heads[headType].k + m.heads[headCrit].k
+}
+
+// wordTypeRows returns the features of a stem feature (-1: none) × each
+// type (-1: not in the vocabulary), nil for none.
+func (m *Model) wordTypeRows(uni int32) []int32 {
+	s := m.stack
+	if uni < s.wordLo || uni >= s.wordHi {
+		return nil
+	}
+	out := make([]int32, len(s.wordType))
+	for t := range out {
+		out[t] = s.wordType[t][uni-s.wordLo]
+	}
+	return out
 }
 
 // Features returns the number of features of m.

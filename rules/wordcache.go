@@ -189,7 +189,10 @@ func (m *Model) resolve(w string) *wordEntry {
 //
 // With a model, the entry also holds the word's partial score: the sum of
 // the weight rows of its features (stem and character n-grams; see
-// fusedRows), category classes then type then criticality, in quanta.
+// fusedRows), category classes then type then criticality, in quanta;
+// then, by type, the criticality's weights of its stem × that type
+// (stack.go), which the stem's value times the type's probability
+// weighs.
 // A word's features all get the same value (features.go, wordValue), so
 // the word adds that value times its score to the message's sums: one row
 // of a few dozen floats instead of a row per feature scattered over the
@@ -229,7 +232,8 @@ func (e *Engine) resolveLex(w string) lexEntry {
 			l.nw++
 		}
 		if l.nw > 0 {
-			l.score = e.model.rows.sumRows(en.uni, en.grams, e.model.rowLen())
+			m := e.model
+			l.score = m.rows.sumRows(en.uni, en.grams, m.rowLen(), m.wordTypeRows(en.uni))
 		}
 	}
 	return l
@@ -461,6 +465,67 @@ func (e *Engine) keywordFeatures(m *Model, a analysis, add func(int32, float32))
 	}
 }
 
+// kwIndex holds the vocabulary indexes of the keyword features of an
+// engine's model (-1: not in it), in keywordFeatures' order.
+type kwIndex struct {
+	bucket, top      []int32
+	topNone, failure int32
+	cue              [numCues]int32
+}
+
+func (e *Engine) indexKeywords(m *Model) *kwIndex {
+	get := func(h uint64) int32 {
+		if i, ok := m.vocab.get(h); ok {
+			return i
+		}
+		return -1
+	}
+	x := &kwIndex{bucket: make([]int32, len(e.buckets)), top: make([]int32, len(e.buckets)),
+		topNone: get(e.kwTopNone), failure: get(kwFailureHash)}
+	for i := range e.buckets {
+		x.bucket[i], x.top[i] = get(e.kwHash[i]), get(e.kwTop[i])
+	}
+	for q := range x.cue {
+		x.cue[q] = get(cueHash[q])
+	}
+	return x
+}
+
+// keywordIndexed is keywordFeatures for the engine's model, from kwIdx.
+func (e *Engine) keywordIndexed(a analysis, v *sparse, pos []int32) {
+	x := e.kwIdx
+	add := func(i int32, n float32) {
+		if i < 0 {
+			return
+		}
+		if q := pos[i]; q > 0 {
+			v.val[q-1] += n
+			return
+		}
+		v.idx = append(v.idx, i)
+		v.val = append(v.val, n)
+		pos[i] = int32(len(v.idx))
+	}
+	for i, s := range a.scores {
+		if s > 0 {
+			add(x.bucket[i], float32(s))
+		}
+	}
+	top := x.topNone
+	if a.best >= 0 && a.scores[a.best] >= e.threshold {
+		top = x.top[a.best]
+	}
+	add(top, 1)
+	if a.failures > 0 {
+		add(x.failure, float32(a.failures*e.failureW))
+	}
+	for q, n := range a.cues {
+		if n > 0 {
+			add(x.cue[q], n)
+		}
+	}
+}
+
 // textParts is vectorOf's vector as classification reads it: the
 // message's distinct words with a score (lexEntry.score) and the value
 // each of their features has in the vector; the features of the stems,
@@ -469,6 +534,7 @@ func (e *Engine) keywordFeatures(m *Model, a analysis, add func(int32, float32))
 type textParts struct {
 	words []msgWord
 	uni   sparse
+	uniEn []*lexEntry // a word of each stem of uni
 	rest  sparse
 }
 
@@ -477,7 +543,7 @@ type textParts struct {
 // the same sums in the same order (TestTextParts).
 func (e *Engine) partsOf(m *Model, a analysis, sc *decideBuf) textParts {
 	pos := sc.pos
-	p := textParts{words: sc.words[:0], uni: sparse{idx: sc.uni.idx[:0], val: sc.uni.val[:0]},
+	p := textParts{words: sc.words[:0], uni: sparse{idx: sc.uni.idx[:0], val: sc.uni.val[:0]}, uniEn: sc.uniEn[:0],
 		rest: sparse{idx: sc.rest.idx[:0], val: sc.rest.val[:0]}}
 	add := func(v *sparse, i int32, n float32) {
 		if q := pos[i]; q > 0 {
@@ -520,7 +586,11 @@ func (e *Engine) partsOf(m *Model, a analysis, sc *decideBuf) textParts {
 		g := &p.words[j]
 		g.x = wordValue(g.count)
 		if g.en.uni >= 0 {
+			n := len(p.uni.idx)
 			add(&p.uni, g.en.uni, g.x)
+			if len(p.uni.idx) > n {
+				p.uniEn = append(p.uniEn, g.en)
+			}
 		}
 		norm += wordNorm(g.x, int(g.en.nw))
 	}
@@ -542,7 +612,7 @@ func (e *Engine) partsOf(m *Model, a analysis, sc *decideBuf) textParts {
 		}
 	}
 	ntext := len(p.rest.idx)
-	e.keywordFeatures(m, a, func(i int32, n float32) { add(&p.rest, i, n) })
+	e.keywordIndexed(a, &p.rest, pos)
 	for j := ntext; j < len(p.rest.idx); j++ {
 		p.rest.val[j] = float32(math.Log1p(float64(p.rest.val[j])))
 	}
@@ -552,22 +622,40 @@ func (e *Engine) partsOf(m *Model, a analysis, sc *decideBuf) textParts {
 	for _, i := range p.rest.idx {
 		pos[i] = 0
 	}
-	sc.words, sc.uni, sc.rest = p.words, p.uni, p.rest
+	sc.words, sc.uni, sc.uniEn, sc.rest = p.words, p.uni, p.uniEn, p.rest
 	return p
 }
 
 // addWords adds each word's value times its score to acc, the sums of
-// the three decisions end to end.
+// the three decisions end to end (n classes).
 func addWords(words []msgWord, acc []float32) {
+	n := len(acc)
 	for j := range words {
 		row := words[j].en.score
 		if row == nil {
 			continue
 		}
 		x := words[j].x
-		acc := acc[:len(row)]
+		row = row[:n]
 		for c, q := range row {
 			acc[c] += x * q
+		}
+	}
+}
+
+// addWordTypes adds to the criticality's sums acc (k classes) its words ×
+// type features (stack.extend's, in the same order): each stem's value
+// times each type's probability pt, when above 1e-3, times its weights.
+func (p *textParts) addWordTypes(off, k int, pt []float64, acc []float32) {
+	for j, v := range p.uni.val {
+		row := p.uniEn[j].score[off:]
+		for t, pr := range pt {
+			if x := float64(v) * pr; x > 1e-3 {
+				x := float32(x)
+				for c, q := range row[t*k : t*k+k] {
+					acc[c] += x * q
+				}
+			}
 		}
 	}
 }
