@@ -42,7 +42,7 @@ type Engine struct {
 	// and "k:top=<v>" (wordcache.go).
 	kwHash, kwTop []uint64
 	kwTopNone     uint64
-	kwIdx         *kwIndex // of the model's vocabulary (WithModel)
+	kwIdx         *kwIndex   // of the model's vocabulary (WithModel)
 	hitPool       *sync.Pool // of *hitSet, sized for phrases
 	// lex caches, per folded word, the phrases of the catalogue and of
 	// the cues it can start and its features in the model (lexEntry);
