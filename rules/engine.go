@@ -528,8 +528,15 @@ func (e *Engine) score(scores []float64, k bucketKind, v string) float64 {
 // phrases each token can start (lex, its entries in the catalogue
 // engine's cache).
 func (e *Engine) scan(toks []token, lex []*lexEntry, cue bool, mult float64, hits *hitSet) {
-	for i := range toks {
-		for _, pi := range lex[i].starts(cue) {
+	lex = lex[:len(toks)]
+	for i, l := range lex {
+		starts, next := l.starts(cue)
+		for k, pi := range starts {
+			// (the second word first, from the entries: most phrases
+			// tried fail there.)
+			if h := next[k]; h != 0 && (i+1 == len(lex) || lex[i+1].stemH != h) {
+				continue
+			}
 			e.try(toks, i, int(pi), mult, hits)
 		}
 	}

@@ -198,7 +198,12 @@ func (m *Model) resolve(w string) *wordEntry {
 // of a few dozen floats instead of a row per feature scattered over the
 // model.
 type lexEntry struct {
-	ids        []int32 // catalogue phrases, cue phrases, then n-gram features
+	ids []int32 // catalogue phrases, cue phrases, then n-gram features
+	// next is, for each phrase of ids, the hash (stemHash) of its second
+	// word, 0 when it has none or it is a prefix: a phrase whose second
+	// word is not the next token's is not tried.
+	next       []uint64
+	stemH      uint64 // stemHash of the word
 	score      []float32
 	nCat, nCue int32
 	nw         int32 // the word's features in the vocabulary (stem and n-grams)
@@ -222,8 +227,16 @@ func (e *Engine) resolveLex(w string) lexEntry {
 	if e.model != nil {
 		en = e.model.resolve(w)
 	}
-	l := lexEntry{ids: make([]int32, 0, len(cat)+len(cue)+e.lenGrams(en)), nCat: int32(len(cat)), nCue: int32(len(cue)), uni: -1}
+	l := lexEntry{ids: make([]int32, 0, len(cat)+len(cue)+e.lenGrams(en)), nCat: int32(len(cat)), nCue: int32(len(cue)), uni: -1,
+		stemH: stemHash(stem(w))}
 	l.ids = append(append(l.ids, cat...), cue...)
+	if len(cat)+len(cue) > 0 {
+		l.next = make([]uint64, 0, len(cat)+len(cue))
+		l.next = e.nextWords(l.next, cat)
+		if e.cues != nil {
+			l.next = e.cues.nextWords(l.next, cue)
+		}
+	}
 	if en != nil {
 		l.kind, l.uni, l.hw = en.kind, en.uni, en.hw
 		l.ids = append(l.ids, en.grams...)
@@ -247,12 +260,29 @@ func (e *Engine) lenGrams(en *wordEntry) int {
 }
 
 // starts returns the phrases of the catalogue (cue false) or of the cues
-// the word can start.
-func (l *lexEntry) starts(cue bool) []int32 {
+// the word can start, and the hashes of their second words (next).
+func (l *lexEntry) starts(cue bool) ([]int32, []uint64) {
 	if cue {
-		return l.ids[l.nCat : l.nCat+l.nCue]
+		return l.ids[l.nCat : l.nCat+l.nCue], l.next[l.nCat : l.nCat+l.nCue]
 	}
-	return l.ids[:l.nCat]
+	return l.ids[:l.nCat], l.next[:l.nCat]
+}
+
+// stemHash is the hash of a token's stem, never 0.
+func stemHash(s string) uint64 { return slotKey(fnvAdd(fnvOffset, s)) }
+
+// nextWords appends the hash of the second word of each phrase of ps (0:
+// none, or a prefix).
+func (e *Engine) nextWords(out []uint64, ps []int32) []uint64 {
+	for _, pi := range ps {
+		p := &e.phrases[pi]
+		h := uint64(0)
+		if len(p.words) > 1 && !p.prefix[1] {
+			h = stemHash(p.words[1])
+		}
+		out = append(out, h)
+	}
+	return out
 }
 
 // word returns the model's entry of the word (resolved with the engine's
