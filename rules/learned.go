@@ -186,6 +186,7 @@ type decideBuf struct {
 	pos       []int32
 	set       wordSet
 	words     []msgWord
+	pairs     []rawFeature // the bigrams' hashes and counts
 	uni, rest sparse
 	uniEn     []*lexEntry
 }

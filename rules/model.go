@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -62,6 +63,10 @@ type Model struct {
 	Meta  ModelMeta
 	names []string   // feature names, sorted
 	vocab *hashIndex // feature hash → index into names
+	// bigrams is vocab's bigrams alone: a quarter of its size, so that
+	// the lookups of a message's word pairs, most of them not there, stay
+	// in the cache more.
+	bigrams *hashIndex
 	heads [numHeads]head
 	stack *stackIndex           // the chain's features (stack.go)
 	words *strCache[*wordEntry] // wordcache.go
@@ -416,6 +421,18 @@ func ReadModel(r io.Reader) (*Model, error) {
 		return nil, fmt.Errorf("%w: trailing data", errModel)
 	}
 	m.rows = newFusedRows(&m.heads, int(nf))
+	nb := 0
+	for _, n := range m.names {
+		if strings.HasPrefix(n, "b:") {
+			nb++
+		}
+	}
+	m.bigrams = newHashIndex(nb)
+	for i, n := range m.names {
+		if strings.HasPrefix(n, "b:") {
+			m.bigrams.put(featureHash(n), int32(i))
+		}
+	}
 	m.stack = newStackIndex(m.names, m.vocab, m.heads[headCategory].classes, m.heads[headType].classes)
 	return m, nil
 }

@@ -305,8 +305,14 @@ type msgWord struct {
 	word  string
 	count float32
 	x     float32
-	w     wordEntry // (vectorOf)
-	en    *lexEntry // (textParts)
+	en    *lexEntry
+}
+
+// vecWord is vectorOf's msgWord.
+type vecWord struct {
+	word  string
+	count float32
+	w     wordEntry
 }
 
 // wordSet finds a message's distinct words: open addressing by the
@@ -330,10 +336,13 @@ func (s *wordSet) reset(n int) {
 	s.mask = uint64(size - 1)
 }
 
-// find returns the index in groups of word (whose stem hash is h), or
-// -1 after reserving its slot for index len(groups): the caller then
-// appends it.
-func (s *wordSet) find(groups []msgWord, word string, h uint64) int {
+func (w msgWord) key() string { return w.word }
+func (w vecWord) key() string { return w.word }
+
+// findWord returns the index in groups of word (whose stem hash is h),
+// or -1 after reserving its slot in s for index len(groups): the caller
+// then appends it.
+func findWord[T interface{ key() string }](s *wordSet, groups []T, word string, h uint64) int {
 	i := h & s.mask
 	for {
 		g := s.tab[i]
@@ -341,7 +350,7 @@ func (s *wordSet) find(groups []msgWord, word string, h uint64) int {
 			s.tab[i] = int32(len(groups) + 1)
 			return -1
 		}
-		if groups[g-1].word == word {
+		if groups[g-1].key() == word {
 			return int(g - 1)
 		}
 		i = (i + 1) & s.mask
@@ -353,7 +362,7 @@ func (s *wordSet) find(groups []msgWord, word string, h uint64) int {
 // words.
 type vectorBuf struct {
 	pos    []int32
-	groups []msgWord
+	groups []vecWord
 	set    wordSet
 }
 
@@ -412,10 +421,10 @@ func (e *Engine) vectorOf(m *Model, a analysis, out sparse) sparse {
 				}
 			}
 			prev, has = en.hw, true
-			if g := vb.set.find(groups, t.word, en.hw); g >= 0 {
+			if g := findWord(&vb.set, groups, t.word, en.hw); g >= 0 {
 				groups[g].count += n
 			} else {
-				groups = append(groups, msgWord{word: t.word, count: n, w: en})
+				groups = append(groups, vecWord{word: t.word, count: n, w: en})
 			}
 		}
 	}
@@ -597,20 +606,26 @@ func (e *Engine) partsOf(m *Model, a analysis, sc *decideBuf) textParts {
 				continue
 			}
 			if has {
-				if i, ok := m.vocab.get(bigramHash(prev, l.hw)); ok {
-					add(&p.rest, i, n)
-				}
+				// (looked up after the loop: independent lookups, whose
+				// cache misses overlap.)
+				sc.pairs = append(sc.pairs, rawFeature{bigramHash(prev, l.hw), n})
 			}
 			prev, has = l.hw, true
-			if g := sc.set.find(p.words, toks[i].word, l.hw); g >= 0 {
+			if g := findWord(&sc.set, p.words, toks[i].word, l.hw); g >= 0 {
 				p.words[g].count += n
 			} else {
 				p.words = append(p.words, msgWord{word: toks[i].word, count: n, en: l})
 			}
 		}
 	}
+	sc.pairs = sc.pairs[:0]
 	words(a.toks[:a.nsubj], a.lex[:a.nsubj], subjectCount)
 	words(a.toks[a.nsubj:], a.lex[a.nsubj:], 1)
+	for _, b := range sc.pairs {
+		if i, ok := m.bigrams.get(b.h); ok {
+			add(&p.rest, i, b.count)
+		}
+	}
 	norm := 0.0
 	for j := range p.words {
 		g := &p.words[j]
