@@ -67,11 +67,11 @@ type Model struct {
 	// the lookups of a message's word pairs, most of them not there, stay
 	// in the cache more.
 	bigrams *hashIndex
-	heads [numHeads]head
-	stack *stackIndex           // the chain's features (stack.go)
-	words *strCache[*wordEntry] // wordcache.go
-	pool  sync.Pool             // of *decideBuf (learned.go)
-	rows  fusedRows             // the weights as classification reads them
+	heads   [numHeads]head
+	stack   *stackIndex           // the chain's features (stack.go)
+	words   *strCache[*wordEntry] // wordcache.go
+	pool    sync.Pool             // of *decideBuf (learned.go)
+	rows    fusedRows             // the weights as classification reads them
 }
 
 // fusedRows is the runtime layout of the weights, built by ReadModel:
