@@ -530,14 +530,13 @@ func (e *Engine) score(scores []float64, k bucketKind, v string) float64 {
 func (e *Engine) scan(toks []token, lex []*lexEntry, cue bool, mult float64, hits *hitSet) {
 	lex = lex[:len(toks)]
 	for i, l := range lex {
-		starts, next := l.starts(cue)
-		for k, pi := range starts {
+		for _, x := range l.starts(cue) {
 			// (the second word first, from the entries: most phrases
 			// tried fail there.)
-			if h := next[k]; h != 0 && (i+1 == len(lex) || lex[i+1].stemH != h) {
+			if h := uint32(x >> 32); h != 0 && (i+1 == len(lex) || lex[i+1].stemH != h) {
 				continue
 			}
-			e.try(toks, i, int(pi), mult, hits)
+			e.try(toks, i, int(uint32(x)), mult, hits)
 		}
 	}
 }

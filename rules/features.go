@@ -22,9 +22,17 @@ import (
 //	k:top=ti.vpn      the category the catalogue alone would choose
 //	k:no+verbo        the catalogue's "no" + verb failure count
 //
-// Words of the subject count subjectCount times. Text features are
-// log(1+count), L2-normalised together; keyword features are log(1+score)
-// and are not normalised, so that a long mail does not dilute them.
+// Words of the subject count subjectCount times. Each distinct word (its
+// folded form) occurring n times gives log(1+n) to its stem's feature
+// and to each of its character n-grams (features that two words share add
+// up); a bigram is log(1+count). The text features are then divided by
+// the square root of the sum, over the words, of log(1+n)² times the
+// number of the word's features in the vocabulary, plus the bigrams'
+// squares: their L2 norm when no two words share a feature. So a word's
+// contribution to the scores is its value times a row of weights that
+// depends on the word alone, cached with it (wordcache.go). Keyword
+// features are log(1+score) and are not normalised, so that a long mail
+// does not dilute them.
 const (
 	subjectCount = 2
 	charGram     = 4

@@ -198,18 +198,20 @@ func (m *Model) resolve(w string) *wordEntry {
 // of a few dozen floats instead of a row per feature scattered over the
 // model.
 type lexEntry struct {
-	ids []int32 // catalogue phrases, cue phrases, then n-gram features
-	// next is, for each phrase of ids, the hash (stemHash) of its second
-	// word, 0 when it has none or it is a prefix: a phrase whose second
-	// word is not the next token's is not tried.
-	next       []uint64
-	stemH      uint64 // stemHash of the word
-	score      []float32
-	nCat, nCue int32
-	nw         int32 // the word's features in the vocabulary (stem and n-grams)
-	kind       uint8 // as wordEntry
-	uni        int32
-	hw         uint64
+	// phrases are the catalogue's then the cues' phrases the word can
+	// start (nCat of the catalogue), each its index in the low 32 bits and
+	// in the high 32 the stemHash of its second word, 0 when it has none
+	// or it is a prefix: a phrase whose second word is not the next
+	// token's is not tried.
+	phrases []uint64
+	nCat    int32
+	stemH   uint32 // stemHash of the word
+	kind    uint8  // as wordEntry
+	uni     int32
+	nw      int32 // the word's features in the vocabulary (stem and n-grams)
+	hw      uint64
+	score   []float32
+	grams   []int32
 }
 
 const lexCacheSlots = 1 << 18
@@ -223,23 +225,17 @@ func (e *Engine) resolveLex(w string) lexEntry {
 	if e.cues != nil {
 		cue = e.cues.startsOf(w)
 	}
-	var en *wordEntry
-	if e.model != nil {
-		en = e.model.resolve(w)
-	}
-	l := lexEntry{ids: make([]int32, 0, len(cat)+len(cue)+e.lenGrams(en)), nCat: int32(len(cat)), nCue: int32(len(cue)), uni: -1,
-		stemH: stemHash(stem(w))}
-	l.ids = append(append(l.ids, cat...), cue...)
+	l := lexEntry{nCat: int32(len(cat)), uni: -1, stemH: stemHash(stem(w))}
 	if len(cat)+len(cue) > 0 {
-		l.next = make([]uint64, 0, len(cat)+len(cue))
-		l.next = e.nextWords(l.next, cat)
+		l.phrases = make([]uint64, 0, len(cat)+len(cue))
+		l.phrases = e.withNext(l.phrases, cat)
 		if e.cues != nil {
-			l.next = e.cues.nextWords(l.next, cue)
+			l.phrases = e.cues.withNext(l.phrases, cue)
 		}
 	}
-	if en != nil {
-		l.kind, l.uni, l.hw = en.kind, en.uni, en.hw
-		l.ids = append(l.ids, en.grams...)
+	if e.model != nil {
+		en := e.model.resolve(w)
+		l.kind, l.uni, l.hw, l.grams = en.kind, en.uni, en.hw, en.grams
 		l.nw = int32(len(en.grams))
 		if en.uni >= 0 {
 			l.nw++
@@ -252,35 +248,28 @@ func (e *Engine) resolveLex(w string) lexEntry {
 	return l
 }
 
-func (e *Engine) lenGrams(en *wordEntry) int {
-	if en == nil {
-		return 0
-	}
-	return len(en.grams)
-}
-
 // starts returns the phrases of the catalogue (cue false) or of the cues
-// the word can start, and the hashes of their second words (next).
-func (l *lexEntry) starts(cue bool) ([]int32, []uint64) {
+// the word can start, as in lexEntry.phrases.
+func (l *lexEntry) starts(cue bool) []uint64 {
 	if cue {
-		return l.ids[l.nCat : l.nCat+l.nCue], l.next[l.nCat : l.nCat+l.nCue]
+		return l.phrases[l.nCat:]
 	}
-	return l.ids[:l.nCat], l.next[:l.nCat]
+	return l.phrases[:l.nCat]
 }
 
-// stemHash is the hash of a token's stem, never 0.
-func stemHash(s string) uint64 { return slotKey(fnvAdd(fnvOffset, s)) }
+// stemHash is a hash of a token's stem, never 0.
+func stemHash(s string) uint32 { return uint32(fnvAdd(fnvOffset, s)) | 1 }
 
-// nextWords appends the hash of the second word of each phrase of ps (0:
-// none, or a prefix).
-func (e *Engine) nextWords(out []uint64, ps []int32) []uint64 {
+// withNext appends each phrase of ps with the hash of its second word
+// (lexEntry.phrases).
+func (e *Engine) withNext(out []uint64, ps []int32) []uint64 {
 	for _, pi := range ps {
 		p := &e.phrases[pi]
-		h := uint64(0)
+		h := uint32(0)
 		if len(p.words) > 1 && !p.prefix[1] {
 			h = stemHash(p.words[1])
 		}
-		out = append(out, h)
+		out = append(out, uint64(uint32(pi))|uint64(h)<<32)
 	}
 	return out
 }
@@ -288,7 +277,7 @@ func (e *Engine) nextWords(out []uint64, ps []int32) []uint64 {
 // word returns the model's entry of the word (resolved with the engine's
 // model).
 func (l *lexEntry) word() wordEntry {
-	return wordEntry{kind: l.kind, hw: l.hw, uni: l.uni, grams: l.ids[l.nCat+l.nCue:]}
+	return wordEntry{kind: l.kind, hw: l.hw, uni: l.uni, grams: l.grams}
 }
 
 // lexTokens appends the entries of toks to out.
