@@ -536,7 +536,7 @@ func (e *Engine) scan(toks []token, lex []*lexEntry, cue bool, mult float64, hit
 			if h := uint32(x >> 32); h != 0 && (i+1 == len(lex) || lex[i+1].stemH != h) {
 				continue
 			}
-			e.try(toks, i, int(uint32(x)), mult, hits)
+			e.try(toks, lex, i, int(uint32(x)), mult, hits)
 		}
 	}
 }
@@ -565,7 +565,7 @@ func (e *Engine) startsOf(w string) []int32 {
 	return out
 }
 
-func (e *Engine) try(toks []token, i, pi int, mult float64, hits *hitSet) {
+func (e *Engine) try(toks []token, lex []*lexEntry, i, pi int, mult float64, hits *hitSet) {
 	p := &e.phrases[pi]
 	if i+len(p.words) > len(toks) {
 		return
@@ -577,7 +577,7 @@ func (e *Engine) try(toks []token, i, pi int, mult float64, hits *hitSet) {
 			return
 		}
 	}
-	if hits.mult[pi] >= mult || e.negated(toks, i) {
+	if hits.mult[pi] >= mult || e.negated(toks, lex, i) {
 		return
 	}
 	if hits.mult[pi] == 0 {
@@ -617,7 +617,7 @@ func (e *Engine) failures(toks []token) float64 {
 
 // negated reports whether a negation phrase ends right before position i,
 // allowing filler words (articles, possessives) in between.
-func (e *Engine) negated(toks []token, i int) bool {
+func (e *Engine) negated(toks []token, lex []*lexEntry, i int) bool {
 	for end := i - 1; end >= 0 && end >= i-3; end-- {
 		for _, n := range e.negations {
 			start := end - len(n) + 1
@@ -635,7 +635,7 @@ func (e *Engine) negated(toks []token, i int) bool {
 				return true
 			}
 		}
-		if !fillers[toks[end].word] {
+		if lex[end].flags&lexFiller == 0 {
 			return false
 		}
 	}

@@ -52,11 +52,13 @@ type cacheTable[T any] struct {
 const cacheInline = 23
 
 type cached[T any] struct {
+	// The hash and an inline key first: a lookup's check reads one cache
+	// line, which also holds the start of the value.
+	h    uint64
 	kn   uint8 // length of an inline key, or 0: the key is long
 	kb   [cacheInline]byte
 	val  T
 	long string
-	h    uint64
 }
 
 func (en *cached[T]) is(w string) bool {
@@ -207,6 +209,7 @@ type lexEntry struct {
 	nCat    int32
 	stemH   uint32 // stemHash of the word
 	kind    uint8  // as wordEntry
+	flags   uint8  // lexNumber, lexFiller
 	uni     int32
 	nw      int32 // the word's features in the vocabulary (stem and n-grams)
 	hw      uint64
@@ -215,6 +218,12 @@ type lexEntry struct {
 }
 
 const lexCacheSlots = 1 << 18
+
+// Flags of a lexEntry.
+const (
+	lexNumber = 1 << iota // a number, in digits or words (cueCounts)
+	lexFiller             // one of fillers (negated)
+)
 
 // lexOf returns the entry of a folded word.
 func (e *Engine) lexOf(w string) *lexEntry { return e.lex.ptr(w, e.resolveLex) }
@@ -226,6 +235,12 @@ func (e *Engine) resolveLex(w string) lexEntry {
 		cue = e.cues.startsOf(w)
 	}
 	l := lexEntry{nCat: int32(len(cat)), uni: -1, stemH: stemHash(stem(w))}
+	if isNumber(w) || spelledNumbers[w] {
+		l.flags |= lexNumber
+	}
+	if fillers[w] {
+		l.flags |= lexFiller
+	}
 	if len(cat)+len(cue) > 0 {
 		l.phrases = make([]uint64, 0, len(cat)+len(cue))
 		l.phrases = e.withNext(l.phrases, cat)
