@@ -80,7 +80,46 @@ func (c *strCache[T]) get(w string, compute func(string) T) T { return *c.ptr(w,
 // ptr is get, returning a pointer to the cached value (not to be
 // modified).
 func (c *strCache[T]) ptr(w string, compute func(string) T) *T {
-	h := fnvAdd(fnvOffset, w)
+	return c.ptrHashed(w, fnvAdd(fnvOffset, w), compute)
+}
+
+// tokenBatch is how many tokens tokenPtrs looks up together.
+const tokenBatch = 32
+
+// tokenPtrs appends ptr of each token's word to out. The lookups are
+// made a batch at a time, phase by phase (the hashes, the first slot of
+// each, the entries there), so that their cache misses, independent,
+// overlap instead of following one another.
+func (c *strCache[T]) tokenPtrs(toks []token, compute func(string) T, out []*T) []*T {
+	var hs [tokenBatch]uint64
+	var ens [tokenBatch]*cached[T]
+	for start := 0; start < len(toks); start += tokenBatch {
+		batch := toks[start:min(start+tokenBatch, len(toks))]
+		for i := range batch {
+			hs[i] = fnvAdd(fnvOffset, batch[i].word)
+		}
+		t := c.tab.Load()
+		if t != nil {
+			mask := uint64(len(t.slots) - 1)
+			for i := range batch {
+				ens[i] = t.slots[hs[i]&mask].Load()
+			}
+		}
+		for i := range batch {
+			w := batch[i].word
+			if en := ens[i]; t != nil && en != nil && en.h == hs[i] && en.is(w) {
+				out = append(out, &en.val)
+			} else {
+				out = append(out, c.ptrHashed(w, hs[i], compute))
+			}
+		}
+		clear(ens[:len(batch)])
+	}
+	return out
+}
+
+// ptrHashed is ptr, given the hash of w.
+func (c *strCache[T]) ptrHashed(w string, h uint64, compute func(string) T) *T {
 	if t := c.tab.Load(); t != nil {
 		if en := t.find(w, h); en != nil {
 			return &en.val
@@ -297,10 +336,7 @@ func (l *lexEntry) word() wordEntry {
 
 // lexTokens appends the entries of toks to out.
 func (e *Engine) lexTokens(toks []token, out []*lexEntry) []*lexEntry {
-	for i := range toks {
-		out = append(out, e.lexOf(toks[i].word))
-	}
-	return out
+	return e.lex.tokenPtrs(toks, e.resolveLex, out)
 }
 
 // msgWord is a distinct word of a message (wordGroup's counterpart): its
