@@ -172,6 +172,7 @@ func compileCues(negations [][]string) *Engine {
 		}
 	}
 	c.seen = nil
+	c.indexNegations(lexCueNegEnd)
 	return c
 }
 

@@ -28,6 +28,10 @@ type Engine struct {
 	// of their prefix: a token only tries those it could match.
 	byPrefix  map[string][]int
 	negations [][]string
+	// negFlag is the lexEntry flag of the words that end one of
+	// negations (0: any word may, an empty negation).
+	negFlag   uint8
+	negLast   map[string]bool // the last stem of each negation
 	failureW  float64
 	failureX  map[string]bool // words after "no" that are not a failing verb
 	threshold float64
@@ -169,6 +173,7 @@ func compile(f *File, where func(string) string) (*Engine, error) {
 			e.negations = append(e.negations, stems)
 		}
 	}
+	e.indexNegations(lexNegEnd)
 	e.cues = compileCues(e.negations)
 	e.hashKeywords()
 	for i, r := range f.Priority {
@@ -615,10 +620,30 @@ func (e *Engine) failures(toks []token) float64 {
 	return n
 }
 
+// indexNegations notes the last stem of each negation and the flag that
+// marks the words ending one (negated).
+func (e *Engine) indexNegations(flag uint8) {
+	e.negLast, e.negFlag = map[string]bool{}, flag
+	for _, n := range e.negations {
+		if len(n) == 0 {
+			e.negFlag = 0
+			continue
+		}
+		e.negLast[n[len(n)-1]] = true
+	}
+}
+
 // negated reports whether a negation phrase ends right before position i,
 // allowing filler words (articles, possessives) in between.
 func (e *Engine) negated(toks []token, lex []*lexEntry, i int) bool {
 	for end := i - 1; end >= 0 && end >= i-3; end-- {
+		if e.negFlag != 0 && lex[end].flags&e.negFlag == 0 {
+			// no negation ends with this word
+			if lex[end].flags&lexFiller == 0 {
+				return false
+			}
+			continue
+		}
 		for _, n := range e.negations {
 			start := end - len(n) + 1
 			if start < 0 {

@@ -152,3 +152,40 @@ func TestDecisionsFromParts(t *testing.T) {
 		}
 	}
 }
+
+// TestNegatedFlags checks that negated, which skips the positions where
+// no negation can end (lexEntry flags), finds what trying every
+// negation there finds, for the catalogue's and the cues' negations, at
+// every position of every training mail.
+func TestNegatedFlags(t *testing.T) {
+	e, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, exs := expTrain(t)
+	slow, slowCues := *e, *e.cues
+	slow.negFlag, slowCues.negFlag = 0, 0
+	found := 0
+	msgs := []Message{{Subject: "sin urgencia", Body: "no reviste urgencia, no tiene el sistema caído; buenos días a todos"}}
+	for _, ex := range exs {
+		msgs = append(msgs, ex.Message)
+	}
+	for _, msg := range msgs {
+		var buf [128]token
+		a := e.analyze(msg, buf[:0])
+		for i := range a.toks {
+			for _, p := range [][2]*Engine{{e, &slow}, {e.cues, &slowCues}} {
+				got, want := p[0].negated(a.toks, a.lex, i), p[1].negated(a.toks, a.lex, i)
+				if got != want {
+					t.Fatalf("%q, token %d (%s): negated %v, trying every negation %v", msg.Subject, i, a.toks[i].word, got, want)
+				}
+				if got {
+					found++
+				}
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatal("no negation found anywhere")
+	}
+}

@@ -260,8 +260,10 @@ const lexCacheSlots = 1 << 18
 
 // Flags of a lexEntry.
 const (
-	lexNumber = 1 << iota // a number, in digits or words (cueCounts)
-	lexFiller             // one of fillers (negated)
+	lexNumber    = 1 << iota // a number, in digits or words (cueCounts)
+	lexFiller                // one of fillers (negated)
+	lexNegEnd                // its stem ends one of the catalogue's negations
+	lexCueNegEnd             // its stem ends one of the cues' negations
 )
 
 // lexOf returns the entry of a folded word.
@@ -273,12 +275,19 @@ func (e *Engine) resolveLex(w string) lexEntry {
 	if e.cues != nil {
 		cue = e.cues.startsOf(w)
 	}
-	l := lexEntry{nCat: int32(len(cat)), uni: -1, stemH: stemHash(stem(w))}
+	st := stem(w)
+	l := lexEntry{nCat: int32(len(cat)), uni: -1, stemH: stemHash(st)}
 	if isNumber(w) || spelledNumbers[w] {
 		l.flags |= lexNumber
 	}
 	if fillers[w] {
 		l.flags |= lexFiller
+	}
+	if e.negLast[st] {
+		l.flags |= lexNegEnd
+	}
+	if e.cues != nil && e.cues.negLast[st] {
+		l.flags |= lexCueNegEnd
 	}
 	if len(cat)+len(cue) > 0 {
 		l.phrases = make([]uint64, 0, len(cat)+len(cue))
