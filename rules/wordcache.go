@@ -222,7 +222,7 @@ func (m *Model) resolve(w string) *wordEntry {
 }
 
 // lexEntry is what a folded word means to an engine and its model,
-// resolved once per word (Engine.lexOf) so that a token costs one cache
+// resolved once per word (Engine.lexTokens) so that a token costs one cache
 // lookup for the catalogue's phrases, the cues' phrases and the model's
 // features together: the phrases of the catalogue (startsOf) and of the
 // cues it can start, and with a model its wordEntry. The three lists of
@@ -265,9 +265,6 @@ const (
 	lexNegEnd                // its stem ends one of the catalogue's negations
 	lexCueNegEnd             // its stem ends one of the cues' negations
 )
-
-// lexOf returns the entry of a folded word.
-func (e *Engine) lexOf(w string) *lexEntry { return e.lex.ptr(w, e.resolveLex) }
 
 func (e *Engine) resolveLex(w string) lexEntry {
 	cat := e.startsOf(w)
