@@ -172,6 +172,7 @@ func compileCues(negations [][]string) *Engine {
 		}
 	}
 	c.seen = nil
+	c.indexNegations(lexCueNegEnd)
 	return c
 }
 
@@ -188,8 +189,8 @@ func (e *Engine) cueCounts(toks []token, lex []*lexEntry, subject, body string) 
 		}
 		e.cues.putHits(hits)
 	}
-	for i, t := range toks {
-		if !isNumber(t.word) && !spelledNumbers[t.word] {
+	for i := range toks {
+		if lex[i].flags&lexNumber == 0 {
 			continue
 		}
 		if i > 0 && (toks[i-1].word == "somos" || toks[i-1].word == "son") ||

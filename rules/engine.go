@@ -28,6 +28,10 @@ type Engine struct {
 	// of their prefix: a token only tries those it could match.
 	byPrefix  map[string][]int
 	negations [][]string
+	// negFlag is the lexEntry flag of the words that end one of
+	// negations (0: any word may, an empty negation).
+	negFlag   uint8
+	negLast   map[string]bool // the last stem of each negation
 	failureW  float64
 	failureX  map[string]bool // words after "no" that are not a failing verb
 	threshold float64
@@ -42,6 +46,7 @@ type Engine struct {
 	// and "k:top=<v>" (wordcache.go).
 	kwHash, kwTop []uint64
 	kwTopNone     uint64
+	kwIdx         *kwIndex   // of the model's vocabulary (WithModel)
 	hitPool       *sync.Pool // of *hitSet, sized for phrases
 	// lex caches, per folded word, the phrases of the catalogue and of
 	// the cues it can start and its features in the model (lexEntry);
@@ -168,6 +173,7 @@ func compile(f *File, where func(string) string) (*Engine, error) {
 			e.negations = append(e.negations, stems)
 		}
 	}
+	e.indexNegations(lexNegEnd)
 	e.cues = compileCues(e.negations)
 	e.hashKeywords()
 	for i, r := range f.Priority {
@@ -527,9 +533,15 @@ func (e *Engine) score(scores []float64, k bucketKind, v string) float64 {
 // phrases each token can start (lex, its entries in the catalogue
 // engine's cache).
 func (e *Engine) scan(toks []token, lex []*lexEntry, cue bool, mult float64, hits *hitSet) {
-	for i := range toks {
-		for _, pi := range lex[i].starts(cue) {
-			e.try(toks, i, int(pi), mult, hits)
+	lex = lex[:len(toks)]
+	for i, l := range lex {
+		for _, x := range l.starts(cue) {
+			// (the second word first, from the entries: most phrases
+			// tried fail there.)
+			if h := uint32(x >> 32); h != 0 && (i+1 == len(lex) || lex[i+1].stemH != h) {
+				continue
+			}
+			e.try(toks, lex, i, int(uint32(x)), mult, hits)
 		}
 	}
 }
@@ -558,7 +570,7 @@ func (e *Engine) startsOf(w string) []int32 {
 	return out
 }
 
-func (e *Engine) try(toks []token, i, pi int, mult float64, hits *hitSet) {
+func (e *Engine) try(toks []token, lex []*lexEntry, i, pi int, mult float64, hits *hitSet) {
 	p := &e.phrases[pi]
 	if i+len(p.words) > len(toks) {
 		return
@@ -570,7 +582,7 @@ func (e *Engine) try(toks []token, i, pi int, mult float64, hits *hitSet) {
 			return
 		}
 	}
-	if hits.mult[pi] >= mult || e.negated(toks, i) {
+	if hits.mult[pi] >= mult || e.negated(toks, lex, i) {
 		return
 	}
 	if hits.mult[pi] == 0 {
@@ -608,10 +620,30 @@ func (e *Engine) failures(toks []token) float64 {
 	return n
 }
 
+// indexNegations notes the last stem of each negation and the flag that
+// marks the words ending one (negated).
+func (e *Engine) indexNegations(flag uint8) {
+	e.negLast, e.negFlag = map[string]bool{}, flag
+	for _, n := range e.negations {
+		if len(n) == 0 {
+			e.negFlag = 0
+			continue
+		}
+		e.negLast[n[len(n)-1]] = true
+	}
+}
+
 // negated reports whether a negation phrase ends right before position i,
 // allowing filler words (articles, possessives) in between.
-func (e *Engine) negated(toks []token, i int) bool {
+func (e *Engine) negated(toks []token, lex []*lexEntry, i int) bool {
 	for end := i - 1; end >= 0 && end >= i-3; end-- {
+		if e.negFlag != 0 && lex[end].flags&e.negFlag == 0 {
+			// no negation ends with this word
+			if lex[end].flags&lexFiller == 0 {
+				return false
+			}
+			continue
+		}
 		for _, n := range e.negations {
 			start := end - len(n) + 1
 			if start < 0 {
@@ -628,7 +660,7 @@ func (e *Engine) negated(toks []token, i int) bool {
 				return true
 			}
 		}
-		if !fillers[toks[end].word] {
+		if lex[end].flags&lexFiller == 0 {
 			return false
 		}
 	}

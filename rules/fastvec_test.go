@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"math"
 	"slices"
 	"testing"
 )
@@ -29,10 +30,162 @@ func TestFastVector(t *testing.T) {
 		a := e.analyze(msg, buf[:0])
 		var x extractor
 		e.extract(a, &x)
-		want := vectorize(x.text, x.kw, m.vocab, len(m.names))
+		want := vectorize(&x.text, x.kw, m.vocab, len(m.names))
 		got := e.vectorOf(m, a, sparse{})
 		if !slices.Equal(got.idx, want.idx) || !slices.Equal(got.val, want.val) {
 			t.Fatalf("%q: classification vector %v %v, training's %v %v", msg.Subject, got.idx, got.val, want.idx, want.val)
 		}
+	}
+}
+
+// TestTextParts checks that classification's sums, formed from each
+// word's score and the rows of the other features (partsOf), are the
+// sums of the vector's features times their weights, and that its parts
+// hold the vector's values bit for bit.
+func TestTextParts(t *testing.T) {
+	e, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := DefaultModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e = e.WithModel(m, 0)
+	_, exs := expTrain(t)
+	msgs := []Message{{Subject: "La impresora no imprime 123", Body: "Buenos días, la impresora del piso 3 no imprime, es urgente para hoy!! ¿pueden venir? impresoras impresora"},
+		{Subject: "", Body: ""}, {Subject: "ayuda ayuda", Body: "no me deja entrar al sistema, somos 30 funcionarios sin servicio; el sistema no deja"}}
+	for _, ex := range exs {
+		msgs = append(msgs, ex.Message)
+	}
+	sc := m.scratch()
+	n := m.rowLen()
+	want := make([]float32, n)
+	var wacc [numHeads][]float32
+	off := 0
+	for hi := range m.heads {
+		wacc[hi] = want[off : off+m.heads[hi].k]
+		off += m.heads[hi].k
+	}
+	for _, msg := range msgs {
+		var buf [128]token
+		a := e.analyze(msg, buf[:0])
+		v := e.vectorOf(m, a, sparse{})
+		p := e.partsOf(m, a, sc)
+		val := map[int32]float32{}
+		for j, f := range v.idx {
+			val[f] = v.val[j]
+		}
+		covered := map[int32]bool{}
+		for _, part := range []sparse{p.uni, p.rest} {
+			for j, f := range part.idx {
+				if got, ok := val[f]; !ok || got != part.val[j] {
+					t.Fatalf("%q: feature %s is %v in the parts, %v (present %v) in the vector", msg.Subject, m.names[f], part.val[j], got, ok)
+				}
+				covered[f] = true
+			}
+		}
+		for _, w := range p.words {
+			for _, f := range w.en.word().grams {
+				covered[f] = true
+			}
+			if w.en.uni >= 0 {
+				covered[w.en.uni] = true
+			}
+		}
+		if len(covered) != len(v.idx) {
+			t.Fatalf("%q: the parts cover %d features, the vector has %d", msg.Subject, len(covered), len(v.idx))
+		}
+		clear(sc.accAll)
+		addWords(p.words, sc.accAll)
+		m.rows.accumulate(p.rest, &sc.acc)
+		clear(want)
+		m.rows.accumulate(v, &wacc)
+		for c := range want {
+			if d := math.Abs(float64(sc.accAll[c] - want[c])); d > 1e-3*(1+math.Abs(float64(want[c]))) {
+				t.Fatalf("%q: sum %d is %v from the parts, %v from the vector", msg.Subject, c, sc.accAll[c], want[c])
+			}
+		}
+	}
+}
+
+// TestDecisionsFromParts checks that classification's decisions, summed
+// from the vector's parts, are those of the whole vectors the model was
+// trained on (head.decide over vectorOf's vector and the chain's
+// features), to float rounding.
+func TestDecisionsFromParts(t *testing.T) {
+	e, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := DefaultModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e = e.WithModel(m, 0)
+	_, exs := expTrain(t)
+	sc := m.scratch()
+	var logits [numHeads][]float64
+	for hi := range logits {
+		logits[hi] = make([]float64, m.heads[hi].k)
+	}
+	for _, ex := range exs {
+		var buf [128]token
+		a := e.analyze(ex.Message, buf[:0])
+		got, js := e.decideAll(a, sc)
+		v := e.vectorOf(m, a, sparse{})
+		var want [numHeads]decision
+		want[headCategory] = m.heads[headCategory].decide(v, js[headCategory], logits[headCategory])
+		pc := want[headCategory].probs
+		want[headType] = m.heads[headType].decide(m.stack.extend(v, headType, pc, nil, &a.cues, &sparse{}), js[headType], logits[headType])
+		pt := want[headType].probs
+		want[headCrit] = m.heads[headCrit].decide(m.stack.extend(v, headCrit, pc, pt, &a.cues, &sparse{}), js[headCrit], logits[headCrit])
+		for hi := range want {
+			for c, p := range want[hi].probs {
+				if d := math.Abs(p - got[hi].probs[c]); d > 1e-5 {
+					t.Fatalf("%q: %s class %d: probability %v from the parts, %v from the vector", ex.Message.Subject, headNames[hi], c, got[hi].probs[c], p)
+				}
+			}
+			if g, w := got[hi].best, want[hi].best; g != w && math.Abs(want[hi].probs[g]-want[hi].probs[w]) > 1e-5 {
+				t.Fatalf("%q: %s: class %d from the parts, %d from the vector", ex.Message.Subject, headNames[hi], g, w)
+			}
+		}
+	}
+}
+
+// TestNegatedFlags checks that negated, which skips the positions where
+// no negation can end (lexEntry flags), finds what trying every
+// negation there finds, for the catalogue's and the cues' negations, at
+// every position of every training mail.
+func TestNegatedFlags(t *testing.T) {
+	e, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, exs := expTrain(t)
+	slow, slowCues := *e, *e.cues
+	slow.negFlag, slowCues.negFlag = 0, 0
+	found := 0
+	msgs := []Message{{Subject: "sin urgencia", Body: "no reviste urgencia, no tiene el sistema caído; buenos días a todos"}}
+	for _, ex := range exs {
+		msgs = append(msgs, ex.Message)
+	}
+	for _, msg := range msgs {
+		var buf [128]token
+		a := e.analyze(msg, buf[:0])
+		for i := range a.toks {
+			for _, p := range [][2]*Engine{{e, &slow}, {e.cues, &slowCues}} {
+				got, want := p[0].negated(a.toks, a.lex, i), p[1].negated(a.toks, a.lex, i)
+				if got != want {
+					t.Fatalf("%q, token %d (%s): negated %v, trying every negation %v", msg.Subject, i, a.toks[i].word, got, want)
+				}
+				if got {
+					found++
+				}
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatal("no negation found anywhere")
 	}
 }

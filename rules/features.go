@@ -22,9 +22,17 @@ import (
 //	k:top=ti.vpn      the category the catalogue alone would choose
 //	k:no+verbo        the catalogue's "no" + verb failure count
 //
-// Words of the subject count subjectCount times. Text features are
-// log(1+count), L2-normalised together; keyword features are log(1+score)
-// and are not normalised, so that a long mail does not dilute them.
+// Words of the subject count subjectCount times. Each distinct word (its
+// folded form) occurring n times gives log(1+n) to its stem's feature
+// and to each of its character n-grams (features that two words share add
+// up); a bigram is log(1+count). The text features are then divided by
+// the square root of the sum, over the words, of log(1+n)² times the
+// number of the word's features in the vocabulary, plus the bigrams'
+// squares: their L2 norm when no two words share a feature. So a word's
+// contribution to the scores is its value times a row of weights that
+// depends on the word alone, cached with it (wordcache.go). Keyword
+// features are log(1+score) and are not normalised, so that a long mail
+// does not dilute them.
 const (
 	subjectCount = 2
 	charGram     = 4
@@ -151,17 +159,43 @@ type rawFeature struct {
 	count float32
 }
 
+// wordGroup is one distinct word of a message (by its folded form): how
+// many times it occurs (a subject's counting subjectCount) and its
+// features, the stem's and the character n-grams', feats[lo:hi] of its
+// rawText.
+type wordGroup struct {
+	word   string
+	count  float32
+	lo, hi int32
+}
+
+// rawText is a message's text before the vocabulary: its distinct words
+// with their features, and the bigrams of its words with their counts.
+type rawText struct {
+	groups  []wordGroup
+	feats   []uint64
+	bigrams []rawFeature
+}
+
+// hashes returns every text feature hash of t, once or more.
+func (t *rawText) hashes() []rawFeature {
+	out := make([]rawFeature, 0, len(t.feats)+len(t.bigrams))
+	for _, h := range t.feats {
+		out = append(out, rawFeature{h, 1})
+	}
+	return append(out, t.bigrams...)
+}
+
 // extractor turns a message into raw features. names, when not nil,
 // collects the name of every hash (training and explanations).
 type extractor struct {
 	names map[uint64]string
-	text  []rawFeature
+	text  rawText
 	kw    []rawFeature
 	buf   []byte
 }
 
-func (x *extractor) addText(h uint64, n float32, name func() string) {
-	x.text = append(x.text, rawFeature{h, n})
+func (x *extractor) name(h uint64, name func() string) {
 	if x.names != nil {
 		if _, ok := x.names[h]; !ok {
 			x.names[h] = name()
@@ -170,11 +204,12 @@ func (x *extractor) addText(h uint64, n float32, name func() string) {
 }
 
 // words adds the word, bigram and character features of toks, each
-// counted n times.
+// occurrence counted n times.
 func (x *extractor) words(toks []token, n float32) {
 	prev := ""
-	for _, t := range toks {
-		w := t.word
+	t := &x.text
+	for _, tok := range toks {
+		w := tok.word
 		if contentStop[w] || isNumber(w) || len(w) > 40 {
 			if !contentStop[w] {
 				prev = ""
@@ -183,22 +218,31 @@ func (x *extractor) words(toks []token, n float32) {
 		}
 		s := snowStem(w)
 		hw := wordHash(s)
-		x.addText(hw, n, func() string { return "w:" + s })
 		if prev != "" {
 			p := prev
 			hb := bigramHash(wordHash(p), hw)
-			x.addText(hb, n, func() string { return "b:" + p + " " + s })
+			t.bigrams = append(t.bigrams, rawFeature{hb, n})
+			x.name(hb, func() string { return "b:" + p + " " + s })
 		}
 		prev = s
-		if len(w) < charGram {
+		g := slices.IndexFunc(t.groups, func(g wordGroup) bool { return g.word == w })
+		if g >= 0 {
+			t.groups[g].count += n
 			continue
 		}
-		x.buf = append(append(append(x.buf[:0], '<'), w...), '>')
-		for i := 0; i+charGram <= len(x.buf); i++ {
-			g := x.buf[i : i+charGram]
-			hc := fnvBytes(fnvAdd(fnvOffset, "c:"), g)
-			x.addText(hc, n, func() string { return "c:" + string(g) })
+		lo := int32(len(t.feats))
+		t.feats = append(t.feats, hw)
+		x.name(hw, func() string { return "w:" + s })
+		if len(w) >= charGram {
+			x.buf = append(append(append(x.buf[:0], '<'), w...), '>')
+			for i := 0; i+charGram <= len(x.buf); i++ {
+				g := x.buf[i : i+charGram]
+				hc := fnvBytes(fnvAdd(fnvOffset, "c:"), g)
+				t.feats = append(t.feats, hc)
+				x.name(hc, func() string { return "c:" + string(g) })
+			}
 		}
+		t.groups = append(t.groups, wordGroup{word: w, count: n, lo: lo, hi: int32(len(t.feats))})
 	}
 }
 
@@ -239,34 +283,48 @@ var scratch sync.Pool
 
 // vectorize maps raw features onto a vocabulary (hash → index of nf),
 // dropping unknown ones and summing repeats, with the weighting described
-// above. Features keep the order they first appear in.
-func vectorize(text, kw []rawFeature, vocab *hashIndex, nf int) sparse {
+// above. Features keep the order they first appear in: the words', the
+// bigrams', the keywords'.
+func vectorize(text *rawText, kw []rawFeature, vocab *hashIndex, nf int) sparse {
 	pp, _ := scratch.Get().(*[]int32)
 	if pp == nil || len(*pp) < nf {
 		s := make([]int32, nf)
 		pp = &s
 	}
 	pos := *pp
-	v := sparse{idx: make([]int32, 0, len(text)+len(kw)), val: make([]float32, 0, len(text)+len(kw))}
-	add := func(fs []rawFeature) {
-		for _, f := range fs {
-			i, ok := vocab.get(f.h)
-			if !ok {
-				continue
-			}
-			if p := pos[i]; p > 0 {
-				v.val[p-1] += f.count
-				continue
-			}
-			v.idx = append(v.idx, i)
-			v.val = append(v.val, f.count)
-			pos[i] = int32(len(v.idx))
+	n := len(text.feats) + len(text.bigrams) + len(kw)
+	v := sparse{idx: make([]int32, 0, n), val: make([]float32, 0, n)}
+	addOne := func(h uint64, n float32) bool {
+		i, ok := vocab.get(h)
+		if !ok {
+			return false
 		}
+		if p := pos[i]; p > 0 {
+			v.val[p-1] += n
+			return true
+		}
+		v.idx = append(v.idx, i)
+		v.val = append(v.val, n)
+		pos[i] = int32(len(v.idx))
+		return true
 	}
-	add(text)
-	ntext := len(v.idx)
 	norm := 0.0
-	for j := range ntext {
+	for _, g := range text.groups {
+		x := wordValue(g.count)
+		k := 0
+		for _, h := range text.feats[g.lo:g.hi] {
+			if addOne(h, x) {
+				k++
+			}
+		}
+		norm += wordNorm(x, k)
+	}
+	nwords := len(v.idx)
+	for _, f := range text.bigrams {
+		addOne(f.h, f.count)
+	}
+	ntext := len(v.idx)
+	for j := nwords; j < ntext; j++ {
 		x := math.Log1p(float64(v.val[j]))
 		norm += float64(x * x)
 		v.val[j] = float32(x)
@@ -277,7 +335,9 @@ func vectorize(text, kw []rawFeature, vocab *hashIndex, nf int) sparse {
 			v.val[j] *= inv
 		}
 	}
-	add(kw)
+	for _, f := range kw {
+		addOne(f.h, f.count)
+	}
 	for j := ntext; j < len(v.idx); j++ {
 		v.val[j] = float32(math.Log1p(float64(v.val[j])))
 	}
@@ -288,13 +348,28 @@ func vectorize(text, kw []rawFeature, vocab *hashIndex, nf int) sparse {
 	return v
 }
 
+// wordValue is what a word occurring count times (a subject's counting
+// subjectCount) gives each of its features.
+func wordValue(count float32) float32 { return float32(math.Log1p(float64(count))) }
+
+// wordNorm is a word's share of the square of the text's norm: its value
+// squared for each of its k features in the vocabulary, as if no other
+// word of the message shared one (so that it is a property of the word,
+// see wordcache.go).
+func wordNorm(x float32, k int) float64 { return float64(x) * float64(x) * float64(k) }
+
 // hashIndex maps feature hashes to vocabulary indexes: open addressing
 // with linear probing, several times faster than a Go map for the few
-// hundred lookups a message makes.
+// hundred lookups a message makes. A slot holds its key and its value
+// together: a lookup is one cache miss, not two.
 type hashIndex struct {
-	keys []uint64
-	vals []int32
-	mask uint64
+	slots []hashSlot
+	mask  uint64
+}
+
+type hashSlot struct {
+	key uint64
+	val int32
 }
 
 func newHashIndex(n int) *hashIndex {
@@ -302,7 +377,7 @@ func newHashIndex(n int) *hashIndex {
 	for size < 2*n {
 		size <<= 1
 	}
-	return &hashIndex{keys: make([]uint64, size), vals: make([]int32, size), mask: uint64(size - 1)}
+	return &hashIndex{slots: make([]hashSlot, size), mask: uint64(size - 1)}
 }
 
 // slot: 0 marks an empty slot, so the (improbable) hash 0 is stored as 1.
@@ -317,9 +392,9 @@ func slotKey(h uint64) uint64 {
 func (x *hashIndex) put(h uint64, v int32) bool {
 	h = slotKey(h)
 	for i := h & x.mask; ; i = (i + 1) & x.mask {
-		switch x.keys[i] {
+		switch x.slots[i].key {
 		case 0:
-			x.keys[i], x.vals[i] = h, v
+			x.slots[i] = hashSlot{h, v}
 			return true
 		case h:
 			return false
@@ -330,11 +405,11 @@ func (x *hashIndex) put(h uint64, v int32) bool {
 func (x *hashIndex) get(h uint64) (int32, bool) {
 	h = slotKey(h)
 	for i := h & x.mask; ; i = (i + 1) & x.mask {
-		switch x.keys[i] {
+		switch s := &x.slots[i]; s.key {
 		case 0:
 			return 0, false
 		case h:
-			return x.vals[i], true
+			return s.val, true
 		}
 	}
 }

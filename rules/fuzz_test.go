@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 )
@@ -47,6 +48,21 @@ func FuzzReadModel(f *testing.F) {
 			if r.Confidence < 0 || r.Confidence > 1 {
 				t.Fatalf("confidence %v", r.Confidence)
 			}
+		}
+	})
+}
+
+// maybeClosing is a necessary condition of closingRE: a line the
+// expression matches always passes it.
+func FuzzMaybeClosing(f *testing.F) {
+	for _, s := range []string{"Cordialmente,", "ATENTAMENTE", "ſaludos", "Saludos cordiales.", "--", "—", "— !", "Un saludo",
+		"Muchas gracias!", "Mil gracias", "Gracias por su atención", "Quedo atenta", "Feliz día", "Agradezco su gestión", "hola"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tr := strings.TrimSpace(s)
+		if closingRE.MatchString(tr) && !maybeClosing(tr) {
+			t.Fatalf("closingRE matches %q, maybeClosing says no", tr)
 		}
 	})
 }

@@ -20,7 +20,9 @@ func (e *Engine) WithModel(m *Model, minConfidence float64) *Engine {
 	if c.minConf <= 0 && m != nil {
 		c.minConf = m.Meta.MinConfidence
 	}
+	c.kwIdx = nil
 	if m != nil {
+		c.kwIdx = c.indexKeywords(m)
 		for hi := range m.heads {
 			c.modelBuckets[hi] = e.classBuckets(hi, m.heads[hi].classes)
 		}
@@ -101,28 +103,9 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory, explain bool) {
 	m := e.model
 	sc := m.scratch()
 	defer m.putScratch(sc)
-	v := e.vectorOf(m, a, sc.v)
-	sc.v = v
-	if explain {
-		r.Features = make(map[string][]Feature, numHeads)
-	}
-	choice := e.keywordDecisions(a)
-	var js [numHeads]jointVec
-	for hi := range m.heads {
-		js[hi].score = sc.joint[hi]
-		js[hi].rule = e.joint(a, hi, m.heads[hi].classes, e.modelBuckets[hi], choice[hi], js[hi].score)
-	}
-	// The three decisions read the same base features (the type and the
-	// criticality then add the chain's): their sums over them are formed
-	// in one pass. Each class's sum adds the same terms in the same order
-	// as decide would, so the floats are the same.
-	acc := &sc.acc
-	for hi := range acc {
-		clear(acc[hi])
-	}
-	sc.sink = m.rows.accumulate(v, acc)
-	hc := &m.heads[headCategory]
-	d := hc.finish(acc[headCategory], js[headCategory], sc.logits[headCategory])
+	ds, js := e.decideAll(a, sc)
+	hc, ht, hk := &m.heads[headCategory], &m.heads[headType], &m.heads[headCrit]
+	d := ds[headCategory]
 	// Triage offers categories of the catalogue: never sin_clasificar (a
 	// class of the model) nor a class the catalogue no longer has.
 	r.Candidates = hc.candidates(d, 3, func(c int) bool { return e.catKnown[c] })
@@ -132,34 +115,60 @@ func (e *Engine) modelDecide(r *Result, a analysis, setCategory, explain bool) {
 		if _, known := e.byKey[best]; known && d.probs[d.best] >= e.minConf {
 			r.Category = best
 		}
-		if explain {
-			r.Features["category"] = m.explain(headCategory, v, js[headCategory], d.best, explainTop)
-		}
 	}
-
-	pc := d.probs
-
-	ht := &m.heads[headType]
-	vt := m.stack.extend(v, headType, pc, nil, &a.cues, &sc.vt)
-	m.rows.accumulateHead(headType, tail(vt, len(v.idx)), acc[headType])
-	d = ht.finish(acc[headType], js[headType], sc.logits[headType])
+	d = ds[headType]
 	r.Type, r.TypeConfidence = ticket.Type(ht.classes[d.best]), round3(d.probs[d.best])
-	if explain {
-		r.Features["type"] = m.explain(headType, vt, js[headType], d.best, explainTop)
-	}
-
-	hk := &m.heads[headCrit]
-	vk := m.stack.extend(v, headCrit, pc, d.probs, &a.cues, &sc.vk)
-	m.rows.accumulateHead(headCrit, tail(vk, len(v.idx)), acc[headCrit])
-	d = hk.finish(acc[headCrit], js[headCrit], sc.logits[headCrit])
+	d = ds[headCrit]
 	r.Criticality, r.CritConfidence = ticket.Criticality(hk.classes[d.best]), round3(d.probs[d.best])
-	if explain {
-		r.Features["criticidad"] = m.explain(headCrit, vk, js[headCrit], d.best, explainTop)
+	if !explain {
+		return
 	}
+	// To explain, the vectors are formed whole.
+	r.Features = make(map[string][]Feature, numHeads)
+	v := e.vectorOf(m, a, sc.v)
+	sc.v = v
+	pc, pt := ds[headCategory].probs, ds[headType].probs
+	if setCategory {
+		r.Features["category"] = m.explain(headCategory, v, js[headCategory], ds[headCategory].best, explainTop)
+	}
+	r.Features["type"] = m.explain(headType, m.stack.extend(v, headType, pc, nil, &a.cues, &sc.vt), js[headType], ds[headType].best, explainTop)
+	r.Features["criticidad"] = m.explain(headCrit, m.stack.extend(v, headCrit, pc, pt, &a.cues, &sc.vk), js[headCrit], ds[headCrit].best, explainTop)
 }
 
-// tail returns the features of v from position i on.
-func tail(v sparse, i int) sparse { return sparse{idx: v.idx[i:], val: v.val[i:]} }
+// decideAll returns the model's three decisions of a, their
+// probabilities in sc's buffers, and their joint features.
+func (e *Engine) decideAll(a analysis, sc *decideBuf) (ds [numHeads]decision, js [numHeads]jointVec) {
+	m := e.model
+	// The scores are summed from the vector's parts (partsOf): each word's
+	// score, then the rows of the other features.
+	p := e.partsOf(m, a, sc)
+	choice := e.keywordDecisions(a)
+	for hi := range m.heads {
+		js[hi].score = sc.joint[hi]
+		js[hi].rule = e.joint(a, hi, m.heads[hi].classes, e.modelBuckets[hi], choice[hi], js[hi].score)
+	}
+	// The three decisions read the same base features (the type and the
+	// criticality then add the chain's): their sums over them are formed
+	// in one pass.
+	acc := &sc.acc
+	clear(sc.accAll)
+	addWords(p.words, sc.accAll)
+	sc.sink = m.rows.accumulate(p.rest, acc)
+	hc, ht, hk := &m.heads[headCategory], &m.heads[headType], &m.heads[headCrit]
+	ds[headCategory] = hc.finish(acc[headCategory], js[headCategory], sc.logits[headCategory])
+	pc := ds[headCategory].probs
+	// The chain's features (stack.go) are summed apart: the words × type
+	// from the stems' parts, the others from their rows.
+	vt := m.stack.extend(sparse{}, headType, pc, nil, &a.cues, &sc.vt)
+	m.rows.accumulateHead(headType, vt, acc[headType])
+	ds[headType] = ht.finish(acc[headType], js[headType], sc.logits[headType])
+	pt := ds[headType].probs
+	vk := m.stack.extend(sparse{}, headCrit, pc, pt, &a.cues, &sc.vk)
+	m.rows.accumulateHead(headCrit, vk, acc[headCrit])
+	p.addWordTypes(m.rowLen(), hk.k, pt, acc[headCrit])
+	ds[headCrit] = hk.finish(acc[headCrit], js[headCrit], sc.logits[headCrit])
+	return ds, js
+}
 
 // decideBuf is the scratch of one modelDecide, pooled per model: the
 // vectors of the three decisions, their logits and joint features.
@@ -167,19 +176,33 @@ type decideBuf struct {
 	v, vt, vk sparse
 	logits    [numHeads][]float64
 	joint     [numHeads][]float32
-	acc       [numHeads][]float32 // sums of weighted features, in quanta
-	sink      int16               // fusedRows.accumulate's read-ahead
+	// acc are the sums of weighted features, in quanta, by decision:
+	// accAll's stretches.
+	acc    [numHeads][]float32
+	accAll []float32
+	sink   int16 // fusedRows.accumulate's read-ahead
+	// partsOf's: a table from feature index to position (+1; 0: not yet),
+	// the message's words and the parts.
+	pos       []int32
+	set       wordSet
+	words     []msgWord
+	pairs     []rawFeature // the bigrams' hashes and counts
+	uni, rest sparse
+	uniEn     []*lexEntry
 }
 
 func (m *Model) scratch() *decideBuf {
 	if b, _ := m.pool.Get().(*decideBuf); b != nil {
 		return b
 	}
-	b := &decideBuf{}
+	b := &decideBuf{accAll: make([]float32, m.rowLen()), pos: make([]int32, len(m.names))}
+	off := 0
 	for hi := range m.heads {
-		b.logits[hi] = make([]float64, m.heads[hi].k)
-		b.joint[hi] = make([]float32, m.heads[hi].k)
-		b.acc[hi] = make([]float32, m.heads[hi].k)
+		k := m.heads[hi].k
+		b.logits[hi] = make([]float64, k)
+		b.joint[hi] = make([]float32, k)
+		b.acc[hi] = b.accAll[off : off+k : off+k]
+		off += k
 	}
 	return b
 }

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -62,11 +63,15 @@ type Model struct {
 	Meta  ModelMeta
 	names []string   // feature names, sorted
 	vocab *hashIndex // feature hash → index into names
-	heads [numHeads]head
-	stack *stackIndex           // the chain's features (stack.go)
-	words *strCache[*wordEntry] // wordcache.go
-	pool  sync.Pool             // of *decideBuf (learned.go)
-	rows  fusedRows             // the weights as classification reads them
+	// bigrams is vocab's bigrams alone: a quarter of its size, so that
+	// the lookups of a message's word pairs, most of them not there, stay
+	// in the cache more.
+	bigrams *hashIndex
+	heads   [numHeads]head
+	stack   *stackIndex           // the chain's features (stack.go)
+	words   *strCache[*wordEntry] // wordcache.go
+	pool    sync.Pool             // of *decideBuf (learned.go)
+	rows    fusedRows             // the weights as classification reads them
 }
 
 // fusedRows is the runtime layout of the weights, built by ReadModel:
@@ -79,6 +84,10 @@ type Model struct {
 type fusedRows struct {
 	at  []fusedAt // by feature, and one past the last
 	ent []weight
+	// offType, offCrit: where the type's and the criticality's classes
+	// start in a row of all three decisions' classes (sumRows).
+	offType, offCrit int
+	offCritK         int // classes of the criticality
 }
 
 type fusedAt struct {
@@ -91,7 +100,8 @@ func newFusedRows(heads *[numHeads]head, nf int) fusedRows {
 	for hi := range heads {
 		n += len(heads[hi].ent)
 	}
-	r := fusedRows{at: make([]fusedAt, nf+1), ent: make([]weight, 0, n)}
+	r := fusedRows{at: make([]fusedAt, nf+1), ent: make([]weight, 0, n),
+		offType: heads[headCategory].k, offCrit: heads[headCategory].k + heads[headType].k, offCritK: heads[headCrit].k}
 	for f := range int32(nf) {
 		a := fusedAt{start: int32(len(r.ent))}
 		r.ent = append(r.ent, heads[headCategory].row(f)...)
@@ -149,6 +159,43 @@ func (r *fusedRows) accumulate(v sparse, acc *[numHeads][]float32) (sink int16) 
 		}
 	}
 	return ahead
+}
+
+// sumRows returns the sum of the rows of features uni (-1: none) and
+// grams, dense: the category's classes, then the type's, then the
+// criticality's (n in all), in quanta (integers, exact in a float32);
+// then, dense, the criticality's weights of the features wt.
+func (r *fusedRows) sumRows(uni int32, grams []int32, n int, wt []int32) []float32 {
+	k := r.offCritK
+	out := make([]float32, n+len(wt)*k)
+	for t, f := range wt {
+		if f >= 0 {
+			for _, w := range r.row(headCrit, f) {
+				out[n+t*k+int(w.class)] = float32(w.q)
+			}
+		}
+	}
+	add := func(f int32) {
+		a := r.at[f]
+		s, e := int(a.start), int(r.at[f+1].start)
+		c, t := s+int(a.nc), s+int(a.nc)+int(a.nt)
+		for _, w := range r.ent[s:c] {
+			out[w.class] += float32(w.q)
+		}
+		for _, w := range r.ent[c:t] {
+			out[r.offType+int(w.class)] += float32(w.q)
+		}
+		for _, w := range r.ent[t:e] {
+			out[r.offCrit+int(w.class)] += float32(w.q)
+		}
+	}
+	if uni >= 0 {
+		add(uni)
+	}
+	for _, f := range grams {
+		add(f)
+	}
+	return out
 }
 
 // accumulateHead adds the weights of decision hi of v's features to acc.
@@ -374,6 +421,18 @@ func ReadModel(r io.Reader) (*Model, error) {
 		return nil, fmt.Errorf("%w: trailing data", errModel)
 	}
 	m.rows = newFusedRows(&m.heads, int(nf))
+	nb := 0
+	for _, n := range m.names {
+		if strings.HasPrefix(n, "b:") {
+			nb++
+		}
+	}
+	m.bigrams = newHashIndex(nb)
+	for i, n := range m.names {
+		if strings.HasPrefix(n, "b:") {
+			m.bigrams.put(featureHash(n), int32(i))
+		}
+	}
 	m.stack = newStackIndex(m.names, m.vocab, m.heads[headCategory].classes, m.heads[headType].classes)
 	return m, nil
 }
@@ -431,6 +490,25 @@ func (m *Model) Write(w io.Writer) error {
 }
 
 func quantize(v float32) int64 { return int64(math.Round(float64(v) / quantum)) }
+
+// rowLen is the number of classes of the three decisions together.
+func (m *Model) rowLen() int {
+	return m.heads[headCategory].k + m.heads[headType].k + m.heads[headCrit].k
+}
+
+// wordTypeRows returns the features of a stem feature (-1: none) × each
+// type (-1: not in the vocabulary), nil for none.
+func (m *Model) wordTypeRows(uni int32) []int32 {
+	s := m.stack
+	if uni < s.wordLo || uni >= s.wordHi {
+		return nil
+	}
+	out := make([]int32, len(s.wordType))
+	for t := range out {
+		out[t] = s.wordType[t][uni-s.wordLo]
+	}
+	return out
+}
 
 // Features returns the number of features of m.
 func (m *Model) Features() int { return len(m.names) }

@@ -171,7 +171,7 @@ func Clean(body string) string {
 		if maybeQuoteStart(t) && quoteStartRE.MatchString(t) {
 			break
 		}
-		if content > 0 && len(t) <= 64 && closingRE.MatchString(t) {
+		if content > 0 && len(t) <= 64 && maybeClosing(t) && closingRE.MatchString(t) {
 			break
 		}
 		if t != "" {
@@ -198,6 +198,20 @@ func Clean(body string) string {
 // or has an address ("De: …@…").
 func maybeQuoteStart(t string) bool {
 	return t != "" && (t[len(t)-1] == ':' || t[0] == '-' || t[0] == '_' || strings.IndexByte(t, '@') >= 0)
+}
+
+// maybeClosing is a cheap necessary condition of closingRE on a trimmed
+// line: its first byte starts one of the formulas, either case ("ſ", a
+// case variant of "s" for regexp, starts with 0xC5; "—" with 0xE2).
+func maybeClosing(t string) bool {
+	if t == "" {
+		return false
+	}
+	switch t[0] | 0x20 {
+	case 'c', 'a', 's', 'u', 'm', 'g', 'q', 'f', '-', 0xC5 | 0x20, 0xE2:
+		return true
+	}
+	return false
 }
 
 // Fold lower-cases s and strips its diacritics ("Categoría" → "categoria"),

@@ -319,7 +319,10 @@ func (e *Engine) forTraining() *Engine {
 // in at least minDF mails, every keyword feature), sorted by name, and
 // vectorises.
 func (e *Engine) buildSet(exs []Example, minDF int) (*trainSet, []string) {
-	type raw struct{ text, kw []rawFeature }
+	type raw struct {
+		text rawText
+		kw   []rawFeature
+	}
 	raws := make([]raw, len(exs))
 	as := make([]analysis, len(exs))
 	names := map[uint64]string{}
@@ -332,7 +335,7 @@ func (e *Engine) buildSet(exs []Example, minDF int) (*trainSet, []string) {
 		x := extractor{names: names}
 		e.extract(a, &x)
 		raws[i] = raw{x.text, x.kw}
-		for _, f := range merge(slices.Clone(x.text)) {
+		for _, f := range merge(x.text.hashes()) {
 			df[f.h]++
 		}
 		for _, f := range x.kw {
@@ -411,7 +414,7 @@ func (e *Engine) buildSet(exs []Example, minDF int) (*trainSet, []string) {
 		set.critSkip[i] = !critReads(n)
 	}
 	for i, r := range raws {
-		set.xs[i] = vectorize(r.text, r.kw, index, len(vocab))
+		set.xs[i] = vectorize(&r.text, r.kw, index, len(vocab))
 	}
 	for hi := range numHeads {
 		buckets := e.classBuckets(hi, set.classes[hi])
