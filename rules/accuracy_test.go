@@ -216,21 +216,21 @@ func TestAccuracy(t *testing.T) {
 	t.Logf("frozen test, catalogue rules alone: %s", rulesOnly)
 	t.Logf("frozen test, learned model:         %s", model)
 	// The keyword rules alone, measured on the 1,658-mail corpus:
-	// category 80.1 %, type 82.8 %; on the 3,802 of the fourth session,
-	// whose new mail leaves impact implicit and names symptoms rather than
-	// things, 77.9 % and 83.4 % (first labels, the rules unchanged). This
-	// floor only keeps them from regressing; the learned model carries
-	// the issue's targets.
+	// category 80.1 %, type 82.8 %; on the 883-mail frozen test of the
+	// fourth session, whose new mail leaves impact implicit and names
+	// symptoms rather than things, 77.2 % and 82.8 % (first labels, the
+	// rules unchanged). This floor only keeps them from regressing; the
+	// learned model carries the issue's targets.
 	if rulesOnly.category() < 0.76 || rulesOnly.typeAcc() < 0.80 {
 		t.Errorf("catalogue alone below its floor (category 76 %%, type 80 %%): %s", rulesOnly)
 	}
 	// The shipped model's floor: the frozen-test figures it reached when
-	// it was merged (issue 14, fourth session, 746 mails, first labels:
-	// category 90.9 %, type 92.4 %, criticidad 80.2 %, precision 95.8 %;
+	// it was merged (issue 14, fourth session, 883 mails, first labels:
+	// category 88.9 %, type 92.4 %, criticidad 80.5 %, precision 95.6 %;
 	// the third session's, on 556: 88.5, 91.5, 75.7, 95.6), less two or
 	// three points; below it is a regression.
-	if model.category() < 0.88 || model.typeAcc() < 0.90 || model.critAcc() < 0.77 || model.precision() < 0.93 {
-		t.Errorf("frozen test split below the shipped model's floor (category 88 %%, type 90 %%, criticidad 77 %%, precision 93 %%): %s", model)
+	if model.category() < 0.86 || model.typeAcc() < 0.90 || model.critAcc() < 0.77 || model.precision() < 0.93 {
+		t.Errorf("frozen test split below the shipped model's floor (category 86 %%, type 90 %%, criticidad 77 %%, precision 93 %%): %s", model)
 	}
 	// The targets, read as the agency's evaluation reads them: a decision
 	// is right when it matches either labeller (labels.tsv or the blind

@@ -28,8 +28,8 @@ import (
 //
 // testdata/field3 (fourth session): 220 mails by a seventh writer (three
 // more personas, 60 senders) in the mix that writer judged a real
-// mailbox has over two weeks, labelled a second time blind; read once,
-// on the fourth session's model.
+// mailbox has over two weeks, labelled a second time blind; read on the
+// fourth session's two models only.
 func loadField(t *testing.T, dir string) (files []string, a, b map[string][3]string) {
 	t.Helper()
 	read := func(name string) map[string][3]string {
@@ -78,18 +78,21 @@ func TestFieldAccuracy(t *testing.T) {
 		dir                        string
 		top1, typ, crit, precision float64 // floors, %
 	}{
-		// Read on the fourth session's model: top-1 94.8 %, type 95.3 %,
-		// criticidad 80.2 %, precision 95.8 % (the third session's: 94.0,
-		// 92.2, 74.6, 96.2; the second's: 91.8, 90.9, 67.2, 95.1).
-		{"testdata/field", 92, 92, 77, 93},
-		// Fourth session: top-1 90.5 %, type 96.4 %, criticidad 88.2 %,
-		// precision 93.8 % (category with abstentions counted wrong
-		// 85.9 %, coverage 87.3 %); third: 88.2, 96.4, 85.9, 93.4.
+		// Read on the fourth session's shipped model: top-1 94.8 %, type
+		// 92.2 %, criticidad 78.4 %, precision 96.7 % (its first model,
+		// without w17-w19: 94.8, 95.3, 80.2, 95.8; the third session's:
+		// 94.0, 92.2, 74.6, 96.2; the second's: 91.8, 90.9, 67.2, 95.1).
+		{"testdata/field", 92, 89, 75, 93},
+		// Fourth session: top-1 91.4 %, type 96.4 %, criticidad 88.2 %,
+		// precision 94.8 % (category with abstentions counted wrong
+		// 87.7 %, coverage 87.7 %); its first model 90.5, 96.4, 88.2,
+		// 93.8; the third session's 88.2, 96.4, 85.9, 93.4.
 		{"testdata/field2", 88, 93, 85, 91},
-		// Read once, on the fourth session's model: top-1 91.8 %, type
-		// 92.3 %, criticidad 88.6 %, precision 94.2 % (category with
-		// abstentions counted wrong 86.8 %, coverage 86.4 %).
-		{"testdata/field3", 89, 90, 85, 91},
+		// Read on the fourth session's two models only: the shipped one
+		// top-1 94.1 %, type 93.2 %, criticidad 86.8 %, precision 96.8 %
+		// (category with abstentions counted wrong 88.6 %, coverage
+		// 85.9 %); the first 91.8, 92.3, 88.6, 94.2.
+		{"testdata/field3", 91, 90, 84, 93},
 	} {
 		t.Run(filepath.Base(set.dir), func(t *testing.T) {
 			s := scoreField(t, model, set.dir)
