@@ -431,6 +431,11 @@ func (g *Graph) batch(ctx context.Context, items []deltaMessage) error {
 			done = append(done, m.ID)
 			continue
 		}
+		if ctx.Err() != nil {
+			// Interrupted by a shutdown, not failed (as for IMAP).
+			abandonAttempt(ctx, g.o.State, log, g.o.Name, hi, lo)
+			break
+		}
 		g.count(func(s *Stats) { s.Failed++ })
 		n, rerr := g.o.State.RecordFailure(ctx, g.o.Name, hi, lo, err.Error(), g.o.Now())
 		if rerr != nil {

@@ -531,6 +531,14 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 		if !ok {
 			continue // expunged meanwhile
 		}
+		if ctx.Err() != nil {
+			// Shutting down: the start the message before committed for
+			// this one is taken back, since it was never handled.
+			if begun.uid == meta.UID {
+				abandonAttempt(ctx, p.o.State, p.log, p.o.Name, uidValidity, uint32(meta.UID))
+			}
+			break
+		}
 		delete(bodies, meta.UID) // let a large body go as soon as it is handled
 		src := ticket.Source{Mailbox: p.o.Name, UIDValidity: uidValidity, UID: uint32(meta.UID),
 			ReceivedAt: meta.InternalDate, Size: meta.RFC822Size, Truncated: meta.RFC822Size > p.o.MaxSize}
@@ -590,6 +598,13 @@ func (p *Poller) batch(ctx context.Context, c *imapclient.Client, uidValidity ui
 			p.count(func(s *Stats) { s.Handled++ })
 			done.AddNum(meta.UID)
 			continue
+		}
+		if ctx.Err() != nil {
+			// Interrupted by a shutdown, not failed: no failure is counted
+			// and its start is taken back (a restart or a deploy must not
+			// quarantine the message it happened to be handling).
+			abandonAttempt(ctx, p.o.State, log, p.o.Name, uidValidity, uint32(meta.UID))
+			break
 		}
 		p.count(func(s *Stats) { s.Failed++ })
 		n, rerr := p.o.State.RecordFailure(ctx, p.o.Name, uidValidity, uint32(meta.UID), err.Error(), p.o.Now())
@@ -721,6 +736,35 @@ func uidsOf(set imap.UIDSet) []imap.UID {
 // it, before the next message is parsed, saving that start its own commit.
 type attemptChainer interface {
 	FinishAndBegin(ctx context.Context, mailbox string, uidValidity, finished, next uint32, now time.Time) (int, error)
+}
+
+// attemptAbandoner is a State that can take back a start (store.DB):
+// without it, a start interrupted by a shutdown is forgotten with
+// FinishAttempt.
+type attemptAbandoner interface {
+	AbandonAttempt(ctx context.Context, mailbox string, uidValidity, uid uint32) error
+}
+
+// attemptState is what abandonAttempt needs of a reader's State.
+type attemptState interface {
+	FinishAttempt(ctx context.Context, mailbox string, uidValidity, uid uint32) error
+}
+
+// abandonAttempt takes back the start of a message whose processing a
+// shutdown interrupted, on a context of its own (the reader's is
+// cancelled), within five seconds.
+func abandonAttempt(ctx context.Context, st attemptState, log *slog.Logger, mailbox string, uidValidity, uid uint32) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	var err error
+	if a, ok := st.(attemptAbandoner); ok {
+		err = a.AbandonAttempt(actx, mailbox, uidValidity, uid)
+	} else {
+		err = st.FinishAttempt(actx, mailbox, uidValidity, uid)
+	}
+	if err != nil {
+		log.Warn("cannot take back the start of a message interrupted by the shutdown; it counts as one death", "uid", uid, "err", err)
+	}
 }
 
 // txRunner is a State that runs a function in one transaction carried by

@@ -279,6 +279,19 @@ func (db *DB) BeginAttempt(ctx context.Context, mailbox string, uidValidity, uid
 	return max(starts-1-failures, 0), nil
 }
 
+// AbandonAttempt takes back a start recorded by BeginAttempt (or
+// FinishAndBegin) for a message whose processing was interrupted by a
+// shutdown, not by the message: it never killed anything, so the start
+// must not count as a death. Its failures stay counted.
+func (db *DB) AbandonAttempt(ctx context.Context, mailbox string, uidValidity, uid uint32) error {
+	_, err := db.exec(ctx, `UPDATE intake_failures SET starts = starts - 1
+		WHERE mailbox = ? AND uidvalidity = ? AND uid = ? AND starts > 0`, clean(mailbox), int64(uidValidity), int64(uid))
+	if err != nil {
+		return fmt.Errorf("abandoning the start of %s/%d: %w", mailbox, uid, err)
+	}
+	return nil
+}
+
 // FinishAndBegin is FinishAttempt on the message finished and BeginAttempt
 // on the one after it, in one statement on PostgreSQL. The poller runs it
 // in the transaction of the message it finished: the next message's start
