@@ -48,6 +48,11 @@ type cacheTable[T any] struct {
 	n     int // entries; under strCache.mu
 }
 
+// cacheMaxKey is the longest word a cache keeps: as long as the longest
+// word the model reads (resolve: longer ones break a bigram and have no
+// features), so the cache's bytes are bounded with its entries.
+const cacheMaxKey = 40
+
 // cacheInline is the longest word kept inside its entry.
 const cacheInline = 23
 
@@ -126,6 +131,12 @@ func (c *strCache[T]) ptrHashed(w string, h uint64, compute func(string) T) *T {
 		}
 	}
 	en := &cached[T]{val: compute(w), h: h}
+	if len(w) > cacheMaxKey {
+		// Too long to be worth its bytes (the model gives such a word no
+		// features): computed each time, never kept, so a flood of long
+		// tokens (hex, base64 pasted as text) costs time, not memory.
+		return &en.val
+	}
 	if len(w) > 0 && len(w) <= cacheInline {
 		en.kn = uint8(len(w))
 		copy(en.kb[:], w)
