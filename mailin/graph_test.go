@@ -426,3 +426,47 @@ func TestGraphMessageThatKillsTheProcess(t *testing.T) {
 		t.Errorf("got %d tickets, want the 2 good ones", n)
 	}
 }
+
+// TestGraphShutdownIsNotADeath: four shutdowns that each interrupt the
+// same message (SIGTERM while it is handled) count no death, so the fifth
+// start handles it instead of quarantining it unparsed.
+func TestGraphShutdownIsNotADeath(t *testing.T) {
+	g := newGraphEnv(t, "sqlite")
+	g.fake.Deliver(graphUser, "Inbox", message(1, "La impresora", "No imprime."), time.Now())
+	reader := func(handle mailin.Handler) *mailin.Graph {
+		r, err := mailin.NewGraph(mailin.GraphOptions{Client: g.client, User: graphUser, State: g.db, Handle: handle,
+			Quarantine: g.desk.QuarantineMail, Logger: slog.New(g.logs), PollInterval: 30 * time.Millisecond,
+			SweepInterval: time.Hour, MaxBackoff: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	var seen atomic.Int32
+	for i := 1; i <= 4; i++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		r := reader(func(context.Context, []byte, *ticket.Inbound, ticket.Source) error {
+			seen.Add(1)
+			cancel() // the shutdown reaches the handler, which gives up
+			return context.Canceled
+		})
+		done := make(chan struct{})
+		go func() { r.Run(ctx); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second): // the handler was not called: the message was quarantined
+			cancel()
+			<-done
+		}
+	}
+	if n := seen.Load(); n != 4 {
+		t.Fatalf("the handler saw the message %d times in 4 interrupted starts, want 4 (%d quarantined)", n,
+			len(g.fake.Messages(graphUser, "Cuarentena")))
+	}
+	if died := runUntilDeath(reader(g.handle).Run, func() bool { return len(g.fake.Messages(graphUser, "Procesados")) == 1 }); died {
+		t.Fatal("the fifth start died")
+	}
+	if q, p := len(g.fake.Messages(graphUser, "Cuarentena")), len(g.fake.Messages(graphUser, "Procesados")); q != 0 || p != 1 {
+		t.Errorf("after four shutdowns: %d quarantined, %d processed; want 0 and 1", q, p)
+	}
+}
