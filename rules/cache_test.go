@@ -16,15 +16,8 @@ import (
 // bytes do not pile up either (found by an outside review: before, each
 // stayed cached with its whole text).
 func TestWordCacheBounded(t *testing.T) {
-	plain, err := Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := DefaultModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := plain.WithModel(m, 0).WithoutFeatures()
+	e, _ := shippedEngine(t)
+	e = e.WithoutFeatures()
 	rng := rand.New(rand.NewPCG(1, 2))
 	word := func() string {
 		b := make([]byte, 6+rng.IntN(8))
@@ -68,11 +61,8 @@ func TestWordCacheBounded(t *testing.T) {
 	}
 	t.Logf("%d random words: the cache keeps %d, heap +%d MB", words, kept, grown>>20)
 
-	long, err := Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e = long.WithModel(m, 0).WithoutFeatures()
+	e, _ = shippedEngine(t) // a cache of its own
+	e = e.WithoutFeatures()
 	e.Classify(msg())
 	before = heap()
 	for range 100 {

@@ -55,6 +55,13 @@ func expTrain(t testing.TB) ([]LabelledMail, []Example) {
 	return tl, Examples(tl, tm, "corpus")
 }
 
+// knob reads the experiment knob name into ptr when it is set.
+func knob(name string, ptr any) {
+	if v := os.Getenv(name); v != "" {
+		fmt.Sscan(v, ptr)
+	}
+}
+
 func TestExperiment(t *testing.T) {
 	if *expFlag == "" {
 		t.Skip()
@@ -76,21 +83,11 @@ func TestExperiment(t *testing.T) {
 		}
 	}
 	o := (&TrainOptions{}).defaults()
-	if v := os.Getenv("SEED"); v != "" {
-		fmt.Sscan(v, &o.Seed)
-	}
-	if v := os.Getenv("RATE"); v != "" {
-		fmt.Sscan(v, &o.Rate)
-	}
-	if v := os.Getenv("EPOCHS"); v != "" {
-		fmt.Sscan(v, &o.Epochs)
-	}
-	if v := os.Getenv("L2"); v != "" {
-		fmt.Sscan(v, &o.L2)
-	}
-	if v := os.Getenv("PRUNE"); v != "" {
-		fmt.Sscan(v, &o.Prune)
-	}
+	knob("SEED", &o.Seed)
+	knob("RATE", &o.Rate)
+	knob("EPOCHS", &o.Epochs)
+	knob("L2", &o.L2)
+	knob("PRUNE", &o.Prune)
 	// keep the pairing with labels: find each sorted example's label by
 	// its text
 	sorted, _ := sortExamples(exs)
@@ -243,15 +240,9 @@ func TestExperiment(t *testing.T) {
 		}
 		oh := o
 		if hi == headCrit {
-			if v := os.Getenv("CRIT_L2"); v != "" {
-				fmt.Sscan(v, &oh.L2)
-			}
-			if v := os.Getenv("CRIT_RATE"); v != "" {
-				fmt.Sscan(v, &oh.Rate)
-			}
-			if v := os.Getenv("CRIT_EPOCHS"); v != "" {
-				fmt.Sscan(v, &oh.Epochs)
-			}
+			knob("CRIT_L2", &oh.L2)
+			knob("CRIT_RATE", &oh.Rate)
+			knob("CRIT_EPOCHS", &oh.Epochs)
 		}
 		oof[hi] = crossValidate(set, hi, folds, oh)
 		tt := fitTemperature(oof[hi], set.ys[hi])

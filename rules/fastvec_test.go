@@ -6,10 +6,9 @@ import (
 	"testing"
 )
 
-// TestFastVector checks that classification's vector (word cache,
-// precomputed hashes) is the one training builds by name, on every mail
-// of the shipped corpus' training part.
-func TestFastVector(t *testing.T) {
+// shippedEngine is the shipped catalogue with the embedded model.
+func shippedEngine(t testing.TB) (*Engine, *Model) {
+	t.Helper()
 	e, err := Default()
 	if err != nil {
 		t.Fatal(err)
@@ -18,13 +17,28 @@ func TestFastVector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e = e.WithModel(m, 0)
+	return e.WithModel(m, 0), m
+}
+
+// trainingMessages is extra followed by the messages of the corpus'
+// training part.
+func trainingMessages(t testing.TB, extra ...Message) []Message {
+	t.Helper()
 	_, exs := expTrain(t)
-	msgs := []Message{{Subject: "La impresora no imprime 123", Body: "Buenos días, la impresora del piso 3 no imprime, es urgente para hoy!! ¿pueden venir?"},
-		{Subject: "", Body: ""}, {Subject: "ayuda", Body: "no me deja entrar al sistema, somos 30 funcionarios sin servicio"}}
+	msgs := extra
 	for _, ex := range exs {
 		msgs = append(msgs, ex.Message)
 	}
+	return msgs
+}
+
+// TestFastVector checks that classification's vector (word cache,
+// precomputed hashes) is the one training builds by name, on every mail
+// of the shipped corpus' training part.
+func TestFastVector(t *testing.T) {
+	e, m := shippedEngine(t)
+	msgs := trainingMessages(t, Message{Subject: "La impresora no imprime 123", Body: "Buenos días, la impresora del piso 3 no imprime, es urgente para hoy!! ¿pueden venir?"},
+		Message{Subject: "", Body: ""}, Message{Subject: "ayuda", Body: "no me deja entrar al sistema, somos 30 funcionarios sin servicio"})
 	for _, msg := range msgs {
 		var buf [128]token
 		a := e.analyze(msg, buf[:0])
@@ -43,21 +57,9 @@ func TestFastVector(t *testing.T) {
 // sums of the vector's features times their weights, and that its parts
 // hold the vector's values bit for bit.
 func TestTextParts(t *testing.T) {
-	e, err := Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := DefaultModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e = e.WithModel(m, 0)
-	_, exs := expTrain(t)
-	msgs := []Message{{Subject: "La impresora no imprime 123", Body: "Buenos días, la impresora del piso 3 no imprime, es urgente para hoy!! ¿pueden venir? impresoras impresora"},
-		{Subject: "", Body: ""}, {Subject: "ayuda ayuda", Body: "no me deja entrar al sistema, somos 30 funcionarios sin servicio; el sistema no deja"}}
-	for _, ex := range exs {
-		msgs = append(msgs, ex.Message)
-	}
+	e, m := shippedEngine(t)
+	msgs := trainingMessages(t, Message{Subject: "La impresora no imprime 123", Body: "Buenos días, la impresora del piso 3 no imprime, es urgente para hoy!! ¿pueden venir? impresoras impresora"},
+		Message{Subject: "", Body: ""}, Message{Subject: "ayuda ayuda", Body: "no me deja entrar al sistema, somos 30 funcionarios sin servicio; el sistema no deja"})
 	sc := m.scratch()
 	n := m.rowLen()
 	want := make([]float32, n)
@@ -114,15 +116,7 @@ func TestTextParts(t *testing.T) {
 // trained on (head.decide over vectorOf's vector and the chain's
 // features), to float rounding.
 func TestDecisionsFromParts(t *testing.T) {
-	e, err := Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := DefaultModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e = e.WithModel(m, 0)
+	e, m := shippedEngine(t)
 	_, exs := expTrain(t)
 	sc := m.scratch()
 	var logits [numHeads][]float64

@@ -152,6 +152,19 @@ type sparse struct {
 	val []float32
 }
 
+// addAt adds n to feature i of v; pos is the scratch table from a feature
+// to its position in v, plus one (0: not in v yet), which the caller
+// clears after use.
+func (v *sparse) addAt(pos []int32, i int32, n float32) {
+	if p := pos[i]; p > 0 {
+		v.val[p-1] += n
+		return
+	}
+	v.idx = append(v.idx, i)
+	v.val = append(v.val, n)
+	pos[i] = int32(len(v.idx))
+}
+
 // rawFeature is a feature before the vocabulary: its hash and count, and
 // its name when names are being collected (training).
 type rawFeature struct {
@@ -296,17 +309,10 @@ func vectorize(text *rawText, kw []rawFeature, vocab *hashIndex, nf int) sparse 
 	v := sparse{idx: make([]int32, 0, n), val: make([]float32, 0, n)}
 	addOne := func(h uint64, n float32) bool {
 		i, ok := vocab.get(h)
-		if !ok {
-			return false
+		if ok {
+			v.addAt(pos, i, n)
 		}
-		if p := pos[i]; p > 0 {
-			v.val[p-1] += n
-			return true
-		}
-		v.idx = append(v.idx, i)
-		v.val = append(v.val, n)
-		pos[i] = int32(len(v.idx))
-		return true
+		return ok
 	}
 	norm := 0.0
 	for _, g := range text.groups {

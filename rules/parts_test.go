@@ -9,20 +9,10 @@ import (
 // BenchmarkParts times the stages of a classification with the model,
 // over the training part of the corpus (go test -bench Parts -cpu 1).
 func BenchmarkParts(b *testing.B) {
-	e, err := Default()
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := DefaultModel()
-	if err != nil {
-		b.Fatal(err)
-	}
-	e = e.WithModel(m, 0)
-	_, exs := expTrain(b)
-	msgs := make([]Message, len(exs))
-	for i, ex := range exs {
-		msgs[i] = ex.Message
-		e.Classify(ex.Message)
+	e, m := shippedEngine(b)
+	msgs := trainingMessages(b)
+	for _, msg := range msgs {
+		e.Classify(msg)
 	}
 	var buf [128]token
 	b.Run("clean", func(b *testing.B) {
@@ -78,9 +68,7 @@ func BenchmarkParts(b *testing.B) {
 }
 
 func BenchmarkDecideParts(b *testing.B) {
-	e, _ := Default()
-	m, _ := DefaultModel()
-	e = e.WithModel(m, 0)
+	e, m := shippedEngine(b)
 	_, exs := expTrain(b)
 	as := make([]analysis, len(exs))
 	vs := make([]sparse, len(exs))

@@ -438,15 +438,7 @@ func (e *Engine) vectorOf(m *Model, a analysis, out sparse) sparse {
 	}
 	pos := vb.pos
 	v := sparse{idx: out.idx[:0], val: out.val[:0]}
-	add := func(i int32, n float32) {
-		if p := pos[i]; p > 0 {
-			v.val[p-1] += n
-			return
-		}
-		v.idx = append(v.idx, i)
-		v.val = append(v.val, n)
-		pos[i] = int32(len(v.idx))
-	}
+	add := func(i int32, n float32) { v.addAt(pos, i, n) }
 	// The engine's token entries hold the words of its own model; another
 	// model's are read from that model's cache.
 	lex := a.lex
@@ -595,16 +587,9 @@ func (e *Engine) indexKeywords(m *Model) *kwIndex {
 func (e *Engine) keywordIndexed(a analysis, v *sparse, pos []int32) {
 	x := e.kwIdx
 	add := func(i int32, n float32) {
-		if i < 0 {
-			return
+		if i >= 0 {
+			v.addAt(pos, i, n)
 		}
-		if q := pos[i]; q > 0 {
-			v.val[q-1] += n
-			return
-		}
-		v.idx = append(v.idx, i)
-		v.val = append(v.val, n)
-		pos[i] = int32(len(v.idx))
 	}
 	for i, s := range a.scores {
 		if s > 0 {
@@ -645,15 +630,6 @@ func (e *Engine) partsOf(m *Model, a analysis, sc *decideBuf) textParts {
 	pos := sc.pos
 	p := textParts{words: sc.words[:0], uni: sparse{idx: sc.uni.idx[:0], val: sc.uni.val[:0]}, uniEn: sc.uniEn[:0],
 		rest: sparse{idx: sc.rest.idx[:0], val: sc.rest.val[:0]}}
-	add := func(v *sparse, i int32, n float32) {
-		if q := pos[i]; q > 0 {
-			v.val[q-1] += n
-			return
-		}
-		v.idx = append(v.idx, i)
-		v.val = append(v.val, n)
-		pos[i] = int32(len(v.idx))
-	}
 	sc.set.reset(len(a.toks))
 	words := func(toks []token, lex []*lexEntry, n float32) {
 		var prev uint64
@@ -684,7 +660,7 @@ func (e *Engine) partsOf(m *Model, a analysis, sc *decideBuf) textParts {
 	words(a.toks[a.nsubj:], a.lex[a.nsubj:], 1)
 	for _, b := range sc.pairs {
 		if i, ok := m.bigrams.get(b.h); ok {
-			add(&p.rest, i, b.count)
+			p.rest.addAt(pos, i, b.count)
 		}
 	}
 	norm := 0.0
@@ -693,7 +669,7 @@ func (e *Engine) partsOf(m *Model, a analysis, sc *decideBuf) textParts {
 		g.x = wordValue(g.count)
 		if g.en.uni >= 0 {
 			n := len(p.uni.idx)
-			add(&p.uni, g.en.uni, g.x)
+			p.uni.addAt(pos, g.en.uni, g.x)
 			if len(p.uni.idx) > n {
 				p.uniEn = append(p.uniEn, g.en)
 			}
