@@ -135,6 +135,30 @@ func TestExperiment(t *testing.T) {
 			}
 		}
 	}
+	// MIXW=w: the realistic-mix batches (MIXP) weigh w in every decision.
+	if v := os.Getenv("MIXW"); v != "" {
+		var w float64
+		fmt.Sscan(v, &w)
+		mixp := "w17,w18,w19"
+		knob("MIXP", &mixp)
+		realistic := map[string]bool{}
+		for _, b := range strings.Split(mixp, ",") {
+			realistic[b] = true
+		}
+		for hi := range numHeads {
+			if set.wt[hi] == nil {
+				set.wt[hi] = make([]float64, len(sorted))
+				for i := range sorted {
+					set.wt[hi][i] = 1
+				}
+			}
+			for i := range sorted {
+				if b, _, _ := strings.Cut(pers[i], "-"); realistic[b] {
+					set.wt[hi][i] *= w
+				}
+			}
+		}
+	}
 	if os.Getenv("CLASSW") != "" {
 		hi := headCrit
 		n := make([]float64, len(set.classes[hi]))
@@ -345,6 +369,37 @@ func TestExperiment(t *testing.T) {
 			fmt.Printf("  t %.3f cov %.3f prec %.3f acc %.3f  either-label prec %.3f\n", p.Threshold, p.Coverage, p.Precision, p.Accuracy, either)
 		}
 	}
+	if os.Getenv("CATERR") != "" {
+		// the category errors, most frequent confusions first, with the mail
+		pairs := map[string][]string{}
+		for i, p := range oof[headCategory] {
+			y, c := set.ys[headCategory][i], argmax(p)
+			if y == c || c == ys2[i] {
+				continue
+			}
+			l := byMsg[sorted[i].Message.Subject+"\x00"+sorted[i].Message.Body]
+			key := set.classes[headCategory][y] + " → " + set.classes[headCategory][c]
+			body := strings.Join(strings.Fields(Clean(sorted[i].Message.Body)), " ")
+			if len(body) > 300 {
+				body = body[:300]
+			}
+			pairs[key] = append(pairs[key], fmt.Sprintf("  %.2f %s %s | %s | %s", p[c], pers[i], l.File, sorted[i].Message.Subject, body))
+		}
+		keys := sortedKeys(pairs)
+		sort.SliceStable(keys, func(a, b int) bool { return len(pairs[keys[a]]) > len(pairs[keys[b]]) })
+		var out []string
+		for _, k := range keys {
+			out = append(out, fmt.Sprintf("%d %s", len(pairs[k]), k))
+			out = append(out, pairs[k]...)
+		}
+		os.WriteFile(filepath.Join(os.TempDir(), "cat-errors.txt"), []byte(strings.Join(out, "\n")), 0o644)
+	}
+	if os.Getenv("CONF") != "" {
+		confExperiment(oof, set, ys2, folds, unclass)
+	}
+	if v := os.Getenv("PRIOR"); v != "" {
+		priorExperiment(v, oof[headCategory], set.ys[headCategory], ys2, pers, set.classes[headCategory], unclass)
+	}
 	for _, hi := range []int{headType, headCrit} {
 		if *expFlag != "show" {
 			break
@@ -411,4 +466,210 @@ func TestDumpTrain(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("%s %s %s %s | %s | %s", ls[i].Type, ls[i].Criticality, ls[i].Persona, ls[i].File, ex.Message.Subject, body))
 	}
 	os.WriteFile(filepath.Join(os.TempDir(), "train.txt"), []byte(strings.Join(lines, "\n")), 0o644)
+}
+
+// priorExperiment (PRIOR=τ1,τ2,…; MIXP=batch prefixes of the realistic-mix
+// personas, default w17,w18,w19; PRIOR_ALPHA smoothing): the category's
+// out-of-fold probabilities times (q/p)^τ, p the training part's class
+// shares, q those of the realistic-mix batches other than the mail's own;
+// scored on the realistic-mix mail and on the rest.
+func priorExperiment(taus string, probs [][]float64, ys, ys2 []int, pers, classes []string, unclass int) {
+	mixp := "w17,w18,w19"
+	knob("MIXP", &mixp)
+	alpha := 1.0
+	knob("PRIOR_ALPHA", &alpha)
+	batch := func(p string) string { b, _, _ := strings.Cut(p, "-"); return b }
+	realistic := map[string]bool{}
+	for _, b := range strings.Split(mixp, ",") {
+		realistic[b] = true
+	}
+	k := len(classes)
+	pTrain := make([]float64, k)
+	qBy := map[string][]float64{} // batch → class counts
+	qAll := make([]float64, k)
+	for i, y := range ys {
+		pTrain[y]++
+		if b := batch(pers[i]); realistic[b] {
+			if qBy[b] == nil {
+				qBy[b] = make([]float64, k)
+			}
+			qBy[b][y]++
+			qAll[y]++
+		}
+	}
+	norm := func(c []float64, a float64) []float64 {
+		out := make([]float64, k)
+		s := 0.0
+		for _, v := range c {
+			s += v + a
+		}
+		for i, v := range c {
+			out[i] = (v + a) / s
+		}
+		return out
+	}
+	pT := norm(pTrain, 0)
+	qFor := map[string][]float64{"": norm(qAll, alpha)}
+	for b := range qBy {
+		c := make([]float64, k)
+		for ob, oc := range qBy {
+			if ob != b {
+				for j := range c {
+					c[j] += oc[j]
+				}
+			}
+		}
+		qFor[b] = norm(c, alpha)
+	}
+	for _, ts := range strings.Split(taus, ",") {
+		var tau float64
+		fmt.Sscan(ts, &tau)
+		var rp, op [][]float64
+		var ry, ry2, oy, oy2 []int
+		for i, p := range probs {
+			b := batch(pers[i])
+			q := qFor[""]
+			if realistic[b] {
+				q = qFor[b]
+			}
+			np := make([]float64, k)
+			s := 0.0
+			for c := range p {
+				np[c] = p[c] * math.Pow(q[c]/pT[c], tau)
+				s += np[c]
+			}
+			for c := range np {
+				np[c] /= s
+			}
+			if realistic[b] {
+				rp, ry, ry2 = append(rp, np), append(ry, ys[i]), append(ry2, ys2[i])
+			} else {
+				op, oy, oy2 = append(op, np), append(oy, ys[i]), append(oy2, ys2[i])
+			}
+		}
+		for _, part := range []struct {
+			name  string
+			p     [][]float64
+			y, y2 []int
+		}{{"realistic", rp, ry, ry2}, {"other", op, oy, oy2}} {
+			c := curve(part.p, part.y, unclass)
+			th := chooseThreshold(c, 0.95)
+			var at CurvePoint
+			for _, pt := range c {
+				if pt.Threshold == th {
+					at = pt
+				}
+			}
+			c65 := c[26]
+			fmt.Printf("prior τ %.2f %s (%d): top-1 %.1f %%; at 0.65 cov %.1f prec %.1f acc %.1f; at 95 %% (t %.3f) cov %.1f prec %.1f acc %.1f\n",
+				tau, part.name, len(part.y), 100*accuracyOf(part.p, part.y), 100*c65.Coverage, 100*c65.Precision, 100*c65.Accuracy, th, 100*at.Coverage, 100*at.Precision, 100*at.Accuracy)
+		}
+	}
+}
+
+// confExperiment (CONF=1): a second-stage estimate of "the category is
+// right" from the decision's own numbers (top probability, margin,
+// entropy, whether the catalogue alone agrees, the type's and
+// criticidad's confidence), fitted by logistic regression on the
+// out-of-fold probabilities of the other folds; the coverage at 95 %
+// precision with it as the confidence, against the top probability.
+func confExperiment(oof [numHeads][][]float64, set *trainSet, ys2, folds []int, unclass int) {
+	n := len(oof[headCategory])
+	feats := make([][]float64, n)
+	right := make([]float64, n)
+	for i := range n {
+		p := oof[headCategory][i]
+		c := argmax(p)
+		p1, p2 := p[c], 0.0
+		h := 0.0
+		for j, v := range p {
+			if j != c && v > p2 {
+				p2 = v
+			}
+			if v > 0 {
+				h -= v * math.Log(v)
+			}
+		}
+		agree := 0.0
+		if set.js[headCategory][i].rule == c {
+			agree = 1
+		}
+		none := 0.0
+		if set.js[headCategory][i].rule < 0 {
+			none = 1
+		}
+		tp := oof[headType][i]
+		tm := tp[argmax(tp)]
+		lo := math.Log(max(p1, 1e-9) / max(1-p1, 1e-9))
+		feats[i] = []float64{1, lo, p1 - p2, h, agree, none, agree * lo, math.Log(max(tm, 1e-9) / max(1-tm, 1e-9)), float64(len(set.xs[i].idx)) / 100}
+		if c == set.ys[headCategory][i] || c == ys2[i] {
+			right[i] = 1
+		}
+	}
+	nfold := 0
+	for _, f := range folds {
+		nfold = max(nfold, f+1)
+	}
+	score := make([]float64, n)
+	for f := range nfold {
+		w := make([]float64, len(feats[0]))
+		g2 := make([]float64, len(w))
+		for ep := 0; ep < 200; ep++ {
+			grad := make([]float64, len(w))
+			for i := range n {
+				if folds[i] == f {
+					continue
+				}
+				z := 0.0
+				for j, x := range feats[i] {
+					z += w[j] * x
+				}
+				d := 1/(1+math.Exp(-z)) - right[i]
+				for j, x := range feats[i] {
+					grad[j] += d * x
+				}
+			}
+			for j := range w {
+				g2[j] += grad[j] * grad[j]
+				w[j] -= 0.5 * grad[j] / (math.Sqrt(g2[j]) + 1e-9)
+			}
+		}
+		for i := range n {
+			if folds[i] != f {
+				continue
+			}
+			z := 0.0
+			for j, x := range feats[i] {
+				z += w[j] * x
+			}
+			score[i] = 1 / (1 + math.Exp(-z))
+		}
+	}
+	report := func(name string, conf []float64) {
+		idx := make([]int, 0, n)
+		for i := range n {
+			if argmax(oof[headCategory][i]) != unclass {
+				idx = append(idx, i)
+			}
+		}
+		sort.Slice(idx, func(a, b int) bool { return conf[idx[a]] > conf[idx[b]] })
+		ok, best := 0.0, 0
+		for k, i := range idx {
+			ok += right[i]
+			if ok/float64(k+1) >= 0.95 {
+				best = k + 1
+			}
+		}
+		okb := 0.0
+		for _, i := range idx[:best] {
+			okb += right[i]
+		}
+		fmt.Printf("conf %s: at 95 %% precision coverage %.1f %% (%d of %d), accuracy (abst. wrong) %.1f %%\n", name, 100*float64(best)/float64(n), best, n, 100*okb/float64(n))
+	}
+	top := make([]float64, n)
+	for i := range n {
+		top[i] = oof[headCategory][i][argmax(oof[headCategory][i])]
+	}
+	report("top probability", top)
+	report("second stage", score)
 }

@@ -277,6 +277,18 @@ func sortExamples(in []Example) ([]Example, string) {
 	return out, hex.EncodeToString(all.Sum(nil))
 }
 
+// ExamplesDigest is the SHA-256 a model trained on examples records as
+// its corpus_sha256 (whatever their order), and CatalogueDigest that of e's
+// rule file, its catalogue_sha256: together they tell whether a model was
+// trained on this corpus and catalogue without training it again.
+func ExamplesDigest(examples []Example) string {
+	_, d := sortExamples(examples)
+	return d
+}
+
+// CatalogueDigest is the SHA-256 of e's rule file.
+func (e *Engine) CatalogueDigest() string { return e.digest }
+
 // secondLabels is, per decision, how much an example learns of a second
 // labeller's reading where it differs from the first (0: none, 0.5: half
 // of each), chosen by cross-validation (docs/DESIGN-NOTES.md).
