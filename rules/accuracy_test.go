@@ -218,36 +218,38 @@ func TestAccuracy(t *testing.T) {
 	// The keyword rules alone, measured on the 1,658-mail corpus:
 	// category 80.1 %, type 82.8 %; on the 883-mail frozen test of the
 	// fourth session, whose new mail leaves impact implicit and names
-	// symptoms rather than things, 77.2 % and 82.8 % (first labels, the
-	// rules unchanged). This floor only keeps them from regressing; the
-	// learned model carries the issue's targets.
-	if rulesOnly.category() < 0.76 || rulesOnly.typeAcc() < 0.80 {
-		t.Errorf("catalogue alone below its floor (category 76 %%, type 80 %%): %s", rulesOnly)
+	// symptoms rather than things, 77.2 % and 82.8 %; on the fifth
+	// session's 2,189, most of them realistic-mix mail, 74.3 % and 82.5 %
+	// (first labels, the rules unchanged: the test mail changed). This
+	// floor only keeps them from regressing; the learned model carries
+	// the issue's targets.
+	if rulesOnly.category() < 0.72 || rulesOnly.typeAcc() < 0.80 {
+		t.Errorf("catalogue alone below its floor (category 72 %%, type 80 %%): %s", rulesOnly)
 	}
 	// The shipped model's floor: the frozen-test figures it reached when
-	// it was merged (issue 14, fourth session, 883 mails, first labels:
-	// category 88.9 %, type 92.4 %, criticidad 80.5 %, precision 95.6 %;
-	// the third session's, on 556: 88.5, 91.5, 75.7, 95.6), less two or
-	// three points; below it is a regression.
-	if model.category() < 0.86 || model.typeAcc() < 0.90 || model.critAcc() < 0.77 || model.precision() < 0.93 {
-		t.Errorf("frozen test split below the shipped model's floor (category 86 %%, type 90 %%, criticidad 77 %%, precision 93 %%): %s", model)
+	// it was merged (issue 14, fifth session, 2,189 mails, first labels:
+	// category 92.4 %, type 94.0 %, criticidad 81.1 %, precision 95.9 %;
+	// the fourth session's, on 883: 88.9, 92.4, 80.5, 95.6; the third's,
+	// on 556: 88.5, 91.5, 75.7, 95.6), less two or three points; below it
+	// is a regression.
+	if model.category() < 0.90 || model.typeAcc() < 0.92 || model.critAcc() < 0.79 || model.precision() < 0.94 {
+		t.Errorf("frozen test split below the shipped model's floor (category 90 %%, type 92 %%, criticidad 79 %%, precision 94 %%): %s", model)
 	}
 	// The targets, read as the agency's evaluation reads them: a decision
 	// is right when it matches either labeller (labels.tsv or the blind
-	// labels2.tsv), and the category is the model's top-1 decision (what
-	// the ticket's category or, below the threshold, its triage
-	// candidates start from) with ≥ 95 % precision on the mail it
-	// classifies above the threshold. Below any of them the test fails.
+	// labels2.tsv); the category counts an abstention (sin_clasificar)
+	// right only when the mail is labelled so, and the precision is over
+	// the mail given a category. Below any of them the test fails. (Until
+	// the fifth session the category was read as the top-1 decision, the
+	// stricter reading being only logged: see docs/DESIGN-NOTES.md.)
 	e := model.either
-	if e.top1() < targetCategory || e.typeAcc() < targetType || e.critAcc() < targetCrit || e.precision() < targetPrecision {
-		t.Errorf("frozen test split below the targets, either labeller (top-1 ≥ %.0f %%, type ≥ %.0f %%, criticidad ≥ %.0f %%, precision ≥ %.0f %%): %s",
+	if e.category() < targetCategory || e.top1() < targetCategory || e.typeAcc() < targetType || e.critAcc() < targetCrit || e.precision() < targetPrecision {
+		t.Errorf("frozen test split below the targets, either labeller (category ≥ %.0f %% with abstentions counted wrong, type ≥ %.0f %%, criticidad ≥ %.0f %%, precision ≥ %.0f %%): %s",
 			100*targetCategory, 100*targetType, 100*targetCrit, 100*targetPrecision, e)
 	}
-	// The stricter readings are not all reached (issue 14 stays open):
-	// the category with abstentions counted wrong, and the first labels
-	// alone. The gaps are logged on every run, never hidden.
-	if e.category() < targetCategory || model.top1() < targetCategory || model.typeAcc() < targetType || model.critAcc() < targetCrit || model.precision() < targetPrecision {
-		t.Logf("frozen test split below a stricter reading of the targets (abstentions counted wrong, or the first labels alone): %s", model)
+	// The first labels alone, stricter still: logged when short.
+	if model.category() < targetCategory || model.typeAcc() < targetType || model.critAcc() < targetCrit || model.precision() < targetPrecision {
+		t.Logf("frozen test split below the targets against the first labels alone: %s", model)
 	}
 }
 
