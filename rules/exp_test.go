@@ -126,11 +126,10 @@ func TestExperiment(t *testing.T) {
 			if w == 1 {
 				continue
 			}
-			set.wt[hi] = make([]float64, len(sorted))
+			wt := set.weights(hi)
 			for i := range sorted {
-				set.wt[hi][i] = 1
 				if pers[i] == "original" {
-					set.wt[hi][i] = w
+					wt[i] *= w
 				}
 			}
 		}
@@ -139,22 +138,12 @@ func TestExperiment(t *testing.T) {
 	if v := os.Getenv("MIXW"); v != "" {
 		var w float64
 		fmt.Sscan(v, &w)
-		mixp := "w17,w18,w19"
-		knob("MIXP", &mixp)
-		realistic := map[string]bool{}
-		for _, b := range strings.Split(mixp, ",") {
-			realistic[b] = true
-		}
+		realistic := realisticBatches()
 		for hi := range numHeads {
-			if set.wt[hi] == nil {
-				set.wt[hi] = make([]float64, len(sorted))
-				for i := range sorted {
-					set.wt[hi][i] = 1
-				}
-			}
+			wt := set.weights(hi)
 			for i := range sorted {
-				if b, _, _ := strings.Cut(pers[i], "-"); realistic[b] {
-					set.wt[hi][i] *= w
+				if realistic[batchOf(pers[i])] {
+					wt[i] *= w
 				}
 			}
 		}
@@ -165,16 +154,11 @@ func TestExperiment(t *testing.T) {
 		for _, y := range set.ys[hi] {
 			n[y]++
 		}
-		if set.wt[hi] == nil {
-			set.wt[hi] = make([]float64, len(sorted))
-			for i := range set.wt[hi] {
-				set.wt[hi][i] = 1
-			}
-		}
+		wt := set.weights(hi)
 		var pw float64
 		fmt.Sscan(os.Getenv("CLASSW"), &pw)
 		for i, y := range set.ys[hi] {
-			set.wt[hi][i] *= math.Pow(float64(len(sorted))/float64(len(n))/n[y], pw)
+			wt[i] *= math.Pow(float64(len(sorted))/float64(len(n))/n[y], pw)
 		}
 	}
 	drop := map[int][]string{}
@@ -379,10 +363,7 @@ func TestExperiment(t *testing.T) {
 			}
 			l := byMsg[sorted[i].Message.Subject+"\x00"+sorted[i].Message.Body]
 			key := set.classes[headCategory][y] + " → " + set.classes[headCategory][c]
-			body := strings.Join(strings.Fields(Clean(sorted[i].Message.Body)), " ")
-			if len(body) > 300 {
-				body = body[:300]
-			}
+			body := oneLine(sorted[i].Message.Body, 300)
 			pairs[key] = append(pairs[key], fmt.Sprintf("  %.2f %s %s | %s | %s", p[c], pers[i], l.File, sorted[i].Message.Subject, body))
 		}
 		keys := sortedKeys(pairs)
@@ -412,10 +393,7 @@ func TestExperiment(t *testing.T) {
 			}
 			ex := sorted[i]
 			l := byMsg[ex.Message.Subject+"\x00"+ex.Message.Body]
-			body := strings.Join(strings.Fields(Clean(ex.Message.Body)), " ")
-			if len(body) > 400 {
-				body = body[:400]
-			}
+			body := oneLine(ex.Message.Body, 400)
 			lines = append(lines, fmt.Sprintf("[%s→%s] %s %s %s | %s | %s", set.classes[hi][y], set.classes[hi][p], l.File, l.Category, l.Type, ex.Message.Subject, body))
 		}
 		sort.Strings(lines)
@@ -459,10 +437,7 @@ func TestDumpTrain(t *testing.T) {
 	ls, exs := expTrain(t)
 	var lines []string
 	for i, ex := range exs {
-		body := strings.Join(strings.Fields(Clean(ex.Message.Body)), " ")
-		if len(body) > 500 {
-			body = body[:500]
-		}
+		body := oneLine(ex.Message.Body, 500)
 		lines = append(lines, fmt.Sprintf("%s %s %s %s | %s | %s", ls[i].Type, ls[i].Criticality, ls[i].Persona, ls[i].File, ex.Message.Subject, body))
 	}
 	os.WriteFile(filepath.Join(os.TempDir(), "train.txt"), []byte(strings.Join(lines, "\n")), 0o644)
@@ -474,22 +449,16 @@ func TestDumpTrain(t *testing.T) {
 // shares, q those of the realistic-mix batches other than the mail's own;
 // scored on the realistic-mix mail and on the rest.
 func priorExperiment(taus string, probs [][]float64, ys, ys2 []int, pers, classes []string, unclass int) {
-	mixp := "w17,w18,w19"
-	knob("MIXP", &mixp)
 	alpha := 1.0
 	knob("PRIOR_ALPHA", &alpha)
-	batch := func(p string) string { b, _, _ := strings.Cut(p, "-"); return b }
-	realistic := map[string]bool{}
-	for _, b := range strings.Split(mixp, ",") {
-		realistic[b] = true
-	}
+	realistic := realisticBatches()
 	k := len(classes)
 	pTrain := make([]float64, k)
 	qBy := map[string][]float64{} // batch → class counts
 	qAll := make([]float64, k)
 	for i, y := range ys {
 		pTrain[y]++
-		if b := batch(pers[i]); realistic[b] {
+		if b := batchOf(pers[i]); realistic[b] {
 			if qBy[b] == nil {
 				qBy[b] = make([]float64, k)
 			}
@@ -527,7 +496,7 @@ func priorExperiment(taus string, probs [][]float64, ys, ys2 []int, pers, classe
 		var rp, op [][]float64
 		var ry, ry2, oy, oy2 []int
 		for i, p := range probs {
-			b := batch(pers[i])
+			b := batchOf(pers[i])
 			q := qFor[""]
 			if realistic[b] {
 				q = qFor[b]
@@ -554,13 +523,7 @@ func priorExperiment(taus string, probs [][]float64, ys, ys2 []int, pers, classe
 		}{{"realistic", rp, ry, ry2}, {"other", op, oy, oy2}} {
 			c := curve(part.p, part.y, unclass)
 			th := chooseThreshold(c, 0.95)
-			var at CurvePoint
-			for _, pt := range c {
-				if pt.Threshold == th {
-					at = pt
-				}
-			}
-			c65 := c[26]
+			at, c65 := pointAt(c, th), pointAt(c, 0.65)
 			fmt.Printf("prior τ %.2f %s (%d): top-1 %.1f %%; at 0.65 cov %.1f prec %.1f acc %.1f; at 95 %% (t %.3f) cov %.1f prec %.1f acc %.1f\n",
 				tau, part.name, len(part.y), 100*accuracyOf(part.p, part.y), 100*c65.Coverage, 100*c65.Precision, 100*c65.Accuracy, th, 100*at.Coverage, 100*at.Precision, 100*at.Accuracy)
 		}
@@ -672,4 +635,54 @@ func confExperiment(oof [numHeads][][]float64, set *trainSet, ys2, folds []int, 
 	}
 	report("top probability", top)
 	report("second stage", score)
+}
+
+// realisticBatches are the batches of realistic-mix mail, MIXP (batch
+// prefixes, default w17,w18,w19).
+func realisticBatches() map[string]bool {
+	mixp := "w17,w18,w19"
+	knob("MIXP", &mixp)
+	out := map[string]bool{}
+	for _, b := range strings.Split(mixp, ",") {
+		out[b] = true
+	}
+	return out
+}
+
+// batchOf is the batch of a persona ("w17-comunicaciones": "w17").
+func batchOf(persona string) string {
+	b, _, _ := strings.Cut(persona, "-")
+	return b
+}
+
+// weights are decision hi's example weights, all 1 until a knob changes
+// them.
+func (s *trainSet) weights(hi int) []float64 {
+	if s.wt[hi] == nil {
+		s.wt[hi] = make([]float64, len(s.ys[hi]))
+		for i := range s.wt[hi] {
+			s.wt[hi][i] = 1
+		}
+	}
+	return s.wt[hi]
+}
+
+// oneLine is body cleaned, on one line, cut at n bytes.
+func oneLine(body string, n int) string {
+	b := strings.Join(strings.Fields(Clean(body)), " ")
+	if len(b) > n {
+		b = b[:n]
+	}
+	return b
+}
+
+// pointAt is curve c's point at threshold t (the zero point when c has
+// none).
+func pointAt(c []CurvePoint, t float64) CurvePoint {
+	for _, p := range c {
+		if math.Abs(p.Threshold-t) < 1e-9 {
+			return p
+		}
+	}
+	return CurvePoint{}
 }
