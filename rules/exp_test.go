@@ -22,11 +22,13 @@
 package rules
 
 import (
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -34,7 +36,7 @@ import (
 	"github.com/mesadeservicios/mesa/mailin"
 )
 
-var expFlag = flag.String("exp", "", "experiment: cv, persona, show")
+var expFlag = flag.String("exp", "", "experiment: cv, persona, writer, show")
 
 func expTrain(t testing.TB) ([]LabelledMail, []Example) {
 	ls, msgs, err := ReadCorpus(os.DirFS("testdata"), func(raw []byte) Message {
@@ -214,6 +216,8 @@ func TestExperiment(t *testing.T) {
 			}
 			folds = append(folds, pn[p])
 		}
+	} else if *expFlag == "writer" {
+		folds = writerFolds(pers, o.Folds)
 	} else {
 		folds = foldsOf(sorted, set.ys[headCategory], o.Folds)
 	}
@@ -291,6 +295,36 @@ func TestExperiment(t *testing.T) {
 				ok2++
 			}
 			conf[y][p]++
+		}
+		if hi == headCrit && os.Getenv("CRIT_BIASGRID") != "" {
+			// the either-label criticidad with a shift b added to each
+			// class's log-probability (the first class's stays 0)
+			score := func(b []float64) float64 {
+				r := 0
+				for i, p := range probs[hi] {
+					if set.ys[hi][i] < 0 {
+						continue
+					}
+					best, bv := 0, math.Inf(-1)
+					for c, q := range p {
+						if v := math.Log(q+1e-12) + b[c]; v > bv {
+							best, bv = c, v
+						}
+					}
+					l := byMsg[sorted[i].Message.Subject+"\x00"+sorted[i].Message.Body]
+					if got := set.classes[hi][best]; got == l.Criticality || got == l.Criticality2 {
+						r++
+					}
+				}
+				return 100 * float64(r) / float64(n)
+			}
+			for _, b1 := range []float64{-0.6, -0.3, 0, 0.3, 0.6} {
+				var row []string
+				for _, b2 := range []float64{-0.6, -0.3, 0, 0.3, 0.6} {
+					row = append(row, fmt.Sprintf("%.1f", score([]float64{0, b1, b2})))
+				}
+				fmt.Printf("  bias %s %+.1f, %s -0.6..0.6: %s\n", set.classes[hi][1], b1, set.classes[hi][2], strings.Join(row, " "))
+			}
 		}
 		fmt.Printf("%s: %.1f %% (%d), either label %.1f %%, second label %.1f %%\n", headNames[hi], 100*float64(ok)/float64(n), n, 100*float64(either)/float64(n), 100*float64(ok2)/float64(n))
 		if os.Getenv("PERSONAS") != "" {
@@ -685,4 +719,40 @@ func pointAt(c []CurvePoint, t float64) CurvePoint {
 		}
 	}
 	return CurvePoint{}
+}
+
+// writerFolds puts each writer's batch (all its personas) in one fold:
+// the batches, ordered by the SHA-256 of their names, dealt round-robin
+// by size (largest first) into k folds. A writer's conventions (what it
+// calls alta, how it words a request) then never straddle a fold, as
+// they never straddle the field sets.
+func writerFolds(pers []string, k int) []int {
+	size := map[string]int{}
+	for _, p := range pers {
+		size[batchOf(p)]++
+	}
+	var bs []string
+	for b := range size {
+		bs = append(bs, b)
+	}
+	h := func(b string) string { s := sha256.Sum256([]byte(b)); return string(s[:]) }
+	sort.Slice(bs, func(i, j int) bool {
+		if size[bs[i]] != size[bs[j]] {
+			return size[bs[i]] > size[bs[j]]
+		}
+		return h(bs[i]) < h(bs[j])
+	})
+	// greedy: each batch to the fold with the fewest mails so far
+	load := make([]int, k)
+	fold := map[string]int{}
+	for _, b := range bs {
+		f := slices.Index(load, slices.Min(load))
+		fold[b] = f
+		load[f] += size[b]
+	}
+	out := make([]int, len(pers))
+	for i, p := range pers {
+		out[i] = fold[batchOf(p)]
+	}
+	return out
 }

@@ -300,12 +300,14 @@ var secondLabels = [numHeads]float64{0, 0.5, 0.5}
 var expNoWordType, expNoCueNegations bool
 
 // critReads reports whether the criticality decision reads a feature:
-// not the character n-grams and word bigrams, which name the topic (the
-// category's business) and, in cross-validation, only add noise to the
-// criticality; the words, the catalogue's scores, the cues and the chain
-// stay. Its weights of the others are never trained, so stay zero.
+// not the character n-grams, which name the topic (the category's
+// business) and, in cross-validation, only add noise to the criticality.
+// The words, the bigrams ("no puedo", "toda la", "cuando puedan": scope
+// and urgency are often two words), the catalogue's scores, the cues and
+// the chain stay. Its weights of the n-grams are never trained, so stay
+// zero.
 func critReads(name string) bool {
-	return !strings.HasPrefix(name, "c:") && !strings.HasPrefix(name, "b:")
+	return !strings.HasPrefix(name, "c:")
 }
 
 // without returns x less the features marked in skip.
