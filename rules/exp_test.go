@@ -1,5 +1,6 @@
-// The experiment harness of docs/DESIGN-NOTES.md ("What was tried"): 5-fold
-// or persona-held-out cross-validation of the three decisions on the
+// The experiment harness of docs/DESIGN-NOTES.md ("What was tried"): 5-fold,
+// persona-held-out or writer-held-out (-exp writer: each writer's batch in
+// one of 5 folds) cross-validation of the three decisions on the
 // TRAINING part of the corpus only (the rules.FrozenTest mails are
 // dropped as the corpus is read), with per-decision confusion matrices;
 // -exp show writes the misclassified training mails (type and
@@ -10,7 +11,8 @@
 //
 // Knobs (environment): SEED, PRUNE, RATE, EPOCHS, L2; CAT_DROP, TYPE_DROP, CRIT_DROP
 // (feature prefixes a decision does not read), CAT_MINDF, TYPE_MINDF,
-// CRIT_MINDF, CRIT_READ (prefixes the criticidad reads too), CRIT_L2,
+// CRIT_MINDF, CRIT_READ (prefixes the criticidad reads too), CRIT_BIASGRID
+// (the criticidad under a grid of class shifts), CRIT_L2,
 // CRIT_RATE, CRIT_EPOCHS, RENORM (norm of the words of type and
 // criticidad); MIX=c,t,k (share of the second label where the two
 // differ; rules.Examples already gives the original persona's
