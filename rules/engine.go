@@ -361,10 +361,10 @@ func (e *Engine) analyze(m Message, buf []token) analysis { return e.analyzeIn(m
 // analyzeIn is analyze; with keep (from getHits), the analysis's slices
 // are keep's buffers, valid until keep goes back to the pool.
 func (e *Engine) analyzeIn(m Message, buf []token, keep *hitSet) analysis {
-	subj := tokenize(m.Subject, buf)
+	subj := tokenizeWords(m.Subject, buf)
 	nsubj := len(subj)
 	body := Clean(m.Body)
-	all := tokenize(body, subj)
+	all := tokenizeWords(body, subj)
 	hits := keep
 	var lex []*lexEntry
 	var scores []float64
@@ -377,6 +377,9 @@ func (e *Engine) analyzeIn(m Message, buf []token, keep *hitSet) analysis {
 		keep.lex = lex
 		scores = append(keep.scores[:0], make([]float64, len(e.buckets))...)
 		keep.scores = scores
+	}
+	for i, l := range lex {
+		all[i].stem = l.stem
 	}
 	e.scan(all[:nsubj], lex[:nsubj], false, e.subjectW, hits)
 	e.scan(all[nsubj:], lex[nsubj:], false, 1, hits)

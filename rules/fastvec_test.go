@@ -3,6 +3,7 @@ package rules
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -181,5 +182,35 @@ func TestNegatedFlags(t *testing.T) {
 	}
 	if found == 0 {
 		t.Fatal("no negation found anywhere")
+	}
+}
+
+// The table behind log1p gives math.Log1p's bits; other arguments fall
+// through to it.
+func TestLog1pTable(t *testing.T) {
+	for _, x := range []float64{0, 1, 2, 7, 63, 64, 65, 1000, 0.5, 2.25, 63.5, 1e-9, 1e30, math.Inf(1)} {
+		if got, want := log1p(x), math.Log1p(x); math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("log1p(%v) = %v, math.Log1p gives %v", x, got, want)
+		}
+	}
+	if !math.IsNaN(log1p(math.NaN())) || !math.IsNaN(log1p(-2)) {
+		t.Error("log1p of NaN or below -1 is not NaN")
+	}
+}
+
+// The classifier takes each word's stem from its word cache, not from
+// tokenize: the two give the same tokens, also for words the cache has
+// never seen (and for one too long to be kept).
+func TestAnalyzeStemsFromCache(t *testing.T) {
+	e, _ := shippedEngine(t)
+	m := Message{Subject: "RV: Impresoras caídas en las oficinas",
+		Body: "Las luces y los computadores no encienden; xqzvelocidades nuevas " + strings.Repeat("abcdefghij", 30) + " raíces"}
+	want := tokenize(m.Subject, nil)
+	want = tokenize(Clean(m.Body), want)
+	for range 2 { // cold cache, then warm
+		a := e.analyzeIn(m, nil, nil)
+		if !slices.Equal(a.toks, want) {
+			t.Fatalf("analyzeIn's tokens %v, tokenize's %v", a.toks, want)
+		}
 	}
 }

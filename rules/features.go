@@ -331,7 +331,7 @@ func vectorize(text *rawText, kw []rawFeature, vocab *hashIndex, nf int) sparse 
 	}
 	ntext := len(v.idx)
 	for j := nwords; j < ntext; j++ {
-		x := math.Log1p(float64(v.val[j]))
+		x := log1p(float64(v.val[j]))
 		norm += float64(x * x)
 		v.val[j] = float32(x)
 	}
@@ -345,7 +345,7 @@ func vectorize(text *rawText, kw []rawFeature, vocab *hashIndex, nf int) sparse 
 		addOne(f.h, f.count)
 	}
 	for j := ntext; j < len(v.idx); j++ {
-		v.val[j] = float32(math.Log1p(float64(v.val[j])))
+		v.val[j] = float32(log1p(float64(v.val[j])))
 	}
 	for _, i := range v.idx {
 		pos[i] = 0
@@ -354,9 +354,28 @@ func vectorize(text *rawText, kw []rawFeature, vocab *hashIndex, nf int) sparse 
 	return v
 }
 
+// log1pSmall holds math.Log1p of 0..63: the counts the features take
+// log(1+n) of are mostly small integers, and a table read is several
+// times faster than the function.
+var log1pSmall = func() (t [64]float64) {
+	for i := range t {
+		t[i] = math.Log1p(float64(i))
+	}
+	return t
+}()
+
+// log1p is math.Log1p, bit for bit (but for -0, which gives +0), read
+// from a table for the small integers.
+func log1p(x float64) float64 {
+	if i := int(x); float64(i) == x && uint(i) < uint(len(log1pSmall)) {
+		return log1pSmall[i]
+	}
+	return math.Log1p(x)
+}
+
 // wordValue is what a word occurring count times (a subject's counting
 // subjectCount) gives each of its features.
-func wordValue(count float32) float32 { return float32(math.Log1p(float64(count))) }
+func wordValue(count float32) float32 { return float32(log1p(float64(count))) }
 
 // wordNorm is a word's share of the square of the text's norm: its value
 // squared for each of its k features in the vocabulary, as if no other

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"math"
 
 	"github.com/mesadeservicios/mesa/ticket"
 )
@@ -261,7 +260,7 @@ func (e *Engine) joint(a analysis, hi int, classes []string, buckets []int, choi
 		if hi == headType && v == string(ticket.Incidente) {
 			s += a.failures * e.failureW
 		}
-		out[c] = float32(math.Log1p(s))
+		out[c] = float32(log1p(s))
 		if v == choice {
 			rule = c
 		}

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"math"
 	"sort"
 	"strings"
 )
@@ -164,7 +163,7 @@ func (s *stackIndex) extend(base sparse, hi int, pc, pt []float64, cues *[numCue
 			}
 			for q, n := range cues {
 				if n > 0 {
-					add(s.cueType[q][t], math.Log1p(float64(n))*p)
+					add(s.cueType[q][t], log1p(float64(n))*p)
 				}
 			}
 		}

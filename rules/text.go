@@ -49,6 +49,17 @@ type token struct {
 // tokenize splits s into folded, stemmed words. "wi-fi" and "F-DE-10" keep
 // their parts as separate words, which phrases match in sequence.
 func tokenize(s string, out []token) []token {
+	n := len(out)
+	out = tokenizeWords(s, out)
+	for i := n; i < len(out); i++ {
+		out[i].stem = stem(out[i].word)
+	}
+	return out
+}
+
+// tokenizeWords is tokenize without the stems: the classifier takes them
+// from its word cache (lexEntry.stem), which knows them already.
+func tokenizeWords(s string, out []token) []token {
 	// Fold into one buffer, words separated by one space, then cut the
 	// words out of it: one allocation, not one per word (a Builder's
 	// String does not copy).
@@ -93,7 +104,7 @@ func tokenize(s string, out []token) []token {
 			str = ""
 		}
 		if w != "" {
-			out = append(out, token{word: w, stem: stem(w)})
+			out = append(out, token{word: w})
 		}
 	}
 	return out

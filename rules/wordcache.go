@@ -257,6 +257,7 @@ type lexEntry struct {
 	// token's is not tried.
 	phrases []uint64
 	nCat    int32
+	stem    string // the word's stem (tokenize's)
 	stemH   uint32 // stemHash of the word
 	kind    uint8  // as wordEntry
 	flags   uint8  // lexNumber, lexFiller
@@ -269,8 +270,8 @@ type lexEntry struct {
 
 // lexCacheSlots bounds the engine's word cache: it keeps up to 65,536
 // words (the whole shipped corpus has about 17,000 distinct ones), about
-// 590 bytes each with their score rows, so a flood of random words costs
-// at most ~39 MB of heap, then only time.
+// 610 bytes each with their score rows and stem, so a flood of random
+// words costs at most ~40 MB of heap, then only time.
 const lexCacheSlots = 1 << 17
 
 // Flags of a lexEntry.
@@ -288,7 +289,9 @@ func (e *Engine) resolveLex(w string) lexEntry {
 		cue = e.cues.startsOf(w)
 	}
 	st := stem(w)
-	l := lexEntry{nCat: int32(len(cat)), uni: -1, stemH: stemHash(st)}
+	// (the stem is cut from w, and w from its message's text: the entry
+	// keeps a copy, not the message)
+	l := lexEntry{nCat: int32(len(cat)), uni: -1, stem: strings.Clone(st), stemH: stemHash(st)}
 	if isNumber(w) || spelledNumbers[w] {
 		l.flags |= lexNumber
 	}
@@ -507,7 +510,7 @@ func (e *Engine) vectorOf(m *Model, a analysis, out sparse) sparse {
 	}
 	ntext := len(v.idx)
 	for j := nwords; j < ntext; j++ {
-		x := math.Log1p(float64(v.val[j]))
+		x := log1p(float64(v.val[j]))
 		norm += float64(x * x)
 		v.val[j] = float32(x)
 	}
@@ -519,7 +522,7 @@ func (e *Engine) vectorOf(m *Model, a analysis, out sparse) sparse {
 	}
 	e.keywordFeatures(m, a, add)
 	for j := ntext; j < len(v.idx); j++ {
-		v.val[j] = float32(math.Log1p(float64(v.val[j])))
+		v.val[j] = float32(log1p(float64(v.val[j])))
 	}
 	for _, i := range v.idx {
 		pos[i] = 0
@@ -677,7 +680,7 @@ func (e *Engine) partsOf(m *Model, a analysis, sc *decideBuf) textParts {
 		norm += wordNorm(g.x, int(g.en.nw))
 	}
 	for j := range p.rest.val {
-		x := math.Log1p(float64(p.rest.val[j]))
+		x := log1p(float64(p.rest.val[j]))
 		norm += float64(x * x)
 		p.rest.val[j] = float32(x)
 	}
@@ -696,7 +699,7 @@ func (e *Engine) partsOf(m *Model, a analysis, sc *decideBuf) textParts {
 	ntext := len(p.rest.idx)
 	e.keywordIndexed(a, &p.rest, pos)
 	for j := ntext; j < len(p.rest.idx); j++ {
-		p.rest.val[j] = float32(math.Log1p(float64(p.rest.val[j])))
+		p.rest.val[j] = float32(log1p(float64(p.rest.val[j])))
 	}
 	for _, i := range p.uni.idx {
 		pos[i] = 0
