@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure the servers the tests talk to are installed: PostgreSQL's server
 # binaries, Dovecot's IMAP and LMTP servers, Postfix, Chromium for the
-# browser tests, and the axe-core accessibility engine they inject (npm,
+# browser tests, Prometheus's promtool (TestContribMetrics checks the
+# shipped alert rules with it), and the axe-core accessibility engine the
+# browser tests inject (npm,
 # pinned by web/testdata/axe/package-lock.json). As root on Debian, missing
 # packages are installed with apt-get; otherwise a missing piece is reported
 # with the command that installs it.
@@ -24,6 +26,9 @@ if ! command -v postfix >/dev/null 2>&1 && [ ! -x /usr/sbin/postfix ]; then
 fi
 if ! command -v chromium >/dev/null 2>&1; then
   missing+=(chromium)
+fi
+if ! command -v promtool >/dev/null 2>&1; then
+  missing+=(prometheus)
 fi
 if ! command -v npm >/dev/null 2>&1; then
   missing+=(npm)
