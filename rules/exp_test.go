@@ -723,9 +723,9 @@ func pointAt(c []CurvePoint, t float64) CurvePoint {
 	return CurvePoint{}
 }
 
-// writerFolds puts each writer's batch (all its personas) in one fold:
-// the batches, ordered by the SHA-256 of their names, dealt round-robin
-// by size (largest first) into k folds. A writer's conventions (what it
+// writerFolds puts each writer's batch (all its personas) in one of k
+// folds: largest batch first (ties by the SHA-256 of their names), each to
+// the fold with the fewest mails so far. A writer's conventions (what it
 // calls alta, how it words a request) then never straddle a fold, as
 // they never straddle the field sets.
 func writerFolds(pers []string, k int) []int {
