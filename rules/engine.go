@@ -378,9 +378,6 @@ func (e *Engine) analyzeIn(m Message, buf []token, keep *hitSet) analysis {
 		scores = append(keep.scores[:0], make([]float64, len(e.buckets))...)
 		keep.scores = scores
 	}
-	for i, l := range lex {
-		all[i].stem = l.stem
-	}
 	e.scan(all[:nsubj], lex[:nsubj], false, e.subjectW, hits)
 	e.scan(all[nsubj:], lex[nsubj:], false, 1, hits)
 	// (keep's fields are set from locals: escape analysis follows a

@@ -276,6 +276,7 @@ func TestExperiment(t *testing.T) {
 		// scored against the labels as written (labels.tsv, labels2.tsv),
 		// whatever the training made of them
 		ok, either, ok2, n := 0, 0, 0, 0
+		l1s, l2s := make([]string, len(oof[hi])), make([]string, len(oof[hi]))
 		for i, z := range oof[hi] {
 			y := set.ys[hi][i]
 			if y < 0 {
@@ -285,6 +286,7 @@ func TestExperiment(t *testing.T) {
 			l := byMsg[sorted[i].Message.Subject+"\x00"+sorted[i].Message.Body]
 			l1 := [numHeads]string{l.Category, l.Type, l.Criticality}[hi]
 			l2 := [numHeads]string{l.Category2, l.Type2, l.Criticality2}[hi]
+			l1s[i], l2s[i] = l1, l2
 			got := set.classes[hi][p]
 			n++
 			if got == l1 {
@@ -313,8 +315,7 @@ func TestExperiment(t *testing.T) {
 							best, bv = c, v
 						}
 					}
-					l := byMsg[sorted[i].Message.Subject+"\x00"+sorted[i].Message.Body]
-					if got := set.classes[hi][best]; got == l.Criticality || got == l.Criticality2 {
+					if got := set.classes[hi][best]; got == l1s[i] || got == l2s[i] {
 						r++
 					}
 				}
@@ -376,7 +377,7 @@ func TestExperiment(t *testing.T) {
 			ys2[i] = a
 		}
 	}
-	unclass := slicesIndex(set.classes[headCategory], "sin_clasificar")
+	unclass := slices.Index(set.classes[headCategory], "sin_clasificar")
 	c2 := curve(oof[headCategory], ys2, unclass)
 	for g, p := range curve(oof[headCategory], set.ys[headCategory], unclass) {
 		if int(p.Threshold*40)%4 == 0 || p.Threshold == 0.625 || p.Threshold == 0.675 || p.Threshold == 0.725 {
@@ -455,15 +456,6 @@ func eitherBoth(probs [][]float64, ys, ys2 []int, unclass int, t float64) float6
 		return 0
 	}
 	return float64(both) / float64(covered)
-}
-
-func slicesIndex(s []string, v string) int {
-	for i, x := range s {
-		if x == v {
-			return i
-		}
-	}
-	return -1
 }
 
 func TestDumpTrain(t *testing.T) {

@@ -80,11 +80,12 @@ func TestFieldAccuracy(t *testing.T) {
 	}{
 		// Sixth session (the criticidad reads bigrams): criticidad 80.6 %,
 		// the rest unchanged. Read on the fifth session's shipped model:
-		// top-1 93.5 %, type 93.1 %, criticidad 78.4 %, precision 95.3 % (category with
-		// abstentions counted wrong 92.2 %, coverage 91.8 %); the fourth
-		// session's: 94.8, 92.2, 78.4, 96.7 (its first model, without
-		// w17-w19: 94.8, 95.3, 80.2, 95.8); the third's: 94.0, 92.2,
-		// 74.6, 96.2; the second's: 91.8, 90.9, 67.2, 95.1.
+		// top-1 93.5 %, type 93.1 %, criticidad 78.4 %, precision 95.3 %
+		// (category with abstentions counted wrong 92.2 %, coverage
+		// 91.8 %); the fourth session's: 94.8, 92.2, 78.4, 96.7 (its
+		// first model, without w17-w19: 94.8, 95.3, 80.2, 95.8); the
+		// third's: 94.0, 92.2, 74.6, 96.2; the second's: 91.8, 90.9,
+		// 67.2, 95.1.
 		{"testdata/field", 91, 91, 78, 93},
 		// Sixth session: criticidad 91.8 %, the rest unchanged.
 		// Fifth session: top-1 98.2 %, type 98.2 %, criticidad 91.4 %,

@@ -360,7 +360,13 @@ func (l *lexEntry) word() wordEntry {
 
 // lexTokens appends the entries of toks to out.
 func (e *Engine) lexTokens(toks []token, out []*lexEntry) []*lexEntry {
-	return e.lex.tokenPtrs(toks, e.resolveLex, out)
+	n := len(out)
+	out = e.lex.tokenPtrs(toks, e.resolveLex, out)
+	// The tokens (tokenizeWords') get their stems from the entries.
+	for i, l := range out[n:] {
+		toks[i].stem = l.stem
+	}
+	return out
 }
 
 // msgWord is a distinct word of a message (wordGroup's counterpart): its
